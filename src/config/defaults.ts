@@ -1,0 +1,32 @@
+/**
+ * Every tunable number in one place. Nodes and functions take these through parameters so tests
+ * can change them; nothing else hard-codes them.
+ */
+export const DEFAULTS = {
+  posthog: {
+    host: "https://us.posthog.com",
+    /** Events per page of the query endpoint. */
+    eventsPageSize: 10_000,
+    maxRetries: 4,
+    retryBaseMs: 500,
+  },
+  encode: {
+    /** Events this close to the start or end of the replay are dropped: a clip cannot show them. */
+    replayCutoffMs: 5_000,
+    /** URLs in the url_N table are shortened to at most this many characters. */
+    maxUrlLength: 256,
+    /** Element text and exception values are cut to this many characters. */
+    maxTextLength: 120,
+    /** An exception fingerprint seen at least this many times in a session is "recurring" and kept. */
+    recurringExceptionMin: 5,
+    redactPii: true,
+  },
+  replay: {
+    /** Gaps between user interactions longer than this count as inactive time. */
+    inactivityGapMs: 5_000,
+  },
+  clip: {
+    beforeEventMs: 7_000,
+    lengthMs: 12_000,
+  },
+} as const;

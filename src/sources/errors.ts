@@ -1,0 +1,4 @@
+import { SessionSummariesError } from "../domain/errors.ts";
+
+/** A source could not answer: unknown session, unreachable API, bad credentials, missing dataset. */
+export class SourceError extends SessionSummariesError {}

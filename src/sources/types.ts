@@ -31,11 +31,14 @@ export interface ReadOptions {
 export interface SessionSource {
   /** Human-readable name for messages, e.g. `dataset examples/sample`. */
   readonly description: string;
-  /** Sessions matching the filter, newest first unless ids are given (then in the given order). */
-  listSessions(filter?: SessionFilter): Promise<SessionMeta[]>;
+  /**
+   * Sessions matching the filter, newest first unless ids are given (then in the given order).
+   * Unreadable sessions are skipped with a warning when listing, and an error when asked for by id.
+   */
+  listSessions(filter?: SessionFilter, options?: ReadOptions): Promise<SessionMeta[]>;
   /** Throws `SourceError` with code `session_not_found` for an unknown id. */
   getMeta(sessionId: string): Promise<SessionMeta>;
-  /** The session's analytics events in timestamp order. */
+  /** The session's analytics events in stored order (datasets and PostHog store them by time). */
   streamEvents(sessionId: string, options?: ReadOptions): AsyncIterable<AnalyticsEvent>;
   /** The session's rrweb events with their window ids, in recorded order. */
   streamRecording(sessionId: string, options?: ReadOptions): AsyncIterable<WindowedEvent>;

@@ -1,0 +1,113 @@
+import { EventType } from "@rrweb/types";
+import { DEFAULTS } from "../config/defaults.ts";
+import type { WindowedEvent } from "../domain/recording.ts";
+import { activeMsFromInstants, incrementalSource, isClick, isUserActivity, mouseActivityCount } from "./activity.ts";
+import { IncrementalSource } from "@rrweb/types";
+
+export interface Viewport {
+  width: number;
+  height: number;
+}
+
+export interface WindowMetadata {
+  windowId: string;
+  startMs: number;
+  endMs: number;
+  events: number;
+  fullSnapshots: number;
+  /** Viewport of the window's first Meta event. */
+  viewport?: Viewport;
+  /** Page URLs the window's Meta events announced, in order, without repeats. */
+  urls: string[];
+}
+
+/** What a recording says about a session, computed in one streaming pass. */
+export interface RecordingMetadata {
+  startMs: number;
+  endMs: number;
+  durationMs: number;
+  events: number;
+  fullSnapshots: number;
+  mutations: number;
+  windows: WindowMetadata[];
+  /** Viewport of the first window that announced one. */
+  viewport?: Viewport;
+  activeMs: number;
+  activeSeconds: number;
+  clicks: number;
+  /** rrweb records input values, not keys: each Input event counts as one keypress. */
+  keypresses: number;
+  mouseActivity: number;
+  /** False when no window has a FullSnapshot: nothing can be replayed. */
+  replayable: boolean;
+}
+
+export interface MetadataOptions {
+  inactivityGapMs?: number;
+}
+
+export async function computeRecordingMetadata(
+  events: AsyncIterable<WindowedEvent>,
+  options: MetadataOptions = {},
+): Promise<RecordingMetadata> {
+  const windows = new Map<string, WindowMetadata>();
+  const activityInstants: number[] = [];
+  let count = 0;
+  let startMs = Number.POSITIVE_INFINITY;
+  let endMs = Number.NEGATIVE_INFINITY;
+  let fullSnapshots = 0;
+  let mutations = 0;
+  let clicks = 0;
+  let keypresses = 0;
+  let mouseActivity = 0;
+
+  for await (const { windowId, event } of events) {
+    count += 1;
+    const t = event.timestamp;
+    if (t < startMs) startMs = t;
+    if (t > endMs) endMs = t;
+    let window = windows.get(windowId);
+    if (!window) {
+      window = { windowId, startMs: t, endMs: t, events: 0, fullSnapshots: 0, urls: [] };
+      windows.set(windowId, window);
+    }
+    window.events += 1;
+    if (t < window.startMs) window.startMs = t;
+    if (t > window.endMs) window.endMs = t;
+
+    if (event.type === EventType.FullSnapshot) {
+      fullSnapshots += 1;
+      window.fullSnapshots += 1;
+    } else if (event.type === EventType.Meta) {
+      const { href, width, height } = event.data as { href?: string; width?: number; height?: number };
+      if (!window.viewport && typeof width === "number" && typeof height === "number") window.viewport = { width, height };
+      if (typeof href === "string" && window.urls[window.urls.length - 1] !== href) window.urls.push(href);
+    } else if (event.type === EventType.IncrementalSnapshot) {
+      const source = incrementalSource(event);
+      if (source === IncrementalSource.Mutation) mutations += 1;
+      else if (source === IncrementalSource.Input) keypresses += 1;
+      if (isClick(event)) clicks += 1;
+      mouseActivity += mouseActivityCount(event);
+      if (isUserActivity(event)) activityInstants.push(t);
+    }
+  }
+
+  const activeMs = activeMsFromInstants(activityInstants, options.inactivityGapMs ?? DEFAULTS.replay.inactivityGapMs);
+  const windowList = [...windows.values()];
+  return {
+    startMs: count > 0 ? startMs : 0,
+    endMs: count > 0 ? endMs : 0,
+    durationMs: count > 0 ? endMs - startMs : 0,
+    events: count,
+    fullSnapshots,
+    mutations,
+    windows: windowList,
+    viewport: windowList.find((w) => w.viewport)?.viewport,
+    activeMs,
+    activeSeconds: Math.round(activeMs / 1000),
+    clicks,
+    keypresses,
+    mouseActivity,
+    replayable: fullSnapshots > 0,
+  };
+}

@@ -1,0 +1,95 @@
+import { InputError } from "../domain/errors.ts";
+import { SINGLE_WINDOW_ID, type WindowedEvent } from "../domain/recording.ts";
+import { ReadWarnings } from "../domain/warnings.ts";
+import { splitJsonArray } from "../io/json-array.ts";
+import { splitLines } from "../io/lines.ts";
+import { openInput } from "../io/open.ts";
+import { parseRecordingLine, toRrwebEvent } from "./parse.ts";
+
+export type RecordingFormat = "snapshot-jsonl" | "rrweb-array";
+
+export interface RecordingReadOptions {
+  warnings?: ReadWarnings;
+  signal?: AbortSignal;
+}
+
+/**
+ * Streams a recording file's rrweb events with their window ids, in file order. Accepts PostHog
+ * snapshot JSONL (gzip or not) and a plain rrweb `eventWithTime[]` JSON array (one window). Memory
+ * is bounded by the largest line or array element. Bad lines and unknown event types are skipped
+ * with a warning; a file that yields no event at all is an `InputError`.
+ */
+export async function* readRecording(file: string, options: RecordingReadOptions = {}): AsyncGenerator<WindowedEvent> {
+  const warnings = options.warnings ?? new ReadWarnings();
+  const input = await openInput(file);
+  const { format, chunks } = await detectFormat(input.chunks, file);
+  let yielded = 0;
+  if (format === "rrweb-array") {
+    for await (const item of splitJsonArray(chunks, file)) {
+      options.signal?.throwIfAborted();
+      const location = { file, line: item.index + 1 };
+      let raw: unknown;
+      try {
+        raw = JSON.parse(item.text);
+      } catch (error) {
+        warnings.add({ ...location, code: "invalid_json", problem: `array element ${item.index} is not valid JSON` });
+        continue;
+      }
+      const event = toRrwebEvent(raw, location, warnings);
+      if (event) {
+        yielded += 1;
+        yield { windowId: SINGLE_WINDOW_ID, event };
+      }
+    }
+  } else {
+    for await (const line of splitLines(chunks, file)) {
+      options.signal?.throwIfAborted();
+      for (const event of parseRecordingLine(line.text, { file, line: line.lineNo }, warnings)) {
+        yielded += 1;
+        yield event;
+      }
+    }
+  }
+  if (yielded === 0) {
+    const skipped = warnings.total > 0 ? `; skipped: ${warnings.summary().join("; ")}` : "";
+    throw new InputError("no_recording_events", { file }, `recording contains no readable rrweb events${skipped}`);
+  }
+}
+
+/**
+ * Looks at the first non-blank bytes: `[{` (or `[` then whitespace then `{`) is a plain rrweb array;
+ * anything else is read as JSONL. Returns the chunks with the peeked ones put back in front.
+ */
+async function detectFormat(
+  chunks: AsyncIterable<Buffer>,
+  file: string,
+): Promise<{ format: RecordingFormat; chunks: AsyncIterable<Buffer> }> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  const peeked: Buffer[] = [];
+  let format: RecordingFormat | undefined;
+  while (format === undefined) {
+    const next = await iterator.next();
+    if (next.done) break;
+    peeked.push(next.value);
+    const head = Buffer.concat(peeked).toString("utf8", 0, 4096).trimStart();
+    if (head.length === 0) continue;
+    if (head[0] !== "[") format = "snapshot-jsonl";
+    else {
+      const second = head.slice(1).trimStart()[0];
+      if (second === undefined && head.length < 4096) continue;
+      // `[{` or `[]` is an array of events; `["window", {...}]` lines are JSONL.
+      format = second === "{" || second === "]" ? "rrweb-array" : "snapshot-jsonl";
+    }
+  }
+  if (format === undefined) throw new InputError("empty_file", { file }, "file contains only whitespace");
+  async function* replay(): AsyncGenerator<Buffer> {
+    try {
+      yield* peeked;
+      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+    } finally {
+      // Closes the file when the reader stops early (a clip window found, an abort).
+      await iterator.return?.();
+    }
+  }
+  return { format, chunks: replay() };
+}

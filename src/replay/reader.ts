@@ -1,4 +1,4 @@
-import { InputError } from "../domain/errors.ts";
+import { InputError, type InputLocation } from "../domain/errors.ts";
 import { SINGLE_WINDOW_ID, type WindowedEvent } from "../domain/recording.ts";
 import { ReadWarnings } from "../domain/warnings.ts";
 import { splitJsonArray } from "../io/json-array.ts";
@@ -13,6 +13,11 @@ export interface RecordingReadOptions {
   signal?: AbortSignal;
 }
 
+/** A recording file read one step at a time: a JSONL line still to parse, or an event of a plain array. */
+export type RecordingItem =
+  | { kind: "line"; text: string; location: InputLocation }
+  | ({ kind: "event" } & WindowedEvent);
+
 /**
  * Streams a recording file's rrweb events with their window ids, in file order. Accepts PostHog
  * snapshot JSONL (gzip or not) and a plain rrweb `eventWithTime[]` JSON array (one window). Memory
@@ -21,38 +26,52 @@ export interface RecordingReadOptions {
  */
 export async function* readRecording(file: string, options: RecordingReadOptions = {}): AsyncGenerator<WindowedEvent> {
   const warnings = options.warnings ?? new ReadWarnings();
-  const input = await openInput(file);
-  const { format, chunks } = await detectFormat(input.chunks, file);
   let yielded = 0;
-  if (format === "rrweb-array") {
-    for await (const item of splitJsonArray(chunks, file)) {
-      options.signal?.throwIfAborted();
-      const location = { file, line: item.index + 1 };
-      let raw: unknown;
-      try {
-        raw = JSON.parse(item.text);
-      } catch (error) {
-        warnings.add({ ...location, code: "invalid_json", problem: `array element ${item.index} is not valid JSON` });
-        continue;
-      }
-      const event = toRrwebEvent(raw, location, warnings);
-      if (event) {
-        yielded += 1;
-        yield { windowId: SINGLE_WINDOW_ID, event };
-      }
+  for await (const item of readRecordingLines(file, { ...options, warnings })) {
+    if (item.kind === "event") {
+      yielded += 1;
+      yield item;
+      continue;
     }
-  } else {
-    for await (const line of splitLines(chunks, file)) {
-      options.signal?.throwIfAborted();
-      for (const event of parseRecordingLine(line.text, { file, line: line.lineNo }, warnings)) {
-        yielded += 1;
-        yield event;
-      }
+    for (const event of parseRecordingLine(item.text, item.location, warnings)) {
+      yielded += 1;
+      yield event;
     }
   }
   if (yielded === 0) {
     const skipped = warnings.total > 0 ? `; skipped: ${warnings.summary().join("; ")}` : "";
     throw new InputError("no_recording_events", { file }, `recording contains no readable rrweb events${skipped}`);
+  }
+}
+
+/**
+ * The lower layer of `readRecording`: JSONL lines are handed over unparsed, so that a caller that
+ * can tell from the raw text that a line does not matter (see `extractClipFromFile`) skips the parse.
+ */
+export async function* readRecordingLines(file: string, options: RecordingReadOptions = {}): AsyncGenerator<RecordingItem> {
+  const warnings = options.warnings ?? new ReadWarnings();
+  const input = await openInput(file);
+  const { format, chunks } = await detectFormat(input.chunks, file);
+  if (format === "snapshot-jsonl") {
+    for await (const line of splitLines(chunks, file)) {
+      options.signal?.throwIfAborted();
+      yield { kind: "line", text: line.text, location: { file, line: line.lineNo } };
+    }
+    return;
+  }
+  for await (const item of splitJsonArray(chunks, file)) {
+    options.signal?.throwIfAborted();
+    // Array elements are reported by 1-based position, in the `line` field.
+    const location = { file, line: item.index + 1 };
+    let raw: unknown;
+    try {
+      raw = JSON.parse(item.text);
+    } catch {
+      warnings.add({ ...location, code: "invalid_json", problem: `array element ${item.index} is not valid JSON` });
+      continue;
+    }
+    const event = toRrwebEvent(raw, location, warnings);
+    if (event) yield { kind: "event", windowId: SINGLE_WINDOW_ID, event };
   }
 }
 

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { InputError } from "../../src/domain/errors.ts";
 import type { WindowedEvent } from "../../src/domain/recording.ts";
 import { ReadWarnings } from "../../src/domain/warnings.ts";
-import { extractClipWindow } from "../../src/replay/clip.ts";
+import { extractClipFromFile, extractClipWindow } from "../../src/replay/clip.ts";
 import { RecordingError } from "../../src/replay/errors.ts";
 import { computeRecordingMetadata } from "../../src/replay/metadata.ts";
 import { readRecording } from "../../src/replay/reader.ts";
@@ -229,5 +229,43 @@ describe("extractClipWindow", () => {
     );
     expect((error as RecordingError).code).toBe("clip_out_of_range");
     expect((error as RecordingError).message).toContain("last event is at");
+  });
+});
+
+describe("extractClipFromFile", () => {
+  // Two windows in interleaved lines, snapshots every 20 s, mutations throughout, both line shapes.
+  function recordingLines(): string[] {
+    const lines: string[] = [];
+    for (let second = 0; second < 120; second += 2) {
+      const t = T0 + second * 1000;
+      for (const windowId of ["win-a", "win-b"]) {
+        const events = [];
+        if (second % 20 === 0) events.push(rr.meta(t, `https://shop.test/${windowId}/${second}`), rr.fullSnapshot(t + 1, `page ${second}`));
+        events.push(rr.mutation(t + 100, `${windowId} text at ${second}`), rr.mouseMove(t + 200), rr.click(t + 300));
+        lines.push(snapshotLine(windowId, events));
+      }
+      lines.push(JSON.stringify(["win-b", rr.input(t + 400, `typed ${second}`)]));
+    }
+    return lines;
+  }
+
+  it("gives the same clip as parsing every event, while skipping superseded lines", async () => {
+    const text = recordingLines().join("\n");
+    const file = await write("clip-source.jsonl.gz", gzipSync(text));
+    const request = { startMs: T0 + 65_000, endMs: T0 + 77_000 };
+    const fast = await extractClipFromFile(file, request);
+    const reference = await extractClipWindow(readRecording(file), request, file);
+    expect(fast).toEqual(reference);
+    const a = fast.windows.find((w) => w.windowId === "win-a")!;
+    expect(a.baselineMs).toBe(T0 + 60_001);
+    // meta + snapshot at 60 s, mutation at 62 and 64 s, then the clip's events from 66 to 76 s
+    expect(a.events[0]!.type).toBe(EventType.Meta);
+    expect(a.events.filter((e) => e.timestamp < request.startMs)).toHaveLength(2 + 3);
+  });
+
+  it("refuses to hold more catch-up state than allowed", async () => {
+    const file = await write("clip-cap.jsonl", recordingLines().join("\n"));
+    const error = await extractClipFromFile(file, { startMs: T0 + 75_000, endMs: T0 + 87_000, maxCatchUpBytes: 500 }).catch((e: unknown) => e);
+    expect((error as RecordingError).code).toBe("clip_state_too_large");
   });
 });

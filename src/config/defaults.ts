@@ -9,6 +9,12 @@ export const DEFAULTS = {
     eventsPageSize: 10_000,
     maxRetries: 4,
     retryBaseMs: 500,
+    /** How long to wait for response headers, or between two chunks of a body. */
+    requestTimeoutMs: 60_000,
+    /** Recording blob keys fetched in one snapshots request (PostHog allows 20). */
+    blobKeysPerRequest: 10,
+    /** Sessions listed when the filter sets no limit. */
+    listLimit: 1_000,
   },
   encode: {
     /** Events this close to the start or end of the replay are dropped: a clip cannot show them. */

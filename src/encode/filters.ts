@@ -1,0 +1,88 @@
+import type { AnalyticsEvent } from "../domain/events.ts";
+import type { ChainElement } from "./elements-chain.ts";
+import { hasElementDetails } from "./element-context.ts";
+import { isNetworkOrAuthRelated, type ExceptionFacts } from "./exceptions.ts";
+
+/**
+ * Why an event does not become a row. An event is counted under the first reason that applies, in
+ * this order.
+ */
+export const DROP_REASONS = [
+  "noise_event",
+  "replay_cutoff",
+  "autocapture_without_element",
+  "contextless_custom_event",
+  "exception_not_actionable",
+] as const;
+export type DropReason = (typeof DROP_REASONS)[number];
+
+/**
+ * Events that never say anything about what the user did or met. Everything else a browser SDK
+ * sends is kept (`$pageview`, `$pageleave`, `$autocapture`, `$rageclick`, `$dead_click`,
+ * `$copy_autocapture`, `$screen`, survey events, custom product events with a descriptive name).
+ */
+export const NOISE_EVENTS: ReadonlySet<string> = new Set([
+  "$feature_flag_called", // a flag evaluation, fired on every render that reads a flag
+  "$feature_enrollment_update",
+  "$$heatmap", // raw pointer coordinates; clicks already come as $autocapture
+  "$web_vitals", // page performance numbers, not user actions
+  "$set", // person property updates
+  "$set_once",
+  "$identify", // identity bookkeeping
+  "$create_alias",
+  "$merge_dangerously",
+  "$groupidentify",
+  "$opt_in", // consent bookkeeping
+  "$snapshot", // recording data, read from the recording instead
+  "$$client_ingestion_warning",
+]);
+
+/**
+ * A custom event whose name is one bare word (`click`, `tick`, `heartbeat`) and that carries no
+ * element detail says nothing the model can use. Spaces, dots, underscores, and also hyphens,
+ * colons, slashes and camelCase humps make a name descriptive (`order completed`, `signup.done`,
+ * `checkoutStarted`); `$` system events are judged by the rules above instead.
+ */
+export function isContextlessCustomEvent(name: string, elements: readonly ChainElement[]): boolean {
+  if (name.startsWith("$")) return false;
+  const isOneBareWord = /^[\p{L}\p{N}]+$/u.test(name) && !/\p{Ll}\p{Lu}/u.test(name);
+  return isOneBareWord && !hasElementDetails(elements);
+}
+
+export interface FilterContext {
+  /** Events before this instant are too close to the replay start for a clip to show them. */
+  keepFromMs: number;
+  /** Events after this instant are too close to the replay end. */
+  keepUntilMs: number;
+  recurringExceptionMin: number;
+  exceptionCountByFingerprint: ReadonlyMap<string, number>;
+}
+
+export interface FilterCandidate {
+  event: AnalyticsEvent;
+  timestampMs: number;
+  elements: readonly ChainElement[];
+  /** Present for `$exception` events. */
+  exception?: ExceptionFacts;
+}
+
+export function dropReasonOf(candidate: FilterCandidate, context: FilterContext): DropReason | undefined {
+  const name = candidate.event.event;
+  if (NOISE_EVENTS.has(name)) return "noise_event";
+  if (candidate.timestampMs < context.keepFromMs || candidate.timestampMs > context.keepUntilMs) return "replay_cutoff";
+  if (name === "$autocapture" && candidate.elements.length === 0) return "autocapture_without_element";
+  if (isContextlessCustomEvent(name, candidate.elements)) return "contextless_custom_event";
+  if (candidate.exception && !isActionableException(candidate.exception, context)) return "exception_not_actionable";
+  return undefined;
+}
+
+function isActionableException(facts: ExceptionFacts, context: FilterContext): boolean {
+  const occurrences = context.exceptionCountByFingerprint.get(facts.fingerprint) ?? 0;
+  return occurrences >= context.recurringExceptionMin || isNetworkOrAuthRelated(facts);
+}
+
+export function countByFingerprint(exceptions: Iterable<ExceptionFacts>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const facts of exceptions) counts.set(facts.fingerprint, (counts.get(facts.fingerprint) ?? 0) + 1);
+  return counts;
+}

@@ -1,0 +1,12 @@
+export { encodeSession, resolveEventId } from "./encode-session.ts";
+export type { EncodedSession, EncodeInput, EncodeStats, EventRef, SessionSignals } from "./types.ts";
+export { resolveEncodeOptions, type EncodeOptions } from "./options.ts";
+export { DROP_REASONS, NOISE_EVENTS, type DropReason } from "./filters.ts";
+export { EVENT_COLUMNS, EVENT_COLUMN_MEANINGS, type EventColumn } from "./table.ts";
+export { fenceUntrusted, UNTRUSTED_DATA_NOTICE } from "./fence.ts";
+export { redactPii, RedactionCounter, type RedactionKind } from "./pii.ts";
+export { shortenUrl } from "./urls.ts";
+export { parseElementsChain, type ChainElement } from "./elements-chain.ts";
+export { countTokens } from "./tokens.ts";
+export { EncodeError } from "./errors.ts";
+export { CELL_DELIMITER } from "./cells.ts";

@@ -3,6 +3,9 @@ import type { EncodeOptions } from "./options.ts";
 import { RedactionCounter, redactPii } from "./pii.ts";
 import { shortenUrl } from "./urls.ts";
 
+/** Properties posthog-js sets on every event that identify rather than describe. */
+const IDENTITY_KEYS = new Set(["token", "distinct_id"]);
+
 /** Turns raw untrusted strings into cells: normalized, then redacted, then cut. */
 export class CellWriter {
   readonly redactions = new RedactionCounter();
@@ -24,6 +27,21 @@ export class CellWriter {
 
   url(raw: string): string {
     return shortenUrl(this.redact(normalizeText(raw)), this.options.maxUrlLength);
+  }
+
+  /**
+   * A custom event's own properties: scalars only, SDK (`$`) and identity keys skipped, in the
+   * order sent, at most `limit` of them, the whole cell cut like any text.
+   */
+  customProperties(properties: Record<string, unknown>, limit: number): string {
+    const pairs: string[] = [];
+    for (const [key, value] of Object.entries(properties)) {
+      if (pairs.length >= limit) break;
+      if (key.startsWith("$") || IDENTITY_KEYS.has(key)) continue;
+      if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") continue;
+      pairs.push(`${normalizeText(key)}=${normalizeText(String(value))}`);
+    }
+    return pairs.length === 0 ? "" : this.text(pairs.join("; "));
   }
 
   /** Window ids are SDK-generated, but a client can send anything: cut, never trusted. */

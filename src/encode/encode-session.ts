@@ -51,6 +51,9 @@ function formatAliasTable(entries: ReadonlyArray<readonly [string, string]>): st
  * Encodes a session's events as the compact, fenced, redacted table an LLM reads (see `table.ts`
  * for the columns and what is dropped), with the server-side map from short ids to real events.
  */
+/** Custom event properties shown per row: enough for status + path + a reason, not a property dump. */
+const CUSTOM_PROPERTY_LIMIT = 4;
+
 export function encodeSession(input: EncodeInput, overrides: Partial<EncodeOptions> = {}): EncodedSession {
   const options = resolveEncodeOptions(overrides);
   const ordered = inTimeOrder(input.events);
@@ -101,6 +104,7 @@ export function encodeSession(input: EncodeInput, overrides: Partial<EncodeOptio
       cells.text(context?.ariaLabel),
       cells.href(context?.href),
       exception ? cells.text(describeException(exception)) : "",
+      event.event.startsWith("$") ? "" : cells.customProperties(properties, CUSTOM_PROPERTY_LIMIT),
     ];
     const { id, duplicate } = ids.allocate(content);
     if (duplicate) {

@@ -19,6 +19,8 @@ import { formatRow, ROW_DELIMITER } from "./cells.ts";
  * - `aria_label`: nearest `aria-label` (icon buttons have no text).
  * - `href`: nearest link target.
  * - `exception`: `Type: message` of an `$exception`.
+ * - `props`: for custom (non-`$`) events only, up to `CUSTOM_PROPERTY_LIMIT` of the event's own
+ *   scalar properties as `key=value; ...` (a `client_request_failure` keeps its status and path).
  *
  * Empty cells are empty. Text cells are PII-redacted, whitespace-collapsed and cut to
  * `maxTextLength` with `…`; the whole table sits in an `untrusted_data` fence.
@@ -45,7 +47,7 @@ import { formatRow, ROW_DELIMITER } from "./cells.ts";
  * `$screen`, and the url/window of every row), clicks and form submits/changes with element
  * context (tag, input type, text, aria-label, href), rage and dead clicks (`$rageclick`,
  * `$dead_click`), exceptions that matter (recurring, network/auth, HTTP status), network failures
- * (`Failed to fetch`, 4xx/5xx, and custom events such as `client_request_failure`), and custom
+ * (`Failed to fetch`, 4xx/5xx, and custom events such as `client_request_failure` with their properties), and custom
  * product events (`order completed`, `signup.done`). The session's overall counts (duration,
  * active time, clicks, keypresses) come in the metadata block.
  */
@@ -63,6 +65,7 @@ export const EVENT_COLUMNS = [
   "aria_label",
   "href",
   "exception",
+  "props",
 ] as const;
 export type EventColumn = (typeof EVENT_COLUMNS)[number];
 
@@ -80,6 +83,7 @@ export const EVENT_COLUMN_MEANINGS: Record<EventColumn, string> = {
   aria_label: "element aria-label",
   href: "link target",
   exception: "exception type and message",
+  props: "custom event properties",
 };
 
 /** A row without its id: the cells after `event_id` and `index`, in column order. These are hashed. */
@@ -94,6 +98,7 @@ export type RowContent = readonly [
   ariaLabel: string,
   href: string,
   exception: string,
+  props: string,
 ];
 
 export interface EventRow {

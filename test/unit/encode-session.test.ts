@@ -45,7 +45,15 @@ describe("encodeSession on a realistic checkout session", () => {
 
   it("writes the header in the documented column order", () => {
     expect(encoded.eventsTable.split("\n")[0]).toBe(EVENT_COLUMNS.join("\t"));
-    expect(EVENT_COLUMNS).toEqual(["event_id", "index", "t", "window", "url", "event", "event_type", "element", "text", "aria_label", "href", "exception"]);
+    expect(EVENT_COLUMNS).toEqual(["event_id", "index", "t", "window", "url", "event", "event_type", "element", "text", "aria_label", "href", "exception", "props"]);
+  });
+
+  it("keeps a custom event's own properties, and none of the SDK's", () => {
+    const failure = rows.find((row) => row.event === "client_request_failure")!;
+    expect(failure.props).toBe("status=502; path=/api/payments");
+    const added = rows.find((row) => row.event === "product added")!;
+    expect(added.props).toBe("product_id=SKU-4711; price=129; currency=EUR");
+    expect(rows.filter((row) => row.event.startsWith("$")).every((row) => row.props === "")).toBe(true);
   });
 
   it("keeps the signals the analysis needs", () => {

@@ -2,7 +2,10 @@ import type { ChainElement } from "./elements-chain.ts";
 
 /** What the user interacted with, in words a model can use. Raw values: not yet redacted or cut. */
 export interface ElementContext {
-  /** Tag of the innermost meaningful element, with its input type: `button`, `a`, `input[type=email]`. */
+  /**
+   * Tag of the innermost meaningful element, with its input type and, for form fields, its id or
+   * name: `button`, `a`, `input[type=email]#email`, `select[name=country]`.
+   */
   element: string;
   /** The clicked element's own text, else the nearest ancestor's. */
   text: string;
@@ -18,11 +21,17 @@ export interface ElementContext {
 /** Tags whose presence in a chain says what kind of control was used. */
 const MEANINGFUL_TAGS = new Set(["a", "button", "form", "input", "select", "textarea", "label"]);
 
+/** Controls whose id or name says which field it was (`input#email`, `select[name=country]`). */
+const NAMED_CONTROL_TAGS = new Set(["input", "select", "textarea", "form"]);
+
 function describeTag(element: ChainElement): string {
   const type = element.attributes.type;
   // A button's type (submit/button/reset) is noise for the analysis; an input's type is not.
-  if (!type || element.tag === "button") return element.tag;
-  return `${element.tag}[type=${type}]`;
+  const tag = !type || element.tag === "button" ? element.tag : `${element.tag}[type=${type}]`;
+  if (!NAMED_CONTROL_TAGS.has(element.tag)) return tag;
+  if (element.id) return `${tag}#${element.id}`;
+  const name = element.attributes.name;
+  return name ? `${tag}[name=${name}]` : tag;
 }
 
 function nearest(elements: readonly ChainElement[], pick: (element: ChainElement) => string | undefined): string {

@@ -77,6 +77,12 @@ describe("elementContextOf", () => {
     expect(contextOf([{ tag: "div" }, { tag: "main" }])?.element).toBe("div");
   });
 
+  it("says which form field it was, by id or else by name", () => {
+    expect(contextOf([{ tag: "input", id: "email", attributes: { type: "email", name: "e" } }])?.element).toBe("input[type=email]#email");
+    expect(contextOf([{ tag: "select", attributes: { name: "country" } }])?.element).toBe("select[name=country]");
+    expect(contextOf([{ tag: "button", id: "pay", attributes: { name: "pay" } }])?.element).toBe("button");
+  });
+
   it("ignores a button's type", () => {
     expect(contextOf([{ tag: "button", attributes: { type: "submit" } }])?.element).toBe("button");
   });

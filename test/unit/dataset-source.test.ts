@@ -125,6 +125,18 @@ describe("DatasetSource on broken datasets", () => {
     expect(error.message).toContain("session_id");
   });
 
+  it("names an empty session folder when asked for it, and skips it when listing", async () => {
+    await mkdir(sessionDir("0192eeee-0000-7000-8000-000000000000"), { recursive: true });
+    const source = new DatasetSource(dataset);
+    const error = await failure(source.getMeta("0192eeee-0000-7000-8000-000000000000"));
+    expect(error).toMatchObject({ code: "missing_meta" });
+    expect(error.message).toContain(path.join(sessionDir("0192eeee-0000-7000-8000-000000000000"), "meta.json"));
+    const warnings = new ReadWarnings();
+    const listed = await source.listSessions({}, { warnings });
+    expect(listed.map((s) => s.session_id)).not.toContain("0192eeee-0000-7000-8000-000000000000");
+    expect(warnings.kept.some((w) => w.code === "missing_meta")).toBe(true);
+  });
+
   it("names an empty (0-byte) events file", async () => {
     const source = new DatasetSource(dataset);
     const eventsFile = (await source.sessionFiles(PLACE_ORDER)).events!;

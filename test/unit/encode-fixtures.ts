@@ -1,4 +1,5 @@
 import type { AnalyticsEvent, CapturedElement } from "../../src/domain/events.ts";
+import { mulberry32 } from "../fixtures/prng.ts";
 
 /**
  * posthog-js-shaped events for encoder tests and the encode benchmark's generated dataset. They
@@ -297,16 +298,10 @@ export function checkoutSession(session: FixtureSession = fixtureSession()): Ana
   ];
 }
 
-/** A deterministic pseudo-random generator (mulberry32), so generated sessions are reproducible. */
+/** A deterministic pseudo-random generator in [0, 1), so generated sessions are reproducible. */
 function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const next = mulberry32(seed);
+  return () => next() / 4_294_967_296;
 }
 
 /**

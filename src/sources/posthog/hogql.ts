@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { SessionFilter } from "../types.ts";
 
 /**
  * HogQL for the query endpoint. Untrusted text (session ids, URLs, dates) never enters the query
@@ -54,15 +55,8 @@ export function eventsPageQuery(args: {
   };
 }
 
-export interface SessionListQueryArgs {
-  ids?: string[];
-  from?: Date;
-  to?: Date;
-  urlContains?: string;
-  hasException?: boolean;
-  minDurationMs?: number;
-  limit: number;
-}
+/** The filter as the server applies it: the limit is always set. */
+export type SessionListQueryArgs = SessionFilter & { limit: number };
 
 /**
  * Recorded sessions from `raw_session_replay_events`, aggregated per session the way PostHog's own

@@ -35,4 +35,12 @@ export const DEFAULTS = {
     beforeEventMs: 7_000,
     lengthMs: 12_000,
   },
+  render: {
+    /** Debian's Chromium; never a browser downloaded by a package. */
+    chromiumPath: "/usr/bin/chromium",
+    /** Used when a recording announces no viewport. */
+    viewport: { width: 1280, height: 800 },
+    /** Loading a replay page (player, rrweb, the clip's events) must finish within this. */
+    loadTimeoutMs: 30_000,
+  },
 } as const;

@@ -16,6 +16,7 @@ const EnvSchema = z.object({
   POSTHOG_PROJECT_ID: z.string().min(1).optional(),
   POSTHOG_API_KEY: z.string().min(1).optional(),
   SESSION_SUMMARIES_REDACT_PII: booleanish.optional(),
+  SESSION_SUMMARIES_CHROMIUM: z.string().min(1).optional(),
 });
 
 export interface PostHogConfig {
@@ -28,6 +29,8 @@ export interface PostHogConfig {
 export interface AppConfig {
   posthog: PostHogConfig;
   redactPii: boolean;
+  /** Path of the Chromium binary used to replay recordings. */
+  chromiumPath: string;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -40,5 +43,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     posthog: { host: e.POSTHOG_HOST, projectId: e.POSTHOG_PROJECT_ID, apiKey: e.POSTHOG_API_KEY },
     redactPii: e.SESSION_SUMMARIES_REDACT_PII ?? DEFAULTS.encode.redactPii,
+    chromiumPath: e.SESSION_SUMMARIES_CHROMIUM ?? DEFAULTS.render.chromiumPath,
   };
 }

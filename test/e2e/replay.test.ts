@@ -1,0 +1,124 @@
+import { mkdir, writeFile } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { readFile } from "node:fs/promises";
+import type { Browser } from "puppeteer-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { extractClipFromFile } from "../../src/replay/clip.ts";
+import { launchChromium } from "../../src/render/browser.ts";
+import { PlayerServer } from "../../src/render/player-server.ts";
+import { ReplaySession } from "../../src/render/replay.ts";
+import { DatasetSource } from "../../src/sources/dataset.ts";
+import { rr } from "../unit/rrweb-events.ts";
+import { EventType, IncrementalSource, NodeType } from "@rrweb/types";
+import type { eventWithTime } from "@rrweb/types";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const SAMPLE = path.join(ROOT, "examples/sample");
+const ARTIFACTS = path.join(ROOT, ".artifacts");
+const SEARCH_500 = "0192fc7c-18ee-7048-9276-ed1c2a297964";
+
+let browser: Browser;
+let player: PlayerServer;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  player = await new PlayerServer().start();
+  await mkdir(ARTIFACTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await player?.close();
+});
+
+describe("ReplaySession", () => {
+  it("shows the sample's search error banner at the labelled moment, and not before", async () => {
+    const source = new DatasetSource(SAMPLE);
+    const labels = JSON.parse(await readFile(path.join(SAMPLE, "labels.json"), "utf8"));
+    const issue = labels.sessions[SEARCH_500].issues.find((i: { kind: string }) => i.kind === "visible_api_failure");
+    const at = Date.parse(issue.timestamp);
+    const files = await source.sessionFiles(SEARCH_500);
+    const clip = await extractClipFromFile(files.recording!, { startMs: at - 7_000, endMs: at + 5_000 });
+    const replay = await ReplaySession.open(browser, player, clip.windows[0]!.events);
+    try {
+      await replay.seek(at - 3_000);
+      expect(await replay.text()).not.toContain("Something went wrong");
+      await replay.seek(at + 2_000);
+      expect(await replay.text()).toContain("Something went wrong");
+      const png = await replay.screenshot();
+      expect(png.subarray(1, 4).toString()).toBe("PNG");
+      await writeFile(path.join(ARTIFACTS, "replay-sample-search-500.png"), png);
+    } finally {
+      await replay.close();
+    }
+  });
+
+  it("blocks every request the recording makes to the outside, and counts it", async () => {
+    let outsideHits = 0;
+    const outside: Server = createServer((_req, res) => {
+      outsideHits += 1;
+      res.end("x");
+    });
+    await new Promise<void>((resolve) => outside.listen(0, "127.0.0.1", resolve));
+    const outsideUrl = `http://127.0.0.1:${(outside.address() as AddressInfo).port}`;
+    const t = Date.parse("2026-11-01T10:00:00Z");
+    const node = (id: number, tagName: string, attributes: Record<string, string>, childNodes: unknown[] = []) => ({
+      type: NodeType.Element,
+      id,
+      tagName,
+      attributes,
+      childNodes,
+    });
+    const snapshot = rr.fullSnapshot(t + 1) as eventWithTime & { data: { node: { childNodes: unknown[] } } };
+    snapshot.data.node.childNodes = [
+      node(2, "html", {}, [
+        node(3, "head", {}, [node(5, "link", { rel: "stylesheet", href: `${outsideUrl}/style.css` })]),
+        node(4, "body", {}, [
+          node(6, "img", { src: `${outsideUrl}/pixel.png` }),
+          node(7, "img", { src: "http://10.1.2.3/private.png" }),
+          node(8, "iframe", { src: `${outsideUrl}/frame.html` }),
+          node(9, "script", {}, [{ type: NodeType.Text, id: 10, textContent: `fetch("${outsideUrl}/script")` }]),
+          node(11, "div", { style: `background-image: url(${outsideUrl}/bg.png)` }, [{ type: NodeType.Text, id: 12, textContent: "hostile" }]),
+        ]),
+      ]),
+    ];
+    const later: eventWithTime = {
+      type: EventType.IncrementalSnapshot,
+      timestamp: t + 500,
+      data: {
+        source: IncrementalSource.Mutation,
+        texts: [],
+        attributes: [],
+        removes: [],
+        adds: [
+          { parentId: 4, nextId: null, node: node(13, "img", { src: `${outsideUrl}/late.png` }) },
+          { parentId: 4, nextId: null, node: { type: NodeType.Text, id: 14, textContent: "added later" } },
+        ],
+      },
+    } as eventWithTime;
+    const replay = await ReplaySession.open(browser, player, [rr.meta(t, "https://evil.test/"), snapshot, later]);
+    try {
+      await replay.seek(t + 1_000);
+      expect(await replay.text()).toContain("hostile");
+      expect(await replay.text()).toContain("added later");
+      const expected = [`${outsideUrl}/style.css`, `${outsideUrl}/pixel.png`, "http://10.1.2.3/private.png", `${outsideUrl}/bg.png`, `${outsideUrl}/late.png`];
+      // Refusals are reported asynchronously: wait (bounded) until each expected one is counted.
+      for (let waited = 0; waited < 3_000 && !expected.every((url) => replay.blocked.some((b) => b.url === url)); waited += 100) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(replay.blocked.map((b) => b.url)).toEqual(expect.arrayContaining(expected));
+      expect(replay.blocked.some((b) => b.url.startsWith(outsideUrl) && b.resourceType === "document")).toBe(true);
+      expect(outsideHits).toBe(0);
+    } finally {
+      await replay.close();
+      outside.close();
+    }
+  });
+
+  it("refuses events without a full snapshot", async () => {
+    await expect(ReplaySession.open(browser, player, [rr.meta(1), rr.click(2)])).rejects.toMatchObject({ code: "no_full_snapshot" });
+  });
+});

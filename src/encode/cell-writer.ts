@@ -1,6 +1,6 @@
 import { normalizeText, truncateText } from "./cells.ts";
 import type { EncodeOptions } from "./options.ts";
-import { RedactionCounter, redactPii } from "./pii.ts";
+import { isSecretParamName, REDACTED_VALUE, RedactionCounter, redactPii } from "./pii.ts";
 import { shortenUrl } from "./urls.ts";
 
 /** Properties posthog-js sets on every event that identify rather than describe. */
@@ -39,13 +39,19 @@ export class CellWriter {
       if (pairs.length >= limit) break;
       if (key.startsWith("$") || IDENTITY_KEYS.has(key)) continue;
       if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean") continue;
+      if (this.options.redactPii && isSecretParamName(key)) {
+        // A property named like a credential is one, whatever its value looks like.
+        this.redactions.add("url_secret");
+        pairs.push(`${normalizeText(key)}=${REDACTED_VALUE}`);
+        continue;
+      }
       pairs.push(`${normalizeText(key)}=${normalizeText(String(value))}`);
     }
     return pairs.length === 0 ? "" : this.text(pairs.join("; "));
   }
 
-  /** Window ids are SDK-generated, but a client can send anything: cut, never trusted. */
+  /** Window ids are SDK-generated, but a client can send anything: redacted and cut like text. */
   windowId(raw: string): string {
-    return truncateText(normalizeText(raw), this.options.maxTextLength);
+    return this.text(raw);
   }
 }

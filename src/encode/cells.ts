@@ -19,7 +19,8 @@ const WHITESPACE_RUN = /\s+/g;
 
 /** Strips invisible characters and collapses whitespace (tabs and newlines included) to single spaces. */
 export function normalizeText(raw: string): string {
-  return raw.replace(INVISIBLE_CHARACTERS, "").replace(WHITESPACE_RUN, " ").trim();
+  // NFKC folds look-alikes (full-width `＜`, ligatures) so fences and patterns see the plain form.
+  return raw.normalize("NFKC").replace(INVISIBLE_CHARACTERS, "").replace(WHITESPACE_RUN, " ").trim();
 }
 
 /** Cuts `text` to at most `maxLength` code points, the last one being an ellipsis when cut. */

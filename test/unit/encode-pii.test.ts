@@ -11,6 +11,7 @@ describe("redactPii: emails", () => {
     ["Signed in as jane.doe+shop@example.co.uk", "Signed in as [email]"],
     ["/account?email=jane.doe%40example.com&tab=1", "/account?email=[email]&tab=1"],
     ["Contact: SUPPORT@Example.COM.", "Contact: [email]."],
+    ["Welcome back, o'brien@example.com", "Welcome back, [email]"],
   ])("redacts %s", (input, expected) => {
     expect(redacted(input).text).toBe(expected);
   });

@@ -38,3 +38,11 @@ export class InputError extends SessionSummariesError {
     super(code, `${formatLocation(location)}: ${problem}`, options);
   }
 }
+
+/** zod issues as one line, e.g. `properties.$session_id: expected string; timestamp: not an ISO-8601 date`. */
+export function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[], max = 3): string {
+  return issues
+    .slice(0, max)
+    .map((issue) => `${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`)
+    .join("; ");
+}

@@ -4,6 +4,12 @@ const isoTimestamp = z.string().refine((value) => !Number.isNaN(Date.parse(value
   message: "not an ISO-8601 date",
 });
 
+/**
+ * What a session id may look like. Ids become folder names, so the first character is a letter or
+ * digit (no `.`/`..`) and there are no slashes.
+ */
+export const SESSION_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+
 /** `sessions/<id>/meta.json` of a dataset, and what every source returns when listing sessions. */
 export const SessionMetaSchema = z.object({
   session_id: z.string().min(1),

@@ -47,13 +47,13 @@ function formatAliasTable(entries: ReadonlyArray<readonly [string, string]>): st
   return entries.map((entry) => formatRow(entry)).join(ROW_DELIMITER);
 }
 
+/** Custom event properties shown per row: enough for status + path + a reason, not a property dump. */
+const CUSTOM_PROPERTY_LIMIT = 4;
+
 /**
  * Encodes a session's events as the compact, fenced, redacted table an LLM reads (see `table.ts`
  * for the columns and what is dropped), with the server-side map from short ids to real events.
  */
-/** Custom event properties shown per row: enough for status + path + a reason, not a property dump. */
-const CUSTOM_PROPERTY_LIMIT = 4;
-
 export function encodeSession(input: EncodeInput, overrides: Partial<EncodeOptions> = {}): EncodedSession {
   const options = resolveEncodeOptions(overrides);
   const ordered = inTimeOrder(input.events);

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { InputError } from "../domain/errors.ts";
+import { describeIssues, InputError } from "../domain/errors.ts";
 import { ReadWarnings } from "../domain/warnings.ts";
 import { splitLines } from "./lines.ts";
 import { openInput } from "./open.ts";
@@ -37,11 +37,8 @@ export async function* readJsonl<S extends z.ZodType>(
     }
     const parsed = schema.safeParse(value);
     if (!parsed.success) {
-      const problem = parsed.error.issues
-        .slice(0, 3)
-        .map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`)
-        .join("; ");
-      warnings.add({ file, line: line.lineNo, code: `invalid_${noun}`, problem: `not a valid ${noun}: ${problem}` });
+      const problem = `not a valid ${noun}: ${describeIssues(parsed.error.issues)}`;
+      warnings.add({ file, line: line.lineNo, code: `invalid_${noun}`, problem });
       continue;
     }
     valid += 1;

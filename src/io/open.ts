@@ -32,7 +32,26 @@ export async function openInput(file: string): Promise<OpenedInput> {
   if (size === 0) throw new InputError("empty_file", { file }, "file is empty (0 bytes)");
 
   const gzip = await startsWithGzipMagic(file);
-  return { file, bytesOnDisk: size, gzip, chunks: readChunks(file, gzip) };
+  return { file, bytesOnDisk: size, gzip, chunks: withoutByteOrderMark(readChunks(file, gzip)) };
+}
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/** Drops a leading UTF-8 byte order mark, which editors on some systems write and JSON does not allow. */
+async function* withoutByteOrderMark(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let head: Buffer = Buffer.alloc(0);
+  let checked = false;
+  for await (const chunk of chunks) {
+    if (checked) {
+      yield chunk;
+      continue;
+    }
+    head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+    if (head.length < UTF8_BOM.length && UTF8_BOM.subarray(0, head.length).equals(head)) continue;
+    checked = true;
+    yield head.subarray(0, UTF8_BOM.length).equals(UTF8_BOM) ? head.subarray(UTF8_BOM.length) : head;
+  }
+  if (!checked && head.length > 0) yield head;
 }
 
 async function startsWithGzipMagic(file: string): Promise<boolean> {

@@ -42,6 +42,8 @@ export interface ClipWindow {
   windows: ClipWindowEvents[];
   /** Windows with events in the clip but no full snapshot to start from (left out). */
   unreplayableWindows: string[];
+  /** How `extractClipFromFile` read the file: lines parsed, and lines kept unparsed (then parsed if needed). */
+  reading?: { linesParsed: number; linesDeferred: number; deferredLinesParsed: number };
 }
 
 const DEFAULT_ORDER_SLACK_MS = 60_000;
@@ -101,6 +103,9 @@ class ClipCollector {
     if (t > this.request.endMs) return true;
     const state = this.stateOf(windowId);
     if (t >= this.request.startMs) {
+      // A page loaded right at the clip's start: its Meta (viewport, URL) came just before.
+      if (event.type === EventType.FullSnapshot && state.pendingMeta) state.inClip.push(state.pendingMeta);
+      if (event.type === EventType.FullSnapshot || event.type === EventType.Meta) state.pendingMeta = undefined;
       state.inClip.push(event);
     } else if (event.type === EventType.Meta) {
       state.pendingMeta = event;
@@ -121,8 +126,8 @@ class ClipCollector {
   /** Keeps a line that lies wholly before the clip and holds no Meta or FullSnapshot, unparsed. */
   deferLine(windowId: string, line: DeferredLine, latestMs: number): void {
     if (latestMs > this.lastSeenMs) this.lastSeenMs = latestMs;
-    const state = this.windows.get(windowId);
-    if (state?.baselineMs === undefined) return; // before the first snapshot: never needed
+    const state = this.stateOf(windowId);
+    if (state.baselineMs === undefined) return; // before the first snapshot: never needed
     state.catchUp.push(line);
     state.catchUpBytes += line.text.length;
     if (state.catchUpBytes > this.maxCatchUpBytes) {
@@ -174,6 +179,8 @@ class ClipCollector {
     );
   }
 
+  deferredLinesParsed = 0;
+
   private catchUpEvents(windowId: string, state: WindowState, warnings: ReadWarnings): eventWithTime[] {
     const out: eventWithTime[] = [];
     for (const item of state.catchUp) {
@@ -181,6 +188,7 @@ class ClipCollector {
         out.push(item);
         continue;
       }
+      this.deferredLinesParsed += 1;
       for (const { windowId: w, event } of parseRecordingLine(item.text, item.location, warnings)) {
         const source = incrementalSource(event);
         if (w === windowId && source !== undefined && DOM_STATE_SOURCES.has(source)) out.push(event);
@@ -212,7 +220,13 @@ export async function extractClipWindow(
   return collector.finish(new ReadWarnings());
 }
 
-const TIMESTAMP_PATTERN = /"timestamp":\s*(-?\d+(?:\.\d+)?)/g;
+const TIMESTAMP_KEY = '"timestamp"';
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const CLOSE_BRACE = 0x7d;
+const CLOSE_BRACKET = 0x5d;
+const DIGIT_0 = 0x30;
+const DIGIT_9 = 0x39;
 /** Texts without which a line cannot hold a Meta (`href`) or a FullSnapshot (`initialOffset`, or compressed: `cv`). */
 const SNAPSHOT_MARKERS = ['"href"', '"initialOffset"', '"cv"'];
 
@@ -220,7 +234,8 @@ const SNAPSHOT_MARKERS = ['"href"', '"initialOffset"', '"cv"'];
  * Extracts a clip straight from a recording file, faster than parsing every line: a line whose
  * every `"timestamp"` (nested ones included, so the test is conservative) lies before the clip and
  * that cannot hold a Meta or FullSnapshot is kept as raw text, and parsed only if no newer snapshot
- * supersedes it. Other lines, and plain rrweb arrays, are parsed as usual.
+ * supersedes it. Any line the raw test is unsure about is parsed, so the result is the same as
+ * `extractClipWindow` over `readRecording`.
  */
 export async function extractClipFromFile(
   file: string,
@@ -229,41 +244,53 @@ export async function extractClipFromFile(
 ): Promise<ClipWindow> {
   const warnings = options.warnings ?? new ReadWarnings();
   const collector = new ClipCollector(request, file);
+  let linesParsed = 0;
+  let linesDeferred = 0;
   lines: for await (const item of readRecordingLines(file, { warnings, signal: options.signal })) {
     if (item.kind === "event") {
       if (!collector.addEvent(item.windowId, item.event)) break;
       continue;
     }
     const { text, location } = item;
-    const span = timestampSpan(text);
-    const windowId = leadingWindowId(text);
-    if (span && span.min > collector.stopAfterMs) break;
-    if (
-      span &&
-      windowId !== undefined &&
-      span.max < request.startMs &&
-      !SNAPSHOT_MARKERS.some((marker) => text.includes(marker))
-    ) {
-      collector.deferLine(windowId, { text, location }, span.max);
+    const latest = latestStrictTimestamp(text);
+    const windowId = latest !== undefined && latest < request.startMs ? leadingWindowId(text) : undefined;
+    if (windowId !== undefined && !SNAPSHOT_MARKERS.some((marker) => text.includes(marker))) {
+      linesDeferred += 1;
+      collector.deferLine(windowId, { text, location }, latest!);
       continue;
     }
+    linesParsed += 1;
     for (const { windowId: w, event } of parseRecordingLine(text, location, warnings)) {
       if (!collector.addEvent(w, event)) break lines;
     }
   }
-  return collector.finish(warnings);
+  const clip = collector.finish(warnings);
+  clip.reading = { linesParsed, linesDeferred, deferredLinesParsed: collector.deferredLinesParsed };
+  return clip;
 }
 
-function timestampSpan(text: string): { min: number; max: number } | undefined {
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  TIMESTAMP_PATTERN.lastIndex = 0;
-  for (let match = TIMESTAMP_PATTERN.exec(text); match; match = TIMESTAMP_PATTERN.exec(text)) {
-    const value = Number(match[1]);
-    if (value < min) min = value;
-    if (value > max) max = value;
+/**
+ * The latest `"timestamp"` value in a line, or undefined unless every `"timestamp"` key in it is
+ * followed by `:` and a plain integer, as JSON.stringify writes epoch milliseconds (anything else,
+ * say `1.7e12` or a space, means: parse the line). One scan, no regex: this runs on every line.
+ */
+function latestStrictTimestamp(text: string): number | undefined {
+  let latest = -1;
+  for (let at = text.indexOf(TIMESTAMP_KEY); at !== -1; at = text.indexOf(TIMESTAMP_KEY, at + TIMESTAMP_KEY.length)) {
+    let i = at + TIMESTAMP_KEY.length;
+    if (text.charCodeAt(i) !== COLON) return undefined;
+    let value = 0;
+    let digits = 0;
+    for (i += 1; digits <= 16; i++, digits++) {
+      const code = text.charCodeAt(i);
+      if (code < DIGIT_0 || code > DIGIT_9) break;
+      value = value * 10 + (code - DIGIT_0);
+    }
+    const after = text.charCodeAt(i);
+    if (digits === 0 || digits > 16 || (after !== COMMA && after !== CLOSE_BRACE && after !== CLOSE_BRACKET)) return undefined;
+    if (value > latest) latest = value;
   }
-  return max === Number.NEGATIVE_INFINITY ? undefined : { min, max };
+  return latest === -1 ? undefined : latest;
 }
 
 /** The window id of a line in either snapshot shape, read without parsing; undefined if unsure. */

@@ -1,8 +1,7 @@
-import { EventType } from "@rrweb/types";
+import { EventType, IncrementalSource } from "@rrweb/types";
 import { DEFAULTS } from "../config/defaults.ts";
 import type { WindowedEvent } from "../domain/recording.ts";
 import { activeMsFromInstants, incrementalSource, isClick, isUserActivity, mouseActivityCount } from "./activity.ts";
-import { IncrementalSource } from "@rrweb/types";
 
 export interface Viewport {
   width: number;

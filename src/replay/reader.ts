@@ -76,8 +76,8 @@ export async function* readRecordingLines(file: string, options: RecordingReadOp
 }
 
 /**
- * Looks at the first non-blank bytes: `[{` (or `[` then whitespace then `{`) is a plain rrweb array;
- * anything else is read as JSONL. Returns the chunks with the peeked ones put back in front.
+ * Looks at the first non-blank bytes: `[` followed by `{` or `]` is a plain rrweb array; anything
+ * else is read as JSONL. Returns the chunks with the peeked ones put back in front.
  */
 async function detectFormat(
   chunks: AsyncIterable<Buffer>,
@@ -86,21 +86,30 @@ async function detectFormat(
   const iterator = chunks[Symbol.asyncIterator]();
   const peeked: Buffer[] = [];
   let format: RecordingFormat | undefined;
+  let sawBracket = false;
   while (format === undefined) {
     const next = await iterator.next();
     if (next.done) break;
     peeked.push(next.value);
-    const head = Buffer.concat(peeked).toString("utf8", 0, 4096).trimStart();
-    if (head.length === 0) continue;
-    if (head[0] !== "[") format = "snapshot-jsonl";
-    else {
-      const second = head.slice(1).trimStart()[0];
-      if (second === undefined && head.length < 4096) continue;
+    for (const byte of next.value) {
+      if (byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09) continue;
+      if (!sawBracket) {
+        if (byte !== 0x5b) {
+          format = "snapshot-jsonl";
+          break;
+        }
+        sawBracket = true;
+        continue;
+      }
       // `[{` or `[]` is an array of events; `["window", {...}]` lines are JSONL.
-      format = second === "{" || second === "]" ? "rrweb-array" : "snapshot-jsonl";
+      format = byte === 0x7b || byte === 0x5d ? "rrweb-array" : "snapshot-jsonl";
+      break;
     }
   }
-  if (format === undefined) throw new InputError("empty_file", { file }, "file contains only whitespace");
+  if (format === undefined) {
+    if (!sawBracket) throw new InputError("empty_file", { file }, "file contains only whitespace");
+    format = "snapshot-jsonl"; // a lone `[`: the line parser will say what is wrong with it
+  }
   async function* replay(): AsyncGenerator<Buffer> {
     try {
       yield* peeked;

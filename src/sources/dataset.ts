@@ -1,18 +1,18 @@
 import { access, readFile, readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { InputError } from "../domain/errors.ts";
+import { describeIssues, InputError } from "../domain/errors.ts";
 import { AnalyticsEventSchema, type AnalyticsEvent } from "../domain/events.ts";
 import type { WindowedEvent } from "../domain/recording.ts";
-import { SessionMetaSchema, sessionDurationMs, type SessionMeta } from "../domain/session.ts";
+import { SESSION_ID_PATTERN, SessionMetaSchema, type SessionMeta } from "../domain/session.ts";
 import { ReadWarnings } from "../domain/warnings.ts";
 import { readJsonl } from "../io/jsonl.ts";
 import { readRecording } from "../replay/reader.ts";
 import { SourceError } from "./errors.ts";
+import { matchesFilter } from "./filter.ts";
 import type { ReadOptions, SessionFilter, SessionSource } from "./types.ts";
 
 const EVENTS_FILES = ["events.jsonl.gz", "events.jsonl"];
 const RECORDING_FILES = ["recording.jsonl.gz", "recording.jsonl", "recording.json.gz", "recording.json"];
-const SESSION_ID_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
 
 /** Files of one session in a dataset directory, as found on disk. */
 export interface SessionFiles {
@@ -58,7 +58,12 @@ export class DatasetSource implements SessionSource {
     if (filter.hasException !== undefined) {
       const kept: SessionMeta[] = [];
       for (const meta of selected) {
-        if ((await this.exceptionCount(meta)) > 0 === filter.hasException) kept.push(meta);
+        try {
+          if ((await this.exceptionCount(meta)) > 0 === filter.hasException) kept.push(meta);
+        } catch (error) {
+          if (!(error instanceof InputError) || filter.ids) throw error;
+          options.warnings?.add({ ...error.location, code: error.code, problem: `session skipped: ${error.problem}` });
+        }
       }
       selected = kept;
     }
@@ -83,8 +88,7 @@ export class DatasetSource implements SessionSource {
     }
     const parsed = SessionMetaSchema.safeParse(value);
     if (!parsed.success) {
-      const problem = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
-      throw new InputError("invalid_meta", { file: files.meta }, `not valid session metadata: ${problem}`);
+      throw new InputError("invalid_meta", { file: files.meta }, `not valid session metadata: ${describeIssues(parsed.error.issues, 10)}`);
     }
     if (parsed.data.session_id !== sessionId) {
       throw new InputError(
@@ -161,15 +165,6 @@ export class DatasetSource implements SessionSource {
     }
     return count;
   }
-}
-
-function matchesFilter(meta: SessionMeta, filter: SessionFilter): boolean {
-  const start = Date.parse(meta.start);
-  if (filter.from && start < filter.from.getTime()) return false;
-  if (filter.to && start >= filter.to.getTime()) return false;
-  if (filter.urlContains && !(meta.first_url ?? "").includes(filter.urlContains)) return false;
-  if (filter.minDurationMs !== undefined && sessionDurationMs(meta) < filter.minDurationMs) return false;
-  return true;
 }
 
 async function firstExisting(dir: string, names: string[]): Promise<string | undefined> {

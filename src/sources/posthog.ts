@@ -19,12 +19,14 @@
  */
 import { DEFAULTS } from "../config/defaults.ts";
 import type { PostHogConfig } from "../config/env.ts";
+import { describeIssues } from "../domain/errors.ts";
 import { AnalyticsEventSchema, type AnalyticsEvent } from "../domain/events.ts";
 import type { WindowedEvent } from "../domain/recording.ts";
-import { SessionMetaSchema, sessionDurationMs, type SessionMeta } from "../domain/session.ts";
+import { SessionMetaSchema, type SessionMeta } from "../domain/session.ts";
 import { ReadWarnings } from "../domain/warnings.ts";
 import { parseRecordingLine } from "../replay/parse.ts";
 import { SourceError } from "./errors.ts";
+import { matchesFilter } from "./filter.ts";
 import {
   eventsPageQuery,
   HogQLResponseSchema,
@@ -125,7 +127,7 @@ export class PostHogSource implements SessionSource {
       SESSION_COLUMNS,
       options.signal,
     );
-    const metas = this.toMetas(rows, options.warnings).filter((meta) => matchesLocally(meta, filter));
+    const metas = this.toMetas(rows, options.warnings).filter((meta) => matchesFilter(meta, filter));
     return this.withCounts(metas, options.signal);
   }
 
@@ -254,7 +256,7 @@ export class PostHogSource implements SessionSource {
       unique.map((id) => byId.get(id)!),
       options.signal,
     );
-    metas = metas.filter((meta) => matchesLocally(meta, filter));
+    metas = metas.filter((meta) => matchesFilter(meta, filter));
     if (filter.hasException !== undefined) {
       metas = metas.filter((meta) => (meta.exception_count ?? 0) > 0 === filter.hasException);
     }
@@ -405,15 +407,6 @@ function normalizeTimestamp(value: unknown): unknown {
   return Number.isNaN(ms) ? value : new Date(ms).toISOString();
 }
 
-function matchesLocally(meta: SessionMeta, filter: SessionFilter): boolean {
-  const start = Date.parse(meta.start);
-  if (filter.from && start < filter.from.getTime()) return false;
-  if (filter.to && start >= filter.to.getTime()) return false;
-  if (filter.urlContains !== undefined && !(meta.first_url ?? "").includes(filter.urlContains)) return false;
-  if (filter.minDurationMs !== undefined && sessionDurationMs(meta) < filter.minDurationMs) return false;
-  return true;
-}
-
 function checkSessionId(sessionId: string): void {
   if (typeof sessionId !== "string" || sessionId.length === 0 || sessionId.length > 200) {
     throw new SourceError("invalid_session_id", `invalid session id ${JSON.stringify(sessionId)}`);
@@ -423,11 +416,4 @@ function checkSessionId(sessionId: string): void {
 function toCount(value: unknown): number | undefined {
   const n = typeof value === "string" ? Number(value) : value;
   return typeof n === "number" && Number.isSafeInteger(n) && n >= 0 ? n : undefined;
-}
-
-function describeIssues(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  return issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.map(String).join(".") || "(root)"}: ${issue.message}`)
-    .join("; ");
 }

@@ -84,6 +84,7 @@ describe("DatasetSource on the sample dataset", () => {
     const listed = await failure(source.listSessions({ ids: [HAPPY, "nope-1", "nope-2"] }));
     expect(listed.message).toMatch(/unknown session id\(s\): nope-1, nope-2/);
     expect((await failure(source.getMeta("../../etc"))).code).toBe("invalid_session_id");
+    expect((await failure(source.getMeta(".."))).code).toBe("invalid_session_id");
   });
 });
 
@@ -159,6 +160,18 @@ describe("DatasetSource on broken datasets", () => {
       [eventsFile, 2, "invalid_json"],
       [eventsFile, 3, "invalid_event"],
     ]);
+  });
+
+  it("skips, with a warning, a session whose events cannot be read when filtering by exceptions", async () => {
+    // PLACE_ORDER's events file was emptied above; without a stored count its events must be read.
+    const metaFile = path.join(sessionDir(PLACE_ORDER), "meta.json");
+    const meta = JSON.parse(await readFile(metaFile, "utf8"));
+    delete meta.exception_count;
+    await writeFile(metaFile, JSON.stringify(meta));
+    const warnings = new ReadWarnings();
+    const withExceptions = await new DatasetSource(dataset).listSessions({ hasException: true }, { warnings });
+    expect(withExceptions.map((s) => s.session_id)).toEqual([SEARCH_500, NOISY]);
+    expect(warnings.kept.find((w) => w.code === "empty_file")?.file).toContain(PLACE_ORDER);
   });
 
   it("names a truncated gzip recording", async () => {

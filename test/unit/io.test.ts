@@ -80,6 +80,13 @@ describe("openInput", () => {
     expect((await collect(splitLines(input.chunks, file))).map((l) => l.text)).toEqual(["a", "b"]);
   });
 
+  it("drops a UTF-8 byte order mark, even when it arrives split across chunks", async () => {
+    const file = path.join(dir, "bom.jsonl");
+    await writeFile(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"id":1}\n{"id":2}\n')]));
+    const rows = await collect(readJsonl(file, z.object({ id: z.number() })));
+    expect(rows).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+
   it("reports a truncated gzip with the line it stopped after", async () => {
     const file = path.join(dir, "truncated.jsonl.gz");
     const lines = Array.from({ length: 5000 }, (_, i) => JSON.stringify({ i, pad: "x".repeat(40 + (i % 13)) }));

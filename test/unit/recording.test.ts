@@ -56,6 +56,15 @@ describe("readRecording", () => {
     }
   });
 
+  it("reads a BOM-prefixed rrweb array, and JSONL after a long run of blank lines", async () => {
+    const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+    const array = await write("bom.json", Buffer.concat([bom, Buffer.from(JSON.stringify(windowA))]));
+    expect((await collect(readRecording(array))).map((e) => e.event)).toEqual(windowA);
+    const padded = await write("padded.jsonl", "\n".repeat(10_000) + snapshotLine("w", windowA));
+    const events = await collect(readRecording(padded, {}));
+    expect(events).toHaveLength(windowA.length);
+  });
+
   it("reads a plain rrweb array as one window", async () => {
     const file = await write("plain.json", JSON.stringify(windowA, null, 2));
     const events = await collect(readRecording(file));
@@ -253,9 +262,11 @@ describe("extractClipFromFile", () => {
     const text = recordingLines().join("\n");
     const file = await write("clip-source.jsonl.gz", gzipSync(text));
     const request = { startMs: T0 + 65_000, endMs: T0 + 77_000 };
-    const fast = await extractClipFromFile(file, request);
+    const { reading, ...fast } = await extractClipFromFile(file, request);
     const reference = await extractClipWindow(readRecording(file), request, file);
     expect(fast).toEqual(reference);
+    // lines of mutations and input between the 60 s snapshot and the clip were never parsed
+    expect(reading!.linesDeferred).toBeGreaterThan(reading!.deferredLinesParsed);
     const a = fast.windows.find((w) => w.windowId === "win-a")!;
     expect(a.baselineMs).toBe(T0 + 60_001);
     // meta + snapshot at 60 s, mutation at 62 and 64 s, then the clip's events from 66 to 76 s
@@ -267,5 +278,76 @@ describe("extractClipFromFile", () => {
     const file = await write("clip-cap.jsonl", recordingLines().join("\n"));
     const error = await extractClipFromFile(file, { startMs: T0 + 75_000, endMs: T0 + 87_000, maxCatchUpBytes: 500 }).catch((e: unknown) => e);
     expect((error as RecordingError).code).toBe("clip_state_too_large");
+  });
+});
+
+describe("extractClipFromFile against extractClipWindow on random recordings", () => {
+  /** Deterministic PRNG so a failure names a seed that reproduces it. */
+  function random(seed: number): () => number {
+    let state = seed >>> 0;
+    return () => {
+      state = (state + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(state ^ (state >>> 15), state | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+    };
+  }
+
+  function randomRecording(seed: number): string[] {
+    const rand = random(seed);
+    const pick = <T>(items: T[]): T => items[Math.floor(rand() * items.length)]!;
+    const windows = ["win-a", "win-b", "win-c"].slice(0, 1 + Math.floor(rand() * 3));
+    const lines: string[] = [];
+    let t = T0;
+    for (let step = 0; step < 80; step++) {
+      t += Math.floor(rand() * 1500);
+      const windowId = pick(windows);
+      const events: unknown[] = [];
+      const kinds = 1 + Math.floor(rand() * 3);
+      for (let k = 0; k < kinds; k++) {
+        const at = t + k * 10;
+        const kind = rand();
+        if (kind < 0.08) events.push(rr.meta(at, `https://shop.test/${step}`), rr.fullSnapshot(at + 1, `page ${step}`));
+        else if (kind < 0.12) events.push(rr.meta(at, `https://shop.test/m${step}`));
+        else if (kind < 0.5) events.push(rr.mutation(at, `text ${step}.${k}`));
+        else if (kind < 0.7) events.push(rr.mouseMove(at));
+        else if (kind < 0.8) events.push(rr.input(at, `typed ${step}`));
+        else if (kind < 0.85) events.push({ type: 99, timestamp: at + 500_000, data: {} });
+        else if (kind < 0.9) events.push({ type: EventType.Custom, timestamp: at, data: { tag: "x", payload: { timestamp: 1 } } });
+        else if (kind < 0.93) events.push({ ...rr.click(at), timestamp: at + 0.5 });
+        else events.push(rr.click(at));
+      }
+      if (rand() < 0.2 && events.length === 1) lines.push(JSON.stringify([windowId, events[0]]));
+      else lines.push(snapshotLine(windowId, events));
+    }
+    return lines;
+  }
+
+  it.each(Array.from({ length: 25 }, (_, i) => i + 1))("gives the same result for seed %i", async (seed) => {
+    const lines = randomRecording(seed);
+    const file = await write(`random-${seed}.jsonl`, lines.join("\n"));
+    const rand = random(seed * 7919);
+    const startMs = T0 + Math.floor(rand() * 60_000);
+    const request = { startMs, endMs: startMs + 12_000, orderSlackMs: 5_000 };
+    const outcome = async (run: () => Promise<unknown>) => {
+      try {
+        const { reading: _reading, ...clip } = (await run()) as { reading?: unknown };
+        return { clip };
+      } catch (error) {
+        return { error: (error as { code?: string }).code };
+      }
+    };
+    const fast = await outcome(() => extractClipFromFile(file, request));
+    const reference = await outcome(() => extractClipWindow(readRecording(file), request, file));
+    expect(fast).toEqual(reference);
+  });
+
+  it("keeps the Meta of a page loaded right at the clip's start", async () => {
+    const file = await write(
+      "meta-at-start.jsonl",
+      [snapshotLine("w", [rr.meta(T0 + 999, "https://shop.test/new", 1024, 700)]), snapshotLine("w", [rr.fullSnapshot(T0 + 1000), rr.click(T0 + 1500)])].join("\n"),
+    );
+    const clip = await extractClipFromFile(file, { startMs: T0 + 1000, endMs: T0 + 13_000 });
+    expect(clip.windows[0]!.events.map((e) => e.type)).toEqual([EventType.Meta, EventType.FullSnapshot, EventType.IncrementalSnapshot]);
   });
 });

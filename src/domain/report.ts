@@ -1,0 +1,114 @@
+import { z } from "zod";
+import { AnalystSchema, KeyActionSchema, ValidationVerdictSchema } from "./summary.ts";
+
+/**
+ * Patterns and reports. As with summaries, the model writes only the `Raw*` parts (names,
+ * descriptions, severities, indicators, and which flagged events belong to which pattern); examples,
+ * stats and final severity are computed in code.
+ */
+
+export const SEVERITIES = ["low", "medium", "high", "critical"] as const;
+export const SeveritySchema = z.enum(SEVERITIES);
+export type Severity = z.infer<typeof SeveritySchema>;
+
+export const RawPatternSchema = z.object({
+  pattern_id: z.coerce.number().int().min(1),
+  pattern_name: z.string().trim().min(1).max(120),
+  pattern_description: z.string().trim().min(1).max(1024),
+  severity: SeveritySchema,
+  indicators: z.array(z.string().trim().min(1).max(300)).min(1).max(8),
+});
+export type RawPattern = z.infer<typeof RawPatternSchema>;
+
+export const RawPatternListSchema = z.object({ patterns: z.array(RawPatternSchema) });
+
+export const RawAssignmentSchema = z.object({
+  pattern_id: z.coerce.number().int().min(1),
+  event_ids: z.array(z.coerce.string().trim().toLowerCase()),
+});
+export const RawAssignmentListSchema = z.object({ patterns: z.array(RawAssignmentSchema) });
+export type RawAssignment = z.infer<typeof RawAssignmentSchema>;
+
+/** One example of a pattern: a flagged key action with its segment around it. */
+export const PatternExampleSchema = z.object({
+  session_id: z.string(),
+  distinct_id: z.string().optional(),
+  session_start: z.string(),
+  session_duration_s: z.number(),
+  segment_index: z.number().int(),
+  segment_name: z.string(),
+  segment_outcome: z.string(),
+  segment_success: z.boolean(),
+  target: KeyActionSchema,
+  /** Up to 3 key actions of the same segment before the target, and after it. */
+  before: z.array(KeyActionSchema),
+  after: z.array(KeyActionSchema),
+  validation: z
+    .object({ verdict: ValidationVerdictSchema, method: z.string(), evidence: z.array(z.string()), clip_key: z.string().optional() })
+    .optional(),
+});
+export type PatternExample = z.infer<typeof PatternExampleSchema>;
+
+export const PatternStatsSchema = z.object({
+  occurrences: z.number().int().nonnegative(),
+  sessions_affected: z.number().int().nonnegative(),
+  /** sessions_affected / sessions that reached pattern assignment, 2 decimals. */
+  sessions_affected_ratio: z.number().min(0).max(1),
+  /** Share of the affected segments that still succeeded, 2 decimals. */
+  segments_success_ratio: z.number().min(0).max(1),
+});
+export type PatternStats = z.infer<typeof PatternStatsSchema>;
+
+export const ReportPatternSchema = z.object({
+  /** Stable within a report: 1..n in report order. */
+  id: z.number().int().min(1),
+  /** URL-fragment-safe key, e.g. `checkout-place-order-fails`. */
+  slug: z.string(),
+  name: z.string(),
+  description: z.string(),
+  severity: SeveritySchema,
+  /** The severity the analyst proposed, when code changed it, and why. */
+  severity_adjustment: z.object({ from: SeveritySchema, reason: z.string() }).optional(),
+  indicators: z.array(z.string()),
+  stats: PatternStatsSchema,
+  examples: z.array(PatternExampleSchema),
+});
+export type ReportPattern = z.infer<typeof ReportPatternSchema>;
+
+export const ItemFailureSchema = z.object({ id: z.string(), stage: z.string(), error: z.string() });
+export type ItemFailure = z.infer<typeof ItemFailureSchema>;
+
+export const ReportSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  focus_area: z.string().optional(),
+  created_at: z.string(),
+  analyst: AnalystSchema,
+  models: z.record(z.string(), z.string()),
+  sessions: z.object({
+    requested: z.number().int().nonnegative(),
+    summarized: z.array(z.string()),
+    /** Sessions that could not be summarized (counted against the 50% threshold). */
+    failed: z.array(ItemFailureSchema),
+    /** Sessions left out on purpose (too short, no events): not failures. */
+    skipped: z.array(z.object({ id: z.string(), reason: z.string() })),
+  }),
+  patterns: z.array(ReportPatternSchema),
+  /** Pattern-stage chunks that failed (extraction, assignment), counted against the 75% threshold. */
+  chunk_failures: z.array(ItemFailureSchema),
+  usage: z.object({
+    model_calls: z.number().int().nonnegative(),
+    input_tokens: z.number().int().nonnegative(),
+    output_tokens: z.number().int().nonnegative(),
+  }),
+  validation: z
+    .object({
+      checked: z.number().int().nonnegative(),
+      confirmed: z.number().int().nonnegative(),
+      not_confirmed: z.number().int().nonnegative(),
+      inconclusive: z.number().int().nonnegative(),
+      failed: z.number().int().nonnegative(),
+    })
+    .optional(),
+});
+export type Report = z.infer<typeof ReportSchema>;

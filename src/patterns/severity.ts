@@ -1,0 +1,44 @@
+import type { PatternStats, Severity } from "../domain/report.ts";
+
+export interface SeverityRules {
+  /** A medium pattern affecting more than this share of sessions is raised to high. */
+  raiseMediumAboveRatio: number;
+  /** A critical pattern affecting at most this share of sessions (and few sessions) is lowered to high. */
+  lowerCriticalAtOrBelowRatio: number;
+  lowerCriticalMaxSessions: number;
+}
+
+export const DEFAULT_SEVERITY_RULES: SeverityRules = {
+  raiseMediumAboveRatio: 0.5,
+  lowerCriticalAtOrBelowRatio: 0.05,
+  lowerCriticalMaxSessions: 2,
+};
+
+/**
+ * The final severity from the analyst's proposal and the pattern's reach: very frequent friction
+ * matters more than its kind suggests; a blocker seen in a couple of sessions out of many is urgent
+ * but not an outage. Returns the reason when it changed the proposal.
+ */
+export function adjustSeverity(
+  proposed: Severity,
+  stats: PatternStats,
+  rules: SeverityRules = DEFAULT_SEVERITY_RULES,
+): { severity: Severity; reason?: string } {
+  if (proposed === "medium" && stats.sessions_affected_ratio > rules.raiseMediumAboveRatio) {
+    return { severity: "high", reason: `affects ${Math.round(stats.sessions_affected_ratio * 100)}% of sessions` };
+  }
+  if (
+    proposed === "critical" &&
+    stats.sessions_affected_ratio <= rules.lowerCriticalAtOrBelowRatio &&
+    stats.sessions_affected <= rules.lowerCriticalMaxSessions
+  ) {
+    return { severity: "high", reason: `seen in only ${stats.sessions_affected} sessions (${Math.round(stats.sessions_affected_ratio * 100)}%)` };
+  }
+  return { severity: proposed };
+}
+
+const ORDER: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
+
+export function compareSeverity(a: Severity, b: Severity): number {
+  return ORDER[a] - ORDER[b];
+}

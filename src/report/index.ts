@@ -1,0 +1,3 @@
+export { renderMarkdown } from "./markdown.ts";
+export { escapeHtml, renderHtml } from "./html.ts";
+export { percent, reach, sessionClock } from "./format.ts";

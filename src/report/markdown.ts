@@ -1,0 +1,74 @@
+import type { PatternExample, Report } from "../domain/report.ts";
+import type { KeyAction } from "../domain/summary.ts";
+import { issueFlags, percent, reach, sessionClock } from "./format.ts";
+
+/** Model- and page-written text can contain Markdown; inline code spans keep it inert. */
+function inline(text: string): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  const fence = flat.includes("`") ? "``" : "`";
+  return `${fence}${flat.includes("`") ? ` ${flat} ` : flat}${fence}`;
+}
+
+function plain(text: string): string {
+  return text.replace(/\s+/g, " ").replace(/([\\`*_[\]<>#|])/g, "\\$1").trim();
+}
+
+function actionLine(action: KeyAction, marker = ""): string {
+  const flags = issueFlags(action);
+  return `${marker}${sessionClock(action.ms_since_start)} ${plain(action.description)}${flags.length ? ` (${flags.join(", ")})` : ""} — ${inline(action.event)}`;
+}
+
+function example(e: PatternExample): string {
+  const lines = [
+    `- Session ${inline(e.session_id)} at ${sessionClock(e.target.ms_since_start)}, segment "${plain(e.segment_name)}" (${e.segment_success ? "succeeded" : "failed"}: ${plain(e.segment_outcome)})`,
+  ];
+  for (const a of e.before) lines.push(`  - ${actionLine(a)}`);
+  lines.push(`  - ${actionLine(e.target, "**→** ")}`);
+  for (const a of e.after) lines.push(`  - ${actionLine(a)}`);
+  if (e.validation) {
+    lines.push(`  - Checked against the replay (${e.validation.method}): **${e.validation.verdict.replace("_", " ")}**${e.validation.evidence.length ? ` — ${e.validation.evidence.map(inline).join("; ")}` : ""}`);
+  }
+  return lines.join("\n");
+}
+
+/** The report as Markdown: for a PR, an issue tracker or a chat answer. */
+export function renderMarkdown(report: Report, options: { examplesPerPattern?: number } = {}): string {
+  const analysed = report.sessions.summarized.length;
+  const perPattern = options.examplesPerPattern ?? 5;
+  const out: string[] = [
+    `# ${plain(report.title)}`,
+    "",
+    `${analysed} sessions analysed by ${report.analyst.label}${report.focus_area ? `, focus: ${plain(report.focus_area)}` : ""}; ${report.created_at.slice(0, 16).replace("T", " ")} UTC.`,
+  ];
+  if (report.sessions.failed.length > 0) out.push(`${report.sessions.failed.length} sessions could not be summarized (listed at the end).`);
+  if (report.sessions.skipped.length > 0) out.push(`${report.sessions.skipped.length} sessions were skipped (too short or empty).`);
+  out.push("", `## Issues to review (${report.patterns.length})`, "");
+  if (report.patterns.length === 0) out.push("No issue was seen in at least two sessions.");
+  for (const p of report.patterns) {
+    out.push(`${p.id}. **${plain(p.name)}** — ${p.severity}, ${reach(p, analysed)} sessions, ${p.stats.occurrences} occurrences`);
+  }
+  for (const p of report.patterns) {
+    out.push(
+      "",
+      `## ${p.id}. ${plain(p.name)}`,
+      "",
+      plain(p.description),
+      "",
+      `- Severity: **${p.severity}**${p.severity_adjustment ? ` (proposed ${p.severity_adjustment.from}; ${plain(p.severity_adjustment.reason)})` : ""}`,
+      `- Sessions affected: ${reach(p, analysed)}; occurrences: ${p.stats.occurrences}`,
+      `- Users still succeeded in ${percent(p.stats.segments_success_ratio)} of the affected segments`,
+      "- Indicators:",
+      ...p.indicators.map((i) => `  - ${plain(i)}`),
+      "",
+      `### Examples (${Math.min(perPattern, p.examples.length)} of ${p.examples.length})`,
+      "",
+      ...p.examples.slice(0, perPattern).map(example),
+    );
+  }
+  if (report.sessions.failed.length > 0 || report.chunk_failures.length > 0) {
+    out.push("", "## Failures", "");
+    for (const f of [...report.sessions.failed, ...report.chunk_failures]) out.push(`- ${f.stage} ${inline(f.id)}: ${plain(f.error)}`);
+  }
+  out.push("", `_${report.usage.model_calls} model calls, ${report.usage.input_tokens} input and ${report.usage.output_tokens} output tokens._`, "");
+  return out.join("\n");
+}

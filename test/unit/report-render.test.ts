@@ -1,0 +1,114 @@
+import { describe, expect, it } from "vitest";
+import { ReportSchema, type Report } from "../../src/domain/report.ts";
+import type { KeyAction } from "../../src/domain/summary.ts";
+import { renderHtml, renderMarkdown } from "../../src/report/index.ts";
+
+const HOSTILE = `<script>alert(1)</script> **bold** [link](http://evil.test) \`code\` | pipe`;
+
+function action(id: string, description: string, flags: Partial<KeyAction> = {}): KeyAction {
+  return {
+    event_id: id,
+    description,
+    exception: null,
+    confusion: false,
+    abandonment: false,
+    event_uuid: `uuid-${id}`,
+    event: "$autocapture",
+    timestamp: "2026-11-01T10:00:05.000Z",
+    ms_since_start: 65_000,
+    event_index: 3,
+    ...flags,
+  };
+}
+
+const report: Report = ReportSchema.parse({
+  id: "r1",
+  title: "Checkout this week",
+  focus_area: "checkout",
+  created_at: "2026-11-22T03:00:00.000Z",
+  analyst: { kind: "heuristic", label: "offline analyst" },
+  models: { summarizer: "heuristic" },
+  sessions: {
+    requested: 12,
+    summarized: Array.from({ length: 10 }, (_, i) => `s${i}`),
+    failed: [{ id: "s10", stage: "summarize", error: "model timed out" }],
+    skipped: [{ id: "s11", reason: "shorter than 10 s" }],
+  },
+  patterns: [
+    {
+      id: 1,
+      slug: "place-order-fails",
+      name: "Place order fails",
+      description: `The order button throws. ${HOSTILE}`,
+      severity: "critical",
+      indicators: ["TypeError on click", HOSTILE],
+      stats: { occurrences: 5, sessions_affected: 4, sessions_affected_ratio: 0.4, segments_success_ratio: 0.25 },
+      examples: [
+        {
+          session_id: "s1",
+          session_start: "2026-11-01T10:00:00.000Z",
+          session_duration_s: 80,
+          segment_index: 1,
+          segment_name: "Checkout",
+          segment_outcome: "Could not pay",
+          segment_success: false,
+          target: action("aaaaaaaa", `Clicked Place order; ${HOSTILE}`, { exception: "blocking" }),
+          before: [action("bbbbbbbb", "Filled the form")],
+          after: [action("cccccccc", "Left the page", { abandonment: true })],
+          validation: { verdict: "confirmed", method: "dom", evidence: ["'Payment failed' became visible"] },
+        },
+      ],
+    },
+    {
+      id: 2,
+      slug: "coupon-rejected",
+      name: "Coupon rejected",
+      description: "Codes are refused with a vague message.",
+      severity: "medium",
+      severity_adjustment: { from: "low", reason: "test" },
+      indicators: ["Invalid code"],
+      stats: { occurrences: 3, sessions_affected: 3, sessions_affected_ratio: 0.3, segments_success_ratio: 0.67 },
+      examples: [],
+    },
+  ],
+  chunk_failures: [],
+  usage: { model_calls: 0, input_tokens: 0, output_tokens: 0 },
+});
+
+describe("renderMarkdown", () => {
+  const md = renderMarkdown(report);
+
+  it("lists patterns in order with their numbers, then details and examples", () => {
+    expect(md).toContain("10 sessions analysed by offline analyst, focus: checkout");
+    expect(md).toContain("1. **Place order fails** — critical, 40% (4 of 10) sessions, 5 occurrences");
+    expect(md).toContain("2. **Coupon rejected** — medium, 30% (3 of 10) sessions, 3 occurrences");
+    expect(md.indexOf("## 1. Place order fails")).toBeLessThan(md.indexOf("## 2. Coupon rejected"));
+    expect(md).toContain("Users still succeeded in 25% of the affected segments");
+    expect(md).toMatch(/\*\*→\*\* 01:05 Clicked Place order;.*\(blocking exception\)/);
+    expect(md).toContain("Checked against the replay (dom): **confirmed**");
+    expect(md).toContain("- summarize `s10`: model timed out");
+  });
+
+  it("keeps page-written text inert", () => {
+    expect(md).not.toContain("<script>");
+    expect(md).not.toContain("[link](http://evil.test)");
+    expect(md).toContain("\\<script\\>");
+  });
+});
+
+describe("renderHtml", () => {
+  const html = renderHtml(report);
+
+  it("escapes every piece of text and loads nothing", () => {
+    expect(html).not.toContain("<script>alert(1)</script>");
+    expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(html).toContain("default-src 'none'");
+    expect(html).not.toMatch(/<(script|link|img|iframe)\b/);
+  });
+
+  it("gives each pattern an anchor for sharing, in report order", () => {
+    expect(html.indexOf('id="place-order-fails"')).toBeGreaterThan(0);
+    expect(html.indexOf('id="place-order-fails"')).toBeLessThan(html.indexOf('id="coupon-rejected"'));
+    expect(html).toContain("40% (4 of 10) sessions · 5 occurrences");
+  });
+});

@@ -31,6 +31,19 @@ export const DEFAULTS = {
     /** Gaps between user interactions longer than this count as inactive time. */
     inactivityGapMs: 5_000,
   },
+  pipeline: {
+    /** Twice the replay cutoff: a shorter session has no events left to analyse. */
+    minSessionDurationMs: 10_001,
+    minSummaryRatio: 0.5,
+    minChunkRatio: 0.75,
+    maxUnknownIdRatio: 0.15,
+    extractionMaxTokens: 150_000,
+    assignmentMaxTokens: 60_000,
+    singleItemMaxTokens: 200_000,
+    minPatternSessions: 2,
+    /** Sessions summarized at once (the run's LangGraph `maxConcurrency`). */
+    sessionConcurrency: 8,
+  },
   clip: {
     beforeEventMs: 7_000,
     lengthMs: 12_000,
@@ -42,5 +55,26 @@ export const DEFAULTS = {
     viewport: { width: 1280, height: 800 },
     /** Loading a replay page (player, rrweb, the clip's events) must finish within this. */
     loadTimeoutMs: 30_000,
+  },
+  models: {
+    /**
+     * Per role when only an OpenAI key is set (or when both are, for the text roles). The
+     * summarizer runs once per session, so it is the cheap fast model; the reasoner runs a handful
+     * of times per report (patterns, validation judgement), so it is the strong one. A reasoning
+     * model (`openai:o4-mini`) also works for the reasoner: temperature is then not sent.
+     */
+    openai: { summarizer: "gpt-4.1-mini", reasoner: "gpt-4.1", vision: "gpt-4.1-mini", chat: "gpt-4.1-mini" },
+    /** Per role when only a Google key is set; with both keys, vision uses Gemini (it takes video). */
+    google: { summarizer: "gemini-2.5-flash", reasoner: "gemini-2.5-pro", vision: "gemini-2.5-flash", chat: "gemini-2.5-flash" },
+    openaiBaseUrl: "https://api.openai.com/v1",
+    googleBaseUrl: "https://generativelanguage.googleapis.com",
+    /** One model call, including the provider's own retries; pattern extraction reads up to 150k tokens. */
+    callTimeoutMs: 300_000,
+    /** Model calls in flight at once across a report's fan-out. */
+    maxConcurrency: 8,
+    /** Low: labelling and grouping should be repeatable. Not sent to reasoning models, which reject it. */
+    temperature: 0.1,
+    /** Retries the provider client makes on 429/5xx before a call fails. */
+    providerRetries: 2,
   },
 } as const;

@@ -1,0 +1,51 @@
+import type { RawAssignment, RawPattern } from "../src/domain/report.ts";
+import type { Analyst as AnalystLabel, RawSessionSummary, SessionSummary } from "../src/domain/summary.ts";
+import type { AnalyticsEvent } from "../src/domain/events.ts";
+import type { EncodedSession } from "../src/encode/index.ts";
+import type { RecordingMetadata } from "../src/replay/metadata.ts";
+
+/** Model calls and tokens spent, summed across the run. */
+export interface Usage {
+  model_calls: number;
+  input_tokens: number;
+  output_tokens: number;
+}
+
+export const NO_USAGE: Usage = { model_calls: 0, input_tokens: 0, output_tokens: 0 };
+
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    model_calls: a.model_calls + b.model_calls,
+    input_tokens: a.input_tokens + b.input_tokens,
+    output_tokens: a.output_tokens + b.output_tokens,
+  };
+}
+
+export interface SessionInput {
+  encoded: EncodedSession;
+  events: AnalyticsEvent[];
+  recording?: RecordingMetadata;
+  focusArea?: string;
+}
+
+/**
+ * The labelling work of every stage, done by a model or by the offline rules. Everything that
+ * counts, merges or computes is plain code outside this interface. Each call reports its usage
+ * through `onUsage`; failures throw (typed model errors), and the node decides what fails.
+ */
+export interface PipelineAnalyst {
+  /** Written into summaries and reports: which analyst produced them. */
+  readonly label: AnalystLabel;
+  /** Per role, `provider:model` or `heuristic`, for the report. */
+  readonly models: Record<string, string>;
+  /** The summary cache key part: a different analyst means a different summary. */
+  readonly cacheLabel: string;
+  summarize(input: SessionInput, onUsage: (usage: Usage) => void, signal?: AbortSignal): Promise<RawSessionSummary>;
+  extractPatterns(summaries: SessionSummary[], focusArea: string | undefined, onUsage: (usage: Usage) => void): Promise<RawPattern[]>;
+  combinePatterns(lists: RawPattern[][], focusArea: string | undefined, onUsage: (usage: Usage) => void): Promise<RawPattern[]>;
+  assignEvents(patterns: RawPattern[], summaries: SessionSummary[], onUsage: (usage: Usage) => void): Promise<RawAssignment[]>;
+  /** Tokens a summary costs in the pattern prompts, for chunking. */
+  patternInputTokens(summary: SessionSummary): number;
+  /** Tokens of the pattern prompts without any summary. */
+  readonly patternPromptBaseTokens: number;
+}

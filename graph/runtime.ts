@@ -1,0 +1,37 @@
+import type { SessionSummary } from "../src/domain/summary.ts";
+import type { SessionSource } from "../src/sources/types.ts";
+import type { BlobStore } from "../src/store/blob-store.ts";
+import type { SummaryCache } from "../src/store/summary-cache.ts";
+import type { PipelineAnalyst } from "./analyst.ts";
+
+/** Tunables of a report run. Defaults live in src/config/defaults.ts (`DEFAULTS.pipeline`). */
+export interface PipelineSettings {
+  /** Sessions shorter than this have nothing left after the replay cutoffs: skipped, not failed. */
+  minSessionDurationMs: number;
+  /** The report continues only if at least this share of the session summaries succeeded. */
+  minSummaryRatio: number;
+  /** ... and at least this share of the pattern extraction and assignment chunks. */
+  minChunkRatio: number;
+  /** A summary citing more unknown event ids than this share is rejected as hallucinated (and retried once). */
+  maxUnknownIdRatio: number;
+  extractionMaxTokens: number;
+  assignmentMaxTokens: number;
+  /** One summary larger than this cannot be sent in any pattern prompt. */
+  singleItemMaxTokens: number;
+  /** A pattern needs evidence from at least this many sessions. */
+  minPatternSessions: number;
+}
+
+/**
+ * Everything a run needs besides its state: where sessions come from, where payloads go, who labels.
+ * Passed to the graph builders (closures), never into state or checkpoints.
+ */
+export interface PipelineRuntime {
+  /** Every blob key, summary and report is scoped by it. */
+  project: string;
+  source: SessionSource;
+  blobs: BlobStore;
+  summaries: SummaryCache<SessionSummary>;
+  analyst: PipelineAnalyst;
+  settings: PipelineSettings;
+}

@@ -1,0 +1,29 @@
+import { getWriter } from "@langchain/langgraph";
+import type { PipelineRuntime } from "../../runtime.ts";
+import type { SessionStateType, SessionStateUpdate } from "../state.ts";
+
+/** A progress event streamed in `custom` mode; consumers count them to show "Watching sessions 37/100". */
+export interface SessionDoneEvent {
+  kind: "session_done";
+  session_id: string;
+  status: "summarized" | "failed" | "skipped";
+  cached: boolean;
+  reason?: string;
+}
+
+/** Hands the session's result to the report, announces it, and drops the loaded input it no longer needs. */
+export function makeFinalizeNode(runtime: PipelineRuntime) {
+  return async function finalize(state: SessionStateType): Promise<SessionStateUpdate> {
+    const result = state.result ?? { session_id: state.session_id, status: "failed" as const, reason: "the session ended without a result" };
+    if (state.input_key) await runtime.blobs.delete(state.input_key).catch(() => false);
+    const event: SessionDoneEvent = {
+      kind: "session_done",
+      session_id: result.session_id,
+      status: result.status,
+      cached: result.cached === true,
+      ...(result.reason ? { reason: result.reason } : {}),
+    };
+    getWriter()?.(event);
+    return { session_results: [result] };
+  };
+}

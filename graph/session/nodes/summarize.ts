@@ -1,0 +1,70 @@
+import type { LangGraphRunnableConfig } from "@langchain/langgraph";
+import { encodeSession } from "../../../src/encode/index.ts";
+import type { RawSessionSummary } from "../../../src/domain/summary.ts";
+import { summaryBlobKey } from "../../../src/store/summary-cache.ts";
+import { enrichSummary, hasBlockingIssue, unknownEventIds } from "../../../src/summaries/enrich.ts";
+import { addUsage, NO_USAGE, type Usage } from "../../analyst.ts";
+import type { PipelineRuntime } from "../../runtime.ts";
+import type { SessionStateType, SessionStateUpdate } from "../state.ts";
+import { cacheKeyOf, messageOf, type LoadedSession } from "./load.ts";
+
+/** A summary whose cited ids are too often unknown: the analyst made events up. */
+export class HallucinatedIdsError extends Error {}
+
+/**
+ * Asks the analyst for the session's summary, rejects (and retries once) a summary citing more
+ * unknown event ids than allowed, re-attaches the real events, and stores the result in the summary
+ * cache. Never throws: a session whose summary cannot be had becomes a failed result.
+ */
+export function makeSummarizeNode(runtime: PipelineRuntime) {
+  return async function summarize(state: SessionStateType, config?: LangGraphRunnableConfig): Promise<SessionStateUpdate> {
+    const sessionId = state.session_id;
+    let usage: Usage = NO_USAGE;
+    const onUsage = (u: Usage) => {
+      usage = addUsage(usage, u);
+    };
+    try {
+      const loaded = await runtime.blobs.getJson<LoadedSession>(state.input_key!);
+      if (!loaded) throw new Error(`the loaded session ${state.input_key} is missing from the blob store`);
+      const encoded: ReturnType<typeof encodeSession> = { ...loaded.encoded, idMap: new Map(loaded.encoded.idMap) };
+      const input = { encoded, events: loaded.events, recording: loaded.recording, focusArea: state.focus_area };
+
+      let raw: RawSessionSummary | undefined;
+      let lastProblem = "";
+      for (let attempt = 0; attempt < 2 && !raw; attempt++) {
+        const candidate = await runtime.analyst.summarize(input, onUsage, config?.signal);
+        const { unknown, cited } = unknownEventIds(candidate, encoded.idMap);
+        if (cited > 0 && unknown.length / cited > runtime.settings.maxUnknownIdRatio) {
+          lastProblem = `${unknown.length} of ${cited} cited event ids are unknown (${unknown.slice(0, 5).join(", ")})`;
+          continue;
+        }
+        raw = candidate;
+      }
+      if (!raw) throw new HallucinatedIdsError(`summary rejected twice as hallucinated: ${lastProblem}`);
+
+      const summary = enrichSummary(
+        raw,
+        {
+          sessionId,
+          distinctId: loaded.meta.distinct_id,
+          firstUrl: loaded.meta.first_url,
+          startMs: loaded.recording?.startMs ?? Date.parse(loaded.meta.start),
+          endMs: loaded.recording?.endMs ?? Date.parse(loaded.meta.end),
+          idMap: encoded.idMap,
+        },
+        runtime.analyst.label,
+        state.focus_area,
+      );
+      const cacheKey = cacheKeyOf(runtime, state);
+      await runtime.summaries.put(cacheKey, summary);
+      const summaryKey = summaryBlobKey(cacheKey);
+      return {
+        summary_key: summaryKey,
+        result: { session_id: sessionId, status: "summarized", summary_key: summaryKey, blocking: hasBlockingIssue(summary) },
+        usage,
+      };
+    } catch (error) {
+      return { result: { session_id: sessionId, status: "failed", reason: messageOf(error) }, usage };
+    }
+  };
+}

@@ -1,0 +1,48 @@
+import { Annotation } from "@langchain/langgraph";
+import { addUsage, NO_USAGE, type Usage } from "../analyst.ts";
+
+/** What happened to one session in a report run; small, so it lives in state. */
+export interface SessionResult {
+  session_id: string;
+  status: "summarized" | "failed" | "skipped";
+  /** Blob key of the stored summary (status `summarized`). */
+  summary_key?: string;
+  /** True when the summary came from the cache: no model was called for it. */
+  cached?: boolean;
+  /** The summary flags at least one blocking exception. */
+  blocking?: boolean;
+  /** Why it failed, or why it was skipped. */
+  reason?: string;
+}
+
+/** Later results for a session replace earlier ones (a resumed run re-reports the same session). */
+export function mergeSessionResults(current: SessionResult[], update: SessionResult[]): SessionResult[] {
+  const byId = new Map(current.map((r) => [r.session_id, r]));
+  for (const result of update) byId.set(result.session_id, result);
+  return [...byId.values()];
+}
+
+/**
+ * State of one session's run: keys and flags only. The loaded events and their encoding live in
+ * the blob store under `input_key`; the summary under `summary_key`.
+ */
+export const SessionState = Annotation.Root({
+  session_id: Annotation<string>(),
+  focus_area: Annotation<string | undefined>(),
+  /** Blob key of the loaded, encoded session (set by `load`). */
+  input_key: Annotation<string | undefined>(),
+  summary_key: Annotation<string | undefined>(),
+  /** Set when the session cannot go on: the finished result. */
+  result: Annotation<SessionResult | undefined>(),
+  /** Shared with the report graph: each session adds its result. */
+  session_results: Annotation<SessionResult[]>({ reducer: mergeSessionResults, default: () => [] }),
+  usage: Annotation<Usage>({ reducer: addUsage, default: () => NO_USAGE }),
+});
+export type SessionStateType = typeof SessionState.State;
+export type SessionStateUpdate = typeof SessionState.Update;
+
+/** What a session run hands back to the report graph: only its result and its usage. */
+export const SessionOutput = Annotation.Root({
+  session_results: SessionState.spec.session_results,
+  usage: SessionState.spec.usage,
+});

@@ -1,0 +1,57 @@
+import { END, Send, START, StateGraph } from "@langchain/langgraph";
+import type { PipelineRuntime } from "../runtime.ts";
+import { buildSessionGraph } from "../session/graph.ts";
+import { makeAssignPatternsNode } from "./nodes/assign-patterns.ts";
+import { makeBuildReportNode } from "./nodes/build-report.ts";
+import { makeCombinePatternsNode } from "./nodes/combine-patterns.ts";
+import { makeExtractPatternsNode } from "./nodes/extract-patterns.ts";
+import { makeGatherNode } from "./nodes/gather.ts";
+import { makeResolveSessionsNode } from "./nodes/resolve-sessions.ts";
+import { summaryRefs } from "./nodes/summaries.ts";
+import { SummarizeState, type ChunkTask, type SummarizeStateType } from "./state.ts";
+
+/** One session subgraph run per selected session that has no result yet (a resumed run skips the rest). */
+export function fanOutSessions(state: SummarizeStateType): Send[] | "gather" {
+  const done = new Set(state.session_results.map((r) => r.session_id));
+  const pending = state.session_ids.filter((id) => !done.has(id));
+  if (pending.length === 0) return "gather";
+  return pending.map((id) => new Send("session", { session_id: id, focus_area: state.focus_area }));
+}
+
+export function fanOutExtraction(state: SummarizeStateType): Send[] {
+  return state.extraction_chunks.map(
+    (ids, index) => new Send("extract_patterns", { index, summaries: summaryRefs(state.session_results, ids), focus_area: state.focus_area } satisfies ChunkTask),
+  );
+}
+
+/** No patterns or nothing flagged: straight to the report. */
+export function fanOutAssignment(state: SummarizeStateType): Send[] | "build_report" {
+  if (state.assignment_chunks.length === 0) return "build_report";
+  return state.assignment_chunks.map(
+    (ids, index) => new Send("assign_patterns", { index, summaries: summaryRefs(state.session_results, ids), patterns: state.patterns } satisfies ChunkTask),
+  );
+}
+
+/**
+ * A report: resolve sessions → one session subgraph each (bounded by the run's `maxConcurrency`) →
+ * gather (threshold, chunking) → extract per chunk → combine → assign per chunk → build the report.
+ */
+export function buildSummarizeGraph(runtime: PipelineRuntime) {
+  return new StateGraph(SummarizeState)
+    .addNode("resolve_sessions", makeResolveSessionsNode(runtime))
+    .addNode("session", buildSessionGraph(runtime).compile())
+    .addNode("gather", makeGatherNode(runtime))
+    // Chunk workers take their `Send` payload (a ChunkTask), not the graph state.
+    .addNode("extract_patterns", makeExtractPatternsNode(runtime) as never)
+    .addNode("combine_patterns", makeCombinePatternsNode(runtime))
+    .addNode("assign_patterns", makeAssignPatternsNode(runtime) as never)
+    .addNode("build_report", makeBuildReportNode(runtime))
+    .addEdge(START, "resolve_sessions")
+    .addConditionalEdges("resolve_sessions", fanOutSessions, ["session", "gather"])
+    .addEdge("session", "gather")
+    .addConditionalEdges("gather", fanOutExtraction, ["extract_patterns"])
+    .addEdge("extract_patterns", "combine_patterns")
+    .addConditionalEdges("combine_patterns", fanOutAssignment, ["assign_patterns", "build_report"])
+    .addEdge("assign_patterns", "build_report")
+    .addEdge("build_report", END);
+}

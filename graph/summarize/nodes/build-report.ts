@@ -1,0 +1,66 @@
+import { getWriter } from "@langchain/langgraph";
+import { ReportSchema, type ItemFailure, type Report } from "../../../src/domain/report.ts";
+import { buildReportPatterns, resolveAssignments, shortfall } from "../../../src/patterns/index.ts";
+import { blobKeys } from "../../../src/store/keys.ts";
+import type { PipelineRuntime } from "../../runtime.ts";
+import { PipelineError } from "../errors.ts";
+import type { ProgressEvent, SummarizeStateType, SummarizeStateUpdate } from "../state.ts";
+import { loadSummaries, summaryRefs } from "./summaries.ts";
+
+/**
+ * The report, all in code: assignments resolved to flagged key actions, stats, examples and final
+ * severities computed, failures listed; stored in the blob store, its key put in state.
+ */
+export function makeBuildReportNode(runtime: PipelineRuntime, now: () => Date = () => new Date()) {
+  return async function buildReport(state: SummarizeStateType): Promise<SummarizeStateUpdate> {
+    getWriter()?.({ kind: "stage", stage: "reporting" } satisfies ProgressEvent);
+    const planned = state.assignment_chunks.length;
+    const assigned = state.assigned.filter((c) => c.value !== undefined);
+    const problem = planned === 0 ? undefined : shortfall("pattern assignment chunks", assigned.length, planned, runtime.settings.minChunkRatio);
+    if (problem) {
+      const errors = state.assigned.filter((c) => c.error).map((c) => `chunk ${c.index + 1}: ${c.error}`);
+      throw new PipelineError("too_many_failed_chunks", `${problem}. ${errors.slice(0, 10).join("; ")}`);
+    }
+
+    const summarized = state.session_results.filter((r) => r.status === "summarized");
+    const summarizedIds = state.session_ids.filter((id) => summarized.some((r) => r.session_id === id));
+    const summaries = await loadSummaries(runtime, summaryRefs(state.session_results, summarizedIds));
+    const { evidence } = resolveAssignments(
+      state.assignment_chunks.map((sessionIds, index) => ({
+        sessionIds,
+        assignments: state.assigned.find((c) => c.index === index)?.value ?? [],
+      })),
+      summaries,
+      new Set(state.patterns.map((p) => p.pattern_id)),
+    );
+    const { patterns } = buildReportPatterns(state.patterns, evidence, summaries, summarizedIds.length, {
+      minSessions: runtime.settings.minPatternSessions,
+    });
+
+    const chunkFailures: ItemFailure[] = [
+      ...state.extracted.filter((c) => c.error).map((c) => ({ id: c.index >= 0 ? `extraction chunk ${c.index + 1}` : "summary left out", stage: "extract", error: c.error! })),
+      ...state.assigned.filter((c) => c.error).map((c) => ({ id: `assignment chunk ${c.index + 1}`, stage: "assign", error: c.error! })),
+    ];
+    const report: Report = ReportSchema.parse({
+      id: state.report_id,
+      title: state.title,
+      ...(state.focus_area ? { focus_area: state.focus_area } : {}),
+      created_at: now().toISOString(),
+      analyst: runtime.analyst.label,
+      models: runtime.analyst.models,
+      sessions: {
+        requested: state.session_ids.length,
+        summarized: summarizedIds,
+        failed: state.session_results.filter((r) => r.status === "failed").map((r) => ({ id: r.session_id, stage: "summarize", error: r.reason ?? "unknown error" })),
+        skipped: state.session_results.filter((r) => r.status === "skipped").map((r) => ({ id: r.session_id, reason: r.reason ?? "" })),
+      },
+      patterns,
+      chunk_failures: chunkFailures,
+      usage: state.usage,
+    });
+    const key = blobKeys.report(runtime.project, state.report_id);
+    await runtime.blobs.putJson(key, report);
+    getWriter()?.({ kind: "report_ready", report_key: key, patterns: patterns.length } satisfies ProgressEvent);
+    return { report_key: key };
+  };
+}

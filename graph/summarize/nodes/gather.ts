@@ -1,0 +1,52 @@
+import { getWriter } from "@langchain/langgraph";
+import { packByTokens, shortfall } from "../../../src/patterns/index.ts";
+import type { PipelineRuntime } from "../../runtime.ts";
+import { PipelineError } from "../errors.ts";
+import type { ProgressEvent, SummarizeStateType, SummarizeStateUpdate } from "../state.ts";
+import { loadSummaries, summaryRefs } from "./summaries.ts";
+
+/**
+ * After every session: the report goes on only if enough summaries succeeded (skipped sessions are
+ * not counted either way), then the summaries are packed into extraction chunks by tokens.
+ */
+export function makeGatherNode(runtime: PipelineRuntime) {
+  return async function gather(state: SummarizeStateType): Promise<SummarizeStateUpdate> {
+    const results = state.session_results;
+    const summarized = results.filter((r) => r.status === "summarized");
+    const failed = results.filter((r) => r.status === "failed");
+    const considered = summarized.length + failed.length;
+    if (considered === 0) {
+      const skipped = results.filter((r) => r.status === "skipped");
+      throw new PipelineError(
+        "nothing_to_summarize",
+        `all ${skipped.length} selected sessions were skipped: ${skipped.slice(0, 5).map((r) => `${r.session_id} (${r.reason})`).join("; ")}`,
+      );
+    }
+    const problem = shortfall("session summaries", summarized.length, considered, runtime.settings.minSummaryRatio);
+    if (problem) {
+      const named = failed.slice(0, 20).map((r) => `${r.session_id}: ${r.reason}`);
+      throw new PipelineError(
+        "too_many_failed_sessions",
+        `${problem}. Failed sessions: ${named.join("; ")}${failed.length > named.length ? `; and ${failed.length - named.length} more` : ""}`,
+      );
+    }
+    const ids = state.session_ids.filter((id) => summarized.some((r) => r.session_id === id));
+    const summaries = await loadSummaries(runtime, summaryRefs(results, ids));
+    const plan = packByTokens(
+      ids.map((id) => ({ id, tokens: runtime.analyst.patternInputTokens(summaries.get(id)!) })),
+      {
+        maxTokens: runtime.settings.extractionMaxTokens,
+        baseTokens: runtime.analyst.patternPromptBaseTokens,
+        singleItemMaxTokens: runtime.settings.singleItemMaxTokens,
+      },
+    );
+    const event: ProgressEvent = { kind: "stage", stage: "extracting", total: plan.chunks.length };
+    getWriter()?.(event);
+    return {
+      extraction_chunks: plan.chunks,
+      ...(plan.tooLarge.length > 0
+        ? { extracted: plan.tooLarge.map((item, i) => ({ index: -1 - i, error: `summary of ${item.id} is too large for any prompt (${item.tokens} tokens)` })) }
+        : {}),
+    };
+  };
+}

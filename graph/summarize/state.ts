@@ -1,0 +1,72 @@
+import { Annotation } from "@langchain/langgraph";
+import type { RawAssignment, RawPattern } from "../../src/domain/report.ts";
+import { addUsage, NO_USAGE, type Usage } from "../analyst.ts";
+import { mergeSessionResults, type SessionResult } from "../session/state.ts";
+
+/** Which sessions a report covers: explicit ids, or a filter (dates as ISO strings: state is JSON). */
+export interface SessionSelection {
+  ids?: string[];
+  from?: string;
+  to?: string;
+  url_contains?: string;
+  has_exception?: boolean;
+  min_duration_ms?: number;
+  limit?: number;
+}
+
+/** The outcome of one pattern-stage chunk. */
+export interface ChunkResult<T> {
+  index: number;
+  value?: T;
+  error?: string;
+}
+
+/** Later results for a chunk replace earlier ones, so a resumed run does not count a chunk twice. */
+export function mergeChunkResults<T>(current: ChunkResult<T>[], update: ChunkResult<T>[]): ChunkResult<T>[] {
+  const byIndex = new Map(current.map((c) => [c.index, c]));
+  for (const chunk of update) byIndex.set(chunk.index, chunk);
+  return [...byIndex.values()].sort((a, b) => a.index - b.index);
+}
+
+/**
+ * State of a report run. Summaries and the report itself live in the blob store; state holds their
+ * keys, the small per-session results, the chunk plans and the (at most a few dozen) patterns.
+ */
+export const SummarizeState = Annotation.Root({
+  report_id: Annotation<string>(),
+  title: Annotation<string>(),
+  focus_area: Annotation<string | undefined>(),
+  selection: Annotation<SessionSelection>(),
+  /** Session ids resolved from the selection, in report order. */
+  session_ids: Annotation<string[]>({ reducer: (_, next) => next, default: () => [] }),
+  session_results: Annotation<SessionResult[]>({ reducer: mergeSessionResults, default: () => [] }),
+  /** Session ids per extraction chunk, packed by tokens. */
+  extraction_chunks: Annotation<string[][]>({ reducer: (_, next) => next, default: () => [] }),
+  extracted: Annotation<ChunkResult<RawPattern[]>[]>({ reducer: mergeChunkResults, default: () => [] }),
+  /** The combined patterns, numbered 1..n. */
+  patterns: Annotation<RawPattern[]>({ reducer: (_, next) => next, default: () => [] }),
+  assignment_chunks: Annotation<string[][]>({ reducer: (_, next) => next, default: () => [] }),
+  assigned: Annotation<ChunkResult<RawAssignment[]>[]>({ reducer: mergeChunkResults, default: () => [] }),
+  /** Blob key of the finished report. */
+  report_key: Annotation<string | undefined>(),
+  usage: Annotation<Usage>({ reducer: addUsage, default: () => NO_USAGE }),
+});
+export type SummarizeStateType = typeof SummarizeState.State;
+export type SummarizeStateUpdate = typeof SummarizeState.Update;
+
+/** The narrow input of a pattern-stage worker, sent with `Send`. */
+export interface ChunkTask {
+  index: number;
+  /** The chunk's sessions with the blob keys of their summaries. */
+  summaries: Array<{ session_id: string; summary_key: string }>;
+  focus_area?: string;
+  /** For assignment: the combined patterns. */
+  patterns?: RawPattern[];
+}
+
+/** Progress streamed in `custom` mode for CLIs, the chat agent and the API. */
+export type ProgressEvent =
+  | { kind: "sessions_resolved"; total: number }
+  | { kind: "stage"; stage: "extracting" | "combining" | "assigning" | "reporting"; total?: number }
+  | { kind: "chunk_done"; stage: "extracting" | "assigning"; index: number; ok: boolean; error?: string }
+  | { kind: "report_ready"; report_key: string; patterns: number };

@@ -1,5 +1,6 @@
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { SessionSummariesError } from "../domain/errors.ts";
+import { runCapture } from "./capture.ts";
 import { runInspect } from "./inspect.ts";
 
 export function buildProgram(): Command {
@@ -19,7 +20,25 @@ export function buildProgram(): Command {
       program.setOptionValue("exitCode", await runInspect(dataset, options));
     });
 
+  program
+    .command("capture")
+    .description("Run a local capture server that posthog-js can send to, writing a dataset directory")
+    .requiredOption("--out <dataset>", "dataset directory to write (created if missing; an existing one is continued)")
+    .option("--port <port>", "port to listen on", parsePort, 8010)
+    .option("--host <host>", "address to listen on", "127.0.0.1")
+    .option("--token <token>", "accept only this project token (others get 401)")
+    .option("--gzip", "gzip events and recordings when stopping")
+    .action(async (options: { out: string; port: number; host: string; token?: string; gzip?: boolean }) => {
+      program.setOptionValue("exitCode", await runCapture(options));
+    });
+
   return program;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InvalidArgumentError(`not a port number: ${value}`);
+  return port;
 }
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 nothing usable, 2 bad input or usage. */

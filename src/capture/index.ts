@@ -1,0 +1,11 @@
+export { createCaptureApp, EVENT_ROUTES, RECORDING_ROUTES, posthogDistDir, type CaptureAppOptions } from "./app.ts";
+export { prepareBatch, extractRawEvents, SKIP_REASONS, type PreparedBatch, type SessionPart } from "./convert.ts";
+export { decodeCapturePayload, type DecodedPayload, type RawCaptureRequest } from "./decode.ts";
+export { CAPTURE_DEFAULTS } from "./defaults.ts";
+export { CaptureError } from "./errors.ts";
+export { finalizeDataset, type FinalizeOptions, type FinalizeResult } from "./finalize.ts";
+export { buildRemoteConfig, buildFlagsResponse, buildRemoteConfigScript, type RemoteConfig } from "./remote-config.ts";
+export { startCaptureServer, type CaptureServer, type CaptureServerOptions } from "./server.ts";
+export { isSafeSessionId } from "./session-id.ts";
+export { CaptureStats, type CaptureStatsSnapshot } from "./stats.ts";
+export { DatasetWriter, DATASET_FILES, KeyedQueue, type WriterStats } from "./writer.ts";

@@ -1,0 +1,343 @@
+import { constants as fsConstants, createReadStream, createWriteStream } from "node:fs";
+import { access, mkdir, open, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
+import { AnalyticsEventSchema } from "../domain/events.ts";
+import { SessionMetaSchema, type SessionMeta } from "../domain/session.ts";
+import { splitLines } from "../io/lines.ts";
+import { CaptureError } from "./errors.ts";
+import type { PreparedBatch, SessionPart, SessionUpdate } from "./convert.ts";
+import { isSafeSessionId } from "./session-id.ts";
+
+/**
+ * Appends prepared batches to a dataset directory (DESIGN §4):
+ * `sessions/<id>/events.jsonl`, `sessions/<id>/recording.jsonl` and `sessions/<id>/meta.json`.
+ *
+ * Guarantees:
+ * - a line is never written in part by us: each request's lines for one file are appended with
+ *   one write of a buffer serialized up front, and all writes to one session are serialized
+ *   (a queue per session), so concurrent requests never interleave bytes;
+ * - if a process died in the middle of an append anyway (kill -9, full disk), the torn tail is
+ *   closed with a newline before the next append, so it stays one bad line the reader skips
+ *   instead of gluing itself to the next good line;
+ * - meta.json is replaced atomically (temp file + rename) after every batch.
+ *
+ * Reopening an existing dataset continues it: a session's state is rebuilt from its files the
+ * first time it is touched, and a session finalized with gzip is unpacked back to plain JSONL.
+ */
+
+export const DATASET_FILES = {
+  events: "events.jsonl",
+  recording: "recording.jsonl",
+  meta: "meta.json",
+} as const;
+
+interface SessionState {
+  sessionId: string;
+  dir: string;
+  minMs: number;
+  maxMs: number;
+  events: number;
+  exceptions: number;
+  distinctId?: { value: string; ms: number };
+  firstPageview?: { url: string; ms: number };
+  recordingBytes: number;
+  /** Files whose last byte must be checked (and a newline added) before the next append. */
+  uncheckedTails: Set<string>;
+}
+
+export interface WriterStats {
+  sessions: number;
+  eventLines: number;
+  recordingLines: number;
+  bytesWritten: number;
+}
+
+export class DatasetWriter {
+  readonly sessionsDir: string;
+  private readonly states = new Map<string, SessionState>();
+  private readonly queue = new KeyedQueue();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
+  private tempCounter = 0;
+  private readonly totals = { eventLines: 0, recordingLines: 0, bytesWritten: 0 };
+
+  constructor(readonly out: string) {
+    this.sessionsDir = path.resolve(out, "sessions");
+  }
+
+  /** Creates `<out>/sessions`; fails with a `CaptureError` when the directory cannot be written. */
+  async open(): Promise<void> {
+    try {
+      await mkdir(this.sessionsDir, { recursive: true });
+      await access(this.sessionsDir, fsConstants.W_OK);
+    } catch (error) {
+      throw new CaptureError("output_not_writable", `cannot write the dataset directory ${this.out}: ${(error as Error).message}`, 500, { cause: error });
+    }
+  }
+
+  /** Appends every session part of a batch. Resolves when all of it is on disk. */
+  write(batch: PreparedBatch): Promise<void> {
+    if (this.closed) return Promise.reject(new CaptureError("shutting_down", "the capture server is shutting down", 503));
+    const work = Promise.all([...batch.sessions.values()].map((part) => this.queue.run(part.sessionId, () => this.writeSession(part)))).then(
+      () => undefined,
+    );
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work)).catch(() => undefined);
+    return work;
+  }
+
+  /** Refuses new writes and waits for the ones under way. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  stats(): WriterStats {
+    return { sessions: this.states.size, ...this.totals };
+  }
+
+  /** The folder of a session; throws for an id that is not a safe folder name. */
+  sessionDir(sessionId: string): string {
+    if (!isSafeSessionId(sessionId)) {
+      throw new CaptureError("invalid_session_id", `session id ${JSON.stringify(sessionId)} is not a safe folder name`, 400);
+    }
+    const dir = path.join(this.sessionsDir, sessionId);
+    // Belt and braces: the pattern already excludes separators and dot-only names.
+    if (path.dirname(dir) !== this.sessionsDir) {
+      throw new CaptureError("invalid_session_id", `session id ${JSON.stringify(sessionId)} leaves the dataset directory`, 400);
+    }
+    return dir;
+  }
+
+  private async writeSession(part: SessionPart): Promise<void> {
+    try {
+      const state = await this.stateFor(part.sessionId);
+      if (part.eventLines.length > 0) {
+        const bytes = await this.appendLines(state, DATASET_FILES.events, part.eventLines);
+        this.totals.eventLines += part.eventLines.length;
+        this.totals.bytesWritten += bytes;
+      }
+      if (part.recordingLines.length > 0) {
+        const bytes = await this.appendLines(state, DATASET_FILES.recording, part.recordingLines);
+        state.recordingBytes += bytes;
+        this.totals.recordingLines += part.recordingLines.length;
+        this.totals.bytesWritten += bytes;
+      }
+      mergeUpdate(state, part.update);
+      await writeJsonAtomic(path.join(state.dir, DATASET_FILES.meta), metaOf(state), () => this.tempCounter++);
+    } catch (error) {
+      if (error instanceof CaptureError) throw error;
+      throw new CaptureError("write_failed", `cannot write session ${part.sessionId}: ${(error as Error).message}`, 500, { cause: error });
+    }
+  }
+
+  private async appendLines(state: SessionState, name: string, lines: string[]): Promise<number> {
+    const file = path.join(state.dir, name);
+    if (state.uncheckedTails.has(name)) {
+      await closeTornTail(file);
+      state.uncheckedTails.delete(name);
+    }
+    const buffer = Buffer.from(lines.join("\n") + "\n", "utf8");
+    try {
+      await appendWhole(file, buffer);
+    } catch (error) {
+      // Part of the buffer may be on disk: check the tail before the next append.
+      state.uncheckedTails.add(name);
+      throw error;
+    }
+    return buffer.length;
+  }
+
+  private async stateFor(sessionId: string): Promise<SessionState> {
+    const known = this.states.get(sessionId);
+    if (known) return known;
+    const dir = this.sessionDir(sessionId);
+    await mkdir(dir, { recursive: true });
+    const state: SessionState = {
+      sessionId,
+      dir,
+      minMs: Number.POSITIVE_INFINITY,
+      maxMs: Number.NEGATIVE_INFINITY,
+      events: 0,
+      exceptions: 0,
+      recordingBytes: 0,
+      uncheckedTails: new Set([DATASET_FILES.events, DATASET_FILES.recording]),
+    };
+    await unpackGzipped(dir, DATASET_FILES.events);
+    await unpackGzipped(dir, DATASET_FILES.recording);
+    await rebuildFromEvents(state, path.join(dir, DATASET_FILES.events));
+    await mergeExistingMeta(state, path.join(dir, DATASET_FILES.meta));
+    state.recordingBytes = await sizeOf(path.join(dir, DATASET_FILES.recording));
+    this.states.set(sessionId, state);
+    return state;
+  }
+}
+
+/** Runs tasks one after another per key, concurrently across keys. */
+export class KeyedQueue {
+  private readonly tails = new Map<string, Promise<void>>();
+
+  run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key) ?? Promise.resolve();
+    const result = previous.then(task);
+    const tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}
+
+function mergeUpdate(state: SessionState, update: SessionUpdate): void {
+  state.minMs = Math.min(state.minMs, update.minMs);
+  state.maxMs = Math.max(state.maxMs, update.maxMs);
+  state.events += update.events;
+  state.exceptions += update.exceptions;
+  if (update.distinctId && (!state.distinctId || update.distinctId.ms >= state.distinctId.ms)) state.distinctId = update.distinctId;
+  if (update.firstPageview && (!state.firstPageview || update.firstPageview.ms < state.firstPageview.ms)) {
+    state.firstPageview = update.firstPageview;
+  }
+}
+
+function metaOf(state: SessionState): SessionMeta {
+  const meta: SessionMeta = {
+    session_id: state.sessionId,
+    ...(state.distinctId ? { distinct_id: state.distinctId.value } : {}),
+    start: new Date(state.minMs).toISOString(),
+    end: new Date(state.maxMs).toISOString(),
+    ...(state.firstPageview ? { first_url: state.firstPageview.url } : {}),
+    event_count: state.events,
+    exception_count: state.exceptions,
+    ...(state.recordingBytes > 0 ? { recording_bytes: state.recordingBytes } : {}),
+  };
+  return SessionMetaSchema.parse(meta);
+}
+
+/** Appends a buffer with as few writes as the OS allows (one, for any sane size). */
+export async function appendWhole(file: string, buffer: Buffer): Promise<void> {
+  const handle = await open(file, "a");
+  try {
+    let offset = 0;
+    while (offset < buffer.length) {
+      const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
+      offset += bytesWritten;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** If a file does not end with a newline (an append cut short), ends it with one. */
+async function closeTornTail(file: string): Promise<void> {
+  let handle;
+  try {
+    handle = await open(file, "r");
+  } catch {
+    return; // no file yet
+  }
+  let torn = false;
+  try {
+    const { size } = await handle.stat();
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      await handle.read(last, 0, 1, size - 1);
+      torn = last[0] !== 0x0a;
+    }
+  } finally {
+    await handle.close();
+  }
+  if (torn) await appendWhole(file, Buffer.from("\n"));
+}
+
+/** Writes JSON to a temp file in the same folder and renames it over the target. */
+export async function writeJsonAtomic(file: string, value: unknown, nextId: () => number): Promise<void> {
+  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${nextId()}.tmp`);
+  await writeFile(temp, JSON.stringify(value, null, 2) + "\n", "utf8");
+  try {
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** A finalized session (`x.jsonl.gz`) is unpacked to `x.jsonl` so appends stay plain and visible. */
+async function unpackGzipped(dir: string, name: string): Promise<void> {
+  const gz = path.join(dir, `${name}.gz`);
+  if (!(await exists(gz))) return;
+  const plain = path.join(dir, name);
+  const temp = path.join(dir, `.${name}.${process.pid}.unpack.tmp`);
+  await pipeline(createReadStream(gz), createGunzip(), createWriteStream(temp));
+  if (await exists(plain)) {
+    // Both exist (an earlier run was cut short): keep the gz lines first, then the plain ones.
+    await closeTornTail(temp);
+    await pipeline(createReadStream(plain), createWriteStream(temp, { flags: "a" }));
+  }
+  await rename(temp, plain);
+  await unlink(gz);
+}
+
+async function rebuildFromEvents(state: SessionState, file: string): Promise<void> {
+  if ((await sizeOf(file)) === 0) return;
+  for await (const line of splitLines(createReadStream(file), file)) {
+    let value: unknown;
+    try {
+      value = JSON.parse(line.text);
+    } catch {
+      continue; // a torn line; the reader skips it too
+    }
+    const parsed = AnalyticsEventSchema.safeParse(value);
+    if (!parsed.success) continue;
+    const event = parsed.data;
+    const ms = Date.parse(event.timestamp);
+    const url = event.properties.$current_url;
+    mergeUpdate(state, {
+      minMs: ms,
+      maxMs: ms,
+      events: 1,
+      exceptions: event.event === "$exception" ? 1 : 0,
+      ...(event.distinct_id ? { distinctId: { value: event.distinct_id, ms } } : {}),
+      ...(event.event === "$pageview" && url ? { firstPageview: { url, ms } } : {}),
+    });
+  }
+}
+
+/** start/end of an existing meta.json also cover recording time, which the events scan cannot see. */
+async function mergeExistingMeta(state: SessionState, file: string): Promise<void> {
+  let meta: SessionMeta;
+  try {
+    const parsed = SessionMetaSchema.safeParse(JSON.parse(await readFile(file, "utf8")));
+    if (!parsed.success) return;
+    meta = parsed.data;
+  } catch {
+    return;
+  }
+  state.minMs = Math.min(state.minMs, Date.parse(meta.start));
+  state.maxMs = Math.max(state.maxMs, Date.parse(meta.end));
+  if (!state.distinctId && meta.distinct_id) state.distinctId = { value: meta.distinct_id, ms: Number.NEGATIVE_INFINITY };
+  // Recorded before anything this process will see, so it stays the first.
+  if (!state.firstPageview && meta.first_url) state.firstPageview = { url: meta.first_url, ms: Number.NEGATIVE_INFINITY };
+}
+
+async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch {
+    return 0;
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,92 @@
+import { CaptureError } from "../capture/errors.ts";
+import { finalizeDataset } from "../capture/finalize.ts";
+import { startCaptureServer, type CaptureServer } from "../capture/server.ts";
+
+export interface CaptureCommandOptions {
+  /** Dataset directory to write. */
+  out: string;
+  port: number;
+  host?: string;
+  /** When set, only this project token is accepted. */
+  token?: string;
+  /** Gzip events and recordings when finalizing. */
+  gzip?: boolean;
+  /** Stops the server like SIGINT does (tests, embedding). */
+  signal?: AbortSignal;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+}
+
+/**
+ * `session-summaries capture`: runs the local capture server until SIGINT / SIGTERM, then finalizes
+ * the dataset (events sorted, recordings ordered, meta.json recomputed, optionally gzipped).
+ * Exit codes: 0 ok, 1 finalizing failed, 2 the server could not start.
+ */
+export async function runCapture(options: CaptureCommandOptions): Promise<number> {
+  const stdout = options.stdout ?? process.stdout;
+  const stderr = options.stderr ?? process.stderr;
+  let server: CaptureServer;
+  try {
+    server = await startCaptureServer({
+      out: options.out,
+      port: options.port,
+      ...(options.host !== undefined ? { host: options.host } : {}),
+      ...(options.token !== undefined ? { token: options.token } : {}),
+      log: (line) => stderr.write(`${new Date().toISOString().slice(11, 23)} ${line}\n`),
+    });
+  } catch (error) {
+    if (error instanceof CaptureError) {
+      stderr.write(`error: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+
+  const token = options.token ?? "<any token>";
+  stdout.write(
+    [
+      `capture server listening on ${server.url}, writing ${options.out}`,
+      `point posthog-js at it: posthog.init("${token}", { api_host: "${server.url}", opt_out_useragent_filter: true, capture_exceptions: true, capture_dead_clicks: true })`,
+      `Ctrl-C stops and finalizes the dataset.`,
+      "",
+    ].join("\n"),
+  );
+
+  const received = await waitForStop(options.signal);
+  stderr.write(`${received}: finishing requests under way (Ctrl-C again quits without finalizing)\n`);
+  await server.close();
+  const stats = server.stats();
+  try {
+    const result = await finalizeDataset(options.out, { gzip: options.gzip ?? false });
+    const noSession = stats.withoutSession > 0 ? `; ${stats.withoutSession} events without $session_id not written` : "";
+    stdout.write(
+      `finalized ${options.out}: ${result.sessions} sessions, ${result.events} events, ${result.recordingLines} recording lines` +
+        `${result.gzip ? " (gzip)" : ""}; skipped ${stats.skipped} events${noSession}; rejected ${stats.rejected} requests\n`,
+    );
+    for (const problem of result.problems) stderr.write(`warning: ${problem}\n`);
+    if (result.droppedLines > 0) stderr.write(`warning: ${result.droppedLines} unreadable lines dropped\n`);
+    return 0;
+  } catch (error) {
+    stderr.write(`error: finalizing ${options.out} failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  }
+}
+
+/** Resolves with the name of what stopped us; the handlers are removed so a second Ctrl-C quits. */
+function waitForStop(signal: AbortSignal | undefined): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (why: string) => {
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+      signal?.removeEventListener("abort", onAbort);
+      resolve(why);
+    };
+    const onInt = () => stop("SIGINT");
+    const onTerm = () => stop("SIGTERM");
+    const onAbort = () => stop("stop requested");
+    process.once("SIGINT", onInt);
+    process.once("SIGTERM", onTerm);
+    if (signal?.aborted) stop("stop requested");
+    else signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -48,6 +48,19 @@ export const DEFAULTS = {
     beforeEventMs: 7_000,
     lengthMs: 12_000,
   },
+  store: {
+    /** Under the current directory: the filesystem blob store and the SQLite checkpoint file. */
+    dataDir: ".session-summaries",
+    blobsSubdir: "blobs",
+    checkpointFile: "checkpoints.sqlite",
+    /** The embedded defaults: no service needed. */
+    blobStore: "filesystem",
+    checkpointer: "sqlite",
+    redisPrefix: "session-summaries:",
+    /** Redis is memory: blobs expire after a week unless a TTL is configured. Files never expire by default. */
+    redisBlobTtlSeconds: 7 * 24 * 60 * 60,
+    postgresSchema: "public",
+  },
   render: {
     /** Debian's Chromium; never a browser downloaded by a package. */
     chromiumPath: "/usr/bin/chromium",

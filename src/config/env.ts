@@ -1,5 +1,7 @@
+import path from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../domain/errors.ts";
+import type { BlobStoreConfig, CheckpointerConfig } from "../store/config.ts";
 import { DEFAULTS } from "./defaults.ts";
 
 /**
@@ -17,6 +19,26 @@ const EnvSchema = z.object({
   POSTHOG_API_KEY: z.string().min(1).optional(),
   SESSION_SUMMARIES_REDACT_PII: booleanish.optional(),
   SESSION_SUMMARIES_CHROMIUM: z.string().min(1).optional(),
+  SESSION_SUMMARIES_BLOB_STORE: z.enum(["memory", "filesystem", "redis"]).optional(),
+  SESSION_SUMMARIES_DATA_DIR: z.string().min(1).optional(),
+  SESSION_SUMMARIES_BLOB_TTL_SECONDS: z.coerce.number().int().positive().optional(),
+  REDIS_URL: z.string().min(1).optional(),
+  SESSION_SUMMARIES_REDIS_PREFIX: z.string().optional(),
+  SESSION_SUMMARIES_CHECKPOINTER: z.enum(["memory", "sqlite", "postgres"]).optional(),
+  DATABASE_URL: z.string().min(1).optional(),
+  POSTGRES_URL: z.string().min(1).optional(),
+  SESSION_SUMMARIES_POSTGRES_SCHEMA: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/).optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.url().optional(),
+  GOOGLE_API_KEY: z.string().min(1).optional(),
+  GEMINI_API_KEY: z.string().min(1).optional(),
+  SESSION_SUMMARIES_SUMMARIZER: z.string().min(1).optional(),
+  SESSION_SUMMARIES_REASONER: z.string().min(1).optional(),
+  SESSION_SUMMARIES_VISION: z.string().min(1).optional(),
+  SESSION_SUMMARIES_CHAT: z.string().min(1).optional(),
+  SESSION_SUMMARIES_MODEL_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
+  SESSION_SUMMARIES_MODEL_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
+  SESSION_SUMMARIES_TEMPERATURE: z.coerce.number().min(0).max(2).optional(),
 });
 
 export interface PostHogConfig {
@@ -26,11 +48,47 @@ export interface PostHogConfig {
   apiKey?: string;
 }
 
+/** What each model does: see DESIGN.md §7. */
+export const MODEL_ROLES = ["summarizer", "reasoner", "vision", "chat"] as const;
+export type ModelRole = (typeof MODEL_ROLES)[number];
+
+/** `heuristic` is the built-in offline analyst: no model at all. */
+export const MODEL_PROVIDERS = ["openai", "google-genai", "heuristic"] as const;
+export type ModelProvider = (typeof MODEL_PROVIDERS)[number];
+
+export interface ModelSpec {
+  provider: ModelProvider;
+  /** The provider's model name; `offline` for the heuristic analyst. */
+  model: string;
+  /** OpenAI-compatible server (Ollama, vLLM, LM Studio); defaults to `OPENAI_BASE_URL`, then OpenAI. */
+  baseUrl?: string;
+}
+
+/** Provider credentials. Never logged: `describeModels` prints only provider, model and host. */
+export interface ModelProvidersConfig {
+  openai: { apiKey?: string; baseUrl?: string };
+  google: { apiKey?: string };
+}
+
+export interface ModelCallSettings {
+  timeoutMs: number;
+  maxConcurrency: number;
+  temperature: number;
+  /** Retries the provider client makes on 429/5xx. */
+  providerRetries: number;
+}
+
 export interface AppConfig {
   posthog: PostHogConfig;
+  /** The model behind each role (`heuristic` = the offline analyst). */
+  models: Record<ModelRole, ModelSpec>;
+  providers: ModelProvidersConfig;
+  modelCalls: ModelCallSettings;
   redactPii: boolean;
   /** Path of the Chromium binary used to replay recordings. */
   chromiumPath: string;
+  /** Where blobs and checkpoints live; URLs may hold passwords: print them with `describeBlobStore`/`describeCheckpointer`. */
+  store: { blobs: BlobStoreConfig; checkpointer: CheckpointerConfig };
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -40,9 +98,146 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw new ConfigError("invalid_env", `invalid environment: ${details}`);
   }
   const e = parsed.data;
+  const providers: ModelProvidersConfig = {
+    openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
+    google: { apiKey: e.GOOGLE_API_KEY ?? e.GEMINI_API_KEY },
+  };
+  const roleSettings: Record<ModelRole, string | undefined> = {
+    summarizer: e.SESSION_SUMMARIES_SUMMARIZER,
+    reasoner: e.SESSION_SUMMARIES_REASONER,
+    vision: e.SESSION_SUMMARIES_VISION,
+    chat: e.SESSION_SUMMARIES_CHAT,
+  };
+  const defaults = defaultModels({ openai: Boolean(providers.openai.apiKey), google: Boolean(providers.google.apiKey) });
+  const models = Object.fromEntries(
+    MODEL_ROLES.map((role) => {
+      const setting = roleSettings[role];
+      const spec = setting === undefined ? defaults[role] : parseModelSpec(setting, `SESSION_SUMMARIES_${role.toUpperCase()}`);
+      return [role, withOpenAiBaseUrl(spec, providers.openai.baseUrl)];
+    }),
+  ) as Record<ModelRole, ModelSpec>;
   return {
     posthog: { host: e.POSTHOG_HOST, projectId: e.POSTHOG_PROJECT_ID, apiKey: e.POSTHOG_API_KEY },
+    models,
+    providers,
+    modelCalls: {
+      timeoutMs: e.SESSION_SUMMARIES_MODEL_TIMEOUT_MS ?? DEFAULTS.models.callTimeoutMs,
+      maxConcurrency: e.SESSION_SUMMARIES_MODEL_CONCURRENCY ?? DEFAULTS.models.maxConcurrency,
+      temperature: e.SESSION_SUMMARIES_TEMPERATURE ?? DEFAULTS.models.temperature,
+      providerRetries: DEFAULTS.models.providerRetries,
+    },
     redactPii: e.SESSION_SUMMARIES_REDACT_PII ?? DEFAULTS.encode.redactPii,
     chromiumPath: e.SESSION_SUMMARIES_CHROMIUM ?? DEFAULTS.render.chromiumPath,
+    store: readStoreConfig(e),
   };
+}
+
+const HEURISTIC_SPEC: ModelSpec = { provider: "heuristic", model: "offline" };
+const PROVIDER_ALIASES: Record<string, ModelProvider> = {
+  openai: "openai",
+  "google-genai": "google-genai",
+  google: "google-genai",
+  gemini: "google-genai",
+  heuristic: "heuristic",
+  offline: "heuristic",
+};
+
+/**
+ * `provider:model` → a spec, e.g. `openai:gpt-4.1`, `google-genai:gemini-2.5-flash`, `heuristic`.
+ * Only the first colon separates, so `openai:llama3.1:8b` (an Ollama tag) keeps its own.
+ * `source` names where the text came from (an env var, a CLI flag) in the error.
+ */
+export function parseModelSpec(text: string, source = "model"): ModelSpec {
+  const trimmed = text.trim();
+  const colon = trimmed.indexOf(":");
+  const providerText = (colon === -1 ? trimmed : trimmed.slice(0, colon)).trim().toLowerCase();
+  const model = colon === -1 ? "" : trimmed.slice(colon + 1).trim();
+  const provider = PROVIDER_ALIASES[providerText];
+  if (!provider) {
+    throw new ConfigError(
+      "invalid_model",
+      `${source}: unknown provider ${JSON.stringify(providerText)} in ${JSON.stringify(text)}; expected one of ${MODEL_PROVIDERS.join(", ")} (e.g. openai:gpt-4.1)`,
+    );
+  }
+  if (provider === "heuristic") {
+    if (model !== "") throw new ConfigError("invalid_model", `${source}: heuristic takes no model name, got ${JSON.stringify(text)}`);
+    return { ...HEURISTIC_SPEC };
+  }
+  if (model === "") {
+    throw new ConfigError("invalid_model", `${source}: missing model name in ${JSON.stringify(text)}; expected ${provider}:<model>, e.g. openai:gpt-4.1`);
+  }
+  if (/\s/.test(model)) throw new ConfigError("invalid_model", `${source}: model name must not contain spaces: ${JSON.stringify(model)}`);
+  return { provider, model };
+}
+
+/** CLI-style overrides, each `role=provider:model` (e.g. `reasoner=openai:o4-mini`). */
+export function parseModelOverrides(items: readonly string[], source = "--model"): Partial<Record<ModelRole, ModelSpec>> {
+  const overrides: Partial<Record<ModelRole, ModelSpec>> = {};
+  for (const item of items) {
+    const equals = item.indexOf("=");
+    const role = item.slice(0, Math.max(0, equals)).trim().toLowerCase();
+    if (equals === -1 || !(MODEL_ROLES as readonly string[]).includes(role)) {
+      throw new ConfigError(
+        "invalid_model",
+        `${source}: expected role=provider:model with role one of ${MODEL_ROLES.join(", ")}, got ${JSON.stringify(item)}`,
+      );
+    }
+    overrides[role as ModelRole] = parseModelSpec(item.slice(equals + 1), `${source} ${role}`);
+  }
+  return overrides;
+}
+
+/** The model per role when none is configured: OpenAI with its key, else Gemini with its key, else offline. */
+export function defaultModels(keys: { openai: boolean; google: boolean }): Record<ModelRole, ModelSpec> {
+  const pick = (role: ModelRole): ModelSpec => {
+    // Gemini takes video, so with both keys it looks at clips.
+    if (keys.google && (!keys.openai || role === "vision")) return { provider: "google-genai", model: DEFAULTS.models.google[role] };
+    if (keys.openai) return { provider: "openai", model: DEFAULTS.models.openai[role] };
+    return { ...HEURISTIC_SPEC };
+  };
+  return Object.fromEntries(MODEL_ROLES.map((role) => [role, pick(role)])) as Record<ModelRole, ModelSpec>;
+}
+
+function withOpenAiBaseUrl(spec: ModelSpec, baseUrl: string | undefined): ModelSpec {
+  return spec.provider === "openai" && baseUrl !== undefined && spec.baseUrl === undefined ? { ...spec, baseUrl } : spec;
+}
+
+/**
+ * Blob store and checkpointer. The embedded defaults (files under the data dir) need no service;
+ * Redis and Postgres are chosen explicitly, never because a URL happens to be set.
+ */
+function readStoreConfig(e: z.infer<typeof EnvSchema>): AppConfig["store"] {
+  const dataDir = path.resolve(e.SESSION_SUMMARIES_DATA_DIR ?? DEFAULTS.store.dataDir);
+  const ttlSeconds = e.SESSION_SUMMARIES_BLOB_TTL_SECONDS;
+  const blobKind = e.SESSION_SUMMARIES_BLOB_STORE ?? DEFAULTS.store.blobStore;
+  let blobs: BlobStoreConfig;
+  if (blobKind === "redis") {
+    if (!e.REDIS_URL) throw new ConfigError("invalid_env", "SESSION_SUMMARIES_BLOB_STORE=redis needs REDIS_URL (e.g. redis://127.0.0.1:6379)");
+    if (!/^rediss?:\/\//.test(e.REDIS_URL)) throw new ConfigError("invalid_env", "REDIS_URL must start with redis:// or rediss://");
+    blobs = {
+      kind: "redis",
+      url: e.REDIS_URL,
+      prefix: e.SESSION_SUMMARIES_REDIS_PREFIX ?? DEFAULTS.store.redisPrefix,
+      ttlSeconds: ttlSeconds ?? DEFAULTS.store.redisBlobTtlSeconds,
+    };
+  } else if (blobKind === "memory") {
+    blobs = { kind: "memory", ttlSeconds };
+  } else {
+    blobs = { kind: "filesystem", dir: path.join(dataDir, DEFAULTS.store.blobsSubdir), ttlSeconds };
+  }
+  const checkpointerKind = e.SESSION_SUMMARIES_CHECKPOINTER ?? DEFAULTS.store.checkpointer;
+  let checkpointer: CheckpointerConfig;
+  if (checkpointerKind === "postgres") {
+    const url = e.DATABASE_URL ?? e.POSTGRES_URL;
+    if (!url) {
+      throw new ConfigError("invalid_env", "SESSION_SUMMARIES_CHECKPOINTER=postgres needs DATABASE_URL or POSTGRES_URL (e.g. postgresql://user@host:5432/db)");
+    }
+    if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError("invalid_env", "DATABASE_URL / POSTGRES_URL must start with postgresql:// or postgres://");
+    checkpointer = { kind: "postgres", url, schema: e.SESSION_SUMMARIES_POSTGRES_SCHEMA ?? DEFAULTS.store.postgresSchema };
+  } else if (checkpointerKind === "memory") {
+    checkpointer = { kind: "memory" };
+  } else {
+    checkpointer = { kind: "sqlite", file: path.join(dataDir, DEFAULTS.store.checkpointFile) };
+  }
+  return { blobs, checkpointer };
 }

@@ -13,6 +13,11 @@ const booleanish = z
   .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
   .transform((value) => ["1", "true", "yes", "on"].includes(value));
 
+/** `KEY=` (set but empty, as .env files and compose files often leave keys) reads as unset. */
+function blankAsUnset<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (typeof value === "string" && value.trim() === "" ? undefined : value), schema.optional());
+}
+
 const EnvSchema = z.object({
   POSTHOG_HOST: z.url().default(DEFAULTS.posthog.host),
   POSTHOG_PROJECT_ID: z.string().min(1).optional(),
@@ -28,17 +33,17 @@ const EnvSchema = z.object({
   DATABASE_URL: z.string().min(1).optional(),
   POSTGRES_URL: z.string().min(1).optional(),
   SESSION_SUMMARIES_POSTGRES_SCHEMA: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/).optional(),
-  OPENAI_API_KEY: z.string().min(1).optional(),
-  OPENAI_BASE_URL: z.url().optional(),
-  GOOGLE_API_KEY: z.string().min(1).optional(),
-  GEMINI_API_KEY: z.string().min(1).optional(),
-  SESSION_SUMMARIES_SUMMARIZER: z.string().min(1).optional(),
-  SESSION_SUMMARIES_REASONER: z.string().min(1).optional(),
-  SESSION_SUMMARIES_VISION: z.string().min(1).optional(),
-  SESSION_SUMMARIES_CHAT: z.string().min(1).optional(),
-  SESSION_SUMMARIES_MODEL_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
-  SESSION_SUMMARIES_MODEL_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
-  SESSION_SUMMARIES_TEMPERATURE: z.coerce.number().min(0).max(2).optional(),
+  OPENAI_API_KEY: blankAsUnset(z.string()),
+  OPENAI_BASE_URL: blankAsUnset(z.url()),
+  GOOGLE_API_KEY: blankAsUnset(z.string()),
+  GEMINI_API_KEY: blankAsUnset(z.string()),
+  SESSION_SUMMARIES_SUMMARIZER: blankAsUnset(z.string()),
+  SESSION_SUMMARIES_REASONER: blankAsUnset(z.string()),
+  SESSION_SUMMARIES_VISION: blankAsUnset(z.string()),
+  SESSION_SUMMARIES_CHAT: blankAsUnset(z.string()),
+  SESSION_SUMMARIES_MODEL_TIMEOUT_MS: blankAsUnset(z.coerce.number().int().positive()),
+  SESSION_SUMMARIES_MODEL_CONCURRENCY: blankAsUnset(z.coerce.number().int().min(1).max(256)),
+  SESSION_SUMMARIES_TEMPERATURE: blankAsUnset(z.coerce.number().min(0).max(2)),
 });
 
 export interface PostHogConfig {
@@ -152,7 +157,7 @@ export function parseModelSpec(text: string, source = "model"): ModelSpec {
   const colon = trimmed.indexOf(":");
   const providerText = (colon === -1 ? trimmed : trimmed.slice(0, colon)).trim().toLowerCase();
   const model = colon === -1 ? "" : trimmed.slice(colon + 1).trim();
-  const provider = PROVIDER_ALIASES[providerText];
+  const provider = Object.hasOwn(PROVIDER_ALIASES, providerText) ? PROVIDER_ALIASES[providerText] : undefined;
   if (!provider) {
     throw new ConfigError(
       "invalid_model",

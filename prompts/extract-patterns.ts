@@ -1,0 +1,54 @@
+import { HumanMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
+import { fenceUntrusted, UNTRUSTED_DATA_NOTICE } from "../src/encode/index.ts";
+import { oneLine, YAML_RULES } from "./common.ts";
+
+/**
+ * The session digests of one chunk (`formatSummaryForPatterns`) → `RawPatternListSchema` YAML.
+ * Severity is judged per affected user; how frequent a pattern is gets weighed in code afterwards.
+ */
+
+export const PATTERN_SEVERITY_RULES = `severity, by the impact on an affected user (frequency is weighed later, in code):
+  critical = blocks a conversion or core task, users give up;
+  high = failed attempts or major frustration, some users get through;
+  medium = minor friction, users recover;
+  low = cosmetic: leave such patterns out.`;
+
+export const PATTERN_OUTPUT_SHAPE = `patterns:
+  - pattern_id: 1
+    pattern_name: "Place order button fails"
+    pattern_description: "Clicking Place order throws an error and nothing happens, so users cannot buy."
+    severity: critical
+    indicators:
+      - "error right after the Place order click"
+      - "repeated clicks on Place order"`;
+
+export const EXTRACT_PATTERNS_SYSTEM = `You find recurring problems across user sessions of a web app, for the product team that has to fix them. Each session is listed with its segments (what the user tried: ok or failed) and its flagged key actions (event id, flags, description).
+
+A pattern is a technical failure, UX friction or conversion barrier seen in at least 2 different sessions.
+- No single-session patterns and no generic ones ("users browse", "errors occur").
+- "So what?" test: keep a pattern only if a team could act on it: it names the feature or flow and what goes wrong.
+- Non-blocking errors alone are not a pattern.
+- At most 10 patterns, most severe first. Fewer is fine; none is fine (patterns: []).
+- pattern_name: 3-6 words, flow and problem. pattern_description: 1-2 sentences, what happens and its effect on users.
+- indicators: 2-5 observable signs that an event belongs to the pattern, general across sessions (kind of event, message, page, behaviour), never one session's ids or values.
+- ${PATTERN_SEVERITY_RULES}
+
+Output shape:
+${PATTERN_OUTPUT_SHAPE}
+${YAML_RULES}`;
+
+export interface ExtractPatternsInput {
+  /** `formatSummaryForPatterns` of each session in the chunk. */
+  digests: readonly string[];
+  focusArea?: string;
+}
+
+export function formatExtractPatterns(input: ExtractPatternsInput): BaseMessage[] {
+  const focus = input.focusArea?.trim() ? `Focus area: ${oneLine(input.focusArea)}. Prefer patterns about it; keep other critical ones.\n\n` : "";
+  return [
+    new SystemMessage(EXTRACT_PATTERNS_SYSTEM),
+    new HumanMessage(
+      `${UNTRUSTED_DATA_NOTICE}\n\n${input.digests.length} sessions:\n${fenceUntrusted("sessions", input.digests.join("\n\n"))}\n\n${focus}Write the YAML list of patterns.`,
+    ),
+  ];
+}

@@ -1,0 +1,66 @@
+import { HumanMessage, SystemMessage, type BaseMessage } from "@langchain/core/messages";
+import { oneLine, withNotice, YAML_RULES } from "./common.ts";
+
+/**
+ * One session → `RawSessionSummarySchema` YAML. The human message carries the encoded session
+ * (`encodeSession(...).text`: notice, column legend, metadata, fenced url/window/event tables).
+ */
+
+export const SUMMARIZE_SESSION_SYSTEM = `You analyse one recorded session of a web app from its analytics events and summarize it for the product team: what the user tried, and what stopped or troubled them, with evidence. Flag real problems only.
+
+Segments
+- Split the session in time order into the fewest segments, one user goal each (browse, search, sign in, check out). Merge aggressively: a short session is often 1-2 segments.
+- Together they cover every row: the first starts at the first row, the last ends at the last row, each starts after the previous one ends.
+- Name each by what the user did, 3-6 words.
+
+Key actions
+- Per segment, the events that matter: steps toward the goal and every issue; at most 3 in a short segment, 5 in a long one. Description: 4-10 words, what happened from the user's side.
+- exception: blocking = an error stopped the user: the rows after it show retries without progress, being stuck, or leaving. Never blocking without that evidence.
+- exception: non-blocking = an error occurred but the user carried on (reached the goal, or moved on by choice), including errors they likely never saw. Flag a repeated error once.
+- exception: null = no error at this event.
+- confusion: true = the user was visibly unsure or stuck: repeated attempts at one step, back-and-forth, rage or dead clicks, re-entering rejected input.
+- abandonment: true = on the last action of a goal given up midway (a form or checkout left unfinished, leaving after a failure).
+- Normal navigation, browsing and going back are not issues. Report no error that no row shows.
+
+Outcomes
+- Segment: success = its goal was reached; summary at most 15 words.
+- Session: success = the user achieved what they came for; summary at most 30 words, naming the main problem if any.
+- Use session_metadata (active time, clicks, keypresses) to judge engagement.
+
+Cite only event_id values of the events table, copied exactly.
+
+Output shape:
+segments:
+  - name: "Check out with card"
+    start_event_id: "1a2b3c4d"
+    end_event_id: "5e6f7a8b"
+    key_actions:
+      - event_id: "9c0d1e2f"
+        description: "Place order click throws an error"
+        exception: blocking
+        confusion: false
+        abandonment: false
+    outcome:
+      success: false
+      summary: "Order could not be placed"
+session_outcome:
+  success: false
+  summary: "Chose a product but could not place the order"
+${YAML_RULES}`;
+
+export interface SummarizeSessionInput {
+  /** `encodeSession(...).text`. */
+  encodedText: string;
+  /** What the person asking cares about, e.g. "checkout". */
+  focusArea?: string;
+}
+
+export function formatSummarizeSession(input: SummarizeSessionInput): BaseMessage[] {
+  const focus = input.focusArea?.trim()
+    ? `\n\nFocus area: ${oneLine(input.focusArea)}. Look at it closely, but still report any blocking problem elsewhere.`
+    : "";
+  return [
+    new SystemMessage(SUMMARIZE_SESSION_SYSTEM),
+    new HumanMessage(`${withNotice(input.encodedText)}${focus}\n\nWrite the YAML summary of this session.`),
+  ];
+}

@@ -1,7 +1,10 @@
+import { setMaxListeners } from "node:events";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { SessionSummariesError } from "../domain/errors.ts";
 import { runCapture } from "./capture.ts";
 import { runInspect } from "./inspect.ts";
+import { runSummarize } from "./summarize.ts";
+import { parseModelOverrides } from "../config/env.ts";
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -21,6 +24,45 @@ export function buildProgram(): Command {
     });
 
   program
+    .command("summarize")
+    .description("Summarize sessions and group their issues into patterns; writes report.md, report.json and report.html")
+    .argument("<dataset>", "dataset directory")
+    .option("--sessions <ids>", "comma-separated session ids", (value: string) => value.split(",").map((id) => id.trim()).filter(Boolean))
+    .option("--limit <n>", "at most this many sessions (newest first)", parsePositiveInt)
+    .option("--url-contains <text>", "sessions whose first URL contains this")
+    .option("--has-exception", "only sessions with an exception")
+    .option("--from <date>", "sessions that started at or after this date (ISO)", parseDate)
+    .option("--to <date>", "sessions that started before this date (ISO)", parseDate)
+    .option("--min-duration <seconds>", "sessions at least this long", parsePositiveInt)
+    .option("--focus <text>", "what to look at, e.g. \"checkout\"")
+    .option("--title <text>", "report title")
+    .option("--model <role=provider:model>", "model for a role (summarizer, reasoner, vision, chat); repeatable", (value: string, all: string[] = []) => [...all, value])
+    .option("--out <dir>", "where to write the report files (default reports/<run id>)")
+    .option("--run-id <id>", "resume this run (same id) or name a new one")
+    .option("--concurrency <n>", "sessions summarized at once", parsePositiveInt)
+    .action(async (dataset: string, o: SummarizeFlags) => {
+      const exitCode = await runSummarize({
+        dataset,
+        selection: {
+          ...(o.sessions ? { ids: o.sessions } : {}),
+          ...(o.limit !== undefined ? { limit: o.limit } : {}),
+          ...(o.urlContains ? { url_contains: o.urlContains } : {}),
+          ...(o.hasException ? { has_exception: true } : {}),
+          ...(o.from ? { from: o.from } : {}),
+          ...(o.to ? { to: o.to } : {}),
+          ...(o.minDuration !== undefined ? { min_duration_ms: o.minDuration * 1000 } : {}),
+        },
+        title: o.title,
+        focus: o.focus,
+        models: o.model ? parseModelOverrides(o.model) : undefined,
+        out: o.out,
+        runId: o.runId,
+        concurrency: o.concurrency,
+      });
+      program.setOptionValue("exitCode", exitCode);
+    });
+
+  program
     .command("capture")
     .description("Run a local capture server that posthog-js can send to, writing a dataset directory")
     .requiredOption("--out <dataset>", "dataset directory to write (created if missing; an existing one is continued)")
@@ -35,6 +77,34 @@ export function buildProgram(): Command {
   return program;
 }
 
+interface SummarizeFlags {
+  sessions?: string[];
+  limit?: number;
+  urlContains?: string;
+  hasException?: boolean;
+  from?: string;
+  to?: string;
+  minDuration?: number;
+  focus?: string;
+  title?: string;
+  model?: string[];
+  out?: string;
+  runId?: string;
+  concurrency?: number;
+}
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`not a positive whole number: ${value}`);
+  return n;
+}
+
+function parseDate(value: string): string {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new InvalidArgumentError(`not a date: ${value} (use ISO, e.g. 2026-11-01 or 2026-11-01T10:00:00Z)`);
+  return new Date(ms).toISOString();
+}
+
 function parsePort(value: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new InvalidArgumentError(`not a port number: ${value}`);
@@ -43,6 +113,8 @@ function parsePort(value: string): number {
 
 /** Runs the CLI and returns the exit code: 0 ok, 1 nothing usable, 2 bad input or usage. */
 export async function main(argv: string[]): Promise<number> {
+  // A report fans out to many concurrent model calls, each listening on the run's abort signal.
+  setMaxListeners(256);
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

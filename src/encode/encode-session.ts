@@ -4,7 +4,7 @@ import { formatRow, ROW_DELIMITER } from "./cells.ts";
 import { elementContextOf } from "./element-context.ts";
 import { elementsOf } from "./elements-chain.ts";
 import { EncodeError } from "./errors.ts";
-import { EventIdAllocator } from "./event-id.ts";
+import { EventIdAllocator, sha256Hex } from "./event-id.ts";
 import { describeException, exceptionFactsOf, type ExceptionFacts } from "./exceptions.ts";
 import { fenceUntrusted, UNTRUSTED_DATA_NOTICE } from "./fence.ts";
 import { countByFingerprint, DROP_REASONS, dropReasonOf, type DropReason } from "./filters.ts";
@@ -61,7 +61,7 @@ export function encodeSession(input: EncodeInput, overrides: Partial<EncodeOptio
   const cells = new CellWriter(options);
   const urls = new AliasTable("url");
   const windows = new AliasTable("window");
-  const ids = new EventIdAllocator();
+  const ids = new EventIdAllocator(sha256Hex, input.sessionId);
 
   // The start URL is aliased first so it reads as url_1 even when its pageview falls in the cutoff.
   const startUrl = input.metadata?.startUrl ?? ordered.find((timed) => timed.event.properties.$current_url)?.event.properties.$current_url;

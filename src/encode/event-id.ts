@@ -18,8 +18,11 @@ export interface AllocatedId {
 }
 
 /**
- * Short ids for table rows: the first 8 hex characters of SHA-256 over the row's cells joined by
- * NUL (cells never contain NUL). Identical rows get the same id, which is how duplicates are found.
+ * Short ids for table rows: the first 8 hex characters of SHA-256 over a per-session scope and the
+ * row's cells, joined by NUL (cells never contain NUL). Identical rows of one session get the same
+ * id, which is how duplicates are found; the scope (the session id, never shown to the model) keeps
+ * identical rows of different sessions apart, so ids cited across sessions in pattern prompts
+ * rarely collide.
  * When two different rows meet on the same 8 characters, the later one is hashed again with a
  * counter prefix (`1\0`, `2\0`, ...) until its id is free, so ids stay unique and deterministic for
  * the same input in the same order.
@@ -27,10 +30,13 @@ export interface AllocatedId {
 export class EventIdAllocator {
   private readonly cellsById = new Map<string, string>();
 
-  constructor(private readonly hash: HexHash = sha256Hex) {}
+  constructor(
+    private readonly hash: HexHash = sha256Hex,
+    private readonly scope = "",
+  ) {}
 
   allocate(cells: readonly string[]): AllocatedId {
-    const key = cells.join("\u0000");
+    const key = (this.scope ? [this.scope, ...cells] : cells).join("\u0000");
     for (let salt = 0; salt <= MAX_SALT; salt += 1) {
       const id = this.hash(salt === 0 ? key : `${salt}\u0000${key}`).slice(0, EVENT_ID_LENGTH);
       const owner = this.cellsById.get(id);

@@ -36,4 +36,12 @@ describe("EventIdAllocator", () => {
     ids.allocate(["a"]);
     expect(() => ids.allocate(["b"])).toThrow(EncodeError);
   });
+  it("keeps identical rows of different sessions apart, and still finds duplicates within one", () => {
+    const cells = ["5.2", "window_1", "url_1", "$pageview"];
+    const a = new EventIdAllocator(undefined, "session-a");
+    const b = new EventIdAllocator(undefined, "session-b");
+    const first = a.allocate(cells);
+    expect(b.allocate(cells).id).not.toBe(first.id);
+    expect(a.allocate(cells)).toEqual({ id: first.id, duplicate: true });
+  });
 });

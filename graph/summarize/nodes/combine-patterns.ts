@@ -40,7 +40,9 @@ export function makeCombinePatternsNode(runtime: PipelineRuntime) {
 
     const summarizedIds = state.session_ids.filter((id) => state.session_results.some((r) => r.session_id === id && r.status === "summarized"));
     const summaries = await loadSummaries(runtime, summaryRefs(state.session_results, summarizedIds));
-    const flagged = [...summaries.values()].filter((s) => s.segments.some((seg) => seg.key_actions.some((a) => issueKindsOf(a).length > 0)));
+    // Non-blocking exceptions are not pattern evidence: sessions with nothing else are not sent.
+    const isEvidence = (kind: string) => kind !== "non_blocking_exception";
+    const flagged = [...summaries.values()].filter((s) => s.segments.some((seg) => seg.key_actions.some((a) => issueKindsOf(a).some(isEvidence))));
     const plan =
       numbered.length === 0
         ? { chunks: [] }

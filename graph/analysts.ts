@@ -1,0 +1,128 @@
+import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
+import type { BaseMessage } from "@langchain/core/messages";
+import type { z } from "zod";
+import type { AppConfig, ModelRole } from "../src/config/env.ts";
+import { RawAssignmentListSchema, RawPatternListSchema, type RawAssignment, type RawPattern } from "../src/domain/report.ts";
+import { RawSessionSummarySchema, type Analyst, type RawSessionSummary, type SessionSummary } from "../src/domain/summary.ts";
+import { assignEventsOffline, extractPatternsOffline, OFFLINE_ANALYST_LABEL, summarizeSessionOffline } from "../src/analysts/index.ts";
+import { countTokens } from "../src/encode/tokens.ts";
+import {
+  countPromptTokens,
+  formatAssignPatterns,
+  formatCombinePatterns,
+  formatExtractPatterns,
+  formatSummarizeSession,
+  formatSummaryForPatterns,
+} from "../prompts/index.ts";
+import type { PipelineAnalyst, SessionInput, Usage } from "./analyst.ts";
+import { describeModels, loadModel, type LoadModelOptions } from "./models.ts";
+import { callStructured, createUsage, type UsageTotals } from "./structured.ts";
+
+const NO_CALL: Usage = { model_calls: 0, input_tokens: 0, output_tokens: 0 };
+
+function asUsage(totals: UsageTotals): Usage {
+  return { model_calls: totals.calls, input_tokens: totals.inputTokens, output_tokens: totals.outputTokens };
+}
+
+/**
+ * The report's analyst: each stage is labelled by its role's model when one is configured, and by
+ * the offline rules otherwise (`summarizer` for session summaries, `reasoner` for the pattern
+ * stages). With no model at all it is the offline analyst, and says so.
+ */
+export class StagedAnalyst implements PipelineAnalyst {
+  readonly label: Analyst;
+  readonly cacheLabel: string;
+  readonly patternPromptBaseTokens: number;
+
+  constructor(
+    private readonly summarizer: BaseChatModel | undefined,
+    private readonly reasoner: BaseChatModel | undefined,
+    readonly models: Record<string, string>,
+    private readonly timeoutMs: number,
+  ) {
+    const offline = !summarizer && !reasoner;
+    this.label = offline
+      ? { kind: "heuristic", label: OFFLINE_ANALYST_LABEL }
+      : { kind: "model", label: `summarizer ${models.summarizer}, reasoner ${models.reasoner}` };
+    this.cacheLabel = summarizer ? models.summarizer! : "heuristic";
+    // The offline rules read no prompt: all summaries go in one chunk, so no cluster is split.
+    this.patternPromptBaseTokens = reasoner ? countPromptTokens(formatExtractPatterns({ digests: [] })) : 0;
+  }
+
+  async summarize(input: SessionInput, onUsage: (usage: Usage) => void, signal?: AbortSignal): Promise<RawSessionSummary> {
+    if (!this.summarizer) {
+      onUsage(NO_CALL);
+      return summarizeSessionOffline(input);
+    }
+    const usage = createUsage();
+    try {
+      const { value } = await callStructured({
+        model: this.summarizer,
+        messages: formatSummarizeSession({ encodedText: input.encoded.text, focusArea: input.focusArea }),
+        schema: RawSessionSummarySchema,
+        role: "summarizer",
+        label: `summary of session ${input.encoded.sessionId}`,
+        timeoutMs: this.timeoutMs,
+        signal,
+        usage,
+      });
+      return value;
+    } finally {
+      onUsage(asUsage(usage));
+    }
+  }
+
+  async extractPatterns(summaries: SessionSummary[], focusArea: string | undefined, onUsage: (usage: Usage) => void): Promise<RawPattern[]> {
+    if (!this.reasoner) return extractPatternsOffline(summaries);
+    const value = await this.reason(
+      formatExtractPatterns({ digests: summaries.map((s, i) => formatSummaryForPatterns(s, { label: `s${i + 1}` })), focusArea }),
+      RawPatternListSchema,
+      `patterns of ${summaries.length} sessions`,
+      onUsage,
+    );
+    return value.patterns;
+  }
+
+  async combinePatterns(lists: RawPattern[][], focusArea: string | undefined, onUsage: (usage: Usage) => void): Promise<RawPattern[]> {
+    // The offline analyst extracts from all summaries at once (no token limit): nothing to combine.
+    if (!this.reasoner) return lists.flat();
+    const value = await this.reason(
+      formatCombinePatterns({ batches: lists.map((patterns) => ({ patterns })), focusArea }),
+      RawPatternListSchema,
+      `combining ${lists.length} pattern lists`,
+      onUsage,
+    );
+    return value.patterns;
+  }
+
+  async assignEvents(patterns: RawPattern[], summaries: SessionSummary[], onUsage: (usage: Usage) => void): Promise<RawAssignment[]> {
+    if (!this.reasoner) return assignEventsOffline(patterns, summaries);
+    const value = await this.reason(
+      formatAssignPatterns({ patterns, digests: summaries.map((s, i) => formatSummaryForPatterns(s, { label: `s${i + 1}` })) }),
+      RawAssignmentListSchema,
+      `assigning events of ${summaries.length} sessions`,
+      onUsage,
+    );
+    return value.patterns;
+  }
+
+  patternInputTokens(summary: SessionSummary): number {
+    return this.reasoner ? countTokens(formatSummaryForPatterns(summary)) : 0;
+  }
+
+  private async reason<S extends z.ZodType>(messages: BaseMessage[], schema: S, label: string, onUsage: (usage: Usage) => void): Promise<z.output<S>> {
+    const usage = createUsage();
+    try {
+      const { value } = await callStructured({ model: this.reasoner!, messages, schema, role: "reasoner", label, timeoutMs: this.timeoutMs, usage });
+      return value;
+    } finally {
+      onUsage(asUsage(usage));
+    }
+  }
+}
+
+/** The analyst for a run, from the configured models (tests pass a `factory` with scripted fakes). */
+export function createPipelineAnalyst(config: AppConfig, options: LoadModelOptions = {}): StagedAnalyst {
+  const load = (role: ModelRole) => loadModel(role, config, options);
+  return new StagedAnalyst(load("summarizer"), load("reasoner"), describeModels(config, options.overrides), config.modelCalls.timeoutMs);
+}

@@ -1,0 +1,100 @@
+import { FLOW_PHASES, FUNNEL_RANK, type PageArea, type Phase } from "./areas.ts";
+import type { SessionContext } from "./context.ts";
+import type { FailureEpisode } from "./exceptions.ts";
+import { isProgressEvent, isTriggerAction, isUserAction, type Moment } from "./timeline.ts";
+
+/**
+ * The user gave up on what they were doing:
+ * - `flow_step`: the last visit to a flow step (cart, sign-in, checkout) in which the user did
+ *   something (at least `minEngagementActions` clicks, typing or submits) was never completed: no
+ *   conversion after it started and no later page further down the funnel. Whether the session
+ *   ends there or the user wanders off first, the step was abandoned.
+ * - `after_blocking_issue`: a blocking failure after which the session ends with no progress and
+ *   no conversion (the search that never worked, the "Add to cart" that never added).
+ * At most one abandonment per session: the later of the two. It is flagged on the user's last
+ * attempt there (click, submit or change), or the last event of that visit the encoding kept.
+ */
+
+export interface AbandonmentFinding {
+  reason: "flow_step" | "after_blocking_issue";
+  anchor: Moment;
+  area: PageArea;
+  phase: Phase;
+  episode?: FailureEpisode;
+}
+
+interface Visit {
+  phase: Phase;
+  moments: Moment[];
+}
+
+function visitsOf(moments: readonly Moment[]): Visit[] {
+  const visits: Visit[] = [];
+  for (const moment of moments) {
+    if (!moment.url) continue;
+    const current = visits.at(-1);
+    if (current && current.phase === moment.page.phase) current.moments.push(moment);
+    else visits.push({ phase: moment.page.phase, moments: [moment] });
+  }
+  return visits;
+}
+
+/** The last attempt among `moments`: a citable click/submit/change, else any citable user action, else any citable moment. */
+function lastAttempt(moments: readonly Moment[]): Moment | undefined {
+  const reversed = [...moments].reverse();
+  return (
+    reversed.find((moment) => isTriggerAction(moment) && moment.eventId) ??
+    reversed.find((moment) => isUserAction(moment) && moment.eventId) ??
+    reversed.find((moment) => moment.eventId)
+  );
+}
+
+function flowStepAbandonment(context: SessionContext): AbandonmentFinding | undefined {
+  const visits = visitsOf(context.moments);
+  for (let i = visits.length - 1; i >= 0; i -= 1) {
+    const visit = visits[i]!;
+    if (!FLOW_PHASES.has(visit.phase)) continue;
+    const engagement = visit.moments.filter(isUserAction).length;
+    if (engagement < context.options.abandonment.minEngagementActions) continue;
+    const startMs = visit.moments[0]!.ms;
+    const completed =
+      context.hasConversionBetween(startMs - 1, context.endMs) ||
+      visits.slice(i + 1).some((later) => FUNNEL_RANK[later.phase] > FUNNEL_RANK[visit.phase]);
+    // The latest engaged flow step decides: an earlier one that was left for a later step is not abandoned.
+    if (completed) return undefined;
+    const anchor = lastAttempt(visit.moments);
+    if (!anchor) return undefined;
+    return { reason: "flow_step", anchor, area: anchor.page, phase: visit.phase };
+  }
+  return undefined;
+}
+
+function abandonmentAfterBlocking(context: SessionContext, episodes: readonly FailureEpisode[]): AbandonmentFinding | undefined {
+  for (const episode of [...episodes].reverse()) {
+    if (episode.verdict !== "blocking") continue;
+    const firstMs = episode.occurrences[0]!.ms;
+    const lastMs = episode.occurrences.at(-1)!.ms;
+    if (context.hasConversionBetween(firstMs, context.endMs)) return undefined;
+    const movedOn = context.between(lastMs, context.endMs).some((moment) => isProgressEvent(moment));
+    const laterPages = context.between(lastMs, context.endMs).filter((moment) => moment.kind === "pageview" && moment.page.area !== episode.area.area);
+    if (movedOn || laterPages.length > 0) return undefined;
+    const fromMs = (episode.trigger?.ms ?? firstMs) - 1;
+    const there = context.between(fromMs, context.endMs).filter((moment) => moment.page.area === episode.area.area);
+    const anchor = lastAttempt(there);
+    if (!anchor) return undefined;
+    return { reason: "after_blocking_issue", anchor, area: episode.area, phase: episode.area.phase, episode };
+  }
+  return undefined;
+}
+
+export function findAbandonment(context: SessionContext, episodes: readonly FailureEpisode[]): AbandonmentFinding | undefined {
+  const candidates = [flowStepAbandonment(context), abandonmentAfterBlocking(context, episodes)].filter(
+    (finding): finding is AbandonmentFinding => finding !== undefined,
+  );
+  candidates.sort((a, b) => b.anchor.ms - a.anchor.ms || (a.reason === "after_blocking_issue" ? -1 : 1));
+  const chosen = candidates[0];
+  if (!chosen) return undefined;
+  // Keep the episode link when both rules point at the same moment (a blocked checkout left behind).
+  const episode = chosen.episode ?? candidates.find((candidate) => candidate.anchor === chosen.anchor)?.episode;
+  return episode ? { ...chosen, episode } : chosen;
+}

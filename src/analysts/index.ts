@@ -1,0 +1,19 @@
+/**
+ * The offline analyst: every model stage (summarize a session, extract patterns, assign events to
+ * patterns) done with tested rules instead of a model. It is the default analyst when no API key
+ * is configured, and the reference the pipeline is evaluated with. No LangGraph, no model here.
+ */
+export const OFFLINE_ANALYST_LABEL = "offline analyst";
+
+export { summarizeSessionOffline, type OfflineSummaryInput } from "./summarize.ts";
+export { extractPatternsOffline, assignEventsOffline } from "./patterns.ts";
+export {
+  OFFLINE_ANALYST_DEFAULTS,
+  resolveAnalystOptions,
+  type OfflineAnalystOptions,
+  type OfflineAnalystOverrides,
+} from "./options.ts";
+export { AnalystError } from "./errors.ts";
+export { signatureOf, signatureKey, type IssueSignature } from "./signature.ts";
+export { pageAreaOf, normalizePath, type PageArea, type Phase } from "./areas.ts";
+export { classifyCustomEvent, normalizeErrorText, type CustomEventClass } from "./event-kinds.ts";

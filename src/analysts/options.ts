@@ -1,0 +1,85 @@
+/**
+ * Every threshold of the offline analyst, with its default. Functions take a partial override and
+ * merge it over these; nothing else in `src/analysts` hard-codes a number that changes a verdict.
+ */
+export const OFFLINE_ANALYST_DEFAULTS = {
+  segments: {
+    /** A gap without any event longer than this starts a new segment, even on the same page. */
+    inactivityGapMs: 60_000,
+    /** A segment with fewer citable events than this is folded into a neighbour. */
+    minCitableEvents: 3,
+    /** Segments are merged (smallest neighbours first) until at most this many remain. */
+    maxSegments: 5,
+    /** Key actions kept per segment: every issue, then conversions, failures, steps (focus area first). */
+    maxKeyActionsPerSegment: 10,
+  },
+  exceptions: {
+    /** A click, submit or change this close before an exception caused it (same window). */
+    userTriggerWindowMs: 2_500,
+    /** A page load this close before an exception caused it (scripts and API calls on load). */
+    loadTriggerWindowMs: 4_000,
+    /** A conversion or step this soon after the triggering action means the action went through anyway. */
+    actionSuccessWindowMs: 5_000,
+    /** A page change this soon after a click on a link or a submit means the click navigated as meant. */
+    navigationWindowMs: 3_000,
+    /** What follows within this window decides blocking vs non-blocking (retries, rage/dead clicks). */
+    consequenceWindowMs: 20_000,
+    /** An app failure event (`search failed`, `error: true`) this soon after an exception is feedback the user saw. */
+    feedbackWindowMs: 3_000,
+    /** A user-triggered exception counts as "then left" when the session ends within this, with no progress. */
+    leaveWindowMs: 30_000,
+    /** The same exception on this many different page areas, with progress in between, is background noise. */
+    noiseMinAreas: 2,
+    /**
+     * The encoding drops exceptions that are neither recurring nor network-related, so a model never
+     * sees them. When such an exception is still clearly blocking (retried, rage/dead clicks), flag
+     * the user action that triggered it instead, so the issue is not lost. False: never cite it.
+     */
+    flagTriggerOfDroppedBlockingException: true,
+  },
+  confusion: {
+    /** The same failure feedback (e.g. `coupon rejected`) at least this many times in one area is confusion. */
+    minRepeatedFailures: 2,
+    /** Repeated failures further apart than this are separate episodes. */
+    repeatedFailureGapMs: 60_000,
+    /** A failure event this soon after a click or submit was that action's answer. */
+    failureTriggerWindowMs: 3_000,
+    /** Pages A, B, A, B (exact paths) within this window, without progress, is back-and-forth navigation. */
+    backAndForthWindowMs: 60_000,
+  },
+  abandonment: {
+    /** User actions (clicks, typing, submits) needed in a flow step before leaving it counts as abandoning it. */
+    minEngagementActions: 1,
+  },
+  text: {
+    /** Element texts, queries and error messages quoted in descriptions are cut to this length. */
+    maxQuotedLength: 80,
+    /** Redact emails, card and phone numbers in everything quoted from the session. */
+    redactPii: true,
+  },
+  patterns: {
+    /** A pattern needs flagged key actions in at least this many sessions. */
+    minSessions: 2,
+    /** Cluster non-blocking exceptions too, reported as `low` (dropped later by the report's severity rule). */
+    includeNonBlocking: true,
+  },
+} as const;
+
+type Widen<T> = T extends boolean ? boolean : T extends number ? number : T extends object ? { -readonly [K in keyof T]: Widen<T[K]> } : T;
+
+export type OfflineAnalystOptions = Widen<typeof OFFLINE_ANALYST_DEFAULTS>;
+
+/** Overrides per group, e.g. `{ exceptions: { consequenceWindowMs: 15_000 } }`. */
+export type OfflineAnalystOverrides = { [K in keyof OfflineAnalystOptions]?: Partial<OfflineAnalystOptions[K]> };
+
+export function resolveAnalystOptions(overrides: OfflineAnalystOverrides = {}): OfflineAnalystOptions {
+  const d = OFFLINE_ANALYST_DEFAULTS;
+  return {
+    segments: { ...d.segments, ...overrides.segments },
+    exceptions: { ...d.exceptions, ...overrides.exceptions },
+    confusion: { ...d.confusion, ...overrides.confusion },
+    abandonment: { ...d.abandonment, ...overrides.abandonment },
+    text: { ...d.text, ...overrides.text },
+    patterns: { ...d.patterns, ...overrides.patterns },
+  };
+}

@@ -1,0 +1,135 @@
+import type { IssueKind, KeyAction } from "../domain/summary.ts";
+import { pageAreaOf, type Phase } from "./areas.ts";
+import { normalizeErrorText, statusInText } from "./event-kinds.ts";
+
+/**
+ * An issue signature says which flagged key actions are "the same issue" across sessions:
+ * its kind, the normalized page area, and
+ * - exceptions: the error fingerprint (type + message with numbers, ids and quoted values
+ *   normalized), else the control;
+ * - confusion: the control the user struggled with, else the failure answer or the kind of sign;
+ * - abandonment: nothing more (leaving checkout is leaving checkout, whatever the last click was).
+ *
+ * Key actions carry only a description and facts (event, URL), so the parts are read back from
+ * the description templates of `describe.ts`, with looser fallbacks for descriptions a model wrote.
+ */
+
+export interface IssueSignature {
+  kind: IssueKind;
+  area: string;
+  phase: Phase;
+  /** The control, as written (case kept), when one is named. */
+  control?: string;
+  /** `TypeError: Cannot read …` as written, when an error is named. */
+  errorText?: string;
+  errorType?: string;
+  /** Normalized error text: the fingerprint. */
+  errorKey?: string;
+  status?: number;
+  /** Confusion: the failure answer the app gave (`coupon rejected`). */
+  feedback?: string;
+  confusionSign?: "repeated_failure" | "dead_click" | "rage_click" | "back_and_forth";
+}
+
+const SENTENCE_STARTS = /(?<=\.)\s+(?=(?:Clicking|Submitting|Changing|Loading|A background script|Tried|Got|Clicked|Rage-clicked|Went back|Left)\b)/;
+const EXCEPTION_SENTENCE = /^(?:Clicking|Submitting|Changing|Loading|A background script)\b/;
+const CONFUSION_SENTENCE = /^(?:Tried|Got|Clicked|Rage-clicked|Went back)\b/;
+
+/** The sentence of a (possibly merged) description that is about `kind`. */
+function sentenceFor(description: string, kind: IssueKind): string {
+  const sentences = description.split(SENTENCE_STARTS);
+  const wanted =
+    kind === "abandonment"
+      ? sentences.find((sentence) => sentence.startsWith("Left "))
+      : kind === "confusion"
+        ? sentences.find((sentence) => CONFUSION_SENTENCE.test(sentence))
+        : sentences.find((sentence) => EXCEPTION_SENTENCE.test(sentence));
+  return wanted ?? description;
+}
+
+function firstQuoted(text: string): string | undefined {
+  return /"([^"]{1,120})"/.exec(text)?.[1]?.trim() || undefined;
+}
+
+const AREA_IN_TEXT = /\bon (\/[^\s;,)]*)/;
+
+/** Error type and message named in a description: our template (`threw X`), else any `FooError: …`. */
+function errorIn(sentence: string): { text: string; type: string } | undefined {
+  const ours = /\b(?:threw|got) (.+?)(?: \(\d+ times\))?(?:; |$)/.exec(sentence)?.[1];
+  if (ours) {
+    const type = /^([\w$.]+?)(?::|$)/.exec(ours)?.[1] ?? "Error";
+    return { text: ours.replace(/\.$/, ""), type };
+  }
+  const loose = /\b([A-Z][\w$]*(?:Error|Exception))\b(?::\s*([^;\n]{1,160}))?/.exec(sentence);
+  if (loose) return { text: loose[2] ? `${loose[1]}: ${loose[2].trim()}` : loose[1]!, type: loose[1]! };
+  return undefined;
+}
+
+/** The signature of one issue kind a key action carries. */
+export function signatureOf(action: Pick<KeyAction, "description" | "current_url">, kind: IssueKind): IssueSignature {
+  const sentence = sentenceFor(action.description, kind);
+  const fromUrl = action.current_url ? pageAreaOf(action.current_url) : undefined;
+  const areaInText = AREA_IN_TEXT.exec(sentence)?.[1];
+  const page = fromUrl ?? pageAreaOf(areaInText);
+  const signature: IssueSignature = { kind, area: fromUrl ? fromUrl.area : areaInText ? page.area : "(unknown page)", phase: page.phase };
+
+  if (kind === "blocking_exception" || kind === "non_blocking_exception") {
+    const error = errorIn(sentence);
+    if (error) {
+      signature.errorText = error.text;
+      signature.errorType = error.type;
+      signature.errorKey = normalizeErrorText(error.text);
+      const status = statusInText(error.text) ?? statusInText(sentence);
+      if (status !== undefined) signature.status = status;
+    }
+    const control = /^(?:Clicking|Submitting|Changing) "([^"]+)"/.exec(sentence)?.[1] ?? (error ? undefined : firstQuoted(sentence));
+    if (control) signature.control = control;
+  } else if (kind === "confusion") {
+    let match: RegExpExecArray | null;
+    if ((match = /^Tried "([^"]+)"/.exec(sentence))) {
+      signature.control = match[1]!;
+      signature.confusionSign = "repeated_failure";
+      const feedback = /answered "([^"]+)"/.exec(sentence)?.[1];
+      if (feedback) signature.feedback = feedback;
+    } else if ((match = /^Got "([^"]+)"/.exec(sentence))) {
+      signature.feedback = match[1]!;
+      signature.confusionSign = "repeated_failure";
+    } else if ((match = /^Clicked "([^"]+)"/.exec(sentence))) {
+      signature.control = match[1]!;
+      signature.confusionSign = "dead_click";
+    } else if ((match = /^Rage-clicked "([^"]+)"/.exec(sentence))) {
+      signature.control = match[1]!;
+      signature.confusionSign = "rage_click";
+    } else if (/^Went back and forth/.test(sentence)) {
+      signature.confusionSign = "back_and_forth";
+    } else {
+      const control = firstQuoted(sentence);
+      if (control) signature.control = control;
+    }
+  } else {
+    const control = /last attempt: "([^"]+)"/.exec(sentence)?.[1];
+    if (control) signature.control = control;
+  }
+  return signature;
+}
+
+function normalizeLabel(text: string): string {
+  return text.toLowerCase().replace(/\s+/g, " ").replace(/\d+/g, "<n>").trim();
+}
+
+/** What two key actions must share to be the same issue. */
+export function signatureKey(signature: IssueSignature): string {
+  const parts: string[] = [signature.kind, signature.area];
+  if (signature.kind === "blocking_exception" || signature.kind === "non_blocking_exception") {
+    parts.push(signature.errorKey ? `error: ${signature.errorKey}` : signature.control ? `control: ${normalizeLabel(signature.control)}` : "");
+  } else if (signature.kind === "confusion") {
+    parts.push(
+      signature.control
+        ? `control: ${normalizeLabel(signature.control)}`
+        : signature.feedback
+          ? `answer: ${normalizeLabel(signature.feedback)}`
+          : `sign: ${signature.confusionSign ?? "other"}`,
+    );
+  }
+  return parts.join(" | ");
+}

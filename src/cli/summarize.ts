@@ -1,0 +1,106 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { createPipeline, type PipelineOptions } from "../../graph/pipeline.ts";
+import type { ModelOverrides } from "../../graph/models.ts";
+import { PipelineError } from "../../graph/summarize/errors.ts";
+import type { SessionSelection } from "../../graph/summarize/state.ts";
+import { readConfig, type AppConfig } from "../config/env.ts";
+import { DEFAULTS } from "../config/defaults.ts";
+import { ReportSchema, type Report } from "../domain/report.ts";
+import { renderHtml, renderMarkdown } from "../report/index.ts";
+import { DatasetSource } from "../sources/dataset.ts";
+import { formatTable } from "./output.ts";
+import { RunProgress } from "./run-progress.ts";
+
+export interface SummarizeCommandOptions {
+  dataset: string;
+  selection: SessionSelection;
+  title?: string;
+  focus?: string;
+  models?: ModelOverrides;
+  out?: string;
+  runId?: string;
+  concurrency?: number;
+  /** For tests: a different configuration and model factory. */
+  config?: AppConfig;
+  pipeline?: Partial<Omit<PipelineOptions, "config" | "source">>;
+  out_stream?: (line: string) => void;
+}
+
+export function newRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `run-${stamp}-${randomBytes(3).toString("hex")}`;
+}
+
+/**
+ * `session-summaries summarize <dataset>`: runs (or resumes, with the same `--run-id`) the report
+ * graph on the embedded SQLite checkpointer, shows progress, writes report.md / report.json /
+ * report.html, and prints the patterns. Returns the exit code: 0 ok, 1 the run failed.
+ */
+export async function runSummarize(options: SummarizeCommandOptions): Promise<number> {
+  const print = options.out_stream ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const config = options.config ?? readConfig();
+  const runId = options.runId ?? newRunId();
+  const outDir = path.resolve(options.out ?? path.join("reports", runId));
+  const pipeline = await createPipeline({ config, source: new DatasetSource(options.dataset), ...options.pipeline, ...(options.models ? { models: { ...options.pipeline?.models, overrides: options.models } } : {}) });
+  try {
+    const thread = { configurable: { thread_id: runId }, maxConcurrency: options.concurrency ?? DEFAULTS.pipeline.sessionConcurrency };
+    const existing = await pipeline.graph.getState(thread);
+    const started = existing.values.report_id !== undefined;
+    if (started && existing.next.length === 0 && existing.values.report_key) {
+      process.stderr.write(`Run ${runId} already finished; writing its report again.\n`);
+    } else {
+      process.stderr.write(
+        started
+          ? `Resuming run ${runId}: finished sessions are not summarized again.\n`
+          : `Run ${runId} with ${pipeline.runtime.analyst.label.label} (re-run with --run-id ${runId} to resume if it stops)\n`,
+      );
+      const input = started
+        ? null
+        : { report_id: runId, title: options.title ?? `Session report ${new Date().toISOString().slice(0, 10)}`, focus_area: options.focus, selection: options.selection };
+      const progress = new RunProgress();
+      const stream = await pipeline.graph.stream(input, { ...thread, streamMode: ["custom"], subgraphs: true });
+      for await (const [, mode, event] of stream as AsyncIterable<[string[], string, never]>) {
+        if (mode === "custom") progress.handle(event);
+      }
+    }
+    const state = await pipeline.graph.getState(thread);
+    const report = ReportSchema.parse(await pipeline.runtime.blobs.getJson(state.values.report_key!));
+    await writeReport(report, outDir);
+    print(patternTable(report));
+    print(`\nReport: ${path.join(outDir, "report.html")} (also report.md, report.json)`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof PipelineError)) throw error;
+    process.stderr.write(`error: the run stopped: ${error.message}\nRun id ${runId}: after fixing the cause, re-run with --run-id ${runId} to go on.\n`);
+    return 1;
+  } finally {
+    await pipeline.close();
+  }
+}
+
+export async function writeReport(report: Report, outDir: string): Promise<void> {
+  await mkdir(outDir, { recursive: true });
+  await writeFile(path.join(outDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(path.join(outDir, "report.md"), renderMarkdown(report));
+  await writeFile(path.join(outDir, "report.html"), renderHtml(report));
+}
+
+export function patternTable(report: Report): string {
+  const analysed = report.sessions.summarized.length;
+  const head = `${report.title}: ${analysed} sessions summarized by ${report.analyst.label}, ${report.sessions.failed.length} failed, ${report.sessions.skipped.length} skipped, ${report.usage.model_calls} model calls`;
+  if (report.patterns.length === 0) return `${head}\nNo issue was seen in at least two sessions.`;
+  return `${head}\n\n${formatTable(
+    ["#", "pattern", "severity", "sessions", "share", "occurrences", "success"],
+    report.patterns.map((p) => [
+      p.id,
+      p.name.length > 60 ? `${p.name.slice(0, 59)}…` : p.name,
+      p.severity,
+      p.stats.sessions_affected,
+      `${Math.round(p.stats.sessions_affected_ratio * 100)}%`,
+      p.stats.occurrences,
+      `${Math.round(p.stats.segments_success_ratio * 100)}%`,
+    ]),
+  )}`;
+}

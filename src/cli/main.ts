@@ -4,6 +4,7 @@ import { SessionSummariesError } from "../domain/errors.ts";
 import { runCapture } from "./capture.ts";
 import { runInspect } from "./inspect.ts";
 import { runSummarize } from "./summarize.ts";
+import { runEval } from "./eval.ts";
 import { parseModelOverrides } from "../config/env.ts";
 
 export function buildProgram(): Command {
@@ -59,6 +60,19 @@ export function buildProgram(): Command {
         runId: o.runId,
         concurrency: o.concurrency,
       });
+      program.setOptionValue("exitCode", exitCode);
+    });
+
+  program
+    .command("eval")
+    .description("Score a report over a labelled dataset (labels.json): issue precision and recall, false blocking, pattern recovery")
+    .argument("<dataset>", "dataset directory with labels.json")
+    .option("--json", "print the figures as one JSON line")
+    .option("--model <role=provider:model>", "model for a role; repeatable", (value: string, all: string[] = []) => [...all, value])
+    .option("--run-id <id>", "score this run (resumed or read if it exists)")
+    .option("--concurrency <n>", "sessions summarized at once", parsePositiveInt)
+    .action(async (dataset: string, o: { json?: boolean; model?: string[]; runId?: string; concurrency?: number }) => {
+      const exitCode = await runEval({ dataset, json: o.json, models: o.model ? parseModelOverrides(o.model) : undefined, runId: o.runId, concurrency: o.concurrency });
       program.setOptionValue("exitCode", exitCode);
     });
 

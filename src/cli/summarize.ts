@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { createPipeline, type PipelineOptions } from "../../graph/pipeline.ts";
+import { createPipeline, type Pipeline, type PipelineOptions } from "../../graph/pipeline.ts";
 import type { ModelOverrides } from "../../graph/models.ts";
 import { PipelineError } from "../../graph/summarize/errors.ts";
 import type { SessionSelection } from "../../graph/summarize/state.ts";
@@ -45,28 +45,12 @@ export async function runSummarize(options: SummarizeCommandOptions): Promise<nu
   const outDir = path.resolve(options.out ?? path.join("reports", runId));
   const pipeline = await createPipeline({ config, source: new DatasetSource(options.dataset), ...options.pipeline, ...(options.models ? { models: { ...options.pipeline?.models, overrides: options.models } } : {}) });
   try {
-    const thread = { configurable: { thread_id: runId }, maxConcurrency: options.concurrency ?? DEFAULTS.pipeline.sessionConcurrency };
-    const existing = await pipeline.graph.getState(thread);
-    const started = existing.values.report_id !== undefined;
-    if (started && existing.next.length === 0 && existing.values.report_key) {
-      process.stderr.write(`Run ${runId} already finished; writing its report again.\n`);
-    } else {
-      process.stderr.write(
-        started
-          ? `Resuming run ${runId}: finished sessions are not summarized again.\n`
-          : `Run ${runId} with ${pipeline.runtime.analyst.label.label} (re-run with --run-id ${runId} to resume if it stops)\n`,
-      );
-      const input = started
-        ? null
-        : { report_id: runId, title: options.title ?? `Session report ${new Date().toISOString().slice(0, 10)}`, focus_area: options.focus, selection: options.selection };
-      const progress = new RunProgress();
-      const stream = await pipeline.graph.stream(input, { ...thread, streamMode: ["custom"], subgraphs: true });
-      for await (const [, mode, event] of stream as AsyncIterable<[string[], string, never]>) {
-        if (mode === "custom") progress.handle(event);
-      }
-    }
-    const state = await pipeline.graph.getState(thread);
-    const report = ReportSchema.parse(await pipeline.runtime.blobs.getJson(state.values.report_key!));
+    const report = await executeRun(pipeline, runId, {
+      title: options.title ?? `Session report ${new Date().toISOString().slice(0, 10)}`,
+      focus: options.focus,
+      selection: options.selection,
+      concurrency: options.concurrency,
+    });
     await writeReport(report, outDir);
     print(patternTable(report));
     print(`\nReport: ${path.join(outDir, "report.html")} (also report.md, report.json)`);
@@ -78,6 +62,40 @@ export async function runSummarize(options: SummarizeCommandOptions): Promise<nu
   } finally {
     await pipeline.close();
   }
+}
+
+export interface RunInput {
+  title: string;
+  focus?: string;
+  selection: SessionSelection;
+  concurrency?: number;
+}
+
+/**
+ * Runs the report graph on thread `runId`, or resumes it when it stopped, or just reads it when it
+ * finished; shows progress on stderr; returns the report.
+ */
+export async function executeRun(pipeline: Pipeline, runId: string, input: RunInput): Promise<Report> {
+  const thread = { configurable: { thread_id: runId }, maxConcurrency: input.concurrency ?? DEFAULTS.pipeline.sessionConcurrency };
+  const existing = await pipeline.graph.getState(thread);
+  const started = existing.values.report_id !== undefined;
+  if (started && existing.next.length === 0 && existing.values.report_key) {
+    process.stderr.write(`Run ${runId} already finished; using its report.\n`);
+  } else {
+    process.stderr.write(
+      started
+        ? `Resuming run ${runId}: finished sessions are not summarized again.\n`
+        : `Run ${runId} with ${pipeline.runtime.analyst.label.label} (re-run with --run-id ${runId} to resume if it stops)\n`,
+    );
+    const graphInput = started ? null : { report_id: runId, title: input.title, focus_area: input.focus, selection: input.selection };
+    const progress = new RunProgress();
+    const stream = await pipeline.graph.stream(graphInput, { ...thread, streamMode: ["custom"], subgraphs: true });
+    for await (const [, mode, event] of stream as AsyncIterable<[string[], string, never]>) {
+      if (mode === "custom") progress.handle(event);
+    }
+  }
+  const state = await pipeline.graph.getState(thread);
+  return ReportSchema.parse(await pipeline.runtime.blobs.getJson(state.values.report_key!));
 }
 
 export async function writeReport(report: Report, outDir: string): Promise<void> {

@@ -1,0 +1,114 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { createPipeline } from "../../graph/pipeline.ts";
+import type { ModelOverrides } from "../../graph/models.ts";
+import { loadSummaries, summaryRefs } from "../../graph/summarize/nodes/summaries.ts";
+import { readConfig, type AppConfig } from "../config/env.ts";
+import { InputError, describeIssues } from "../domain/errors.ts";
+import { LabelsSchema, type Labels } from "../domain/labels.ts";
+import { evaluate, type Evaluation } from "../eval/score.ts";
+import { DatasetSource } from "../sources/dataset.ts";
+import { formatTable } from "./output.ts";
+import { executeRun, newRunId } from "./summarize.ts";
+
+export interface EvalCommandOptions {
+  dataset: string;
+  json?: boolean;
+  models?: ModelOverrides;
+  runId?: string;
+  concurrency?: number;
+  config?: AppConfig;
+  print?: (line: string) => void;
+}
+
+export async function readLabels(dataset: string): Promise<Labels> {
+  const file = path.join(dataset, "labels.json");
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new InputError("missing_labels", { file }, "labels.json is missing: evaluation needs ground truth", { cause: error });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InputError("invalid_json", { file }, `not valid JSON (${(error as Error).message})`);
+  }
+  const parsed = LabelsSchema.safeParse(value);
+  if (!parsed.success) throw new InputError("invalid_labels", { file }, `not valid labels: ${describeIssues(parsed.error.issues, 5)}`);
+  return parsed.data;
+}
+
+/**
+ * `session-summaries eval <dataset>`: runs (or, with the id of a finished run, reads) a report over
+ * the labelled sessions and scores it. With `--json` the last line is one JSON object of figures.
+ */
+export async function runEval(options: EvalCommandOptions): Promise<number> {
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const labels = await readLabels(options.dataset);
+  const config = options.config ?? readConfig();
+  const pipeline = await createPipeline({ config, source: new DatasetSource(options.dataset), ...(options.models ? { models: { overrides: options.models } } : {}) });
+  try {
+    const runId = options.runId ?? newRunId();
+    const report = await executeRun(pipeline, runId, {
+      title: `Evaluation of ${path.basename(path.resolve(options.dataset))}`,
+      selection: { ids: Object.keys(labels.sessions) },
+      concurrency: options.concurrency,
+    });
+    const state = (await pipeline.graph.getState({ configurable: { thread_id: runId } })).values;
+    const summaries = await loadSummaries(pipeline.runtime, summaryRefs(state.session_results, report.sessions.summarized));
+    const evaluation = evaluate(labels, report, summaries);
+    if (options.json) {
+      print(JSON.stringify(flatFigures(evaluation, report.analyst.label)));
+    } else {
+      print(describeEvaluation(evaluation, report.analyst.label));
+    }
+    return 0;
+  } finally {
+    await pipeline.close();
+  }
+}
+
+/** The figures as one flat object: the `--json` line. */
+export function flatFigures(e: Evaluation, analyst: string): Record<string, unknown> {
+  const figures: Record<string, unknown> = {
+    eval: "session-summaries",
+    analyst,
+    sessions_labelled: e.sessions_labelled,
+    sessions_scored: e.sessions_scored,
+    sessions_failed: e.sessions_failed,
+    blocking_precision: e.kinds.blocking.precision,
+    blocking_recall: e.kinds.blocking.recall,
+    false_blocking_rate: e.false_blocking_rate,
+    noise_sessions: e.noise_sessions,
+    patterns_labelled: e.patterns_labelled,
+    patterns_recovered: e.patterns_recovered,
+  };
+  for (const [kind, score] of Object.entries(e.kinds)) {
+    figures[`${kind}_precision`] = score.precision;
+    figures[`${kind}_recall`] = score.recall;
+  }
+  figures.patterns_missed = e.patterns.filter((p) => !p.recovered).map((p) => `${p.pattern_key} (${p.matches} matches)`);
+  return figures;
+}
+
+function describeEvaluation(e: Evaluation, analyst: string): string {
+  const fmt = (v: number | null) => (v === null ? "n/a" : v.toFixed(2));
+  return [
+    `Evaluated ${e.sessions_scored} of ${e.sessions_labelled} labelled sessions (${e.sessions_failed} failed) with ${analyst}.`,
+    "",
+    formatTable(
+      ["issue", "precision", "recall", "TP", "FP", "FN"],
+      Object.entries(e.kinds).map(([kind, s]) => [kind, fmt(s.precision), fmt(s.recall), s.true_positives, s.false_positives, s.false_negatives]),
+    ),
+    "",
+    `False "blocking" on noise-only sessions: ${fmt(e.false_blocking_rate)} (${e.noise_sessions} sessions)`,
+    `Patterns recovered: ${e.patterns_recovered} of ${e.patterns_labelled}`,
+    "",
+    formatTable(
+      ["labelled pattern", "sessions", "found as", "purity"],
+      e.patterns.map((p) => [p.pattern_key, p.sessions, p.recovered ? p.pattern! : p.matches === 0 ? "(missed)" : `(split in ${p.matches})`, p.purity ?? "-"]),
+    ),
+  ].join("\n");
+}

@@ -1,0 +1,87 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ReportSchema } from "../../src/domain/report.ts";
+
+const run = promisify(execFile);
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const BIN = path.join(ROOT, "src/cli/bin.mjs");
+const SAMPLE = path.join(ROOT, "examples/sample");
+let work: string;
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      cwd: work,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, SESSION_SUMMARIES_DATA_DIR: path.join(work, "data") },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+beforeAll(async () => {
+  work = await mkdtemp(path.join(tmpdir(), "ss-cli-summarize-"));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+describe("session-summaries summarize and eval, offline", () => {
+  it("writes the three report files and prints the patterns", async () => {
+    const { code, stdout, stderr } = await cli("summarize", SAMPLE, "--out", "out", "--run-id", "first", "--title", "Sample week");
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain("Run first with offline analyst");
+    expect(stderr).toMatch(/Watching sessions: 0\/5/);
+    expect(stdout).toMatch(/Sample week: 5 sessions summarized by offline analyst, 0 failed, 0 skipped, 0 model calls/);
+    const report = ReportSchema.parse(JSON.parse(await readFile(path.join(work, "out", "report.json"), "utf8")));
+    expect(report.analyst).toEqual({ kind: "heuristic", label: "offline analyst" });
+    expect(report.patterns.length).toBeGreaterThan(0);
+    const markdown = await readFile(path.join(work, "out", "report.md"), "utf8");
+    expect(markdown).toContain(`# Sample week`);
+    expect(markdown).toContain(report.patterns[0]!.name);
+    const html = await readFile(path.join(work, "out", "report.html"), "utf8");
+    expect(html).toContain(`id="${report.patterns[0]!.slug}"`);
+  });
+
+  it("re-running a finished run id reads it instead of running again", async () => {
+    const { code, stderr } = await cli("summarize", SAMPLE, "--out", "out2", "--run-id", "first");
+    expect(code).toBe(0);
+    expect(stderr).toContain("Run first already finished");
+  });
+
+  it("eval prints its figures as one JSON line", async () => {
+    const { code, stdout, stderr } = await cli("eval", SAMPLE, "--json");
+    expect(code, stderr).toBe(0);
+    const figures = JSON.parse(stdout.trim().split("\n").at(-1)!);
+    expect(figures).toMatchObject({ analyst: "offline analyst", sessions_scored: 5, sessions_failed: 0, patterns_labelled: 1 });
+    for (const key of ["blocking_precision", "blocking_recall", "false_blocking_rate", "patterns_recovered", "confusion_precision", "abandonment_recall"]) {
+      expect(figures).toHaveProperty(key);
+    }
+  });
+
+  it("says clearly what is wrong with the input", async () => {
+    const missing = await cli("summarize", path.join(work, "nope"));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(`dataset directory ${path.join(work, "nope")} does not exist`);
+    const unknown = await cli("summarize", SAMPLE, "--sessions", "nope-1,nope-2");
+    expect(unknown.stderr).toMatch(/unknown session id\(s\): nope-1, nope-2/);
+    expect(unknown.code).not.toBe(0);
+    const empty = await cli("summarize", SAMPLE, "--url-contains", "/no-such-page");
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toMatch(/no sessions in dataset .* match/);
+    const badModel = await cli("summarize", SAMPLE, "--model", "summarizer=nope:x");
+    expect(badModel.code).toBe(2);
+    expect(badModel.stderr).toMatch(/nope/);
+    const noLabels = await cli("eval", path.join(work, "out"));
+    expect(noLabels.code).toBe(2);
+    expect(noLabels.stderr).toContain("labels.json is missing");
+  });
+});

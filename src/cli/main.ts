@@ -5,6 +5,7 @@ import { runCapture } from "./capture.ts";
 import { runInspect } from "./inspect.ts";
 import { runSummarize } from "./summarize.ts";
 import { runEval } from "./eval.ts";
+import { runGenerate } from "./generate.ts";
 import { parseModelOverrides } from "../config/env.ts";
 
 export function buildProgram(): Command {
@@ -74,6 +75,20 @@ export function buildProgram(): Command {
     .action(async (dataset: string, o: { json?: boolean; model?: string[]; runId?: string; concurrency?: number }) => {
       const exitCode = await runEval({ dataset, json: o.json, models: o.model ? parseModelOverrides(o.model) : undefined, runId: o.runId, concurrency: o.concurrency });
       program.setOptionValue("exitCode", exitCode);
+    });
+
+  program
+    .command("generate")
+    .description("Record sessions of scripted users on the demo shop in Debian's Chromium, with posthog-js and the capture server, and label them")
+    .requiredOption("--out <dataset>", "dataset directory to write (an existing one is continued)")
+    .option("--sessions <n>", "how many sessions", parsePositiveInt, 10)
+    .option("--seed <n>", "seed for personas and variants", (v: string) => Number.parseInt(v, 10), 1)
+    .option("--concurrency <n>", "browser contexts at once", parsePositiveInt, 3)
+    .option("--personas <names>", "run these personas in order (name or name:variant, comma-separated)", (v: string) => v.split(",").map((p) => p.trim()).filter(Boolean))
+    .option("--short", "shorter sessions (20–45 s)")
+    .option("--chromium <path>", "Chromium binary")
+    .action(async (o: { out: string; sessions: number; seed: number; concurrency: number; personas?: string[]; short?: boolean; chromium?: string }) => {
+      program.setOptionValue("exitCode", await runGenerate(o));
     });
 
   program

@@ -1,0 +1,77 @@
+import type { ShopIssue } from "../../../examples/shop/issues.ts";
+import type { IssueKind, LabelledIssue, SessionOutcome } from "../../domain/labels.ts";
+import type { Customer } from "../customers.ts";
+import type { Rng } from "../random.ts";
+import type { Visitor } from "../visitor.ts";
+
+/** How a session starts: which bugs the shop has for this visit and where the user lands. */
+export interface VisitSetup {
+  issues: ShopIssue[];
+  /** Path of the first page, e.g. `/` or `/product/linen-apron`. */
+  landing: string;
+}
+
+/** An issue as a persona reports it; the session turns `at` (browser ms) into the label's timestamp. */
+export interface IssueReport {
+  kind: IssueKind;
+  patternKey: string;
+  visible: boolean;
+  /** Browser `Date.now()` of the triggering action. */
+  at: number;
+  description: string;
+  page: string;
+}
+
+/** Collects what a persona knows happened: its issues and how the session ended. */
+export class SessionRecord {
+  readonly issues: IssueReport[] = [];
+  outcome: SessionOutcome = "success";
+
+  issue(report: IssueReport): void {
+    this.issues.push(report);
+  }
+
+  toLabelIssues(): LabelledIssue[] {
+    return [...this.issues]
+      .sort((a, b) => a.at - b.at)
+      .map((i) => ({
+        kind: i.kind,
+        pattern_key: i.patternKey,
+        visible: i.visible,
+        timestamp: new Date(i.at).toISOString(),
+        description: i.description,
+        page: i.page,
+      }));
+  }
+}
+
+/** Everything a persona's script gets. */
+export interface PersonaContext {
+  /** Drives the browser like a person. */
+  user: Visitor;
+  /** Choices: products, queries, how many retries. Independent of mouse-path randomness. */
+  rng: Rng;
+  variant: string;
+  /** Short sessions for tests: optional steps are skipped and pauses shortened. */
+  short: boolean;
+  customer: Customer;
+  record: SessionRecord;
+  /** Browser time of the first page load: issues must come at least 5 s after it. */
+  startedAt: number;
+}
+
+export interface Persona {
+  name: string;
+  /** One line: who this user is and what happens to them. */
+  summary: string;
+  /** Issue kinds the persona's sessions are labelled with (some only in some variants). */
+  kinds: readonly IssueKind[];
+  /** A happy path: no issue at all. */
+  happy: boolean;
+  /** Variants are taken in turn by the persona's successive sessions, so a run covers several pages. */
+  variants: readonly string[];
+  /** Pages the persona goes through, for documentation. */
+  pages: readonly string[];
+  setup(variant: string, rng: Rng): VisitSetup;
+  run(context: PersonaContext): Promise<void>;
+}

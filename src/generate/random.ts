@@ -1,0 +1,71 @@
+/**
+ * Seeded randomness for scripted users: the same seed gives the same personas, variants, products,
+ * typed text and mouse paths. Only timing (how fast the browser answers) differs between runs.
+ */
+
+/** mulberry32: a tiny 32-bit PRNG yielding uint32 values. */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+}
+
+export class Rng {
+  private readonly next: () => number;
+
+  constructor(seed: number) {
+    this.next = mulberry32(seed);
+  }
+
+  /** A generator for one purpose, derived from a seed and labels, independent of every other draw. */
+  static derive(seed: number, ...labels: Array<string | number>): Rng {
+    let hash = (seed ^ 0x9e3779b9) >>> 0;
+    for (const label of labels) {
+      for (const ch of String(label)) hash = Math.imul(hash ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+      hash = Math.imul(hash ^ 0x2f, 0x01000193) >>> 0;
+    }
+    return new Rng(hash);
+  }
+
+  /** Uniform in [0, 1). */
+  float(): number {
+    return this.next() / 0x1_0000_0000;
+  }
+
+  /** Uniform in [min, max). */
+  between(min: number, max: number): number {
+    return min + this.float() * (max - min);
+  }
+
+  /** Integer in [min, max], both inclusive. */
+  int(min: number, max: number): number {
+    return min + Math.floor(this.float() * (max - min + 1));
+  }
+
+  chance(probability: number): boolean {
+    return this.float() < probability;
+  }
+
+  pick<T>(items: readonly T[]): T {
+    if (items.length === 0) throw new Error("pick from an empty list");
+    return items[this.int(0, items.length - 1)] as T;
+  }
+
+  shuffle<T>(items: readonly T[]): T[] {
+    const out = [...items];
+    for (let i = out.length - 1; i > 0; i -= 1) {
+      const j = this.int(0, i);
+      [out[i], out[j]] = [out[j] as T, out[i] as T];
+    }
+    return out;
+  }
+
+  fork(): Rng {
+    return new Rng(this.next());
+  }
+}

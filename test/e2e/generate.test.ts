@@ -1,4 +1,5 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { EventType, IncrementalSource, NodeType } from "@rrweb/types";
@@ -10,7 +11,11 @@ import { ISSUE_TRIGGER_EVENTS, LabelsSchema } from "../../src/domain/labels.ts";
 import type { Labels, LabelledIssue } from "../../src/domain/labels.ts";
 import type { WindowedEvent } from "../../src/domain/recording.ts";
 import { ReadWarnings } from "../../src/domain/warnings.ts";
+import { extractClipFromFile } from "../../src/replay/clip.ts";
 import { computeRecordingMetadata } from "../../src/replay/metadata.ts";
+import { launchChromium } from "../../src/render/browser.ts";
+import { PlayerServer } from "../../src/render/player-server.ts";
+import { ReplaySession } from "../../src/render/replay.ts";
 import { readRecording } from "../../src/replay/reader.ts";
 import { DatasetSource } from "../../src/sources/dataset.ts";
 
@@ -22,6 +27,7 @@ import { DatasetSource } from "../../src/sources/dataset.ts";
  */
 
 const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = fileURLToPath(new URL("../../.artifacts", import.meta.url));
 const PERSONAS = ["happy-buyer:one-product", "place-order-exception:retries", "search-failure:gives-up"];
 
 interface LoadedSession {
@@ -32,7 +38,7 @@ interface LoadedSession {
   recordingWarnings: ReadWarnings;
 }
 
-describe.skipIf(!existsSync(CHROMIUM))("generate: scripted users on the demo shop", () => {
+describe("generate: scripted users on the demo shop", () => {
   let out: string;
   let exitCode: number;
   const progress: string[] = [];
@@ -170,6 +176,38 @@ describe.skipIf(!existsSync(CHROMIUM))("generate: scripted users on the demo sho
     );
     expect(bannerShown).toBe(true);
   });
+
+  it("replays the failed search in Chromium: the banner is on screen at the labelled moment", async () => {
+    const { id, issues } = sessionOf("search-failure");
+    const at = Date.parse(issues.find((i) => i.kind === "visible_api_failure")!.timestamp);
+    const files = await source.sessionFiles(id);
+    const clip = await extractClipFromFile(files.recording!, { startMs: at - 7_000, endMs: at + 5_000 });
+    const browser = await launchChromium({ executablePath: CHROMIUM });
+    const player = await new PlayerServer().start();
+    try {
+      const window = clip.windows.find((w) => w.eventsInClip > 0)!;
+      const replay = await ReplaySession.open(browser, player, window.events);
+      try {
+        await replay.seek(at - 1_000);
+        expect(await replay.text()).not.toContain("Something went wrong");
+        // The banner appears once the search request fails, shortly after the click.
+        let shownAt: number | undefined;
+        for (let t = at; t <= at + 5_000 && shownAt === undefined; t += 250) {
+          await replay.seek(t);
+          if ((await replay.text()).includes("Something went wrong")) shownAt = t;
+        }
+        expect(shownAt).toBeDefined();
+        mkdirSync(ARTIFACTS, { recursive: true });
+        writeFileSync(path.join(ARTIFACTS, "replay-generated-search-500.png"), await replay.screenshot());
+        expect(replay.blocked.filter((b) => !b.url.startsWith("data:"))).toEqual([]);
+      } finally {
+        await replay.close();
+      }
+    } finally {
+      await browser.close();
+      await player.close();
+    }
+  }, 60_000);
 });
 
 async function* arrayStream<T>(items: readonly T[]): AsyncGenerator<T> {

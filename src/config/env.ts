@@ -24,6 +24,8 @@ const EnvSchema = z.object({
   POSTHOG_API_KEY: z.string().min(1).optional(),
   SESSION_SUMMARIES_REDACT_PII: booleanish.optional(),
   SESSION_SUMMARIES_CHROMIUM: z.string().min(1).optional(),
+  /** Dataset directory the LangGraph dev server's graphs read. */
+  SESSION_SUMMARIES_DATASET: z.string().min(1).optional(),
   SESSION_SUMMARIES_BLOB_STORE: z.enum(["memory", "filesystem", "redis"]).optional(),
   SESSION_SUMMARIES_DATA_DIR: z.string().min(1).optional(),
   SESSION_SUMMARIES_BLOB_TTL_SECONDS: z.coerce.number().int().positive().optional(),
@@ -92,6 +94,8 @@ export interface AppConfig {
   redactPii: boolean;
   /** Path of the Chromium binary used to replay recordings. */
   chromiumPath: string;
+  /** Dataset directory for surfaces that take none on the command line (LangGraph Studio). */
+  datasetDir?: string;
   /** Where blobs and checkpoints live; URLs may hold passwords: print them with `describeBlobStore`/`describeCheckpointer`. */
   store: { blobs: BlobStoreConfig; checkpointer: CheckpointerConfig };
 }
@@ -133,6 +137,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     redactPii: e.SESSION_SUMMARIES_REDACT_PII ?? DEFAULTS.encode.redactPii,
     chromiumPath: e.SESSION_SUMMARIES_CHROMIUM ?? DEFAULTS.render.chromiumPath,
+    ...(e.SESSION_SUMMARIES_DATASET ? { datasetDir: e.SESSION_SUMMARIES_DATASET } : {}),
     store: readStoreConfig(e),
   };
 }

@@ -2,7 +2,8 @@ import { ReadWarnings } from "../domain/warnings.ts";
 import type { AnalyticsEvent } from "../domain/events.ts";
 import { SessionSummariesError } from "../domain/errors.ts";
 import { sessionDurationMs, type SessionMeta } from "../domain/session.ts";
-import { encodeSession, type EncodedSession } from "../encode/index.ts";
+import type { EncodedSession } from "../encode/index.ts";
+import { encodeRecordedSession } from "../encode/recorded.ts";
 import { countTokens } from "../encode/tokens.ts";
 import { computeRecordingMetadata, type RecordingMetadata } from "../replay/metadata.ts";
 import { DatasetSource } from "../sources/dataset.ts";
@@ -73,23 +74,7 @@ export async function inspectSession(source: DatasetSource, meta: SessionMeta): 
       inspection.warnings.push(`recording unusable: ${error.message}`);
     }
 
-    const encoded = encodeSession({
-      sessionId: meta.session_id,
-      events,
-      replayStartMs: recording?.startMs,
-      replayEndMs: recording?.endMs,
-      metadata: recording
-        ? {
-            durationMs: recording.durationMs,
-            activeSeconds: recording.activeSeconds,
-            clicks: recording.clicks,
-            keypresses: recording.keypresses,
-            mouseActivity: recording.mouseActivity,
-            startUrl: meta.first_url,
-            windows: recording.windows.length,
-          }
-        : undefined,
-    });
+    const encoded = encodeRecordedSession({ sessionId: meta.session_id, events, recording, startUrl: meta.first_url });
     const rawTokens = countTokens(rawJson);
     inspection.tokens = {
       raw_json: rawTokens,

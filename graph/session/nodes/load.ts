@@ -3,7 +3,8 @@ import { SessionSummariesError } from "../../../src/domain/errors.ts";
 import type { AnalyticsEvent } from "../../../src/domain/events.ts";
 import { sessionDurationMs, type SessionMeta } from "../../../src/domain/session.ts";
 import { ReadWarnings } from "../../../src/domain/warnings.ts";
-import { encodeSession } from "../../../src/encode/index.ts";
+import { encodeRecordedSession } from "../../../src/encode/recorded.ts";
+import type { EncodedSession } from "../../../src/encode/types.ts";
 import type { EventRef } from "../../../src/encode/types.ts";
 import { computeRecordingMetadata, type RecordingMetadata } from "../../../src/replay/metadata.ts";
 import { blobKeys } from "../../../src/store/keys.ts";
@@ -17,7 +18,7 @@ export interface LoadedSession {
   meta: SessionMeta;
   events: AnalyticsEvent[];
   recording?: RecordingMetadata;
-  encoded: Omit<ReturnType<typeof encodeSession>, "idMap"> & { idMap: Array<[string, EventRef]> };
+  encoded: Omit<EncodedSession, "idMap"> & { idMap: Array<[string, EventRef]> };
   warnings: string[];
 }
 
@@ -59,23 +60,7 @@ export function makeLoadNode(runtime: PipelineRuntime) {
         if (!(error instanceof SessionSummariesError)) throw error;
         notes.push(`recording unusable: ${error.message}`);
       }
-      const encoded = encodeSession({
-        sessionId,
-        events,
-        replayStartMs: recording?.startMs,
-        replayEndMs: recording?.endMs,
-        metadata: recording
-          ? {
-              durationMs: recording.durationMs,
-              activeSeconds: recording.activeSeconds,
-              clicks: recording.clicks,
-              keypresses: recording.keypresses,
-              mouseActivity: recording.mouseActivity,
-              startUrl: meta.first_url,
-              windows: recording.windows.length,
-            }
-          : { startUrl: meta.first_url },
-      });
+      const encoded = encodeRecordedSession({ sessionId, events, recording, startUrl: meta.first_url });
       if (encoded.stats.rows === 0) {
         return { result: { session_id: sessionId, status: "skipped", reason: "no events left after filtering noise and the replay cutoffs" } };
       }

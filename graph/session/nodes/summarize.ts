@@ -1,5 +1,5 @@
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { encodeSession } from "../../../src/encode/index.ts";
+import type { EncodedSession } from "../../../src/encode/types.ts";
 import type { RawSessionSummary } from "../../../src/domain/summary.ts";
 import { summaryBlobKey } from "../../../src/store/summary-cache.ts";
 import { enrichSummary, hasBlockingIssue, unknownEventIds } from "../../../src/summaries/enrich.ts";
@@ -26,7 +26,7 @@ export function makeSummarizeNode(runtime: PipelineRuntime) {
     try {
       const loaded = await runtime.blobs.getJson<LoadedSession>(state.input_key!);
       if (!loaded) throw new Error(`the loaded session ${state.input_key} is missing from the blob store`);
-      const encoded: ReturnType<typeof encodeSession> = { ...loaded.encoded, idMap: new Map(loaded.encoded.idMap) };
+      const encoded: EncodedSession = { ...loaded.encoded, idMap: new Map(loaded.encoded.idMap) };
       const input = { encoded, events: loaded.events, recording: loaded.recording, focusArea: state.focus_area };
 
       let raw: RawSessionSummary | undefined;

@@ -69,7 +69,7 @@ class RowRuleAnalyst implements PipelineAnalyst {
   }
 }
 
-function runtimeWith(analyst: PipelineAnalyst): PipelineRuntime {
+function runtimeWith(analyst: PipelineAnalyst, settings: Partial<PipelineRuntime["settings"]> = {}): PipelineRuntime {
   const blobs = new MemoryBlobStore();
   return {
     project: "test-project",
@@ -77,7 +77,7 @@ function runtimeWith(analyst: PipelineAnalyst): PipelineRuntime {
     blobs,
     summaries: new SummaryCache<SessionSummary>({ store: blobs, schema: SessionSummarySchema }),
     analyst,
-    settings: { ...DEFAULTS.pipeline },
+    settings: { ...DEFAULTS.pipeline, ...settings },
   };
 }
 
@@ -135,6 +135,19 @@ describe("summarize graph", () => {
     await expect(graph.invoke({ report_id: "r", title: "T", selection: {} }, { configurable: { thread_id: "t" } })).rejects.toThrow(
       /only 2 of 5 succeeded, at least 3 \(50%\) are needed\. Failed sessions: .*0192fb9a-50b4-7a40-9ac8-1e0e239d6431: scripted failure/,
     );
+  });
+
+  it("skips sessions too short to show anything, says why, and does not count them as failures", async () => {
+    // The sample's sessions last 42, 63, 65, 66 and 100 s: with a 64 s minimum, two are too short.
+    const analyst = new RowRuleAnalyst();
+    const runtime = runtimeWith(analyst, { minSessionDurationMs: 64_000 });
+    const graph = buildSummarizeGraph(runtime).compile({ checkpointer: new MemorySaver() });
+    const state = await graph.invoke({ report_id: "r", title: "T", selection: {} }, { configurable: { thread_id: "short" } });
+    const report = ReportSchema.parse(await runtime.blobs.getJson(state.report_key!));
+    expect(report.sessions.skipped.map((s) => s.reason)).toEqual([expect.stringMatching(/only \d+(\.\d)? s long/), expect.stringMatching(/only \d+(\.\d)? s long/)]);
+    expect(report.sessions.failed).toEqual([]);
+    expect(report.sessions.summarized).toHaveLength(3);
+    expect(analyst.calls.summarize).toBe(3);
   });
 
   it("refuses an empty selection and unknown ids clearly", async () => {

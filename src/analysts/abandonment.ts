@@ -1,4 +1,5 @@
 import { FLOW_PHASES, FUNNEL_RANK, type PageArea, type Phase } from "./areas.ts";
+import type { ConfusionFinding } from "./confusion.ts";
 import type { SessionContext } from "./context.ts";
 import type { FailureEpisode } from "./exceptions.ts";
 import { isProgressEvent, isTriggerAction, isUserAction, type Moment } from "./timeline.ts";
@@ -13,6 +14,8 @@ import { isProgressEvent, isTriggerAction, isUserAction, type Moment } from "./t
  *   no conversion (the search that never worked, the "Add to cart" that never added).
  * At most one abandonment per session: the later of the two. It is flagged on the user's last
  * attempt there (click, submit or change), or the last event of that visit the encoding kept.
+ * Its cause, when there is one in the same area before it: the blocking failure, else the
+ * repeated failure answer the user got (`coupon rejected` 3 times).
  */
 
 export interface AbandonmentFinding {
@@ -21,6 +24,8 @@ export interface AbandonmentFinding {
   area: PageArea;
   phase: Phase;
   episode?: FailureEpisode;
+  /** The repeated failure answers that came before it in the same area, when no blocking failure did. */
+  confusion?: ConfusionFinding;
 }
 
 interface Visit {
@@ -39,14 +44,18 @@ function visitsOf(moments: readonly Moment[]): Visit[] {
   return visits;
 }
 
-/** The last attempt among `moments`: a citable click/submit/change, else any citable user action, else any citable moment. */
-function lastAttempt(moments: readonly Moment[]): Moment | undefined {
+/**
+ * The last attempt among `moments`: a citable click/submit/change (the click, when a submit is just
+ * the form it sent), else any citable user action, else any citable moment.
+ */
+function lastAttempt(moments: readonly Moment[], submitAfterClickMs: number): Moment | undefined {
   const reversed = [...moments].reverse();
-  return (
-    reversed.find((moment) => isTriggerAction(moment) && moment.eventId) ??
-    reversed.find((moment) => isUserAction(moment) && moment.eventId) ??
-    reversed.find((moment) => moment.eventId)
-  );
+  const action = reversed.find((moment) => isTriggerAction(moment) && moment.eventId);
+  if (action?.kind === "submit") {
+    const click = reversed.find((moment) => moment.kind === "click" && moment.eventId && moment.ms <= action.ms && action.ms - moment.ms <= submitAfterClickMs);
+    if (click) return click;
+  }
+  return action ?? reversed.find((moment) => isUserAction(moment) && moment.eventId) ?? reversed.find((moment) => moment.eventId);
 }
 
 function flowStepAbandonment(context: SessionContext): AbandonmentFinding | undefined {
@@ -62,7 +71,7 @@ function flowStepAbandonment(context: SessionContext): AbandonmentFinding | unde
       visits.slice(i + 1).some((later) => FUNNEL_RANK[later.phase] > FUNNEL_RANK[visit.phase]);
     // The latest engaged flow step decides: an earlier one that was left for a later step is not abandoned.
     if (completed) return undefined;
-    const anchor = lastAttempt(visit.moments);
+    const anchor = lastAttempt(visit.moments, context.options.abandonment.submitAfterClickMs);
     if (!anchor) return undefined;
     return { reason: "flow_step", anchor, area: anchor.page, phase: visit.phase };
   }
@@ -80,14 +89,18 @@ function abandonmentAfterBlocking(context: SessionContext, episodes: readonly Fa
     if (movedOn || laterPages.length > 0) return undefined;
     const fromMs = (episode.trigger?.ms ?? firstMs) - 1;
     const there = context.between(fromMs, context.endMs).filter((moment) => moment.page.area === episode.area.area);
-    const anchor = lastAttempt(there);
+    const anchor = lastAttempt(there, context.options.abandonment.submitAfterClickMs);
     if (!anchor) return undefined;
     return { reason: "after_blocking_issue", anchor, area: episode.area, phase: episode.area.phase, episode };
   }
   return undefined;
 }
 
-export function findAbandonment(context: SessionContext, episodes: readonly FailureEpisode[]): AbandonmentFinding | undefined {
+export function findAbandonment(
+  context: SessionContext,
+  episodes: readonly FailureEpisode[],
+  confusion: readonly ConfusionFinding[] = [],
+): AbandonmentFinding | undefined {
   const candidates = [flowStepAbandonment(context), abandonmentAfterBlocking(context, episodes)].filter(
     (finding): finding is AbandonmentFinding => finding !== undefined,
   );
@@ -95,6 +108,13 @@ export function findAbandonment(context: SessionContext, episodes: readonly Fail
   const chosen = candidates[0];
   if (!chosen) return undefined;
   // Keep the episode link when both rules point at the same moment (a blocked checkout left behind).
-  const episode = chosen.episode ?? candidates.find((candidate) => candidate.anchor === chosen.anchor)?.episode;
-  return episode ? { ...chosen, episode } : chosen;
+  const episode =
+    chosen.episode ??
+    candidates.find((candidate) => candidate.anchor === chosen.anchor)?.episode ??
+    [...episodes].reverse().find((candidate) => candidate.verdict === "blocking" && candidate.area.area === chosen.area.area && candidate.occurrences[0]!.ms <= chosen.anchor.ms);
+  if (episode) return { ...chosen, episode };
+  const answers = [...confusion]
+    .reverse()
+    .find((finding) => finding.kind === "repeated_failure" && finding.anchor.page.area === chosen.area.area && finding.anchor.ms <= chosen.anchor.ms);
+  return answers ? { ...chosen, confusion: answers } : chosen;
 }

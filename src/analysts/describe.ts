@@ -16,9 +16,6 @@ import type { Moment } from "./timeline.ts";
  *   Left checkout on /checkout without completing it; last attempt: "Apply".
  */
 
-/** Error text in descriptions may be longer than other quoted text: it identifies the bug. */
-const ERROR_TEXT_LENGTH = 160;
-
 function controlLabel(moment: Moment | undefined, text: QuoteOptions): string {
   return quote(moment?.control?.label, text);
 }
@@ -65,7 +62,7 @@ export function describeProgress(moment: Moment): string {
 }
 
 export function describeEpisodeHead(episode: FailureEpisode, text: QuoteOptions): string {
-  const error = cleanText(episode.failure.display, { ...text, maxQuotedLength: ERROR_TEXT_LENGTH });
+  const error = cleanText(episode.failure.display, { ...text, maxQuotedLength: text.maxErrorLength ?? text.maxQuotedLength });
   const verb = episode.occurrences[0]!.kind === "exception" ? "threw" : "got";
   const area = episode.area.area;
   let subject: string;
@@ -145,12 +142,12 @@ const PHASE_NAMES: Record<string, string> = {
   confirmation: "the confirmation page",
 };
 
+/** `Left checkout on /checkout without completing it, after the TypeError kept happening; last attempt: "Place order".` */
 export function describeAbandonment(finding: AbandonmentFinding, text: QuoteOptions): string {
   const what = PHASE_NAMES[finding.phase] ?? `the ${finding.area.area} page`;
   const lastAttempt = finding.anchor.control ? `; last attempt: ${controlLabel(finding.anchor, text)}` : "";
-  if (finding.reason === "after_blocking_issue" && finding.episode) {
-    const error = finding.episode.failure.type;
-    return `Left ${what} on ${finding.area.area} without completing it, after the ${error} kept happening${lastAttempt}.`;
-  }
-  return `Left ${what} on ${finding.area.area} without completing it${lastAttempt}.`;
+  let cause = "";
+  if (finding.episode) cause = `, after the ${cleanText(finding.episode.failure.type, { ...text, maxQuotedLength: 40 })} kept happening`;
+  else if (finding.confusion) cause = `, after ${quote(finding.confusion.feedbackName, text)} ${times(finding.confusion.moments.length)}`;
+  return `Left ${what} on ${finding.area.area} without completing it${cause}${lastAttempt}.`;
 }

@@ -109,15 +109,23 @@ export function statusInText(text: string): number | undefined {
   return status !== undefined && status >= 400 ? status : undefined;
 }
 
+/** A quoted identifier (`'total'`, `"sku"`, `'Chatly.boot'`) names code and stays; other quoted text is a value. */
+const QUOTED_IDENTIFIER = /^[A-Za-z_$][\w$.-]{0,39}$/;
+
 /**
  * An error message reduced to what identifies the bug: lower case; URLs to their path; quoted
- * values, uuids, long hex ids and numbers replaced by placeholders; whitespace collapsed.
+ * values (anything quoted that is not a short identifier: user input, ids, sentences), uuids, long
+ * hex ids and numbers replaced by placeholders; whitespace collapsed. Quoted identifiers stay:
+ * `reading 'total'` and `reading 'sku'` are different bugs.
  */
 export function normalizeErrorText(text: string): string {
   return text
+    .replace(/'([^']*)'|"([^"]*)"|`([^`]*)`|“([^”]*)”|‘([^’]*)’/g, (quoted, ...groups: Array<string | undefined>) => {
+      const inner = groups.slice(0, 5).find((group) => group !== undefined) ?? "";
+      return QUOTED_IDENTIFIER.test(inner) && !/\d{3,}/.test(inner) ? `'${inner}'` : "'?'";
+    })
     .toLowerCase()
     .replace(/\b[a-z][a-z0-9+.-]*:\/\/[^/\s)'"]+/g, "")
-    .replace(/'[^']*'|"[^"]*"|`[^`]*`|“[^”]*”|‘[^’]*’/g, "'?'")
     .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/g, "<id>")
     .replace(/\b(?=[0-9a-f]*\d)[0-9a-f]{8,}\b/g, "<id>")
     .replace(/[\w.+-]+@[\w-]+\.[\w.]+/g, "<email>")

@@ -31,6 +31,12 @@ import { isTriggerAction, type Moment } from "./timeline.ts";
 
 export type TriggerKind = "user" | "load" | "background";
 
+/**
+ * posthog-js stamps a `$dead_click` (and a `$rageclick`) with the time of its click, a few ms
+ * before the click's own `$autocapture`: evidence windows start this much before the trigger.
+ */
+const CLICK_CLOCK_SLACK_MS = 1_000;
+
 export interface FailureEpisode {
   failure: FailureFacts;
   occurrences: Moment[];
@@ -107,17 +113,21 @@ function splitIntoEpisodes(context: SessionContext, occurrences: Occurrence[]): 
   return episodes;
 }
 
-/** Whether the triggering action visibly went through: a step or conversion soon after, or the navigation it asked for. */
+/**
+ * Whether the triggering action visibly went through: a step or conversion soon after, or the
+ * navigation it asked for, before the user did anything else (else it answers the next action).
+ */
 function actionWentThrough(context: SessionContext, trigger: Moment): Moment | undefined {
   const { actionSuccessWindowMs, navigationWindowMs } = context.options.exceptions;
-  const success = context
-    .between(trigger.ms, trigger.ms + actionSuccessWindowMs)
-    .find((moment) => moment.customClass === "conversion" || moment.customClass === "step");
+  const after = context.between(trigger.ms, trigger.ms + actionSuccessWindowMs);
+  const nextAction = after.find((moment) => moment !== trigger && isTriggerAction(moment) && context.sameWindow(moment, trigger) && moment.ms > trigger.ms);
+  const answers = after.filter((moment) => !nextAction || moment.ms <= nextAction.ms);
+  const success = answers.find((moment) => moment.customClass === "conversion" || moment.customClass === "step");
   if (success) return success;
   if (!trigger.control?.navigates) return undefined;
-  return context
-    .between(trigger.ms, trigger.ms + navigationWindowMs)
-    .find((moment) => moment.kind === "pageview" && context.sameWindow(moment, trigger) && moment.page.path !== trigger.page.path);
+  return answers.find(
+    (moment) => moment.kind === "pageview" && moment.ms - trigger.ms <= navigationWindowMs && context.sameWindow(moment, trigger) && moment.page.path !== trigger.page.path,
+  );
 }
 
 function judgeEpisode(context: SessionContext, occurrences: Occurrence[]): FailureEpisode {
@@ -130,7 +140,7 @@ function judgeEpisode(context: SessionContext, occurrences: Occurrence[]): Failu
 
   const progress = context.firstProgress(last.moment.ms, last.moment.ms + options.consequenceWindowMs, area, first.moment);
   const progressAnywhereAfter = context.firstProgress(first.moment.ms, context.endMs, area, first.moment);
-  const evidenceFromMs = (first.trigger && userTriggered ? first.trigger.ms : first.moment.ms) - 100;
+  const evidenceFromMs = (first.trigger && userTriggered ? first.trigger.ms : first.moment.ms) - CLICK_CLOCK_SLACK_MS;
   const evidenceUntilMs = Math.min(progress?.ms ?? Number.POSITIVE_INFINITY, last.moment.ms + options.consequenceWindowMs);
   const nearby = context
     .between(evidenceFromMs, evidenceUntilMs)
@@ -138,7 +148,7 @@ function judgeEpisode(context: SessionContext, occurrences: Occurrence[]): Failu
   const rageClicks = nearby.filter((moment) => moment.kind === "rageclick");
   const deadClicks = nearby.filter((moment) => moment.kind === "deadclick");
   const feedback = occurrences
-    .flatMap((occurrence) => context.between(occurrence.moment.ms - 1_000, occurrence.moment.ms + options.feedbackWindowMs))
+    .flatMap((occurrence) => context.between(occurrence.moment.ms - options.feedbackBeforeMs, occurrence.moment.ms + options.feedbackWindowMs))
     .find((moment) => moment.customClass === "failure" && context.sameWindow(moment, first.moment));
   const convertedBefore = context.moments.some((moment) => moment.customClass === "conversion" && moment.ms <= first.moment.ms);
   const leftAfter = !progressAnywhereAfter && !convertedBefore && context.endMs - last.moment.ms <= options.leaveWindowMs;
@@ -202,7 +212,7 @@ export function judgeFailures(context: SessionContext): FailureEpisode[] {
 export function explainedByBlockingEpisode(episodes: readonly FailureEpisode[], moment: Moment): boolean {
   return episodes.some((episode) => {
     if (episode.verdict !== "blocking" || moment.page.area !== episode.area.area) return false;
-    const fromMs = (episode.trigger?.ms ?? episode.occurrences[0]!.ms) - 1_000;
+    const fromMs = (episode.trigger?.ms ?? episode.occurrences[0]!.ms) - CLICK_CLOCK_SLACK_MS;
     return moment.ms >= fromMs && moment.ms <= episode.explainsUntilMs;
   });
 }

@@ -26,6 +26,8 @@ export const OFFLINE_ANALYST_DEFAULTS = {
     consequenceWindowMs: 20_000,
     /** An app failure event (`search failed`, `error: true`) this soon after an exception is feedback the user saw. */
     feedbackWindowMs: 3_000,
+    /** ... or this soon before it (apps often report the failure and the exception in either order). */
+    feedbackBeforeMs: 1_000,
     /** A user-triggered exception counts as "then left" when the session ends within this, with no progress. */
     leaveWindowMs: 30_000,
     /** The same exception on this many different page areas, with progress in between, is background noise. */
@@ -50,10 +52,14 @@ export const OFFLINE_ANALYST_DEFAULTS = {
   abandonment: {
     /** User actions (clicks, typing, submits) needed in a flow step before leaving it counts as abandoning it. */
     minEngagementActions: 1,
+    /** A submit this soon after a click was sent by that click: the click is the attempt to cite. */
+    submitAfterClickMs: 1_000,
   },
   text: {
     /** Element texts, queries and error messages quoted in descriptions are cut to this length. */
     maxQuotedLength: 80,
+    /** Error messages may be longer: they identify the bug (and the pattern stage reads them back). */
+    maxErrorLength: 160,
     /** Redact emails, card and phone numbers in everything quoted from the session. */
     redactPii: true,
   },
@@ -62,6 +68,8 @@ export const OFFLINE_ANALYST_DEFAULTS = {
     minSessions: 2,
     /** Cluster non-blocking exceptions too, reported as `low` (dropped later by the report's severity rule). */
     includeNonBlocking: true,
+    /** Patterns a model wrote (no signature): share of a flagged action's words they must contain. */
+    looseMatchMin: 0.35,
   },
 } as const;
 

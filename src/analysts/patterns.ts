@@ -3,7 +3,7 @@ import { RawAssignmentListSchema, RawPatternListSchema, SEVERITIES } from "../do
 import { issueKindsOf, keyActionsOf, type IssueKind, type KeyAction, type SessionSummary } from "../domain/summary.ts";
 import type { Phase } from "./areas.ts";
 import { resolveAnalystOptions, type OfflineAnalystOverrides } from "./options.ts";
-import { signatureKey, signatureOf, type IssueSignature } from "./signature.ts";
+import { SEVERAL_PAGES, signatureKey, signatureOf, type IssueSignature } from "./signature.ts";
 import { capitalize, limitLength, plural } from "./text.ts";
 
 /**
@@ -102,7 +102,7 @@ function patternName(members: readonly FlaggedAction[]): string {
     }
     case "non_blocking_exception": {
       const message = mostCommon(members.map((member) => member.signature.errorText)) ?? errorType ?? "error";
-      return `Background ${limitLength(message, 70)} on ${area}`;
+      return `Background ${limitLength(message, 70)} on ${area === SEVERAL_PAGES ? "several pages" : area}`;
     }
     case "confusion": {
       const feedback = mostCommon(members.map((member) => member.signature.feedback));
@@ -113,8 +113,10 @@ function patternName(members: readonly FlaggedAction[]): string {
       if (signs.has("back_and_forth")) return `Back-and-forth navigation on ${area}`;
       return `Users struggle${control ? ` with ${controlName(control)}` : ""} on ${area}`;
     }
-    case "abandonment":
-      return signature.phase === "other" ? `Users abandon ${area}` : `${PHASE_TITLES[signature.phase]} abandoned on ${area}`;
+    case "abandonment": {
+      const cause = signature.errorType ? ` after ${signature.errorType}` : signature.feedback ? ` after "${signature.feedback}"` : "";
+      return signature.phase === "other" ? `Users abandon ${area}${cause}` : `${PHASE_TITLES[signature.phase]} abandoned${cause} on ${area}`;
+    }
   }
 }
 
@@ -244,15 +246,13 @@ function looseScore(matcher: PatternMatcher, flagged: FlaggedAction): number {
   return shared / words.size + areaBonus;
 }
 
-const LOOSE_MATCH_MIN = 0.35;
-
 /**
  * Which flagged events belong to which pattern: exact by signature for patterns made by
  * `extractPatternsOffline`, by shared words otherwise. One event per session per pattern (the
  * first in the session); patterns with no event are left out.
  */
 export function assignEventsOffline(patterns: readonly RawPattern[], summaries: readonly SessionSummary[], overrides: OfflineAnalystOverrides = {}): RawAssignment[] {
-  const { includeNonBlocking } = resolveAnalystOptions(overrides).patterns;
+  const { includeNonBlocking, looseMatchMin } = resolveAnalystOptions(overrides).patterns;
   const matchers = patterns.map(matcherOf);
   const flagged = flaggedActions(summaries, includeNonBlocking);
   const chosen = new Map<number, Map<string, string>>();
@@ -273,7 +273,7 @@ export function assignEventsOffline(patterns: readonly RawPattern[], summaries: 
     let best: { matcher: PatternMatcher; score: number } | undefined;
     for (const matcher of matchers.filter((candidate) => candidate.key === undefined)) {
       const score = looseScore(matcher, flaggedAction);
-      if (score >= LOOSE_MATCH_MIN && (!best || score > best.score)) best = { matcher, score };
+      if (score >= looseMatchMin && (!best || score > best.score)) best = { matcher, score };
     }
     if (best) assign(best.matcher.patternId, flaggedAction);
   }

@@ -8,7 +8,8 @@ import { normalizeErrorText, statusInText } from "./event-kinds.ts";
  * - exceptions: the error fingerprint (type + message with numbers, ids and quoted values
  *   normalized), else the control;
  * - confusion: the control the user struggled with, else the failure answer or the kind of sign;
- * - abandonment: nothing more (leaving checkout is leaving checkout, whatever the last click was).
+ * - abandonment: its cause when the description names one (the error type, or the failure
+ *   answer the user kept getting), not the last control (leaving is leaving, whatever was clicked).
  *
  * Key actions carry only a description and facts (event, URL), so the parts are read back from
  * the description templates of `describe.ts`, with looser fallbacks for descriptions a model wrote.
@@ -26,7 +27,7 @@ export interface IssueSignature {
   /** Normalized error text: the fingerprint. */
   errorKey?: string;
   status?: number;
-  /** Confusion: the failure answer the app gave (`coupon rejected`). */
+  /** Confusion, and abandonment after it: the failure answer the app gave (`coupon rejected`). */
   feedback?: string;
   confusionSign?: "repeated_failure" | "dead_click" | "rage_click" | "back_and_forth";
 }
@@ -52,6 +53,9 @@ function firstQuoted(text: string): string | undefined {
 }
 
 const AREA_IN_TEXT = /\bon (\/[^\s;,)]*)/;
+const NOISE_SENTENCE = /\brecurs on \d+ page areas\b/;
+/** The area of background noise that recurs across pages. */
+export const SEVERAL_PAGES = "(several pages)";
 
 /** Error type and message named in a description: our template (`threw X`), else any `FooError: …`. */
 function errorIn(sentence: string): { text: string; type: string } | undefined {
@@ -73,6 +77,11 @@ export function signatureOf(action: Pick<KeyAction, "description" | "current_url
   const page = fromUrl ?? pageAreaOf(areaInText);
   const signature: IssueSignature = { kind, area: fromUrl ? fromUrl.area : areaInText ? page.area : "(unknown page)", phase: page.phase };
 
+  if (kind === "non_blocking_exception" && NOISE_SENTENCE.test(sentence)) {
+    // Background noise belongs to no page in particular: whichever occurrence was cited, it is the same issue.
+    signature.area = SEVERAL_PAGES;
+    signature.phase = "other";
+  }
   if (kind === "blocking_exception" || kind === "non_blocking_exception") {
     const error = errorIn(sentence);
     if (error) {
@@ -109,6 +118,10 @@ export function signatureOf(action: Pick<KeyAction, "description" | "current_url
   } else {
     const control = /last attempt: "([^"]+)"/.exec(sentence)?.[1];
     if (control) signature.control = control;
+    const errorType = /after the ([\w$.]+) kept happening/.exec(sentence)?.[1];
+    const feedback = /after "([^"]+)" (?:once|twice|\d+ times)/.exec(sentence)?.[1];
+    if (errorType) signature.errorType = errorType;
+    else if (feedback) signature.feedback = feedback;
   }
   return signature;
 }
@@ -122,6 +135,10 @@ export function signatureKey(signature: IssueSignature): string {
   const parts: string[] = [signature.kind, signature.area];
   if (signature.kind === "blocking_exception" || signature.kind === "non_blocking_exception") {
     parts.push(signature.errorKey ? `error: ${signature.errorKey}` : signature.control ? `control: ${normalizeLabel(signature.control)}` : "");
+  } else if (signature.kind === "abandonment") {
+    // Why they left splits abandonment: after an error, after repeated refusals, or for no visible reason.
+    if (signature.errorType) parts.push(`after error: ${signature.errorType.toLowerCase()}`);
+    else if (signature.feedback) parts.push(`after answer: ${normalizeLabel(signature.feedback)}`);
   } else if (signature.kind === "confusion") {
     parts.push(
       signature.control

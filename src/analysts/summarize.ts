@@ -17,7 +17,7 @@ import { AnalystError } from "./errors.ts";
 import { explainedByBlockingEpisode, judgeFailures, type FailureEpisode } from "./exceptions.ts";
 import { resolveAnalystOptions, type OfflineAnalystOptions, type OfflineAnalystOverrides } from "./options.ts";
 import { buildSegments, nameSegment, type SegmentDraft } from "./segments.ts";
-import { cleanText, limitLength, plural, quote, type QuoteOptions } from "./text.ts";
+import { capitalize, cleanText, limitLength, plural, quote, type QuoteOptions } from "./text.ts";
 import { buildTimeline, type Moment } from "./timeline.ts";
 
 /**
@@ -201,7 +201,7 @@ function segmentOutcome(segment: SegmentDraft, drafts: readonly KeyActionDraft[]
   }
   if (confused.length > 0) parts.push(`hesitated (${plural(confused.length, "sign")} of confusion)`);
   if (noise && unrecovered.length === 0) parts.push("background errors did not stop the user");
-  return { success, summary: limitLength(parts.join("; "), 1024) };
+  return { success, summary: limitLength(capitalize(parts.join("; ")), 1024) };
 }
 
 function sessionOutcome(context: SessionContext, drafts: readonly KeyActionDraft[], focusMatches: (moment: Moment) => boolean, focusArea: string | undefined, text: QuoteOptions): { success: boolean; summary: string } {
@@ -256,7 +256,7 @@ export function summarizeSessionOffline(input: OfflineSummaryInput, overrides: O
   const context = new SessionContext(timeline, options);
   const episodes = judgeFailures(context);
   const confusion = findConfusion(context, episodes);
-  const abandonment = findAbandonment(context, episodes);
+  const abandonment = findAbandonment(context, episodes, confusion);
   const book = collectKeyActions(context, episodes, confusion, abandonment, text);
   const focusMatches = focusMatcher(input.focusArea);
 

@@ -8,6 +8,8 @@ import { redactPii } from "../encode/pii.ts";
 export interface QuoteOptions {
   maxQuotedLength: number;
   redactPii: boolean;
+  /** Error messages: longer than other text, they identify the bug. Default `maxQuotedLength`. */
+  maxErrorLength?: number;
 }
 
 export function cleanText(text: string, options: QuoteOptions): string {

@@ -100,7 +100,8 @@ function controlOf(elements: readonly ChainElement[], eventType: string | undefi
   const href = nearest((element) => element.href);
   const id = meaningful.id ?? innermost.id ?? meaningful.attributes.name ?? "";
   const identity = id ? `#${id}` : text || aria || href || meaningful.classes.join(".");
-  const label = text || aria || id || meaningful.tag;
+  // A symbol button ("+", "×") is better named by its aria-label ("Increase quantity").
+  const label = (/\p{L}/u.test(text) ? text : "") || aria || text || id || meaningful.tag;
   const navigates = Boolean(href) || eventType === "submit" || meaningful.tag === "form" || meaningful.attributes.type === "submit";
   return { key: `${meaningful.tag}|${identity}`.toLowerCase(), label, tag: meaningful.tag, ...(href ? { href } : {}), navigates };
 }

@@ -25,6 +25,12 @@ export const DEFAULTS = {
     maxTextLength: 120,
     /** An exception fingerprint seen at least this many times in a session is "recurring" and kept. */
     recurringExceptionMin: 5,
+    /**
+     * An exception this soon (ms) after a click, submit or change was caused by that action; one
+     * that comes back on `retriedExceptionMin` such actions is the user retrying a failing step.
+     */
+    actionExceptionWindowMs: 2_500,
+    retriedExceptionMin: 2,
     redactPii: true,
   },
   replay: {

@@ -7,7 +7,7 @@ import { EncodeError } from "./errors.ts";
 import { EventIdAllocator, sha256Hex } from "./event-id.ts";
 import { describeException, exceptionFactsOf, type ExceptionFacts } from "./exceptions.ts";
 import { fenceUntrusted, UNTRUSTED_DATA_NOTICE } from "./fence.ts";
-import { countByFingerprint, DROP_REASONS, dropReasonOf, type DropReason } from "./filters.ts";
+import { countByFingerprint, DROP_REASONS, dropReasonOf, retriedExceptionFingerprints, type DropReason } from "./filters.ts";
 import { formatMetadata } from "./metadata.ts";
 import { resolveEncodeOptions, type EncodeOptions } from "./options.ts";
 import { describeEventColumns, formatEventTable, type EventRow, type RowContent } from "./table.ts";
@@ -76,6 +76,7 @@ export function encodeSession(input: EncodeInput, overrides: Partial<EncodeOptio
     keepUntilMs: replay.endMs - options.replayCutoffMs,
     recurringExceptionMin: options.recurringExceptionMin,
     exceptionCountByFingerprint: countByFingerprint(exceptionByEvent.values()),
+    retriedExceptionFingerprints: retriedExceptionFingerprints(ordered, exceptionByEvent, options.actionExceptionWindowMs, options.retriedExceptionMin),
   };
 
   const dropped = emptyDropCounts();

@@ -56,6 +56,8 @@ export interface FilterContext {
   keepUntilMs: number;
   recurringExceptionMin: number;
   exceptionCountByFingerprint: ReadonlyMap<string, number>;
+  /** Fingerprints of errors that came back each time the user retried the action that caused them. */
+  retriedExceptionFingerprints: ReadonlySet<string>;
 }
 
 export interface FilterCandidate {
@@ -78,7 +80,34 @@ export function dropReasonOf(candidate: FilterCandidate, context: FilterContext)
 
 function isActionableException(facts: ExceptionFacts, context: FilterContext): boolean {
   const occurrences = context.exceptionCountByFingerprint.get(facts.fingerprint) ?? 0;
-  return occurrences >= context.recurringExceptionMin || isNetworkOrAuthRelated(facts);
+  return occurrences >= context.recurringExceptionMin || isNetworkOrAuthRelated(facts) || context.retriedExceptionFingerprints.has(facts.fingerprint);
+}
+
+/** DOM events of `$autocapture` that are a person acting (not the page changing). */
+const USER_ACTION_TYPES = new Set(["click", "submit", "change"]);
+
+/**
+ * Errors the user ran into again and again: raised within `windowMs` of a click, submit or change
+ * at least `minRetries` times. Background errors fire on their own and are not counted, so noise
+ * stays dropped while a failing "Place order" that throws on every attempt is kept.
+ */
+export function retriedExceptionFingerprints(
+  ordered: ReadonlyArray<{ event: AnalyticsEvent; timestampMs: number }>,
+  exceptionByEvent: ReadonlyMap<AnalyticsEvent, ExceptionFacts>,
+  windowMs: number,
+  minRetries: number,
+): Set<string> {
+  const triggered = new Map<string, number>();
+  let lastActionMs = Number.NEGATIVE_INFINITY;
+  for (const { event, timestampMs } of ordered) {
+    if ((event.event === "$autocapture" && USER_ACTION_TYPES.has(event.properties.$event_type ?? "")) || event.event === "$rageclick") {
+      lastActionMs = timestampMs;
+      continue;
+    }
+    const facts = exceptionByEvent.get(event);
+    if (facts && timestampMs - lastActionMs <= windowMs) triggered.set(facts.fingerprint, (triggered.get(facts.fingerprint) ?? 0) + 1);
+  }
+  return new Set([...triggered].filter(([, count]) => count >= minRetries).map(([fingerprint]) => fingerprint));
 }
 
 export function countByFingerprint(exceptions: Iterable<ExceptionFacts>): Map<string, number> {

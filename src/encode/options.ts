@@ -10,6 +10,8 @@ const EncodeOptionsSchema = z.object({
   /** Longest text cell, ellipsis included. */
   maxTextLength: z.number().int().min(8),
   recurringExceptionMin: z.number().int().min(1),
+  actionExceptionWindowMs: z.number().finite().nonnegative(),
+  retriedExceptionMin: z.number().int().min(1),
   redactPii: z.boolean(),
 });
 export type EncodeOptions = z.infer<typeof EncodeOptionsSchema>;

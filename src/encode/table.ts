@@ -38,7 +38,8 @@ import { formatRow, ROW_DELIMITER } from "./cells.ts";
  *   them, so an issue there could never be confirmed.
  * - `autocapture_without_element`: an `$autocapture` with no element says nothing.
  * - `contextless_custom_event`: a custom event named by one bare word with no element detail.
- * - `exception_not_actionable`: an exception that is neither recurring nor network/auth related:
+ * - `exception_not_actionable`: an exception that is neither recurring, nor network/auth related,
+ *   nor retried (raised right after a click, submit or change, again on the user's next attempt):
  *   background errors users never notice made the model "cry wolf" (see `exceptions.ts`).
  * Also left out of every row: all other event properties (browser, OS, screen sizes, library
  * versions, ids, `$elements_chain` classes and positions), which repeat on every event.

@@ -114,12 +114,31 @@ export function evaluate(labels: Labels, report: Report, summaries: ReadonlyMap<
   };
 }
 
+/** The flags of a key action that can stand for a labelled issue of each kind. */
+function flagsFit(kind: IssueKind, target: { exception: string | null; confusion: boolean; abandonment: boolean }): boolean {
+  switch (kind) {
+    case "blocking_exception":
+    case "visible_api_failure":
+      // The error itself, or the retries it caused; the abandonment that followed is its own key.
+      return target.exception === "blocking" || target.confusion;
+    case "confusion":
+    case "dead_click":
+      return target.confusion;
+    case "abandonment":
+      return target.abandonment;
+    default:
+      return true;
+  }
+}
+
 /**
  * A labelled pattern key (of a pattern-worthy kind, seen in at least 2 scored sessions) is
- * recovered when exactly one report pattern covers at least 2 of its sessions with examples of
- * which at least `minPurity` belong to the key.
+ * recovered when exactly one report pattern has at least 2 examples of it, and at least
+ * `minPurity` of that pattern's examples are of it. An example is "of" a key when its session has
+ * an issue with that key, of a kind its flags can stand for, within `nearMs` of it: one session often
+ * carries several keys (the error and the abandonment it caused), and each pattern should match one.
  */
-function recoverPatterns(labels: Labels, report: Report, summaries: ReadonlyMap<string, SessionSummary>, minPurity: number): PatternRecovery[] {
+function recoverPatterns(labels: Labels, report: Report, summaries: ReadonlyMap<string, SessionSummary>, minPurity: number, nearMs = 15_000): PatternRecovery[] {
   const sessionsByKey = new Map<string, Set<string>>();
   for (const [sessionId, label] of Object.entries(labels.sessions)) {
     if (!summaries.has(sessionId)) continue;
@@ -130,14 +149,19 @@ function recoverPatterns(labels: Labels, report: Report, summaries: ReadonlyMap<
       sessionsByKey.set(issue.pattern_key, set);
     }
   }
+  const keysOf = (example: Report["patterns"][number]["examples"][number]): Set<string> => {
+    const at = Date.parse(example.target.timestamp);
+    const issues = labels.sessions[example.session_id]?.issues ?? [];
+    return new Set(issues.filter((i) => flagsFit(i.kind, example.target) && Math.abs(Date.parse(i.timestamp) - at) <= nearMs).map((i) => i.pattern_key));
+  };
+  const exampleKeys = report.patterns.map((pattern) => ({ pattern, keys: pattern.examples.map(keysOf) }));
   const recoveries: PatternRecovery[] = [];
   for (const [key, keySessions] of [...sessionsByKey].sort(([a], [b]) => a.localeCompare(b))) {
     if (keySessions.size < 2) continue;
-    const matches = report.patterns
-      .map((pattern) => {
-        const sessions = new Set(pattern.examples.map((e) => e.session_id));
-        const overlap = [...sessions].filter((s) => keySessions.has(s)).length;
-        return { pattern, overlap, purity: sessions.size === 0 ? 0 : overlap / sessions.size };
+    const matches = exampleKeys
+      .map(({ pattern, keys }) => {
+        const overlap = keys.filter((k) => k.has(key)).length;
+        return { pattern, overlap, purity: keys.length === 0 ? 0 : overlap / keys.length };
       })
       .filter((m) => m.overlap >= 2 && m.purity >= minPurity);
     const only = matches.length === 1 ? matches[0] : undefined;

@@ -8,6 +8,7 @@ import { encodeSession, type EncodedSession } from "../../src/encode/index.ts";
 import { computeRecordingMetadata } from "../../src/replay/metadata.ts";
 import { SessionBuilder, type BuiltSession, type ExceptionSpec, type RecordingLineOut } from "../fixtures/session-builder.ts";
 import { ShopVisit, cartPage, checkoutPage, confirmationPage, homePage, product, productPage, searchPage, signInPage, type CartLine } from "../fixtures/shop.ts";
+import type { EncodeOptions } from "../../src/encode/options.ts";
 
 // ------------------------------------------------------------------------------------- harness
 
@@ -24,21 +25,13 @@ interface Analysed {
 
 async function analyse(
   built: BuiltSession,
-  options: { focusArea?: string; overrides?: OfflineAnalystOverrides; editEvents?: (events: AnalyticsEvent[]) => void } = {},
+  options: { focusArea?: string; overrides?: OfflineAnalystOverrides; editEvents?: (events: AnalyticsEvent[]) => void; encode?: Partial<EncodeOptions> } = {},
 ): Promise<Analysed> {
   const events = built.events.map((event) => AnalyticsEventSchema.parse(structuredClone(event)));
   options.editEvents?.(events);
   const recording = await computeRecordingMetadata(windowed(built.recordingLines));
-  const encoded = encodeSession({ sessionId: built.meta.session_id, events, replayStartMs: recording.startMs, replayEndMs: recording.endMs });
-  if (process.env.DEBUG_ANALYST) {
-    const t0 = Date.parse(events[0]!.timestamp);
-    console.log(`replay ${(recording.startMs - t0) / 1000}..${(recording.endMs - t0) / 1000}`);
-    console.log(events.filter((e) => !["$$heatmap", "$web_vitals", "product impression", "$feature_flag_called"].includes(e.event)).map((e) => `${((Date.parse(e.timestamp) - t0) / 1000).toFixed(1)} ${e.event} ${e.properties.$current_url ?? ""} ${e.properties.$elements?.[0]?.$el_text ?? ""}`).join("\n"));
-    console.log(JSON.stringify(encoded.stats));
-    console.log(encoded.eventsTable.split("\n").map((line) => line.split("\t").slice(0, 12).join(" ")).join("\n"));
-  }
+  const encoded = encodeSession({ sessionId: built.meta.session_id, events, replayStartMs: recording.startMs, replayEndMs: recording.endMs }, options.encode);
   const summary = summarizeSessionOffline({ encoded, events, recording, ...(options.focusArea ? { focusArea: options.focusArea } : {}) }, options.overrides);
-  if (process.env.DEBUG_ANALYST) console.log(JSON.stringify(summary, null, 1));
   expect(RawSessionSummarySchema.safeParse(summary).success).toBe(true);
   const actions = summary.segments.flatMap((segment) => segment.key_actions);
   for (const id of [...actions.map((action) => action.event_id), ...summary.segments.flatMap((segment) => [segment.start_event_id, segment.end_event_id])]) {
@@ -214,7 +207,7 @@ describe("exceptions: blocking or not, from what follows", () => {
     expect(a.summary.session_outcome.success).toBe(true);
   });
 
-  it("an exception the encoding dropped is cited through the click that triggered it, only when blocking", async () => {
+  it("an error that comes back on every retry of the click that raised it is kept by the encoding and flagged blocking on the exception", async () => {
     const build = (): BuiltSession => {
       const { s, v, cart } = visit(207);
       v.open(homePage({ cart }));
@@ -234,14 +227,35 @@ describe("exceptions: blocking or not, from what follows", () => {
     };
     const built = build();
     const a = await analyse(built);
-    // Two occurrences: neither recurring (5+) nor network-related, so the encoding dropped them.
-    expect(a.encoded.stats.dropped.exception_not_actionable).toBe(2);
+    // Two occurrences, each right after a click on the same button: a retried error, kept.
+    expect(a.encoded.stats.dropped.exception_not_actionable).toBe(0);
+    expect(blocking(a)).toHaveLength(1);
+    expect(eventName(a, blocking(a)[0]!)).toBe("$exception");
+    expect(abandonment(a)).toHaveLength(1);
+  });
+
+  it("an exception the encoding dropped is cited through the click that triggered it, only when blocking", async () => {
+    const built = (() => {
+      const { s, v, cart } = visit(209);
+      v.open(homePage({ cart }));
+      v.wait(5_500);
+      s.click(`#featured a[href="/product/${board.slug}"]`);
+      v.open(productPage({ cart }, board, []));
+      v.wait(2_000);
+      s.click("#add-to-cart");
+      s.exception(SKU_ERROR);
+      v.wait(3_000);
+      s.rageclick("#add-to-cart");
+      v.wait(8_000);
+      s.pageleave();
+      return s.build();
+    })();
+    // Retrying with the encoding's threshold raised, the single error is dropped as not actionable.
+    const a = await analyse(built, { encode: { retriedExceptionMin: 3 } });
+    expect(a.encoded.stats.dropped.exception_not_actionable).toBeGreaterThanOrEqual(1);
     expect(blocking(a)).toHaveLength(1);
     expect(eventName(a, blocking(a)[0]!)).toBe("$autocapture");
-    expect(blocking(a)[0]!.description).toMatch(/Clicking "Add to cart" on \/product\/:id threw TypeError/);
-    expect(abandonment(a)).toHaveLength(1);
-
-    const strict = await analyse(built, { overrides: { exceptions: { flagTriggerOfDroppedBlockingException: false } } });
+    const strict = await analyse(built, { encode: { retriedExceptionMin: 3 }, overrides: { exceptions: { flagTriggerOfDroppedBlockingException: false } } });
     expect(strict.actions.filter((action) => action.exception !== null)).toHaveLength(0);
   });
 
@@ -281,7 +295,7 @@ describe("confusion and abandonment", () => {
     const a = await analyse(s.build());
     expect(confusion(a)).toHaveLength(1);
     expect(eventName(a, confusion(a)[0]!)).toBe("$rageclick");
-    expect(confusion(a)[0]!.description).toMatch(/Rage-clicked "2" on \/product\/:id/);
+    expect(confusion(a)[0]!.description).toMatch(/Rage-clicked "Image 2" on \/product\/:id/);
     expect(a.actions.filter((action) => action.exception !== null || action.abandonment)).toHaveLength(0);
     expect(a.summary.session_outcome.success).toBe(true);
   });

@@ -193,6 +193,23 @@ describe("encodeSession filtering", () => {
     expect(encoded.stats.dropped.autocapture_without_element).toBe(1);
   });
 
+  it("keeps an error that comes back each time the user retries the action that raised it", () => {
+    const retried = { type: "TypeError", value: "Cannot read properties of undefined (reading 'total')" };
+    const background = { type: "Error", value: "widget exploded" };
+    const encoded = encodeMiddle((s) => [
+      fx.autocapture(s, 20_000, `${SHOP}/checkout`, [{ tag: "button", text: "Place order" }]),
+      fx.exception(s, 20_300, `${SHOP}/checkout`, retried),
+      fx.autocapture(s, 25_000, `${SHOP}/checkout`, [{ tag: "button", text: "Place order" }]),
+      fx.exception(s, 25_200, `${SHOP}/checkout`, retried),
+      // the same count of a background error, raised with no action before it
+      fx.exception(s, 40_000, `${SHOP}/checkout`, background),
+      fx.exception(s, 50_000, `${SHOP}/checkout`, background),
+    ]);
+    const exceptions = rowsOf(encoded).filter((row) => row.event === "$exception").map((row) => row.exception);
+    expect(exceptions).toEqual([`TypeError: ${retried.value}`, `TypeError: ${retried.value}`]);
+    expect(encoded.stats.dropped.exception_not_actionable).toBe(2);
+  });
+
   it("keeps recurring exceptions and network ones, drops one-off background errors", () => {
     const background = { type: "TypeError", value: "Cannot read properties of null (reading 'style')" };
     const once = encodeMiddle((s) => [fx.exception(s, 10_000, `${SHOP}/`, background)]);

@@ -30,7 +30,7 @@ function summaryWith(sessionId: string, flags: Array<Partial<Pick<KeyAction, "ex
   };
 }
 
-function pattern(name: string, sessions: string[]): ReportPattern {
+function pattern(name: string, sessions: string[], flags: Partial<Pick<KeyAction, "exception" | "confusion" | "abandonment">>): ReportPattern {
   return {
     id: 1,
     slug: name,
@@ -39,14 +39,15 @@ function pattern(name: string, sessions: string[]): ReportPattern {
     severity: "high",
     indicators: ["x"],
     stats: { occurrences: sessions.length, sessions_affected: sessions.length, sessions_affected_ratio: 0.5, segments_success_ratio: 0 },
-    examples: sessions.map((session_id) => ({ session_id, session_start: T, session_duration_s: 60, segment_index: 0, segment_name: "s", segment_outcome: "x", segment_success: false, target: summaryWith(session_id, [{}]).segments[0]!.key_actions[0]!, before: [], after: [] })),
+    examples: sessions.map((session_id) => ({ session_id, session_start: T, session_duration_s: 60, segment_index: 0, segment_name: "s", segment_outcome: "x", segment_success: false, target: summaryWith(session_id, [flags]).segments[0]!.key_actions[0]!, before: [], after: [] })),
   };
 }
 
 const labels: Labels = {
   version: 1,
   sessions: {
-    a: { outcome: "failure", issues: [issue("blocking_exception", "order-throws")] },
+    // the error and the abandonment it caused label the same session: each pattern must match one of them
+    a: { outcome: "failure", issues: [issue("blocking_exception", "order-throws"), issue("abandonment", "checkout-abandoned")] },
     b: { outcome: "failure", issues: [issue("blocking_exception", "order-throws")] },
     c: { outcome: "failure", issues: [issue("visible_api_failure", "search-500")] },
     d: { outcome: "success", issues: [issue("benign_exception", "widget-noise")] },
@@ -73,7 +74,11 @@ const summaries = new Map(
 
 const report = {
   sessions: { requested: 9, summarized: [...summaries.keys()], failed: [{ id: "unsummarized", stage: "summarize", error: "x" }], skipped: [] },
-  patterns: [pattern("Order fails", ["a", "b"]), pattern("Leaving checkout", ["f", "g"]), pattern("Checkout mess", ["f", "g", "a"])],
+  patterns: [
+    pattern("Order fails", ["a", "b"], { exception: "blocking" }),
+    pattern("Leaving checkout", ["f", "g"], { abandonment: true }),
+    pattern("Checkout mess", ["f", "g", "h"], { abandonment: true }),
+  ],
 } as unknown as Report;
 
 describe("evaluate", () => {
@@ -84,7 +89,8 @@ describe("evaluate", () => {
     expect(e.sessions_failed).toBe(1);
     expect(e.kinds.blocking).toEqual({ true_positives: 2, false_positives: 1, false_negatives: 1, precision: 0.667, recall: 0.667 });
     expect(e.kinds.confusion).toMatchObject({ true_positives: 1, false_positives: 1, false_negatives: 1 });
-    expect(e.kinds.abandonment).toMatchObject({ precision: 1, recall: 1 });
+    // session a's abandonment was not flagged
+    expect(e.kinds.abandonment).toMatchObject({ true_positives: 2, false_negatives: 1, precision: 1, recall: 0.667 });
   });
 
   it("counts blocking flags on noise-only sessions", () => {
@@ -92,10 +98,11 @@ describe("evaluate", () => {
     expect(e.false_blocking_rate).toBe(0.5);
   });
 
-  it("recovers a labelled pattern only when exactly one pure-enough pattern covers 2+ of its sessions", () => {
+  it("recovers a labelled pattern only when exactly one pattern has 2+ examples of it, pure enough, matched by kind and time", () => {
     expect(e.patterns).toEqual([
-      // "Leaving checkout" (pure) and "Checkout mess" (2 of 3 = 0.67 < 0.8) → only one match
-      { pattern_key: "checkout-abandoned", sessions: 2, recovered: true, matches: 1, pattern: "Leaving checkout", purity: 1 },
+      // "Leaving checkout" is pure; "Checkout mess" has h, which has no such issue (2 of 3 = 0.67 < 0.8).
+      // "Order fails" does not count for it although session a carries both keys: its examples are errors.
+      { pattern_key: "checkout-abandoned", sessions: 3, recovered: true, matches: 1, pattern: "Leaving checkout", purity: 1 },
       { pattern_key: "order-throws", sessions: 2, recovered: true, matches: 1, pattern: "Order fails", purity: 1 },
     ]);
     expect(evaluate(labels, report, summaries, 0.6).patterns[0]).toMatchObject({ pattern_key: "checkout-abandoned", recovered: false, matches: 2 });

@@ -11,6 +11,7 @@ const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const BIN = path.join(ROOT, "src/cli/bin.mjs");
 const SAMPLE = path.join(ROOT, "examples/sample");
+const DATASET = path.join(ROOT, "examples/dataset");
 let work: string;
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -36,25 +37,27 @@ afterAll(async () => {
 
 describe("session-summaries summarize and eval, offline", () => {
   it("writes the three report files and prints the patterns", async () => {
-    const { code, stdout, stderr } = await cli("summarize", SAMPLE, "--out", "out", "--run-id", "first", "--title", "Sample week");
+    const { code, stdout, stderr } = await cli("summarize", DATASET, "--out", "out", "--run-id", "first", "--title", "Shop week");
     expect(code, stderr).toBe(0);
     expect(stderr).toContain("Run first with offline analyst");
-    expect(stderr).toMatch(/Watching sessions: 0\/5/);
-    expect(stdout).toMatch(/Sample week: 5 sessions summarized by offline analyst, 0 failed, 0 skipped, 0 model calls/);
+    expect(stderr).toMatch(/Watching sessions: 0\/64/);
+    expect(stdout).toMatch(/Shop week: 64 sessions summarized by offline analyst, 0 failed, 0 skipped, 0 model calls/);
     const report = ReportSchema.parse(JSON.parse(await readFile(path.join(work, "out", "report.json"), "utf8")));
     expect(report.analyst).toEqual({ kind: "heuristic", label: "offline analyst" });
     expect(report.patterns.length).toBeGreaterThan(0);
     const markdown = await readFile(path.join(work, "out", "report.md"), "utf8");
-    expect(markdown).toContain(`# Sample week`);
+    expect(markdown).toContain(`# Shop week`);
     expect(markdown).toContain(report.patterns[0]!.name);
     const html = await readFile(path.join(work, "out", "report.html"), "utf8");
     expect(html).toContain(`id="${report.patterns[0]!.slug}"`);
   });
 
   it("re-running a finished run id reads it instead of running again", async () => {
-    const { code, stderr } = await cli("summarize", SAMPLE, "--out", "out2", "--run-id", "first");
+    const { code, stderr } = await cli("summarize", DATASET, "--out", "out2", "--run-id", "first");
     expect(code).toBe(0);
     expect(stderr).toContain("Run first already finished");
+    const again = ReportSchema.parse(JSON.parse(await readFile(path.join(work, "out2", "report.json"), "utf8")));
+    expect(again.id).toBe("first");
   });
 
   it("eval prints its figures as one JSON line", async () => {

@@ -94,7 +94,8 @@ function indexKeyActions(
     for (const segment of summary.segments) {
       for (const action of segment.key_actions) {
         const existing = index.get(action.event_id);
-        index.set(action.event_id, existing && existing !== "ambiguous" && existing.sessionId !== sessionId ? "ambiguous" : { sessionId, segment, action });
+        if (existing === "ambiguous") continue;
+        index.set(action.event_id, existing && existing.sessionId !== sessionId ? "ambiguous" : { sessionId, segment, action });
       }
     }
   }

@@ -38,7 +38,7 @@ export function buildReportPatterns(
       dropped.push({ name: pattern.pattern_name, reason: `evidence from ${stats.sessions_affected} session(s), ${minSessions} needed` });
       continue;
     }
-    const { severity, reason } = adjustSeverity(pattern.severity, stats, options.severityRules ?? DEFAULT_SEVERITY_RULES);
+    const { severity, reason } = adjustSeverity(pattern.severity, stats, sessionsInAssignment, options.severityRules ?? DEFAULT_SEVERITY_RULES);
     if (severity === "low") {
       dropped.push({ name: pattern.pattern_name, reason: "low severity" });
       continue;

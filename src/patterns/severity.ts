@@ -22,17 +22,17 @@ export const DEFAULT_SEVERITY_RULES: SeverityRules = {
 export function adjustSeverity(
   proposed: Severity,
   stats: PatternStats,
+  sessionsInAssignment: number,
   rules: SeverityRules = DEFAULT_SEVERITY_RULES,
 ): { severity: Severity; reason?: string } {
-  if (proposed === "medium" && stats.sessions_affected_ratio > rules.raiseMediumAboveRatio) {
-    return { severity: "high", reason: `affects ${Math.round(stats.sessions_affected_ratio * 100)}% of sessions` };
+  // The exact share, not the 2-decimal one shown in the report: 2 of 39 is above 5%.
+  const share = sessionsInAssignment === 0 ? 0 : stats.sessions_affected / sessionsInAssignment;
+  const shown = `${Math.round(share * 100)}%`;
+  if (proposed === "medium" && share > rules.raiseMediumAboveRatio) {
+    return { severity: "high", reason: `affects ${shown} of sessions` };
   }
-  if (
-    proposed === "critical" &&
-    stats.sessions_affected_ratio <= rules.lowerCriticalAtOrBelowRatio &&
-    stats.sessions_affected <= rules.lowerCriticalMaxSessions
-  ) {
-    return { severity: "high", reason: `seen in only ${stats.sessions_affected} sessions (${Math.round(stats.sessions_affected_ratio * 100)}%)` };
+  if (proposed === "critical" && share <= rules.lowerCriticalAtOrBelowRatio && stats.sessions_affected <= rules.lowerCriticalMaxSessions) {
+    return { severity: "high", reason: `seen in only ${stats.sessions_affected} sessions (${shown})` };
   }
   return { severity: proposed };
 }

@@ -5,8 +5,10 @@ import { issueFlags, percent, reach, sessionClock } from "./format.ts";
 /** Model- and page-written text can contain Markdown; inline code spans keep it inert. */
 function inline(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
-  const fence = flat.includes("`") ? "``" : "`";
-  return `${fence}${flat.includes("`") ? ` ${flat} ` : flat}${fence}`;
+  // A code span ends at the first run of backticks as long as its fence: make the fence longer than any.
+  const longestRun = Math.max(0, ...(flat.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = "`".repeat(longestRun + 1);
+  return longestRun > 0 ? `${fence} ${flat} ${fence}` : `${fence}${flat}${fence}`;
 }
 
 function plain(text: string): string {

@@ -13,12 +13,6 @@ export interface SessionContext {
   idMap: ReadonlyMap<string, EventRef>;
 }
 
-/** Ids an analyst cited that the encoding never gave it. */
-export function unknownEventIds(raw: RawSessionSummary, idMap: ReadonlyMap<string, EventRef>): { unknown: string[]; cited: number } {
-  const cited = raw.segments.flatMap((s) => [s.start_event_id, s.end_event_id, ...s.key_actions.map((a) => a.event_id)]);
-  return { unknown: [...new Set(cited.filter((id) => !idMap.has(id)))], cited: new Set(cited).size };
-}
-
 /**
  * Turns an analyst's raw summary into the stored summary: every cited event gets its real facts
  * (uuid, time, URL, window) from the id map, key actions citing unknown ids are dropped (the caller

@@ -112,6 +112,17 @@ describe("resolveAssignments", () => {
     expect(skips).toEqual({ unknown: 1, ambiguous: 1, unflagged: 1, nonBlockingOnly: 1, unknownPattern: 1 });
   });
 
+  it("treats an id found in three sessions of a chunk as ambiguous too", () => {
+    const s3 = summary("s3", [segment(0, [action("aaaaaaaa", { confusion: true })], false)]);
+    const { evidence, skips } = resolveAssignments(
+      [{ sessionIds: ["s1", "s2", "s3"], assignments: [{ pattern_id: 1, event_ids: ["aaaaaaaa"] }] }],
+      new Map([...summaries, ["s3", s3]]),
+      new Set([1]),
+    );
+    expect(evidence.get(1)).toBeUndefined();
+    expect(skips.ambiguous).toBe(1);
+  });
+
   it("gives an event to the first pattern that claims it only", () => {
     const { evidence } = resolveAssignments(
       [{ sessionIds: ["s1"], assignments: [{ pattern_id: 1, event_ids: ["aaaaaaaa"] }, { pattern_id: 2, event_ids: ["aaaaaaaa"] }] }],
@@ -161,13 +172,26 @@ describe("stats and examples", () => {
 });
 
 describe("adjustSeverity", () => {
-  const stats = (sessions: number, ratio: number) => ({ occurrences: sessions, sessions_affected: sessions, sessions_affected_ratio: ratio, segments_success_ratio: 0 });
+  const stats = (sessions: number, total: number) => ({
+    occurrences: sessions,
+    sessions_affected: sessions,
+    sessions_affected_ratio: Math.round((sessions / total) * 100) / 100,
+    segments_success_ratio: 0,
+  });
   it("raises very frequent medium patterns, lowers rare blockers, and leaves the rest", () => {
-    expect(adjustSeverity("medium", stats(60, 0.6))).toEqual({ severity: "high", reason: "affects 60% of sessions" });
-    expect(adjustSeverity("medium", stats(50, 0.5)).severity).toBe("medium");
-    expect(adjustSeverity("critical", stats(2, 0.02))).toEqual({ severity: "high", reason: "seen in only 2 sessions (2%)" });
-    expect(adjustSeverity("critical", stats(3, 0.03)).severity).toBe("critical");
-    expect(adjustSeverity("critical", stats(2, 0.2)).severity).toBe("critical");
+    expect(adjustSeverity("medium", stats(60, 100), 100)).toEqual({ severity: "high", reason: "affects 60% of sessions" });
+    expect(adjustSeverity("medium", stats(50, 100), 100).severity).toBe("medium");
+    expect(adjustSeverity("critical", stats(2, 100), 100)).toEqual({ severity: "high", reason: "seen in only 2 sessions (2%)" });
+    expect(adjustSeverity("critical", stats(3, 100), 100).severity).toBe("critical");
+    expect(adjustSeverity("critical", stats(2, 10), 10).severity).toBe("critical");
+  });
+
+  it("compares exact shares, not the rounded ones shown", () => {
+    // 2 of 39 is 5.13%: above the 5% line although it shows as 0.05
+    expect(adjustSeverity("critical", stats(2, 39), 39).severity).toBe("critical");
+    expect(adjustSeverity("critical", stats(2, 40), 40).severity).toBe("high");
+    // 126 of 250 is 50.4%: above half although it shows as 0.5
+    expect(adjustSeverity("medium", stats(126, 250), 250).severity).toBe("high");
   });
 });
 

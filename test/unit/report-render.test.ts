@@ -4,6 +4,8 @@ import type { KeyAction } from "../../src/domain/summary.ts";
 import { renderHtml, renderMarkdown } from "../../src/report/index.ts";
 
 const HOSTILE = `<script>alert(1)</script> **bold** [link](http://evil.test) \`code\` | pipe`;
+/** Tries to close an inline code span early with a longer backtick run. */
+const FENCE_BREAKER = "x``<img src=x onerror=alert(1)>[click](javascript:alert(1))``y";
 
 function action(id: string, description: string, flags: Partial<KeyAction> = {}): KeyAction {
   return {
@@ -52,10 +54,10 @@ const report: Report = ReportSchema.parse({
           segment_name: "Checkout",
           segment_outcome: "Could not pay",
           segment_success: false,
-          target: action("aaaaaaaa", `Clicked Place order; ${HOSTILE}`, { exception: "blocking" }),
+          target: action("aaaaaaaa", `Clicked Place order; ${HOSTILE}`, { exception: "blocking", event: FENCE_BREAKER }),
           before: [action("bbbbbbbb", "Filled the form")],
           after: [action("cccccccc", "Left the page", { abandonment: true })],
-          validation: { verdict: "confirmed", method: "dom", evidence: ["'Payment failed' became visible"] },
+          validation: { verdict: "confirmed", method: "dom", evidence: ["'Payment failed' became visible", FENCE_BREAKER] },
         },
       ],
     },
@@ -91,6 +93,8 @@ describe("renderMarkdown", () => {
 
   it("keeps page-written text inert", () => {
     expect(md).not.toContain("<script>");
+    // text with a double-backtick run stays inside a longer fence
+    expect(md).toContain("``` x``<img src=x onerror=alert(1)>[click](javascript:alert(1))``y ```");
     expect(md).not.toContain("[link](http://evil.test)");
     expect(md).toContain("\\<script\\>");
   });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RawSessionSummary } from "../../src/domain/summary.ts";
 import type { EventRef } from "../../src/encode/types.ts";
-import { enrichSummary, hasBlockingIssue, unknownEventIds } from "../../src/summaries/enrich.ts";
+import { enrichSummary, hasBlockingIssue } from "../../src/summaries/enrich.ts";
 
 const START = Date.parse("2026-11-01T10:00:00Z");
 const ref = (id: string, offsetMs: number, event = "$autocapture"): [string, EventRef] => [
@@ -56,11 +56,5 @@ describe("enrichSummary", () => {
     const unknownBounds = { ...raw, segments: [{ ...raw.segments[0]!, start_event_id: "aaaaaaaa", end_event_id: "bbbbbbbb" }] };
     const s = enrichSummary(unknownBounds, { sessionId: "s1", startMs: START, endMs: START + 60_000, idMap }, analyst);
     expect(s.segments[0]).toMatchObject({ start: "2026-11-01T10:00:20.000Z", end: "2026-11-01T10:00:50.000Z" });
-  });
-});
-
-describe("unknownEventIds", () => {
-  it("lists the ids the encoding never gave, over everything cited", () => {
-    expect(unknownEventIds(raw, idMap)).toEqual({ unknown: ["deadbeef"], cited: 5 });
   });
 });

@@ -2,14 +2,14 @@ import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { EncodedSession } from "../../../src/encode/types.ts";
 import type { RawSessionSummary } from "../../../src/domain/summary.ts";
 import { summaryBlobKey } from "../../../src/store/summary-cache.ts";
-import { enrichSummary, hasBlockingIssue, unknownEventIds } from "../../../src/summaries/enrich.ts";
+import { enrichSummary, hasBlockingIssue } from "../../../src/summaries/enrich.ts";
+import { HallucinationError } from "../../errors.ts";
+import { validateCitedIds } from "../../structured.ts";
 import { addUsage, NO_USAGE, type Usage } from "../../analyst.ts";
 import type { PipelineRuntime } from "../../runtime.ts";
 import type { SessionStateType, SessionStateUpdate } from "../state.ts";
 import { cacheKeyOf, messageOf, type LoadedSession } from "./load.ts";
 
-/** A summary whose cited ids are too often unknown: the analyst made events up. */
-export class HallucinatedIdsError extends Error {}
 
 /**
  * Asks the analyst for the session's summary, rejects (and retries once) a summary citing more
@@ -33,14 +33,15 @@ export function makeSummarizeNode(runtime: PipelineRuntime) {
       let lastProblem = "";
       for (let attempt = 0; attempt < 2 && !raw; attempt++) {
         const candidate = await runtime.analyst.summarize(input, onUsage, config?.signal);
-        const { unknown, cited } = unknownEventIds(candidate, encoded.idMap);
-        if (cited > 0 && unknown.length / cited > runtime.settings.maxUnknownIdRatio) {
-          lastProblem = `${unknown.length} of ${cited} cited event ids are unknown (${unknown.slice(0, 5).join(", ")})`;
-          continue;
+        try {
+          validateCitedIds(candidate, encoded.idMap, runtime.settings.maxUnknownIdRatio);
+          raw = candidate;
+        } catch (error) {
+          if (!(error instanceof HallucinationError)) throw error;
+          lastProblem = error.message;
         }
-        raw = candidate;
       }
-      if (!raw) throw new HallucinatedIdsError(`summary rejected twice as hallucinated: ${lastProblem}`);
+      if (!raw) throw new Error(`summary rejected twice as hallucinated: ${lastProblem}`);
 
       const summary = enrichSummary(
         raw,

@@ -10,9 +10,12 @@ import { makeResolveSessionsNode } from "./nodes/resolve-sessions.ts";
 import { summaryRefs } from "./nodes/summaries.ts";
 import { SummarizeState, type ChunkTask, type SummarizeStateType } from "./state.ts";
 
-/** One session subgraph run per selected session that has no result yet (a resumed run skips the rest). */
+/**
+ * One session subgraph run per selected session without a result, or whose summary failed (sent
+ * again only when a resumed run replays this fan-out; see `prepareResume`).
+ */
 export function fanOutSessions(state: SummarizeStateType): Send[] | "gather" {
-  const done = new Set(state.session_results.map((r) => r.session_id));
+  const done = new Set(state.session_results.filter((r) => r.status !== "failed").map((r) => r.session_id));
   const pending = state.session_ids.filter((id) => !done.has(id));
   if (pending.length === 0) return "gather";
   return pending.map((id) => new Send("session", { session_id: id, focus_area: state.focus_area }));

@@ -3,6 +3,7 @@ import path from "node:path";
 import { createPipeline } from "../../graph/pipeline.ts";
 import type { ModelOverrides } from "../../graph/models.ts";
 import { loadSummaries, summaryRefs } from "../../graph/summarize/nodes/summaries.ts";
+import { PipelineError } from "../../graph/summarize/errors.ts";
 import { readConfig, type AppConfig } from "../config/env.ts";
 import { InputError, describeIssues } from "../domain/errors.ts";
 import { LabelsSchema, type Labels } from "../domain/labels.ts";
@@ -49,8 +50,8 @@ export async function runEval(options: EvalCommandOptions): Promise<number> {
   const labels = await readLabels(options.dataset);
   const config = options.config ?? readConfig();
   const pipeline = await createPipeline({ config, source: new DatasetSource(options.dataset), ...(options.models ? { models: { overrides: options.models } } : {}) });
+  const runId = options.runId ?? newRunId();
   try {
-    const runId = options.runId ?? newRunId();
     const report = await executeRun(pipeline, runId, {
       title: `Evaluation of ${path.basename(path.resolve(options.dataset))}`,
       selection: { ids: Object.keys(labels.sessions) },
@@ -65,6 +66,10 @@ export async function runEval(options: EvalCommandOptions): Promise<number> {
       print(describeEvaluation(evaluation, report.analyst.label));
     }
     return 0;
+  } catch (error) {
+    if (!(error instanceof PipelineError)) throw error;
+    process.stderr.write(`error: the evaluation run stopped: ${error.message}\nRun id ${runId}: re-run with --run-id ${runId} to go on.\n`);
+    return 1;
   } finally {
     await pipeline.close();
   }

@@ -4,7 +4,8 @@ import path from "node:path";
 import { createPipeline, type Pipeline, type PipelineOptions } from "../../graph/pipeline.ts";
 import type { ModelOverrides } from "../../graph/models.ts";
 import { PipelineError } from "../../graph/summarize/errors.ts";
-import type { SessionSelection } from "../../graph/summarize/state.ts";
+import { prepareResume } from "../../graph/summarize/resume.ts";
+import type { SessionSelection, SummarizeStateType } from "../../graph/summarize/state.ts";
 import { readConfig, type AppConfig } from "../config/env.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import { ReportSchema, type Report } from "../domain/report.ts";
@@ -89,13 +90,22 @@ export async function executeRun(pipeline: Pipeline, runId: string, input: RunIn
     );
     const graphInput = started ? null : { report_id: runId, title: input.title, focus_area: input.focus, selection: input.selection };
     const progress = new RunProgress();
+    if (started) {
+      const replayed = await prepareResume(pipeline.graph, thread);
+      if (replayed) process.stderr.write(`The run had stopped at ${replayed.replace("_", " ")}: retrying what failed.\n`);
+      const values = existing.values as SummarizeStateType;
+      const pending = values.session_ids.length - values.session_results.filter((r) => r.status !== "failed").length;
+      if (pending > 0 && replayed !== "combine_patterns" && replayed !== "build_report") progress.handle({ kind: "sessions_resolved", total: pending });
+    }
     const stream = await pipeline.graph.stream(graphInput, { ...thread, streamMode: ["custom"], subgraphs: true });
     for await (const [, mode, event] of stream as AsyncIterable<[string[], string, never]>) {
       if (mode === "custom") progress.handle(event);
     }
   }
   const state = await pipeline.graph.getState(thread);
-  return ReportSchema.parse(await pipeline.runtime.blobs.getJson(state.values.report_key!));
+  const report = state.values.report_key ? await pipeline.runtime.blobs.getJson(state.values.report_key) : undefined;
+  if (!report) throw new PipelineError("no_report", `run ${runId} ended without a report${state.values.report_key ? ` (${state.values.report_key} is missing from the blob store)` : ""}`);
+  return ReportSchema.parse(report);
 }
 
 export async function writeReport(report: Report, outDir: string): Promise<void> {

@@ -10,6 +10,7 @@ import { SummaryCache } from "../../src/store/summary-cache.ts";
 import type { PipelineAnalyst, SessionInput, Usage } from "../../graph/analyst.ts";
 import type { PipelineRuntime } from "../../graph/runtime.ts";
 import { buildSummarizeGraph } from "../../graph/summarize/graph.ts";
+import { prepareResume } from "../../graph/summarize/resume.ts";
 
 const SAMPLE = fileURLToPath(new URL("../../examples/sample", import.meta.url));
 const ONE_CALL: Usage = { model_calls: 1, input_tokens: 100, output_tokens: 10 };
@@ -154,5 +155,33 @@ describe("summarize graph", () => {
     const graph = buildSummarizeGraph(runtimeWith(new RowRuleAnalyst())).compile();
     await expect(graph.invoke({ report_id: "r", title: "T", selection: { url_contains: "no-such-page" } })).rejects.toThrow(/no sessions in dataset .* match/);
     await expect(graph.invoke({ report_id: "r", title: "T", selection: { ids: ["nope"] } })).rejects.toThrow(/unknown session id\(s\): nope/);
+  });
+});
+
+describe("resuming a stopped report", () => {
+  it("retries the failed sessions once the cause is fixed, without redoing the others", async () => {
+    const failing = new Set(["0192fb9a-50b4-7a40-9ac8-1e0e239d6431", "0192fbc6-ed7a-75d1-8728-6727dca6639a", "0192fc1d-6939-7b76-a012-078658b66ed1"]);
+    const analyst = new RowRuleAnalyst(failing);
+    const runtime = runtimeWith(analyst);
+    const graph = buildSummarizeGraph(runtime).compile({ checkpointer: new MemorySaver() });
+    const thread = { configurable: { thread_id: "stopped" } };
+    await expect(graph.invoke({ report_id: "r", title: "T", selection: {} }, thread)).rejects.toThrow(/only 2 of 5 succeeded/);
+    expect(analyst.calls.summarize).toBe(5);
+
+    failing.clear(); // the provider is back
+    expect(await prepareResume(graph, thread)).toBe("gather");
+    const state = await graph.invoke(null, thread);
+    const report = ReportSchema.parse(await runtime.blobs.getJson(state.report_key!));
+    expect(report.sessions.summarized).toHaveLength(5);
+    expect(report.sessions.failed).toEqual([]);
+    // only the three failed sessions were summarized again
+    expect(analyst.calls.summarize).toBe(5 + 3);
+  });
+
+  it("leaves a run that can simply continue alone", async () => {
+    const graph = buildSummarizeGraph(runtimeWith(new RowRuleAnalyst())).compile({ checkpointer: new MemorySaver() });
+    const thread = { configurable: { thread_id: "done" } };
+    await graph.invoke({ report_id: "r", title: "T", selection: {} }, thread);
+    expect(await prepareResume(graph, thread)).toBeUndefined();
   });
 });

@@ -40,6 +40,12 @@ export function makeGatherNode(runtime: PipelineRuntime) {
         singleItemMaxTokens: runtime.settings.singleItemMaxTokens,
       },
     );
+    if (plan.chunks.length === 0) {
+      throw new PipelineError(
+        "nothing_fits",
+        `no summary fits in a pattern prompt: ${plan.tooLarge.slice(0, 5).map((i) => `${i.id} (${i.tokens} tokens)`).join(", ")}`,
+      );
+    }
     const event: ProgressEvent = { kind: "stage", stage: "extracting", total: plan.chunks.length };
     getWriter()?.(event);
     return {

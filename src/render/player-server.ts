@@ -25,7 +25,7 @@ const PLAYER_HTML = `<!doctype html>
 <head>
 <meta charset="utf-8">
 <link rel="stylesheet" href="/rrweb.css">
-<style>html,body{margin:0;padding:0;background:#fff;overflow:hidden}.replayer-wrapper{position:relative}.replayer-mouse-tail{display:none}</style>
+<style>html,body{margin:0;padding:0;background:#fff;overflow:hidden}.replayer-wrapper{position:relative}.replayer-mouse-tail{display:none}.replayer-mouse,.replayer-mouse:after{transition:none!important;animation:none!important}</style>
 <script src="/rrweb.js"></script>
 </head>
 <body>
@@ -44,14 +44,21 @@ window.__replay = {
       skipInactive: false,
       triggerFocus: false,
       speed: 1,
+      // What a frame shows must depend on the recording only, not on when the screenshot is taken.
+      insertStyleRules: ["*,*::before,*::after{animation-play-state:paused!important;transition:none!important;caret-color:transparent!important}"],
     });
     replayer.pause(0);
     window.__replay.replayer = replayer;
     const meta = replayer.getMetaData();
     return { startTime: meta.startTime, endTime: meta.endTime, events: events.length };
   },
-  seek(offsetMs) {
+  async seek(offsetMs) {
     window.__replay.replayer.pause(offsetMs);
+    // Let the rebuilt page settle (fonts, decoded images, two painted frames) before it is looked at.
+    const doc = window.__replay.replayer.iframe.contentDocument;
+    if (doc && doc.fonts) await doc.fonts.ready;
+    await Promise.all(Array.from(doc ? doc.images : []).map((img) => (img.decode ? img.decode().catch(() => undefined) : undefined)));
+    await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
     return window.__replay.replayer.getCurrentTime();
   },
   text() {

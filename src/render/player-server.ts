@@ -49,6 +49,14 @@ window.__replay = {
     });
     replayer.pause(0);
     window.__replay.replayer = replayer;
+    // The cursor is an SVG background: decode it now, or the first frame may show it half-drawn.
+    const mouse = replayer.wrapper.querySelector(".replayer-mouse");
+    const cursorUrl = mouse ? /url\("?(.*?)"?\)$/.exec(getComputedStyle(mouse).backgroundImage) : null;
+    if (cursorUrl) {
+      const image = new Image();
+      image.src = cursorUrl[1];
+      await image.decode().catch(() => undefined);
+    }
     const meta = replayer.getMetaData();
     return { startTime: meta.startTime, endTime: meta.endTime, events: events.length };
   },

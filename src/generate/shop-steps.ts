@@ -94,6 +94,15 @@ export async function openCart(context: PersonaContext): Promise<void> {
   await context.user.waitFor("#cart-lines > *");
 }
 
+/** The usual way in: browse the catalogue, open a product, look at it, add it to the cart, open the cart. */
+export async function shopIntoCart(context: PersonaContext): Promise<void> {
+  await browseCatalogue(context);
+  await openProduct(context, pickProduct(context));
+  await lookAtProduct(context);
+  await addToCart(context);
+  await openCart(context);
+}
+
 export async function proceedToCheckout(context: PersonaContext): Promise<void> {
   await context.user.click("#checkout-button", { navigates: true });
   await context.user.waitFor("#checkout-form");

@@ -1,14 +1,9 @@
 import {
-  browseCatalogue,
-  addToCart,
   fillCheckout,
-  lookAtProduct,
-  openCart,
-  openProduct,
-  pickProduct,
   placeOrder,
   proceedToCheckout,
   reachIssueWindow,
+  shopIntoCart,
   waitForConfirmation,
 } from "../shop-steps.ts";
 import type { Persona } from "./types.ts";
@@ -24,11 +19,7 @@ export const cartUpdateFailure: Persona = {
   setup: () => ({ issues: ["cart-update-500"], landing: "/" }),
   async run(context) {
     const { user, variant, record } = context;
-    await browseCatalogue(context);
-    await openProduct(context, pickProduct(context));
-    await lookAtProduct(context);
-    await addToCart(context);
-    await openCart(context);
+    await shopIntoCart(context);
     await user.read(1500, 2500);
     await reachIssueWindow(context);
 

@@ -1,14 +1,9 @@
 import {
-  addToCart,
-  browseCatalogue,
   fillCheckout,
-  lookAtProduct,
-  openCart,
-  openProduct,
-  pickProduct,
   placeOrder,
   proceedToCheckout,
   reachIssueWindow,
+  shopIntoCart,
   waitForConfirmation,
 } from "../shop-steps.ts";
 import type { Persona } from "./types.ts";
@@ -24,11 +19,7 @@ export const couponConfusion: Persona = {
   setup: () => ({ issues: ["coupon-rejected"], landing: "/" }),
   async run(context) {
     const { user, rng, variant, record, short } = context;
-    await browseCatalogue(context);
-    await openProduct(context, pickProduct(context));
-    await lookAtProduct(context);
-    await addToCart(context);
-    await openCart(context);
+    await shopIntoCart(context);
     await user.read(1000, 2000);
     await proceedToCheckout(context);
     await fillCheckout(context);

@@ -1,13 +1,8 @@
 import {
-  addToCart,
-  browseCatalogue,
   fillCheckout,
-  lookAtProduct,
-  openCart,
-  openProduct,
-  pickProduct,
   proceedToCheckout,
   reachIssueWindow,
+  shopIntoCart,
 } from "../shop-steps.ts";
 import type { Persona } from "./types.ts";
 
@@ -22,11 +17,7 @@ export const hiddenFieldAbandoner: Persona = {
   setup: () => ({ issues: ["checkout-hidden-required"], landing: "/" }),
   async run(context) {
     const { user, rng, variant, record, customer } = context;
-    await browseCatalogue(context);
-    await openProduct(context, pickProduct(context));
-    await lookAtProduct(context);
-    await addToCart(context);
-    await openCart(context);
+    await shopIntoCart(context);
     await user.read(1000, 2000);
     await proceedToCheckout(context);
     await fillCheckout(context, { phone: false });

@@ -1,19 +1,18 @@
 import { PRODUCTS, searchProducts } from "../../../examples/shop/catalogue.ts";
 import { SLOW_RESPONSE_MS } from "../../../examples/shop/issues.ts";
 import {
-  addToCart,
   browseCatalogue,
   buyFromProductPage,
   fillCheckout,
   lookAtProduct,
-  openCart,
   openProduct,
   pickProduct,
   placeOrder,
   proceedToCheckout,
   reachIssueWindow,
-  searchFromHeader,
   SEARCH_QUERIES,
+  searchFromHeader,
+  shopIntoCart,
   waitForConfirmation,
   waitForProductGrid,
   waitForSearchOutcome,
@@ -89,11 +88,7 @@ export const slowPageVisitor: Persona = {
     }
 
     // The order goes through; only its confirmation is slow.
-    await browseCatalogue(context);
-    await openProduct(context, pickProduct(context));
-    await lookAtProduct(context);
-    await addToCart(context);
-    await openCart(context);
+    await shopIntoCart(context);
     await user.read(1000, 2000);
     await proceedToCheckout(context);
     await fillCheckout(context);

@@ -10,7 +10,10 @@ import { DEFAULTS } from "../src/config/defaults.ts";
 import { createPipelineAnalyst } from "./analysts.ts";
 import type { PipelineAnalyst } from "./analyst.ts";
 import type { LoadModelOptions } from "./models.ts";
-import type { PipelineRuntime, PipelineSettings } from "./runtime.ts";
+import type { PipelineRuntime, PipelineSettings, ValidationRuntime } from "./runtime.ts";
+import { createClipValidator, type ClipValidator } from "./validators.ts";
+import { ClipRenderService } from "../src/render/clip-service.ts";
+import type { ValidationMode } from "../src/validation/select.ts";
 import { buildSummarizeGraph } from "./summarize/graph.ts";
 
 export interface PipelineOptions {
@@ -24,6 +27,10 @@ export interface PipelineOptions {
   checkpointer?: BaseCheckpointSaver;
   analyst?: PipelineAnalyst;
   settings?: Partial<PipelineSettings>;
+  /** Instead of the configured `config.validation` (CLI `--validate`). */
+  validation?: ValidationMode;
+  /** Instead of the configured validator (tests). */
+  validator?: ClipValidator;
 }
 
 /** A ready report pipeline: its runtime, the compiled report graph with its checkpointer, and how to close it all. */
@@ -34,6 +41,7 @@ export interface Pipeline {
 }
 
 export async function createPipeline(options: PipelineOptions): Promise<Pipeline> {
+  const validation = createValidationRuntime(options);
   const blobs = options.blobs ?? (await createBlobStore(options.config.store.blobs));
   let checkpointer: Checkpointer | undefined;
   try {
@@ -45,18 +53,34 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       summaries: new SummaryCache<SessionSummary>({ store: blobs, schema: SessionSummarySchema }),
       analyst: options.analyst ?? createPipelineAnalyst(options.config, options.models),
       settings: { ...DEFAULTS.pipeline, ...options.settings },
+      ...(validation ? { validation } : {}),
     };
     return {
       runtime,
       graph: buildSummarizeGraph(runtime).compile({ checkpointer: saver }),
       async close() {
+        await validation?.renderer.close();
         await checkpointer?.close();
         if (!options.blobs) await blobs.close();
       },
     };
   } catch (error) {
+    await validation?.renderer.close();
     await checkpointer?.close();
     if (!options.blobs) await blobs.close();
     throw error;
   }
+}
+
+/** Validation as configured (or overridden): the validator, and a renderer that starts Chromium only when a clip is needed. */
+export function createValidationRuntime(options: Pick<PipelineOptions, "config" | "models" | "validation" | "validator">): ValidationRuntime | undefined {
+  const mode = options.validation ?? options.config.validation;
+  if (mode === "off") return undefined;
+  const clip = options.config.clip;
+  return {
+    mode,
+    validator: options.validator ?? createClipValidator(options.config, options.models, clip.speed),
+    renderer: new ClipRenderService({ executablePath: options.config.chromiumPath, maxPages: clip.maxPages, framesPerSecond: clip.framesPerSecond, speed: clip.speed }),
+    clip: { beforeEventMs: clip.beforeEventMs, lengthMs: clip.lengthMs },
+  };
 }

@@ -2,7 +2,10 @@ import type { SessionSummary } from "../src/domain/summary.ts";
 import type { SessionSource } from "../src/sources/types.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
 import type { SummaryCache } from "../src/store/summary-cache.ts";
+import type { ClipRenderService } from "../src/render/clip-service.ts";
+import type { ValidationMode } from "../src/validation/select.ts";
 import type { PipelineAnalyst } from "./analyst.ts";
+import type { ClipValidator } from "./validators.ts";
 
 /** Tunables of a report run. Defaults live in src/config/defaults.ts (`DEFAULTS.pipeline`). */
 export interface PipelineSettings {
@@ -34,4 +37,24 @@ export interface PipelineRuntime {
   summaries: SummaryCache<SessionSummary>;
   analyst: PipelineAnalyst;
   settings: PipelineSettings;
+  /** Checking flagged issues against the replay; absent when validation is off. */
+  validation?: ValidationRuntime;
+}
+
+/** What the session graph's `validate` node uses. */
+export interface ValidationRuntime {
+  mode: Exclude<ValidationMode, "off">;
+  validator: ClipValidator;
+  /** Starts Chromium on the first clip only. */
+  renderer: ClipRenderService;
+  clip: { beforeEventMs: number; lengthMs: number };
+}
+
+/**
+ * The summary cache's analyst part: who labelled, and how the labels were checked, since a
+ * validated summary differs from an unvalidated one.
+ */
+export function summaryCacheLabel(runtime: Pick<PipelineRuntime, "analyst" | "validation">): string {
+  const validation = runtime.validation;
+  return validation ? `${runtime.analyst.cacheLabel}+checked-${validation.mode}-${validation.validator.method}` : runtime.analyst.cacheLabel;
 }

@@ -3,30 +3,31 @@ import type { PipelineRuntime } from "../runtime.ts";
 import { makeFinalizeNode } from "./nodes/finalize.ts";
 import { makeLoadNode } from "./nodes/load.ts";
 import { makeSummarizeNode } from "./nodes/summarize.ts";
+import { makeValidateNode } from "./nodes/validate.ts";
 import { SessionOutput, SessionState, type SessionStateType } from "./state.ts";
 
-/** After loading: a cached, skipped or failed session is finished; the rest get summarized. */
-export function routeAfterLoad(state: SessionStateType): "summarize" | "finalize" {
-  return state.result ? "finalize" : "summarize";
+/** After loading: a skipped or failed session is finished, a cached one too unless its replay checks are pending; the rest get summarized. */
+export function routeAfterLoad(state: SessionStateType): "summarize" | "validate" | "finalize" {
+  if (!state.result) return "summarize";
+  return state.needs_validation && state.result.status === "summarized" ? "validate" : "finalize";
 }
 
-/**
- * After summarizing. Clip validation of blocking issues plugs in here: it will route summaries with
- * a blocking exception to a `validate` node before `finalize`.
- */
-export function routeAfterSummarize(_state: SessionStateType): "finalize" {
-  return "finalize";
+/** After summarizing: summaries flagging what validation checks (blocking exceptions by default) are checked against the replay. */
+export function routeAfterSummarize(state: SessionStateType): "validate" | "finalize" {
+  return state.needs_validation && state.result?.status === "summarized" ? "validate" : "finalize";
 }
 
-/** One session: load + encode → summarize → finalize. */
+/** One session: load + encode → summarize → (validate against the replay) → finalize. */
 export function buildSessionGraph(runtime: PipelineRuntime) {
   return new StateGraph(SessionState, { output: SessionOutput })
     .addNode("load", makeLoadNode(runtime))
     .addNode("summarize", makeSummarizeNode(runtime))
+    .addNode("validate", makeValidateNode(runtime))
     .addNode("finalize", makeFinalizeNode(runtime))
     .addEdge(START, "load")
-    .addConditionalEdges("load", routeAfterLoad, ["summarize", "finalize"])
-    .addConditionalEdges("summarize", routeAfterSummarize, ["finalize"])
+    .addConditionalEdges("load", routeAfterLoad, ["summarize", "validate", "finalize"])
+    .addConditionalEdges("summarize", routeAfterSummarize, ["validate", "finalize"])
+    .addEdge("validate", "finalize")
     .addEdge("finalize", END);
 }
 

@@ -32,6 +32,8 @@ export const SessionState = Annotation.Root({
   /** Blob key of the loaded, encoded session (set by `load`). */
   input_key: Annotation<string | undefined>(),
   summary_key: Annotation<string | undefined>(),
+  /** The summary flags key actions that validation checks against the replay (set by `summarize`). */
+  needs_validation: Annotation<boolean | undefined>(),
   /** Set when the session cannot go on: the finished result. */
   result: Annotation<SessionResult | undefined>(),
   /** Shared with the report graph: each session adds its result. */

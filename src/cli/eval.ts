@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
+import type { ValidationMode } from "../validation/select.ts";
 import { createPipeline } from "../../graph/pipeline.ts";
 import type { ModelOverrides } from "../../graph/models.ts";
 import { loadSummaries, summaryRefs } from "../../graph/summarize/nodes/summaries.ts";
@@ -7,6 +8,8 @@ import { PipelineError } from "../../graph/summarize/errors.ts";
 import { readConfig, type AppConfig } from "../config/env.ts";
 import { InputError, describeIssues } from "../domain/errors.ts";
 import { LabelsSchema, type Labels } from "../domain/labels.ts";
+import type { Report } from "../domain/report.ts";
+import type { SessionSummary } from "../domain/summary.ts";
 import { evaluate, type Evaluation } from "../eval/score.ts";
 import { DatasetSource } from "../sources/dataset.ts";
 import { formatTable } from "./output.ts";
@@ -18,6 +21,8 @@ export interface EvalCommandOptions {
   models?: ModelOverrides;
   runId?: string;
   concurrency?: number;
+  /** Instead of the configured validation mode. */
+  validation?: ValidationMode;
   config?: AppConfig;
   print?: (line: string) => void;
 }
@@ -49,7 +54,7 @@ export async function runEval(options: EvalCommandOptions): Promise<number> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const labels = await readLabels(options.dataset);
   const config = options.config ?? readConfig();
-  const pipeline = await createPipeline({ config, source: new DatasetSource(options.dataset), ...(options.models ? { models: { overrides: options.models } } : {}) });
+  const pipeline = await createPipeline({ config, source: new DatasetSource(options.dataset), ...(options.models ? { models: { overrides: options.models } } : {}), ...(options.validation ? { validation: options.validation } : {}) });
   const runId = options.runId ?? newRunId();
   try {
     const report = await executeRun(pipeline, runId, {
@@ -60,10 +65,16 @@ export async function runEval(options: EvalCommandOptions): Promise<number> {
     const state = (await pipeline.graph.getState({ configurable: { thread_id: runId } })).values;
     const summaries = await loadSummaries(pipeline.runtime, summaryRefs(state.session_results, report.sessions.summarized));
     const evaluation = evaluate(labels, report, summaries);
+    const checks = validationFigures(report, summaries.values());
     if (options.json) {
-      print(JSON.stringify(flatFigures(evaluation, report.analyst.label)));
+      print(JSON.stringify({ ...flatFigures(evaluation, report.analyst.label), ...checks }));
     } else {
       print(describeEvaluation(evaluation, report.analyst.label));
+      print(
+        report.validation
+          ? `\nReplay checks (${report.validation.method}, ${report.validation.mode}): ${report.validation.checked} checked, ${report.validation.confirmed} confirmed, ${report.validation.not_confirmed} not confirmed (${checks.downgraded_to_non_blocking} downgraded to non-blocking), ${report.validation.inconclusive} inconclusive, ${report.validation.failed} failed.`
+          : "\nReplay checks: off.",
+      );
     }
     return 0;
   } catch (error) {
@@ -73,6 +84,15 @@ export async function runEval(options: EvalCommandOptions): Promise<number> {
   } finally {
     await pipeline.close();
   }
+}
+
+/** What the replay checks did, for the `--json` line. */
+export function validationFigures(report: Report, summaries: Iterable<SessionSummary>) {
+  let downgraded = 0;
+  for (const summary of summaries) {
+    for (const check of summary.visual_checks ?? []) if (check.changes.some((c) => c.startsWith("exception: blocking"))) downgraded += 1;
+  }
+  return { validation: report.validation ?? "off", downgraded_to_non_blocking: downgraded };
 }
 
 /** The figures as one flat object: the `--json` line. */

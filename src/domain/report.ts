@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AnalystSchema, KeyActionSchema, ValidationVerdictSchema } from "./summary.ts";
+import { AnalystSchema, KeyActionSchema, VisualCheckSchema } from "./summary.ts";
 
 /**
  * Patterns and reports. As with summaries, the model writes only the `Raw*` parts (names,
@@ -43,9 +43,8 @@ export const PatternExampleSchema = z.object({
   /** Up to 3 key actions of the same segment before the target, and after it. */
   before: z.array(KeyActionSchema),
   after: z.array(KeyActionSchema),
-  validation: z
-    .object({ verdict: ValidationVerdictSchema, method: z.string(), evidence: z.array(z.string()), clip_key: z.string().optional() })
-    .optional(),
+  /** The replay check of the target, when one was made (the clip's key, the verdict and its evidence). */
+  validation: VisualCheckSchema.omit({ event_id: true, frames_hash: true, blocked_requests: true }).optional(),
 });
 export type PatternExample = z.infer<typeof PatternExampleSchema>;
 
@@ -101,8 +100,12 @@ export const ReportSchema = z.object({
     input_tokens: z.number().int().nonnegative(),
     output_tokens: z.number().int().nonnegative(),
   }),
+  /** Flagged issues checked against the replay (absent when validation was off). */
   validation: z
     .object({
+      /** `dom` (offline) or `vision <provider:model>`. */
+      method: z.string(),
+      mode: z.enum(["blocking", "all-issues"]),
       checked: z.number().int().nonnegative(),
       confirmed: z.number().int().nonnegative(),
       not_confirmed: z.number().int().nonnegative(),

@@ -64,7 +64,11 @@ export const EventFactsSchema = z.object({
 });
 export type EventFacts = z.infer<typeof EventFactsSchema>;
 
-export const KeyActionSchema = RawKeyActionSchema.extend(EventFactsSchema.shape);
+export const KeyActionSchema = RawKeyActionSchema.extend({
+  ...EventFactsSchema.shape,
+  /** Set once this action was checked against the replay: the check, clip and evidence. */
+  visual_confirmation: z.lazy(() => VisualCheckSchema.omit({ event_id: true })).optional(),
+});
 export type KeyAction = z.infer<typeof KeyActionSchema>;
 
 /** Counts computed in code from a segment's key actions and events. */
@@ -96,16 +100,28 @@ export type Segment = z.infer<typeof SegmentSchema>;
 export const ValidationVerdictSchema = z.enum(["confirmed", "not_confirmed", "inconclusive"]);
 export type ValidationVerdict = z.infer<typeof ValidationVerdictSchema>;
 
+/**
+ * One flagged key action checked against the replay. A check that could not be made (no
+ * recording, a corrupt one, no full snapshot, the clip past the end, no browser) has `error` and
+ * verdict `inconclusive`: the key action keeps its unvalidated flags.
+ */
 export const VisualCheckSchema = z.object({
   event_id: z.string(),
   verdict: ValidationVerdictSchema,
-  /** How it was checked: `dom` (offline) or the vision model used. */
+  /** How it was checked: `dom` (the offline validator) or `vision <provider:model>`. */
   method: z.string(),
+  /** What the screen showed, in a sentence or two. */
+  observed: z.string().optional(),
+  /** Quoted, timed observations (on-screen error text, clicks that changed nothing, navigation). */
   evidence: z.array(z.string()),
-  /** Blob key of the rendered clip (video or frames), when one was made. */
+  /** Blob key of the rendered clip (H.264 MP4), when one was made. */
   clip_key: z.string().optional(),
   clip_start: z.string().optional(),
   clip_end: z.string().optional(),
+  /** SHA-256 over the clip's frames: equal for identical renders. */
+  frames_hash: z.string().optional(),
+  /** Requests of the recorded page the replay sandbox refused. */
+  blocked_requests: z.number().int().nonnegative().optional(),
   /** What changed in the summary because of the verdict, e.g. `exception: blocking → non-blocking`. */
   changes: z.array(z.string()).default([]),
   error: z.string().optional(),

@@ -1,5 +1,5 @@
 import type { PatternExample, PatternStats } from "../domain/report.ts";
-import type { SessionSummary } from "../domain/summary.ts";
+import type { SessionSummary, VisualCheck } from "../domain/summary.ts";
 import type { Evidence } from "./assignment.ts";
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
@@ -48,8 +48,13 @@ export function patternExamples(evidence: readonly Evidence[], summaries: Readon
       target: action,
       before: segment.key_actions.slice(Math.max(0, position - EXAMPLE_CONTEXT_ACTIONS), Math.max(0, position)),
       after: segment.key_actions.slice(position + 1, position + 1 + EXAMPLE_CONTEXT_ACTIONS),
-      ...(check ? { validation: { verdict: check.verdict, method: check.method, evidence: check.evidence, clip_key: check.clip_key } } : {}),
+      ...(check ? { validation: validationOf(check) } : {}),
     });
   }
   return examples;
+}
+
+function validationOf(check: VisualCheck): NonNullable<PatternExample["validation"]> {
+  const { event_id: _eventId, frames_hash: _hash, blocked_requests: _blocked, ...shown } = check;
+  return shown;
 }

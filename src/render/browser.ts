@@ -16,6 +16,8 @@ export const CHROMIUM_ARGS = [
   "--disable-background-networking",
   "--disable-component-update",
   "--disable-sync",
+  // No speculative DNS lookups or connections for links on the replayed page.
+  "--dns-prefetch-disable",
   "--disable-default-apps",
   "--disable-extensions",
   "--no-first-run",

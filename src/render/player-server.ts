@@ -14,7 +14,7 @@ const RRWEB_DIST = path.dirname(require.resolve("rrweb"));
  * references) are not refused here but by the browser-side request filter, which also counts them:
  * a CSP refusal happens before any request exists and is not reliably reported.
  */
-const CONTENT_SECURITY_POLICY = "script-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'none'";
+const CONTENT_SECURITY_POLICY = "script-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'; base-uri 'none'";
 
 /**
  * The replay page. The Replayer builds the recorded page in an iframe sandboxed to
@@ -66,7 +66,11 @@ window.__replay = {
     const doc = window.__replay.replayer.iframe.contentDocument;
     if (doc && doc.fonts) await doc.fonts.ready;
     await Promise.all(Array.from(doc ? doc.images : []).map((img) => (img.decode ? img.decode().catch(() => undefined) : undefined)));
+    // Read layout (sticky elements follow the restored scroll offsets), then let two frames paint.
+    if (doc && doc.documentElement) void doc.documentElement.getBoundingClientRect();
     await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+    if (doc && doc.documentElement) void doc.documentElement.getBoundingClientRect();
+    await new Promise((resolve) => requestAnimationFrame(resolve));
     return window.__replay.replayer.getCurrentTime();
   },
   text() {

@@ -4,6 +4,7 @@ import type { Browser, HTTPRequest, Page } from "puppeteer-core";
 import { DEFAULTS } from "../config/defaults.ts";
 import { RenderError } from "./errors.ts";
 import type { PlayerServer } from "./player-server.ts";
+import { withoutConnectionHints } from "./sanitize.ts";
 
 export interface ReplayOptions {
   /** Page size; defaults to the first Meta event's viewport. */
@@ -33,7 +34,9 @@ function viewportOf(events: eventWithTime[]): { width: number; height: number } 
  *
  * Sandbox: the page may load only from the player server. Every other request the replayed page
  * makes (images, fonts, stylesheets, iframes referenced by the recording) is aborted and recorded
- * in `blocked`; the player's CSP forbids them too, and recorded scripts never run.
+ * in `blocked`; the player's CSP forbids them too, and recorded scripts never run. Connection hints
+ * (`<link rel=preconnect>` and kin) and frame sources, which connect before any request is seen,
+ * lose their URL first (listed in `blocked` as `stripped`).
  */
 export class ReplaySession {
   readonly blocked: BlockedRequest[] = [];
@@ -50,9 +53,12 @@ export class ReplaySession {
     if (!events.some((event) => event.type === EventType.FullSnapshot)) {
       throw new RenderError("no_full_snapshot", "cannot replay: the events contain no full snapshot");
     }
-    const { id, url } = server.register(events);
+    // Connection hints and frame sources open sockets before the request filter below could refuse them.
+    const safe = withoutConnectionHints(events);
+    const { id, url } = server.register(safe.events);
     const page = await browser.newPage();
     const session = new ReplaySession(page, server, id);
+    for (const url of safe.stripped) session.blocked.push({ url, resourceType: "stripped" });
     try {
       await session.load(url, options.viewport ?? viewportOf(events), options.loadTimeoutMs ?? DEFAULTS.render.loadTimeoutMs);
       return session;
@@ -104,7 +110,7 @@ export class ReplaySession {
 
   async screenshot(options: { type?: "png" | "jpeg"; quality?: number } = {}): Promise<Buffer> {
     const type = options.type ?? "png";
-    const bytes = await this.page.screenshot({ type, ...(type === "jpeg" ? { quality: options.quality ?? 80 } : {}) });
+    const bytes = await this.page.screenshot({ type, optimizeForSpeed: true, captureBeyondViewport: false, ...(type === "jpeg" ? { quality: options.quality ?? 80 } : {}) });
     return Buffer.from(bytes);
   }
 

@@ -27,8 +27,13 @@ function example(e: PatternExample): string {
   for (const a of e.before) lines.push(`  - ${actionLine(a)}`);
   lines.push(`  - ${actionLine(e.target, "**→** ")}`);
   for (const a of e.after) lines.push(`  - ${actionLine(a)}`);
-  if (e.validation) {
-    lines.push(`  - Checked against the replay (${e.validation.method}): **${e.validation.verdict.replace("_", " ")}**${e.validation.evidence.length ? ` — ${e.validation.evidence.map(inline).join("; ")}` : ""}`);
+  const check = e.validation;
+  if (check?.error) {
+    lines.push(`  - Not checked against the replay (${check.method}): ${plain(check.error)}`);
+  } else if (check) {
+    const evidence = check.evidence.length ? ` — ${check.evidence.map(inline).join("; ")}` : check.observed ? ` — ${inline(check.observed)}` : "";
+    const clip = check.clip_key ? ` (clip ${inline(check.clip_key)})` : "";
+    lines.push(`  - Checked against the replay (${check.method}): **${check.verdict.replace("_", " ")}**${evidence}${clip}`);
   }
   return lines.join("\n");
 }
@@ -44,6 +49,12 @@ export function renderMarkdown(report: Report, options: { examplesPerPattern?: n
   ];
   if (report.sessions.failed.length > 0) out.push(`${report.sessions.failed.length} sessions could not be summarized (listed at the end).`);
   if (report.sessions.skipped.length > 0) out.push(`${report.sessions.skipped.length} sessions were skipped (too short or empty).`);
+  const v = report.validation;
+  out.push(
+    v
+      ? `Flagged ${v.mode === "blocking" ? "blocking issues" : "issues"} checked against the replay (${v.method}): ${v.checked} checked, ${v.confirmed} confirmed, ${v.not_confirmed} not confirmed (downgraded), ${v.inconclusive} inconclusive${v.failed ? `, ${v.failed} could not be checked` : ""}.`
+      : "Issues were not checked against the replay.",
+  );
   out.push("", `## Issues to review (${report.patterns.length})`, "");
   if (report.patterns.length === 0) out.push("No issue was seen in at least two sessions.");
   for (const p of report.patterns) {

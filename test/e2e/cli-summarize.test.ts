@@ -37,7 +37,8 @@ afterAll(async () => {
 
 describe("session-summaries summarize and eval, offline", () => {
   it("writes the three report files and prints the patterns", async () => {
-    const { code, stdout, stderr } = await cli("summarize", DATASET, "--out", "out", "--run-id", "first", "--title", "Shop week");
+    // Replay checks are covered below on two sessions; all 64 would render a dozen clips.
+    const { code, stdout, stderr } = await cli("summarize", DATASET, "--out", "out", "--run-id", "first", "--title", "Shop week", "--validate", "off");
     expect(code, stderr).toBe(0);
     expect(stderr).toContain("Run first with offline analyst");
     expect(stderr).toMatch(/Watching sessions: 0\/64/);
@@ -59,6 +60,21 @@ describe("session-summaries summarize and eval, offline", () => {
     const again = ReportSchema.parse(JSON.parse(await readFile(path.join(work, "out2", "report.json"), "utf8")));
     expect(again.id).toBe("first");
   });
+
+  it("checks blocking issues against the replay by default, offline, and the report shows the verdicts", async () => {
+    const searchFailed = "01a20170-bf59-7213-9510-ebb6db15b947";
+    const placeOrderThrows = "01a2016f-c6fe-781f-b4a1-13fc729afc48";
+    const { code, stderr } = await cli("summarize", DATASET, "--sessions", `${searchFailed},${placeOrderThrows}`, "--out", "checked");
+    expect(code, stderr).toBe(0);
+    const report = ReportSchema.parse(JSON.parse(await readFile(path.join(work, "checked", "report.json"), "utf8")));
+    expect(report.validation).toMatchObject({ method: "dom", mode: "blocking", failed: 0 });
+    expect(report.validation!.confirmed).toBeGreaterThanOrEqual(2);
+    const markdown = await readFile(path.join(work, "checked", "report.md"), "utf8");
+    expect(markdown).toMatch(/checked against the replay \(dom\): \d+ checked, \d+ confirmed/);
+    const wrong = await cli("summarize", DATASET, "--validate", "sometimes");
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain("expected one of off, blocking, all-issues");
+  }, 90_000);
 
   it("eval prints its figures as one JSON line", async () => {
     const { code, stdout, stderr } = await cli("eval", SAMPLE, "--json");

@@ -58,10 +58,13 @@ describe("ReplaySession", () => {
 
   it("blocks every request the recording makes to the outside, and counts it", async () => {
     let outsideHits = 0;
+    let outsideConnections = 0;
     const outside: Server = createServer((_req, res) => {
       outsideHits += 1;
       res.end("x");
     });
+    // Connection hints open sockets without any request: count connections, not only requests.
+    outside.on("connection", () => (outsideConnections += 1));
     await new Promise<void>((resolve) => outside.listen(0, "127.0.0.1", resolve));
     const outsideUrl = `http://127.0.0.1:${(outside.address() as AddressInfo).port}`;
     const t = Date.parse("2026-11-01T10:00:00Z");
@@ -75,7 +78,11 @@ describe("ReplaySession", () => {
     const snapshot = rr.fullSnapshot(t + 1) as eventWithTime & { data: { node: { childNodes: unknown[] } } };
     snapshot.data.node.childNodes = [
       node(2, "html", {}, [
-        node(3, "head", {}, [node(5, "link", { rel: "stylesheet", href: `${outsideUrl}/style.css` })]),
+        node(3, "head", {}, [
+          node(5, "link", { rel: "stylesheet", href: `${outsideUrl}/style.css` }),
+          node(15, "link", { rel: "preconnect", href: outsideUrl }),
+          node(16, "link", { rel: "dns-prefetch prefetch", href: `${outsideUrl}/next.html` }),
+        ]),
         node(4, "body", {}, [
           node(6, "img", { src: `${outsideUrl}/pixel.png` }),
           node(7, "img", { src: "http://10.1.2.3/private.png" }),
@@ -104,14 +111,16 @@ describe("ReplaySession", () => {
       await replay.seek(t + 1_000);
       expect(await replay.text()).toContain("hostile");
       expect(await replay.text()).toContain("added later");
-      const expected = [`${outsideUrl}/style.css`, `${outsideUrl}/pixel.png`, "http://10.1.2.3/private.png", `${outsideUrl}/bg.png`, `${outsideUrl}/late.png`];
+      const expected = [`${outsideUrl}/style.css`, `${outsideUrl}/pixel.png`, "http://10.1.2.3/private.png", `${outsideUrl}/bg.png`, `${outsideUrl}/late.png`, `${outsideUrl}/frame.html`];
       // Refusals are reported asynchronously: wait (bounded) until each expected one is counted.
       for (let waited = 0; waited < 3_000 && !expected.every((url) => replay.blocked.some((b) => b.url === url)); waited += 100) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(replay.blocked.map((b) => b.url)).toEqual(expect.arrayContaining(expected));
-      expect(replay.blocked.some((b) => b.url.startsWith(outsideUrl) && b.resourceType === "document")).toBe(true);
+      expect(replay.blocked.filter((b) => b.resourceType === "stripped").map((b) => b.url)).toEqual([outsideUrl, `${outsideUrl}/next.html`, `${outsideUrl}/frame.html`]);
+      await new Promise((resolve) => setTimeout(resolve, 500));
       expect(outsideHits).toBe(0);
+      expect(outsideConnections).toBe(0);
     } finally {
       await replay.close();
       outside.close();

@@ -7,6 +7,7 @@ import { MODEL_ROLES, parseModelOverrides, parseModelSpec, readConfig, type AppC
 import { ConfigError } from "../../src/domain/errors.ts";
 import { z } from "zod";
 import { ScriptedChatModel } from "../fakes/scripted-model.ts";
+import { stubFetch } from "../fakes/stub-fetch.ts";
 
 const OPENAI_KEY = "sk-test-0123456789abcdef";
 const GOOGLE_KEY = "AIzaTest0123456789abcdefghijkl";
@@ -26,24 +27,6 @@ function expectConfigError(run: () => unknown, ...fragments: string[]): void {
   for (const fragment of fragments) expect((caught as Error).message).toContain(fragment);
 }
 
-interface CapturedRequest {
-  url: string;
-  headers: Headers;
-  body: Record<string, unknown>;
-}
-
-/** A fetch that records each request and answers with `answer`. */
-function stubFetch(answer: unknown): { fetch: typeof fetch; requests: CapturedRequest[] } {
-  const requests: CapturedRequest[] = [];
-  const fetchStub = (async (input: string | URL | Request, init?: RequestInit) => {
-    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-    const headers = new Headers(init?.headers ?? (input instanceof Request ? input.headers : undefined));
-    const raw = typeof init?.body === "string" ? init.body : init?.body ? await new Response(init.body).text() : "{}";
-    requests.push({ url, headers, body: JSON.parse(raw) as Record<string, unknown> });
-    return new Response(JSON.stringify(answer), { status: 200, headers: { "content-type": "application/json" } });
-  }) as typeof fetch;
-  return { fetch: fetchStub, requests };
-}
 
 const openAiCompletion = (content: string) => ({
   id: "chatcmpl-test",

@@ -9,8 +9,9 @@ import type { EventRef } from "../../../src/encode/types.ts";
 import { computeRecordingMetadata, type RecordingMetadata } from "../../../src/replay/metadata.ts";
 import { blobKeys } from "../../../src/store/keys.ts";
 import { summaryBlobKey } from "../../../src/store/summary-cache.ts";
+import { pendingClipTargets } from "../../../src/validation/select.ts";
 import { hasBlockingIssue } from "../../../src/summaries/enrich.ts";
-import type { PipelineRuntime } from "../../runtime.ts";
+import { summaryCacheLabel, type PipelineRuntime } from "../../runtime.ts";
 import type { SessionStateType, SessionStateUpdate } from "../state.ts";
 
 /** What `load` stores for `summarize`: the session's events, its encoding and the recording's signals. */
@@ -22,27 +23,43 @@ export interface LoadedSession {
   warnings: string[];
 }
 
+/** The cache key of the analyst's summary, before any replay check. */
 export function cacheKeyOf(runtime: PipelineRuntime, state: Pick<SessionStateType, "session_id" | "focus_area">) {
   return { project: runtime.project, sessionId: state.session_id, focusArea: state.focus_area, analyst: runtime.analyst.cacheLabel };
 }
 
 /**
- * Loads a session: a cached summary for the same question ends the session here; otherwise its
- * events and recording signals are read and encoded, and stored for `summarize`. Sessions too short
- * to show anything, or with nothing left after filtering, are skipped. Never throws: a session
- * that cannot be read becomes a failed result.
+ * The cache key of the summary after the replay checks of this run's validation mode and method:
+ * kept apart from the analyst's, so turning checks on or changing the vision model re-checks
+ * without asking the analyst again.
+ */
+export function checkedCacheKeyOf(runtime: PipelineRuntime, state: Pick<SessionStateType, "session_id" | "focus_area">) {
+  return { ...cacheKeyOf(runtime, state), analyst: summaryCacheLabel(runtime) };
+}
+
+/**
+ * Loads a session: a cached summary for the same question (checked against the replay when
+ * validation is on) ends the session here; otherwise its events and recording signals are read and
+ * encoded, and stored for `summarize`, or, when only the replay checks are missing from a cached
+ * summary, for `validate`. Sessions too short to show anything, or with nothing left after
+ * filtering, are skipped. Never throws: a session that cannot be read becomes a failed result.
  */
 export function makeLoadNode(runtime: PipelineRuntime) {
   return async function load(state: SessionStateType, config?: LangGraphRunnableConfig): Promise<SessionStateUpdate> {
     const sessionId = state.session_id;
+    let cachedResult: SessionStateUpdate | undefined;
     try {
-      const cacheKey = cacheKeyOf(runtime, state);
-      const cached = await runtime.summaries.get(cacheKey);
-      if (cached) {
-        return {
-          result: { session_id: sessionId, status: "summarized", summary_key: summaryBlobKey(cacheKey), cached: true, blocking: hasBlockingIssue(cached) },
-        };
-      }
+      const validation = runtime.validation;
+      const checkedKey = validation ? checkedCacheKeyOf(runtime, state) : undefined;
+      const checked = checkedKey ? await runtime.summaries.get(checkedKey) : undefined;
+      const cacheKey = checked ? checkedKey! : cacheKeyOf(runtime, state);
+      const cached = checked ?? (await runtime.summaries.get(cacheKey));
+      // Checks still to make: never made (validation newly on), or failed last time (no browser, say).
+      const needsValidation = cached !== undefined && validation !== undefined && pendingClipTargets(cached, validation.mode).length > 0;
+      cachedResult = cached
+        ? { summary_key: summaryBlobKey(cacheKey), result: { session_id: sessionId, status: "summarized" as const, summary_key: summaryBlobKey(cacheKey), cached: true, blocking: hasBlockingIssue(cached) } }
+        : undefined;
+      if (cachedResult && !needsValidation) return cachedResult;
       const meta = await runtime.source.getMeta(sessionId);
       if (sessionDurationMs(meta) < runtime.settings.minSessionDurationMs) {
         const seconds = Math.round(sessionDurationMs(meta) / 100) / 10;
@@ -73,8 +90,10 @@ export function makeLoadNode(runtime: PipelineRuntime) {
       };
       const inputKey = blobKeys.events(runtime.project, sessionId);
       await runtime.blobs.putJson(inputKey, loaded);
-      return { input_key: inputKey };
+      return { input_key: inputKey, ...(cachedResult ? { ...cachedResult, needs_validation: true } : {}) };
     } catch (error) {
+      // A cached summary stays good when its session cannot be read again: its checks just go without the events table.
+      if (cachedResult) return { ...cachedResult, needs_validation: true };
       return { result: { session_id: sessionId, status: "failed", reason: messageOf(error) } };
     }
   };

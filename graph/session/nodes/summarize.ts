@@ -3,13 +3,13 @@ import type { EncodedSession } from "../../../src/encode/types.ts";
 import type { RawSessionSummary } from "../../../src/domain/summary.ts";
 import { summaryBlobKey } from "../../../src/store/summary-cache.ts";
 import { enrichSummary, hasBlockingIssue } from "../../../src/summaries/enrich.ts";
+import { pendingClipTargets } from "../../../src/validation/select.ts";
 import { HallucinationError } from "../../errors.ts";
 import { validateCitedIds } from "../../structured.ts";
 import { addUsage, NO_USAGE, type Usage } from "../../analyst.ts";
 import type { PipelineRuntime } from "../../runtime.ts";
 import type { SessionStateType, SessionStateUpdate } from "../state.ts";
 import { cacheKeyOf, messageOf, type LoadedSession } from "./load.ts";
-
 
 /**
  * Asks the analyst for the session's summary, rejects (and retries once) a summary citing more
@@ -59,8 +59,10 @@ export function makeSummarizeNode(runtime: PipelineRuntime) {
       const cacheKey = cacheKeyOf(runtime, state);
       await runtime.summaries.put(cacheKey, summary);
       const summaryKey = summaryBlobKey(cacheKey);
+      const validation = runtime.validation;
       return {
         summary_key: summaryKey,
+        needs_validation: validation !== undefined && pendingClipTargets(summary, validation.mode).length > 0,
         result: { session_id: sessionId, status: "summarized", summary_key: summaryKey, blocking: hasBlockingIssue(summary) },
         usage,
       };

@@ -1,5 +1,6 @@
 import { getWriter } from "@langchain/langgraph";
 import { ReportSchema, type ItemFailure, type Report } from "../../../src/domain/report.ts";
+import type { SessionSummary } from "../../../src/domain/summary.ts";
 import { buildReportPatterns, resolveAssignments, shortfall } from "../../../src/patterns/index.ts";
 import { blobKeys } from "../../../src/store/keys.ts";
 import type { PipelineRuntime } from "../../runtime.ts";
@@ -57,10 +58,24 @@ export function makeBuildReportNode(runtime: PipelineRuntime, now: () => Date = 
       patterns,
       chunk_failures: chunkFailures,
       usage: state.usage,
+      ...(runtime.validation ? { validation: { method: runtime.validation.validator.method, mode: runtime.validation.mode, ...countChecks(summaries.values()) } } : {}),
     });
     const key = blobKeys.report(runtime.project, state.report_id);
     await runtime.blobs.putJson(key, report);
     getWriter()?.({ kind: "report_ready", report_key: key, patterns: patterns.length } satisfies ProgressEvent);
     return { report_key: key };
   };
+}
+
+/** How the report's flagged issues fared against the replay: a failed check is counted apart from its (inconclusive) verdict. */
+export function countChecks(summaries: Iterable<Pick<SessionSummary, "visual_checks">>) {
+  const counts = { checked: 0, confirmed: 0, not_confirmed: 0, inconclusive: 0, failed: 0 };
+  for (const summary of summaries) {
+    for (const check of summary.visual_checks ?? []) {
+      counts.checked += 1;
+      if (check.error) counts.failed += 1;
+      else counts[check.verdict] += 1;
+    }
+  }
+  return counts;
 }

@@ -1,6 +1,7 @@
 import { CaptureError } from "../capture/errors.ts";
 import { finalizeDataset } from "../capture/finalize.ts";
 import { startCaptureServer, type CaptureServer } from "../capture/server.ts";
+import { waitForStop } from "./stop-signal.ts";
 
 export interface CaptureCommandOptions {
   /** Dataset directory to write. */
@@ -70,23 +71,4 @@ export async function runCapture(options: CaptureCommandOptions): Promise<number
     stderr.write(`error: finalizing ${options.out} failed: ${error instanceof Error ? error.message : String(error)}\n`);
     return 1;
   }
-}
-
-/** Resolves with the name of what stopped us; the handlers are removed so a second Ctrl-C quits. */
-function waitForStop(signal: AbortSignal | undefined): Promise<string> {
-  return new Promise((resolve) => {
-    const stop = (why: string) => {
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
-      signal?.removeEventListener("abort", onAbort);
-      resolve(why);
-    };
-    const onInt = () => stop("SIGINT");
-    const onTerm = () => stop("SIGTERM");
-    const onAbort = () => stop("stop requested");
-    process.once("SIGINT", onInt);
-    process.once("SIGTERM", onTerm);
-    if (signal?.aborted) stop("stop requested");
-    else signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }

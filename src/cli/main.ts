@@ -7,6 +7,7 @@ import { runSummarize } from "./summarize.ts";
 import { runEval } from "./eval.ts";
 import { runGenerate } from "./generate.ts";
 import { parseModelOverrides } from "../config/env.ts";
+import { VALIDATION_MODES, type ValidationMode } from "../validation/select.ts";
 
 export function buildProgram(): Command {
   const program = new Command()
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
     .option("--out <dir>", "where to write the report files (default reports/<run id>)")
     .option("--run-id <id>", "resume this run (same id) or name a new one")
     .option("--concurrency <n>", "sessions summarized at once", parsePositiveInt)
+    .option("--validate <mode>", "check flagged issues against the replay: off | blocking | all-issues (default blocking, or SESSION_SUMMARIES_VALIDATE)", parseValidationMode)
     .action(async (dataset: string, o: SummarizeFlags) => {
       const exitCode = await runSummarize({
         dataset,
@@ -60,6 +62,7 @@ export function buildProgram(): Command {
         out: o.out,
         runId: o.runId,
         concurrency: o.concurrency,
+        validation: o.validate,
       });
       program.setOptionValue("exitCode", exitCode);
     });
@@ -72,8 +75,16 @@ export function buildProgram(): Command {
     .option("--model <role=provider:model>", "model for a role; repeatable", (value: string, all: string[] = []) => [...all, value])
     .option("--run-id <id>", "score this run (resumed or read if it exists)")
     .option("--concurrency <n>", "sessions summarized at once", parsePositiveInt)
-    .action(async (dataset: string, o: { json?: boolean; model?: string[]; runId?: string; concurrency?: number }) => {
-      const exitCode = await runEval({ dataset, json: o.json, models: o.model ? parseModelOverrides(o.model) : undefined, runId: o.runId, concurrency: o.concurrency });
+    .option("--validate <mode>", "check flagged issues against the replay: off | blocking | all-issues", parseValidationMode)
+    .action(async (dataset: string, o: { json?: boolean; model?: string[]; runId?: string; concurrency?: number; validate?: ValidationMode }) => {
+      const exitCode = await runEval({
+        dataset,
+        json: o.json,
+        models: o.model ? parseModelOverrides(o.model) : undefined,
+        runId: o.runId,
+        concurrency: o.concurrency,
+        validation: o.validate,
+      });
       program.setOptionValue("exitCode", exitCode);
     });
 
@@ -103,6 +114,34 @@ export function buildProgram(): Command {
       program.setOptionValue("exitCode", await runCapture(options));
     });
 
+  program
+    .command("serve")
+    .description("Serve the chat and reports API (Server-Sent Events) and the report pages")
+    .option("--port <port>", "port to listen on (default 8020, SESSION_SUMMARIES_PORT)", parsePort)
+    .option("--host <host>", "address to listen on (default 127.0.0.1, SESSION_SUMMARIES_HOST)")
+    .option("--dataset <dir>", "dataset of the projects in SESSION_SUMMARIES_API_KEYS (or of the keyless local project)")
+    .option("--config <file>", "JSON file of projects: { \"projects\": { \"<name>\": { \"dataset\": \"<dir>\", \"api_keys\": [\"<key>\"] } } }")
+    .action(async (o: { port?: number; host?: string; dataset?: string; config?: string }) => {
+      // Loaded on demand: the server pulls in the chat graph, which other commands do not need.
+      const { runServe } = await import("./serve.ts");
+      program.setOptionValue("exitCode", await runServe(o));
+    });
+  program
+    .command("chat")
+    .description("Chat about the sessions of a dataset: summarize, then ask follow-ups; the thread is kept and can be resumed")
+    .option("--dataset <dir>", "dataset directory (default SESSION_SUMMARIES_DATASET)")
+    .option("--thread <id>", "resume this conversation")
+    .option("--model <role=provider:model>", "model for a role (chat, summarizer, reasoner, vision); repeatable", (value: string, all: string[] = []) => [...all, value])
+    .option("--validate <mode>", "check flagged issues against the replay: off | blocking | all-issues", parseValidationMode)
+    .action(async (o: { dataset?: string; thread?: string; model?: string[]; validate?: ValidationMode }) => {
+      // Loaded on demand, like serve: the chat graph is not needed by other commands.
+      const { runChat } = await import("./chat.ts");
+      program.setOptionValue(
+        "exitCode",
+        await runChat({ dataset: o.dataset, thread: o.thread, ...(o.model ? { models: parseModelOverrides(o.model) } : {}), ...(o.validate ? { validation: o.validate } : {}) }),
+      );
+    });
+
   return program;
 }
 
@@ -120,6 +159,12 @@ interface SummarizeFlags {
   out?: string;
   runId?: string;
   concurrency?: number;
+  validate?: ValidationMode;
+}
+
+function parseValidationMode(value: string): ValidationMode {
+  if (!(VALIDATION_MODES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${VALIDATION_MODES.join(", ")}`);
+  return value as ValidationMode;
 }
 
 function parsePositiveInt(value: string): number {

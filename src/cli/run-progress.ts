@@ -1,23 +1,13 @@
-import type { ProgressEvent } from "../../graph/summarize/state.ts";
-import type { SessionDoneEvent } from "../../graph/session/nodes/finalize.ts";
+import { isRunEvent, RunProgressTracker, STAGE_LABELS, type RunEvent, type RunProgressUpdate } from "../service/progress.ts";
 import { Progress } from "./output.ts";
 
-const STAGE_LABELS = {
-  sessions: "Watching sessions",
-  extracting: "Extracting patterns",
-  assigning: "Assigning examples",
-} as const;
-
 /**
- * Turns a run's streamed progress events into bars on a terminal, or into a few plain lines
- * elsewhere (CI logs, pipes): one per stage and one per 10% of sessions.
+ * Shows a run's progress (counted by `RunProgressTracker`) as bars on a terminal, or as a few
+ * plain lines elsewhere (CI logs, pipes): one per stage and one per 10% of the counted items.
  */
 export class RunProgress {
+  private readonly tracker = new RunProgressTracker();
   private bar?: Progress;
-  private done = 0;
-  private total = 0;
-  private failed = 0;
-  private cached = 0;
   private lastTenth = -1;
 
   constructor(
@@ -25,65 +15,45 @@ export class RunProgress {
     private readonly log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
   ) {}
 
-  private get interactive(): boolean {
-    return this.stream.isTTY === true;
+  handle(event: RunEvent): void {
+    if (isRunEvent(event)) this.show(this.tracker.handle(event));
   }
 
-  handle(event: ProgressEvent | SessionDoneEvent): void {
-    switch (event.kind) {
-      case "sessions_resolved":
-        this.start(STAGE_LABELS.sessions, event.total);
-        break;
-      case "session_done":
-        if (event.status === "failed") this.failed += 1;
-        if (event.cached) this.cached += 1;
-        this.step(`${this.failed ? `${this.failed} failed ` : ""}${this.cached ? `${this.cached} cached` : ""}`);
-        break;
-      case "stage":
-        if (event.stage === "extracting" || event.stage === "assigning") this.start(STAGE_LABELS[event.stage], event.total ?? 0);
-        else this.finishBar(event.stage === "combining" ? "Combining patterns" : "Writing the report");
-        break;
-      case "chunk_done":
-        if (!event.ok) this.failed += 1;
-        this.step(event.ok ? "" : `chunk ${event.index + 1} failed`);
-        break;
-      case "report_ready":
-        this.finishBar(`Report ready: ${event.patterns} patterns`);
-        break;
-    }
-  }
-
-  private start(label: string, total: number): void {
-    this.finishBar();
-    this.done = 0;
-    this.total = total;
-    this.failed = 0;
-    this.cached = 0;
-    this.lastTenth = -1;
-    if (this.interactive) {
-      this.bar = new Progress(label, total, this.stream);
-      this.bar.update(0);
-    } else {
-      this.log(`${label}: 0/${total}`);
-    }
-  }
-
-  private step(detail: string): void {
-    this.done += 1;
-    if (this.bar) {
-      this.bar.update(this.done, detail);
+  /** Draws an update counted elsewhere (the chat's streamed progress). */
+  show(update: Pick<RunProgressUpdate, "stage" | "message" | "started" | "done" | "total" | "detail">): void {
+    if (update.started) {
+      this.finishBar();
+      this.lastTenth = -1;
+      if (update.total === undefined) {
+        this.log(update.message);
+      } else if (this.stream.isTTY === true) {
+        this.bar = new Progress(STAGE_LABELS[update.stage], update.total, this.stream);
+        this.bar.update(update.done ?? 0);
+      } else {
+        this.log(`${STAGE_LABELS[update.stage]}: ${update.done ?? 0}/${update.total}`);
+      }
       return;
     }
-    const tenth = this.total === 0 ? 10 : Math.floor((this.done / this.total) * 10);
+    const done = update.done ?? 0;
+    const total = update.total ?? 0;
+    if (this.bar) {
+      this.bar.update(done, update.detail);
+      return;
+    }
+    const tenth = total === 0 ? 10 : Math.floor((done / total) * 10);
     if (tenth !== this.lastTenth) {
       this.lastTenth = tenth;
-      this.log(`  ${this.done}/${this.total}${detail ? ` (${detail.trim()})` : ""}`);
+      this.log(`  ${done}/${total}${update.detail ? ` (${update.detail.trim()})` : ""}`);
     }
   }
 
-  private finishBar(next?: string): void {
+  /** Ends the current bar (the run is over, or something else is about to print). */
+  finish(): void {
+    this.finishBar();
+  }
+
+  private finishBar(): void {
     this.bar?.done();
     this.bar = undefined;
-    if (next) this.log(next);
   }
 }

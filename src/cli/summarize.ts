@@ -9,8 +9,10 @@ import type { SessionSelection, SummarizeStateType } from "../../graph/summarize
 import { readConfig, type AppConfig } from "../config/env.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import { ReportSchema, type Report } from "../domain/report.ts";
-import { renderHtml, renderMarkdown } from "../report/index.ts";
+import { loadReportPageData, renderMarkdown, renderReportPage, type ReportPageData } from "../report/index.ts";
+import type { ReportPageRuntime } from "../report/page/index.ts";
 import { DatasetSource } from "../sources/dataset.ts";
+import type { ValidationMode } from "../validation/select.ts";
 import { formatTable } from "./output.ts";
 import { RunProgress } from "./run-progress.ts";
 
@@ -23,6 +25,8 @@ export interface SummarizeCommandOptions {
   out?: string;
   runId?: string;
   concurrency?: number;
+  /** Instead of the configured validation mode. */
+  validation?: ValidationMode;
   /** For tests: a different configuration and model factory. */
   config?: AppConfig;
   pipeline?: Partial<Omit<PipelineOptions, "config" | "source">>;
@@ -44,7 +48,7 @@ export async function runSummarize(options: SummarizeCommandOptions): Promise<nu
   const config = options.config ?? readConfig();
   const runId = options.runId ?? newRunId();
   const outDir = path.resolve(options.out ?? path.join("reports", runId));
-  const pipeline = await createPipeline({ config, source: new DatasetSource(options.dataset), ...options.pipeline, ...(options.models ? { models: { ...options.pipeline?.models, overrides: options.models } } : {}) });
+  const pipeline = await createPipeline({ config, source: new DatasetSource(options.dataset), ...options.pipeline, ...(options.models ? { models: { ...options.pipeline?.models, overrides: options.models } } : {}), ...(options.validation ? { validation: options.validation } : {}) });
   try {
     const report = await executeRun(pipeline, runId, {
       title: options.title ?? `Session report ${new Date().toISOString().slice(0, 10)}`,
@@ -52,7 +56,7 @@ export async function runSummarize(options: SummarizeCommandOptions): Promise<nu
       selection: options.selection,
       concurrency: options.concurrency,
     });
-    await writeReport(report, outDir);
+    await writeReport(report, outDir, pipeline.runtime);
     print(patternTable(report));
     print(`\nReport: ${path.join(outDir, "report.html")} (also report.md, report.json)`);
     return 0;
@@ -108,11 +112,18 @@ export async function executeRun(pipeline: Pipeline, runId: string, input: RunIn
   return ReportSchema.parse(report);
 }
 
-export async function writeReport(report: Report, outDir: string): Promise<void> {
+/**
+ * Writes report.json, report.md and report.html. With the runtime, the page embeds the sessions'
+ * summaries, the replays and the clips; without it, the patterns only.
+ */
+export async function writeReport(report: Report, outDir: string, runtime?: ReportPageRuntime): Promise<void> {
   await mkdir(outDir, { recursive: true });
   await writeFile(path.join(outDir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
   await writeFile(path.join(outDir, "report.md"), renderMarkdown(report));
-  await writeFile(path.join(outDir, "report.html"), renderHtml(report));
+  const page: ReportPageData = runtime
+    ? await loadReportPageData(report, runtime)
+    : { report, sessions: report.sessions.summarized.map((id) => ({ session_id: id, unavailable: "not loaded" })), examples: {} };
+  await writeFile(path.join(outDir, "report.html"), renderReportPage(page));
 }
 
 export function patternTable(report: Report): string {

@@ -53,7 +53,14 @@ export const DEFAULTS = {
   clip: {
     beforeEventMs: 7_000,
     lengthMs: 12_000,
+    /** Frames per second of recording time; the MP4 plays `speed` times faster. */
+    framesPerSecond: 2,
+    speed: 8,
+    /** Clips rendered at once (pages of the one warm browser). */
+    maxPages: 2,
   },
+  /** Which flagged key actions are checked against the replay: off | blocking | all-issues. */
+  validation: "blocking" as "off" | "blocking" | "all-issues",
   store: {
     /** Under the current directory: the filesystem blob store and the SQLite checkpoint file. */
     dataDir: ".session-summaries",
@@ -74,6 +81,23 @@ export const DEFAULTS = {
     viewport: { width: 1280, height: 800 },
     /** Loading a replay page (player, rrweb, the clip's events) must finish within this. */
     loadTimeoutMs: 30_000,
+  },
+  server: {
+    /** Loopback by default: a server without API keys serves one local project to this machine only. */
+    host: "127.0.0.1",
+    port: 8020,
+    /** JSON bodies larger than this are refused with 413 (a chat message or a list of session ids fits easily). */
+    maxBodyBytes: 100_000,
+    /** Report runs under way at once per project; one more is refused with 429. */
+    maxRunsPerProject: 2,
+    /** Chat turns answering at once per project (each may run a report or a model); one more is refused with 429. */
+    maxTurnsPerProject: 4,
+    /** A comment line on a quiet event stream, so proxies and clients do not time it out. */
+    heartbeatMs: 15_000,
+    /** The project used when no API key is configured (loopback only). */
+    localProject: "local",
+    /** How long `close()` lets requests under way finish before cutting connections. */
+    closeGraceMs: 5_000,
   },
   models: {
     /**

@@ -24,6 +24,13 @@ const EnvSchema = z.object({
   POSTHOG_API_KEY: z.string().min(1).optional(),
   SESSION_SUMMARIES_REDACT_PII: booleanish.optional(),
   SESSION_SUMMARIES_CHROMIUM: z.string().min(1).optional(),
+  /** Which flagged issues are checked against the replay. */
+  SESSION_SUMMARIES_VALIDATE: z.enum(["off", "blocking", "all-issues"]).optional(),
+  SESSION_SUMMARIES_CLIP_BEFORE_MS: z.coerce.number().int().nonnegative().optional(),
+  SESSION_SUMMARIES_CLIP_LENGTH_MS: z.coerce.number().int().min(1_000).max(120_000).optional(),
+  SESSION_SUMMARIES_CLIP_FPS: z.coerce.number().min(0.5).max(10).optional(),
+  SESSION_SUMMARIES_CLIP_SPEED: z.coerce.number().min(1).max(32).optional(),
+  SESSION_SUMMARIES_RENDER_PAGES: z.coerce.number().int().min(1).max(16).optional(),
   /** Dataset directory the LangGraph dev server's graphs read. */
   SESSION_SUMMARIES_DATASET: z.string().min(1).optional(),
   SESSION_SUMMARIES_BLOB_STORE: z.enum(["memory", "filesystem", "redis"]).optional(),
@@ -46,6 +53,13 @@ const EnvSchema = z.object({
   SESSION_SUMMARIES_MODEL_TIMEOUT_MS: blankAsUnset(z.coerce.number().int().positive()),
   SESSION_SUMMARIES_MODEL_CONCURRENCY: blankAsUnset(z.coerce.number().int().min(1).max(256)),
   SESSION_SUMMARIES_TEMPERATURE: blankAsUnset(z.coerce.number().min(0).max(2)),
+  /** `key=project,key=project`: API keys of `serve`, each giving access to one project. */
+  SESSION_SUMMARIES_API_KEYS: blankAsUnset(z.string()),
+  SESSION_SUMMARIES_HOST: blankAsUnset(z.string()),
+  SESSION_SUMMARIES_PORT: blankAsUnset(z.coerce.number().int().min(0).max(65_535)),
+  SESSION_SUMMARIES_MAX_BODY_BYTES: blankAsUnset(z.coerce.number().int().min(1_024)),
+  SESSION_SUMMARIES_MAX_RUNS_PER_PROJECT: blankAsUnset(z.coerce.number().int().min(1).max(100)),
+  SESSION_SUMMARIES_MAX_TURNS_PER_PROJECT: blankAsUnset(z.coerce.number().int().min(1).max(1_000)),
 });
 
 export interface PostHogConfig {
@@ -94,10 +108,60 @@ export interface AppConfig {
   redactPii: boolean;
   /** Path of the Chromium binary used to replay recordings. */
   chromiumPath: string;
+  /** Which flagged key actions are checked against the replay (`SESSION_SUMMARIES_VALIDATE`). */
+  validation: "off" | "blocking" | "all-issues";
+  /** The clip around a checked event, and how it is rendered. */
+  clip: { beforeEventMs: number; lengthMs: number; framesPerSecond: number; speed: number; maxPages: number };
   /** Dataset directory for surfaces that take none on the command line (LangGraph Studio). */
   datasetDir?: string;
   /** Where blobs and checkpoints live; URLs may hold passwords: print them with `describeBlobStore`/`describeCheckpointer`. */
   store: { blobs: BlobStoreConfig; checkpointer: CheckpointerConfig };
+  server: ServerConfig;
+}
+
+/** One API key and the project it opens. Keys are secrets: never logged. */
+export interface ApiKeyGrant {
+  key: string;
+  project: string;
+}
+
+/** Settings of `session-summaries serve` (the chat and reports API). */
+export interface ServerConfig {
+  host: string;
+  port: number;
+  /** From `SESSION_SUMMARIES_API_KEYS`; a `--config` file can add projects with their own datasets. */
+  apiKeys: ApiKeyGrant[];
+  maxBodyBytes: number;
+  maxRunsPerProject: number;
+  /** Chat turns answering at once per project. */
+  maxTurnsPerProject: number;
+  heartbeatMs: number;
+}
+
+/** Project names become blob-key and thread-id prefixes: plain identifiers only. */
+export const PROJECT_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Short keys are guessable; whitespace and `,`/`=` would break the `key=project` list. */
+export const API_KEY_PATTERN = /^[^\s,=]{12,256}$/;
+
+/** `key=project,key=project` → grants; `source` names the setting in errors. Keys never appear in messages. */
+export function parseApiKeys(text: string, source = "SESSION_SUMMARIES_API_KEYS"): ApiKeyGrant[] {
+  const grants: ApiKeyGrant[] = [];
+  const items = text.split(",").map((item) => item.trim()).filter(Boolean);
+  items.forEach((item, index) => {
+    const equals = item.lastIndexOf("=");
+    const key = equals === -1 ? "" : item.slice(0, equals).trim();
+    const project = equals === -1 ? "" : item.slice(equals + 1).trim();
+    if (equals === -1) throw new ConfigError("invalid_env", `${source}: item ${index + 1} is not key=project`);
+    if (!API_KEY_PATTERN.test(key)) {
+      throw new ConfigError("invalid_env", `${source}: the key of item ${index + 1} must be 12 to 256 characters without spaces, commas or =`);
+    }
+    if (!PROJECT_NAME_PATTERN.test(project)) {
+      throw new ConfigError("invalid_env", `${source}: item ${index + 1}: project ${JSON.stringify(project)} must be 1 to 64 letters, digits, _ or -`);
+    }
+    if (grants.some((grant) => grant.key === key)) throw new ConfigError("invalid_env", `${source}: item ${index + 1} repeats a key`);
+    grants.push({ key, project });
+  });
+  return grants;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -137,8 +201,25 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     redactPii: e.SESSION_SUMMARIES_REDACT_PII ?? DEFAULTS.encode.redactPii,
     chromiumPath: e.SESSION_SUMMARIES_CHROMIUM ?? DEFAULTS.render.chromiumPath,
+    validation: e.SESSION_SUMMARIES_VALIDATE ?? DEFAULTS.validation,
+    clip: {
+      beforeEventMs: e.SESSION_SUMMARIES_CLIP_BEFORE_MS ?? DEFAULTS.clip.beforeEventMs,
+      lengthMs: e.SESSION_SUMMARIES_CLIP_LENGTH_MS ?? DEFAULTS.clip.lengthMs,
+      framesPerSecond: e.SESSION_SUMMARIES_CLIP_FPS ?? DEFAULTS.clip.framesPerSecond,
+      speed: e.SESSION_SUMMARIES_CLIP_SPEED ?? DEFAULTS.clip.speed,
+      maxPages: e.SESSION_SUMMARIES_RENDER_PAGES ?? DEFAULTS.clip.maxPages,
+    },
     ...(e.SESSION_SUMMARIES_DATASET ? { datasetDir: e.SESSION_SUMMARIES_DATASET } : {}),
     store: readStoreConfig(e),
+    server: {
+      host: e.SESSION_SUMMARIES_HOST ?? DEFAULTS.server.host,
+      port: e.SESSION_SUMMARIES_PORT ?? DEFAULTS.server.port,
+      apiKeys: e.SESSION_SUMMARIES_API_KEYS ? parseApiKeys(e.SESSION_SUMMARIES_API_KEYS) : [],
+      maxBodyBytes: e.SESSION_SUMMARIES_MAX_BODY_BYTES ?? DEFAULTS.server.maxBodyBytes,
+      maxRunsPerProject: e.SESSION_SUMMARIES_MAX_RUNS_PER_PROJECT ?? DEFAULTS.server.maxRunsPerProject,
+      maxTurnsPerProject: e.SESSION_SUMMARIES_MAX_TURNS_PER_PROJECT ?? DEFAULTS.server.maxTurnsPerProject,
+      heartbeatMs: DEFAULTS.server.heartbeatMs,
+    },
   };
 }
 

@@ -1,0 +1,94 @@
+import { randomUUID } from "node:crypto";
+import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager";
+import { BaseChatModel, type BindToolsInput } from "@langchain/core/language_models/chat_models";
+import { AIMessage, AIMessageChunk, type BaseMessage, type ToolMessage } from "@langchain/core/messages";
+import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
+import { messageText } from "../../structured.ts";
+import { LATEST_REPORT_LINE } from "../../../prompts/chat.ts";
+import { composeAnswer, NEEDS_MODEL_ANSWER, planRequest, type ConversationFacts, type HeuristicPlan } from "./rules.ts";
+
+/**
+ * The chat model when none is configured: maps common requests to tool calls with the rules of
+ * `rules.ts`, and turns tool results into the answer. Streams its answer word by word like a model.
+ */
+export class HeuristicChatModel extends BaseChatModel {
+  private readonly toolNames: ReadonlySet<string>;
+  private readonly now: () => Date;
+
+  constructor(options: { toolNames?: Iterable<string>; now?: () => Date } = {}) {
+    super({});
+    this.toolNames = new Set(options.toolNames ?? []);
+    this.now = options.now ?? (() => new Date());
+  }
+
+  _llmType(): string {
+    return "heuristic-chat";
+  }
+
+  override bindTools(tools: BindToolsInput[]): HeuristicChatModel {
+    const names = tools.map((t) => (t as { name?: string }).name ?? (t as { function?: { name?: string } }).function?.name).filter((n): n is string => typeof n === "string");
+    return new HeuristicChatModel({ toolNames: names, now: this.now });
+  }
+
+  /** The next step of the conversation: a tool call for a new request, the answer after tool results. */
+  decide(messages: readonly BaseMessage[]): HeuristicPlan {
+    const last = messages.at(-1);
+    if (last?.getType() === "tool") {
+      const results: Array<{ name: string; content: string }> = [];
+      for (let i = messages.length - 1; i >= 0 && messages[i]!.getType() === "tool"; i--) {
+        results.unshift({ name: (messages[i] as ToolMessage).name ?? "tool", content: messageText(messages[i]!) });
+      }
+      return { kind: "answer", text: composeAnswer(results) };
+    }
+    const request = last?.getType() === "human" ? messageText(last) : "";
+    const plan = planRequest(request, factsOf(messages, this.now()));
+    if (plan.kind === "tool" && !this.toolNames.has(plan.call.name)) return { kind: "answer", text: NEEDS_MODEL_ANSWER };
+    return plan;
+  }
+
+  private toMessage(plan: HeuristicPlan): AIMessage {
+    if (plan.kind === "answer") return new AIMessage({ content: plan.text });
+    return new AIMessage({ content: "", tool_calls: [{ id: `heuristic_${randomUUID()}`, name: plan.call.name, args: plan.call.args, type: "tool_call" }] });
+  }
+
+  override async _generate(messages: BaseMessage[]): Promise<ChatResult> {
+    const message = this.toMessage(this.decide(messages));
+    return { generations: [{ text: messageText(message), message }] };
+  }
+
+  override async *_streamResponseChunks(messages: BaseMessage[], _options: this["ParsedCallOptions"], runManager?: CallbackManagerForLLMRun): AsyncGenerator<ChatGenerationChunk> {
+    const message = this.toMessage(this.decide(messages));
+    if (message.tool_calls?.length) {
+      const chunk = new AIMessageChunk({
+        content: "",
+        tool_call_chunks: message.tool_calls.map((call, index) => ({ id: call.id, name: call.name, args: JSON.stringify(call.args), index, type: "tool_call_chunk" as const })),
+      });
+      yield new ChatGenerationChunk({ text: "", message: chunk });
+      return;
+    }
+    for (const piece of messageText(message).split(/(?<=\s)/)) {
+      const chunk = new ChatGenerationChunk({ text: piece, message: new AIMessageChunk({ content: piece }) });
+      yield chunk;
+      await runManager?.handleLLMNewToken(piece, undefined, undefined, undefined, undefined, { chunk });
+    }
+  }
+}
+
+/**
+ * Whether the conversation has a report, and the pattern it last looked at. The thread's report is
+ * named in the system message (`Latest report: <id>`, from the state), so a thread opened on a
+ * report, or whose report is older than the message window, has one too.
+ */
+export function factsOf(messages: readonly BaseMessage[], now: Date): ConversationFacts {
+  let hasReport = false;
+  let lastPatternId: number | undefined;
+  for (const message of messages) {
+    if (message.getType() === "system" && LATEST_REPORT_LINE.test(messageText(message))) hasReport = true;
+    if (message.getType() === "tool" && (message as ToolMessage).name === "summarize_sessions" && /^Report \S+ is ready/.test(messageText(message))) hasReport = true;
+    if (message.getType() === "tool" && (message as ToolMessage).name === "get_pattern") {
+      const id = /^Pattern (\d+) of report/.exec(messageText(message))?.[1];
+      if (id) lastPatternId = Number(id);
+    }
+  }
+  return { hasReport, ...(lastPatternId !== undefined ? { lastPatternId } : {}), now };
+}

@@ -1,0 +1,34 @@
+import { SystemMessage } from "@langchain/core/messages";
+import type { ReportDigest } from "../graph/chat/state.ts";
+import { fenceUntrusted, UNTRUSTED_DATA_NOTICE } from "../src/encode/index.ts";
+
+/** The chat agent's instructions; the latest report's digest is appended when there is one. */
+export const CHAT_SYSTEM = `You help a product team understand what goes wrong in their users' sessions (recorded visits to their web app).
+Tools:
+- summarize_sessions runs the full analysis (slow): use it only for a new set of sessions, never to answer a follow-up about a report already made.
+- get_pattern, get_session_summary and search_summaries read reports and summaries already made: use them for follow-ups ("which pattern is most common?", "show an example", "which sessions mention the coupon?").
+- find_sessions lists sessions matching filters without analysing them.
+Answer briefly and only from tool results and the report below; give numbers (sessions affected, shares) and the report id. If the tools cannot answer, say so.
+${UNTRUSTED_DATA_NOTICE}`;
+
+export interface ChatSystemInput {
+  project: string;
+  /** The thread's latest report, when it has one. */
+  report?: ReportDigest;
+  /** Today, so "this week" has a meaning (ISO date). */
+  today: string;
+}
+
+/** The line of the system message that names the thread's report (the offline chat reads it). */
+export const LATEST_REPORT_LINE = /^Latest report: \S+,/m;
+
+export function formatChatSystem(input: ChatSystemInput): SystemMessage {
+  const context = `Project: ${input.project}. Today: ${input.today}.`;
+  if (!input.report) return new SystemMessage(`${CHAT_SYSTEM}\n\n${context} No report has been made in this conversation yet.`);
+  const r = input.report;
+  const patterns = r.patterns.map((p) => `${p.id}. ${p.name} | ${p.severity} | ${p.sessions_affected} sessions (${Math.round(p.sessions_affected_ratio * 100)}%) | ${p.occurrences} occurrences`);
+  return new SystemMessage(
+    `${CHAT_SYSTEM}\n\n${context}\nLatest report: ${r.report_id}, ${r.sessions_summarized} sessions summarized (${r.sessions_failed} failed, ${r.sessions_skipped} skipped), ${r.patterns.length} patterns:\n` +
+      fenceUntrusted("report", [`title: ${r.title}`, ...(r.focus_area ? [`focus: ${r.focus_area}`] : []), ...patterns].join("\n")),
+  );
+}

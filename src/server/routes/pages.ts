@@ -1,0 +1,48 @@
+import { randomBytes } from "node:crypto";
+import { Router } from "express";
+import { escapeHtml } from "../../report/index.ts";
+import { contentSecurityPolicy, loadReportPageData, renderReportPage, ReportPageCache } from "../../report/page/index.ts";
+import { projectOf } from "../auth.ts";
+import { notFound } from "../errors.ts";
+import type { ServerServices } from "../services.ts";
+import { reportState } from "./reports.ts";
+
+/**
+ * `GET /reports/:id`: the report page once done; a small self-refreshing status page while it runs.
+ * The key may come in `?key=` here (a link a person opens), so the page is never cached and never
+ * sends a Referer that would carry the key elsewhere.
+ */
+export function pageRoutes(services: ServerServices): Router {
+  const router = Router();
+  // Reading a page's recordings and clips is the slow, heavy part: kept for the few pages opened last.
+  const cache = new ReportPageCache();
+  router.get("/:id", async (req, res) => {
+    const project = projectOf(res);
+    const reportId = String(req.params.id);
+    const found = await reportState(services, project, reportId);
+    if (!found) throw notFound(`report ${JSON.stringify(reportId)}`);
+    res.set({ "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" });
+    if (found.report) {
+      const report = found.report;
+      const data = await cache.get(project, report, async () => loadReportPageData(report, (await services.pipeline(project)).runtime));
+      const nonce = randomBytes(18).toString("base64");
+      // The page carries its policy in a meta tag (the written file needs it); the header adds what a meta tag cannot: no framing by other sites.
+      res.set("Content-Security-Policy", `${contentSecurityPolicy(nonce, true)}; frame-ancestors 'none'`);
+      // The chat panel calls this server's thread API with the key the page was opened with.
+      res.type("html").send(renderReportPage(data, { served: { reportId, apiBase: "/api", chat: true }, nonce }));
+      return;
+    }
+    res.status(found.status.status === "running" ? 202 : 200).type("html").send(statusPage(reportId, found.status));
+  });
+  return router;
+}
+
+function statusPage(reportId: string, status: { status: string; progress?: { message?: string }; error?: unknown }): string {
+  const running = status.status === "running";
+  const detail = running ? (status.progress?.message ?? "Starting") : `The run failed: ${typeof status.error === "string" ? status.error : JSON.stringify(status.error ?? "unknown error")}`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">${running ? '<meta http-equiv="refresh" content="3">' : ""}
+<title>Report ${escapeHtml(reportId)}</title></head>
+<body><h1>Report ${escapeHtml(reportId)}</h1><p>${escapeHtml(detail)}</p>${running ? "<p>This page refreshes every 3 seconds.</p>" : ""}</body></html>
+`;
+}

@@ -1,0 +1,126 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { BaseCheckpointSaver } from "@langchain/langgraph";
+import type { LoadModelOptions } from "../../graph/models.ts";
+import type { PipelineAnalyst } from "../../graph/analyst.ts";
+import type { AppConfig } from "../config/env.ts";
+import { DEFAULTS } from "../config/defaults.ts";
+import type { SessionSource } from "../sources/types.ts";
+import type { BlobStore } from "../store/blob-store.ts";
+import { createCheckpointer, type Checkpointer } from "../store/checkpointer.ts";
+import { createBlobStore } from "../store/create-blob-store.ts";
+import { createApp } from "./app.ts";
+import type { ApiKeyAuth } from "./auth.ts";
+import { ServerError } from "./errors.ts";
+import type { ProjectSpec } from "./projects.ts";
+import { ServerServices } from "./services.ts";
+
+export interface StartServerOptions {
+  config: AppConfig;
+  projects: readonly ProjectSpec[];
+  auth: ApiKeyAuth;
+  /** Default: `config.server.host` / `config.server.port`; 0 picks a free port. */
+  host?: string;
+  port?: number;
+  /** Instead of the configured ones (tests); the caller closes them. */
+  checkpointer?: BaseCheckpointSaver;
+  blobs?: BlobStore;
+  models?: LoadModelOptions;
+  /** Instead of the configured analyst (tests count its calls). */
+  analyst?: PipelineAnalyst;
+  sourceFor?: (project: ProjectSpec) => SessionSource;
+  heartbeatMs?: number;
+  log?: (line: string) => void;
+  closeGraceMs?: number;
+}
+
+export interface RunningServer {
+  /** e.g. `http://127.0.0.1:8020`. */
+  url: string;
+  port: number;
+  services: ServerServices;
+  /** e.g. `sqlite /app/.session-summaries/checkpoints.sqlite`; no password. */
+  checkpointerDescription: string;
+  /**
+   * Stops accepting, aborts chat turns and report runs under way (their checkpoints keep what
+   * finished), lets other requests finish within the grace time, then releases the stores. Safe to call twice.
+   */
+  close(): Promise<void>;
+}
+
+/** Opens the stores the config names (SQLite file by default, Postgres with a URL), builds the app and listens. */
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const host = options.host ?? options.config.server.host;
+  const port = options.port ?? options.config.server.port;
+  let checkpointer: Checkpointer | undefined;
+  let ownBlobs: BlobStore | undefined;
+  try {
+    const saver = options.checkpointer ?? (checkpointer = await createCheckpointer(options.config.store.checkpointer)).saver;
+    const blobs = options.blobs ?? (ownBlobs = await createBlobStore(options.config.store.blobs));
+    const services = new ServerServices({
+      config: options.config,
+      projects: options.projects,
+      checkpointer: saver,
+      blobs,
+      ...(options.models ? { models: options.models } : {}),
+      ...(options.sourceFor ? { sourceFor: options.sourceFor } : {}),
+      ...(options.log ? { log: options.log } : {}),
+      ...(options.analyst ? { analyst: options.analyst } : {}),
+    });
+    const app = createApp({
+      services,
+      auth: options.auth,
+      maxBodyBytes: options.config.server.maxBodyBytes,
+      heartbeatMs: options.heartbeatMs ?? options.config.server.heartbeatMs,
+      ...(options.log ? { log: options.log } : {}),
+    });
+    const server = createServer(app);
+    await listen(server, port, host);
+    const boundPort = (server.address() as AddressInfo).port;
+    const urlHost = host.includes(":") ? `[${host}]` : host;
+
+    let closing: Promise<void> | undefined;
+    const close = () => {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        // Open event streams end when their turn is aborted; the grace time covers the rest.
+        await services.close();
+        const grace = setTimeout(() => server.closeAllConnections(), options.closeGraceMs ?? DEFAULTS.server.closeGraceMs);
+        await closed;
+        clearTimeout(grace);
+        await checkpointer?.close();
+        await ownBlobs?.close();
+      })();
+      return closing;
+    };
+    return {
+      url: `http://${urlHost}:${boundPort}`,
+      port: boundPort,
+      services,
+      checkpointerDescription: checkpointer?.description ?? "checkpointer given by the caller",
+      close,
+    };
+  } catch (error) {
+    await checkpointer?.close();
+    await ownBlobs?.close();
+    throw error;
+  }
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: NodeJS.ErrnoException) => {
+      server.off("listening", onListening);
+      const reason = error.code === "EADDRINUSE" ? `port ${port} on ${host} is already in use` : error.message;
+      reject(new ServerError("listen_failed", `cannot start the server: ${reason}`, 500, { cause: error }));
+    };
+    const onListening = () => {
+      server.off("error", onError);
+      resolve();
+    };
+    server.once("error", onError);
+    server.once("listening", onListening);
+    server.listen(port, host);
+  });
+}

@@ -1,0 +1,28 @@
+import { SessionSummariesError } from "../domain/errors.ts";
+
+/** A request the report service cannot serve; `code` is stable, for API responses and the chat. */
+export class ServiceError extends SessionSummariesError {}
+
+/** The project already has its maximum of report runs under way. */
+export class TooManyRunsError extends ServiceError {
+  constructor(
+    readonly project: string,
+    readonly limit: number,
+  ) {
+    super("too_many_runs", `project ${JSON.stringify(project)} already has ${limit} report run${limit === 1 ? "" : "s"} under way; wait for one to finish`);
+  }
+}
+
+/** The service is closing or closed: no new runs. */
+export class ServiceClosedError extends ServiceError {
+  constructor() {
+    super("closed", "the report service is shutting down");
+  }
+}
+
+/** A selection by page, event or person that no session matches: there is nothing to summarize. */
+export class NoMatchingSessionsError extends ServiceError {
+  constructor(readonly criteria: string) {
+    super("no_sessions", `no session matches the filter (${criteria}): nothing to summarize`);
+  }
+}

@@ -1,0 +1,306 @@
+import { randomBytes } from "node:crypto";
+import { setMaxListeners } from "node:events";
+import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
+import type { Pipeline } from "../../graph/pipeline.ts";
+import type { SessionSelection, SummarizeStateType } from "../../graph/summarize/state.ts";
+import { DEFAULTS } from "../config/defaults.ts";
+import { SessionSummariesError } from "../domain/errors.ts";
+import { ReportSchema, type Report } from "../domain/report.ts";
+import { blobKeys, keySegment } from "../store/keys.ts";
+import { ServiceClosedError, ServiceError, TooManyRunsError } from "./errors.ts";
+import { isRunEvent, RunProgressTracker, type RunProgressUpdate, type RunStage } from "./progress.ts";
+
+/** What to summarize. */
+export interface ReportRunRequest {
+  title: string;
+  focus_area?: string;
+  selection: SessionSelection;
+}
+
+/** A run's progress as the API and the chat show it. */
+export interface ReportRunProgress {
+  stage: RunStage;
+  /** e.g. `Watching sessions 37/100`. */
+  message: string;
+  sessions_total?: number;
+  sessions_done: number;
+  /** The current counting stage's items done / total (sessions, extraction or assignment chunks). */
+  done?: number;
+  total?: number;
+}
+
+export interface ReportRunStatus {
+  report_id: string;
+  status: "running" | "done" | "failed";
+  progress: ReportRunProgress;
+  error?: { code: string; message: string };
+  /** ISO times; `started_at` is known only for runs of this process. */
+  started_at?: string;
+  finished_at?: string;
+}
+
+export interface ReportRunsOptions {
+  /** The report pipeline of a project (its runtime's project must be that project). */
+  pipelineFor(project: string): Promise<Pipeline> | Pipeline;
+  /** Runs under way at once per project, background and foreground together. */
+  maxRunsPerProject?: number;
+  /** Sessions summarized at once within one run. */
+  sessionConcurrency?: number;
+  /** Report ids (tests); default `report-<time>-<random>`. */
+  newReportId?: () => string;
+  /** Where details of unexpected run failures go (their status shows a generic message); default stderr. */
+  log?: (line: string) => void;
+}
+
+export interface ForegroundRunOptions {
+  onProgress?(update: RunProgressUpdate): void;
+  signal?: AbortSignal;
+}
+
+/** Finished runs of this process kept for `status` (their errors are not in the checkpoint). */
+const FINISHED_KEPT = 500;
+
+/**
+ * The report graph's checkpoint thread of a project's report. Both parts are escaped (see
+ * `keySegment`), so no project can name a thread of another.
+ */
+export function reportThreadId(project: string, reportId: string): string {
+  return `report:${keySegment(project)}:${keySegment(reportId)}`;
+}
+
+export function newReportId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
+  return `report-${stamp}-${randomBytes(3).toString("hex")}`;
+}
+
+interface RunRecord {
+  project: string;
+  reportId: string;
+  tracker: RunProgressTracker;
+  controller: AbortController;
+  status: ReportRunStatus["status"];
+  error?: ReportRunStatus["error"];
+  startedAt: string;
+  finishedAt?: string;
+  result: Promise<Report>;
+}
+
+/**
+ * Runs report graphs for many projects over one checkpointer and blob store: in the background
+ * (`start`, polled with `status`) or in the foreground (`run`, for the chat tool), at most
+ * `maxRunsPerProject` at once per project. Finished reports are found again after a restart.
+ */
+export class ReportRuns {
+  private readonly maxRunsPerProject: number;
+  private readonly sessionConcurrency: number;
+  private readonly newId: () => string;
+  private readonly records = new Map<string, RunRecord>();
+  private readonly log: (line: string) => void;
+  private closed = false;
+
+  constructor(private readonly options: ReportRunsOptions) {
+    this.maxRunsPerProject = options.maxRunsPerProject ?? DEFAULTS.server.maxRunsPerProject;
+    this.sessionConcurrency = options.sessionConcurrency ?? DEFAULTS.pipeline.sessionConcurrency;
+    this.newId = options.newReportId ?? (() => newReportId());
+    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+  }
+
+  /** Runs under way in a project. */
+  running(project: string): number {
+    let count = 0;
+    for (const record of this.records.values()) if (record.project === project && record.status === "running") count += 1;
+    return count;
+  }
+
+  /** Starts a run in the background. Throws `TooManyRunsError` at the project's limit. */
+  start(project: string, request: ReportRunRequest): ReportRunStatus {
+    const record = this.begin(project, request);
+    record.result.catch(() => undefined); // the outcome is read through `status`
+    return toStatus(record);
+  }
+
+  /** Runs in the foreground; counts against the same limit. Rejects with the run's error. */
+  async run(project: string, request: ReportRunRequest, options: ForegroundRunOptions = {}): Promise<{ report_id: string; report: Report }> {
+    const record = this.begin(project, request, options);
+    return { report_id: record.reportId, report: await record.result };
+  }
+
+  async status(project: string, reportId: string): Promise<ReportRunStatus | undefined> {
+    if (!isPlausibleId(project) || !isPlausibleId(reportId)) return undefined;
+    const record = this.records.get(recordKey(project, reportId));
+    if (record) return toStatus(record);
+    const pipeline = await this.pipeline(project);
+    const state = await pipeline.graph.getState(this.thread(project, reportId));
+    const values = state.values as Partial<SummarizeStateType>;
+    if (values.report_id === undefined) return undefined;
+    const progress: ReportRunProgress = {
+      stage: "done",
+      message: "",
+      ...(values.session_ids ? { sessions_total: values.session_ids.length } : {}),
+      sessions_done: values.session_results?.length ?? 0,
+    };
+    if (state.next.length === 0 && values.report_key) {
+      const report = await this.getReport(project, reportId);
+      if (report) {
+        const patterns = report.patterns.length;
+        return { report_id: reportId, status: "done", progress: { ...progress, message: `Report ready: ${patterns} pattern${patterns === 1 ? "" : "s"}` }, finished_at: report.created_at };
+      }
+    }
+    const stage = stageOfNode(state.next[0]);
+    return {
+      report_id: reportId,
+      status: "failed",
+      progress: { ...progress, stage, message: `Stopped at: ${STAGE_MESSAGES[stage]}` },
+      error: { code: "interrupted", message: "the run stopped before it finished (it failed, or the process ended); start a new run" },
+    };
+  }
+
+  /** The finished report, only from this project. */
+  async getReport(project: string, reportId: string): Promise<Report | undefined> {
+    if (!isPlausibleId(project) || !isPlausibleId(reportId)) return undefined;
+    const pipeline = await this.pipeline(project);
+    const stored = await pipeline.runtime.blobs.getJson(blobKeys.report(project, reportId));
+    return stored === undefined ? undefined : ReportSchema.parse(stored);
+  }
+
+  /** Refuses new runs, aborts those under way and waits for them to stop. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const running = [...this.records.values()].filter((record) => record.status === "running");
+    for (const record of running) record.controller.abort(new ServiceClosedError());
+    await Promise.allSettled(running.map((record) => record.result));
+  }
+
+  private begin(project: string, request: ReportRunRequest, options: ForegroundRunOptions = {}): RunRecord {
+    if (this.closed) throw new ServiceClosedError();
+    if (this.running(project) >= this.maxRunsPerProject) throw new TooManyRunsError(project, this.maxRunsPerProject);
+    const controller = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+    // Every node and model call of the run listens to it: far more than the default 10.
+    setMaxListeners(0, controller.signal, signal);
+    const record: RunRecord = {
+      project,
+      reportId: this.newId(),
+      tracker: new RunProgressTracker(),
+      controller,
+      status: "running",
+      startedAt: new Date().toISOString(),
+      result: Promise.resolve(undefined as never),
+    };
+    this.records.set(recordKey(project, record.reportId), record);
+    record.result = this.execute(record, request, signal, options.onProgress).then(
+      (report) => {
+        record.status = "done";
+        record.finishedAt = new Date().toISOString();
+        return report;
+      },
+      (error: unknown) => {
+        record.status = "failed";
+        record.finishedAt = new Date().toISOString();
+        record.error = describeError(error, signal);
+        if (record.error.code === "run_failed") this.log(`report run ${record.reportId} of project ${record.project} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        throw error;
+      },
+    );
+    void record.result.finally(() => this.forgetOldRecords()).catch(() => undefined);
+    return record;
+  }
+
+  private async execute(record: RunRecord, request: ReportRunRequest, signal: AbortSignal, onProgress?: (update: RunProgressUpdate) => void): Promise<Report> {
+    const pipeline = await this.pipeline(record.project);
+    const thread = { ...this.thread(record.project, record.reportId), maxConcurrency: this.sessionConcurrency, signal };
+    const input = { report_id: record.reportId, title: request.title, focus_area: request.focus_area, selection: request.selection };
+    // Detached from any graph this is called from (the chat's tool): the report graph is its own
+    // run on its own thread, not a subgraph writing into the caller's checkpoint namespace.
+    await AsyncLocalStorageProviderSingleton.getInstance().run(undefined, async () => {
+      const stream = await pipeline.graph.stream(input, { ...thread, streamMode: ["custom"], subgraphs: true });
+      for await (const [, mode, event] of stream as AsyncIterable<[string[], string, unknown]>) {
+        if (mode !== "custom" || !isRunEvent(event)) continue;
+        const update = record.tracker.handle(event);
+        onProgress?.(update);
+      }
+    });
+    signal.throwIfAborted();
+    const state = await pipeline.graph.getState(this.thread(record.project, record.reportId));
+    const key = (state.values as Partial<SummarizeStateType>).report_key;
+    const stored = key ? await pipeline.runtime.blobs.getJson(key) : undefined;
+    if (!stored) throw new ServiceError("no_report", `report run ${record.reportId} ended without a report`);
+    return ReportSchema.parse(stored);
+  }
+
+  private async pipeline(project: string): Promise<Pipeline> {
+    const pipeline = await this.options.pipelineFor(project);
+    // A mix-up here would file one project's reports under another's keys.
+    if (pipeline.runtime.project !== project) throw new ServiceError("wrong_project", `the pipeline for project ${JSON.stringify(project)} belongs to ${JSON.stringify(pipeline.runtime.project)}`);
+    return pipeline;
+  }
+
+  private thread(project: string, reportId: string) {
+    return { configurable: { thread_id: reportThreadId(project, reportId) } };
+  }
+
+  private forgetOldRecords(): void {
+    const finished = [...this.records.entries()].filter(([, record]) => record.status !== "running");
+    for (const [key] of finished.slice(0, Math.max(0, finished.length - FINISHED_KEPT))) this.records.delete(key);
+  }
+}
+
+const STAGE_MESSAGES: Record<RunStage, string> = {
+  starting: "choosing the sessions",
+  sessions: "watching sessions",
+  extracting: "extracting patterns",
+  combining: "combining patterns",
+  assigning: "assigning examples",
+  reporting: "writing the report",
+  done: "done",
+};
+
+/** The stage a stopped run was about to run. */
+export function stageOfNode(node: string | undefined): RunStage {
+  switch (node) {
+    case "session":
+    case "gather":
+      return "sessions";
+    case "extract_patterns":
+      return "extracting";
+    case "combine_patterns":
+      return "combining";
+    case "assign_patterns":
+      return "assigning";
+    case "build_report":
+      return "reporting";
+    default:
+      return "starting";
+  }
+}
+
+function recordKey(project: string, reportId: string): string {
+  return reportThreadId(project, reportId);
+}
+
+/** Report ids are ours (`report-…`) or the CLI's (`run-…`); anything empty or huge is simply not found. */
+function isPlausibleId(reportId: string): boolean {
+  return typeof reportId === "string" && reportId.length > 0 && reportId.length <= 200;
+}
+
+function toStatus(record: RunRecord): ReportRunStatus {
+  const { stage, message, sessions_total, sessions_done, done, total } = record.tracker.current;
+  return {
+    report_id: record.reportId,
+    status: record.status,
+    progress: { stage, message, ...(sessions_total === undefined ? {} : { sessions_total }), sessions_done, ...(done === undefined ? {} : { done }), ...(total === undefined ? {} : { total }) },
+    ...(record.error ? { error: record.error } : {}),
+    started_at: record.startedAt,
+    ...(record.finishedAt ? { finished_at: record.finishedAt } : {}),
+  };
+}
+
+function describeError(error: unknown, signal: AbortSignal): { code: string; message: string } {
+  if (signal.aborted) {
+    const reason = signal.reason;
+    return { code: "aborted", message: reason instanceof Error ? reason.message : "the run was cancelled" };
+  }
+  if (error instanceof SessionSummariesError) return { code: error.code, message: error.message };
+  // Anything else may name files, hosts or queries: its details go to the log only.
+  return { code: "run_failed", message: "the run failed unexpectedly: the details are in the server's log" };
+}

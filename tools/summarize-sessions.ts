@@ -1,0 +1,96 @@
+import { ToolMessage } from "@langchain/core/messages";
+import { tool } from "@langchain/core/tools";
+import { Command, getWriter } from "@langchain/langgraph";
+import { z } from "zod";
+import { toChatProgressEvent } from "../graph/chat/progress.ts";
+import { digestReport, type ChatStateUpdate, type ReportDigest } from "../graph/chat/state.ts";
+import type { SessionSelection } from "../graph/summarize/state.ts";
+import { fenceUntrusted } from "../src/encode/fence.ts";
+import { SessionSummariesError } from "../src/domain/errors.ts";
+import { NoMatchingSessionsError } from "../src/service/errors.ts";
+import { resolveSelection } from "../src/service/find-sessions.ts";
+import type { RunProgressUpdate } from "../src/service/progress.ts";
+import { failureText, percent, type ChatToolContext } from "./context.ts";
+import { describeCriteria, SessionCriteriaFields, toCriteria } from "./criteria.ts";
+
+/** Sessions one chat request may summarize; larger reports go through the reports API or the CLI. */
+export const MAX_CHAT_REPORT_SESSIONS = 200;
+
+export const SummarizeSessionsInput = z.object({
+  session_ids: z.array(z.string().min(1)).max(MAX_CHAT_REPORT_SESSIONS).optional().describe("Exactly these sessions; when given, the filters are ignored"),
+  ...SessionCriteriaFields,
+  title: z.string().max(200).optional().describe("Title of the report, e.g. 'Checkout errors this week'"),
+  focus_area: z.string().max(500).optional().describe("What the analysis should pay most attention to, e.g. 'the checkout flow'"),
+});
+export type SummarizeSessionsArgs = z.infer<typeof SummarizeSessionsInput>;
+
+/**
+ * Runs a report over the chosen sessions (streaming its progress) and makes it the thread's latest
+ * report. Returns a Command: the tool message for the transcript, the report digest for the state.
+ */
+export function makeSummarizeSessionsTool(context: ChatToolContext) {
+  return tool(
+    async (input, config): Promise<Command | string> => {
+      const selection = await toSelection(context, input, config.signal);
+      if (typeof selection === "string") return selection;
+      const write = getWriter(config);
+      const onProgress = (update: RunProgressUpdate) => write?.(toChatProgressEvent(update));
+      try {
+        const title = input.title?.trim() || selection.title;
+        const { report } = await context.runs.run(
+          context.project,
+          { title, ...(input.focus_area ? { focus_area: input.focus_area } : {}), selection: selection.selection },
+          { onProgress, ...(config.signal ? { signal: config.signal } : {}) },
+        );
+        const digest = digestReport(report);
+        const toolCallId = (config as { toolCall?: { id?: string } }).toolCall?.id;
+        const content = describeReport(digest);
+        if (!toolCallId) return content;
+        const update: ChatStateUpdate = {
+          report: digest,
+          report_ids: [digest.report_id],
+          messages: [new ToolMessage({ content, tool_call_id: toolCallId, name: "summarize_sessions" })],
+        };
+        return new Command({ update });
+      } catch (error) {
+        if (config.signal?.aborted) return "The report was cancelled: the turn was interrupted.";
+        const code = error instanceof SessionSummariesError ? error.code : undefined;
+        return `The report could not be made${code ? ` (${code})` : ""}: ${failureText(context, "summarize_sessions", error)}`;
+      }
+    },
+    {
+      name: "summarize_sessions",
+      description:
+        "Watch and summarize sessions into a report of issue patterns (runs the analysis; takes a while, progress is shown). " +
+        "Choose sessions by ids or by filters. Use it for a new question about sessions, not for follow-ups on the current report.",
+      schema: SummarizeSessionsInput,
+    },
+  );
+}
+
+async function toSelection(context: ChatToolContext, input: SummarizeSessionsArgs, signal?: AbortSignal): Promise<{ selection: SessionSelection; title: string } | string> {
+  const ids = input.session_ids?.length ? [...new Set(input.session_ids)] : undefined;
+  const criteria = ids ? {} : toCriteria(input);
+  if (typeof criteria === "string") return criteria;
+  const title = ids ? `${ids.length} chosen session${ids.length === 1 ? "" : "s"}` : `Sessions ${describeCriteria(criteria)}`;
+  try {
+    const selection = await resolveSelection(context.pipeline.runtime.source, { ...criteria, ...(ids ? { ids } : {}) }, { maxSessions: MAX_CHAT_REPORT_SESSIONS, ...(signal ? { signal } : {}) });
+    return { selection, title };
+  } catch (error) {
+    if (error instanceof NoMatchingSessionsError) return `No sessions match (${describeCriteria(criteria)}): nothing to summarize.`;
+    if (signal?.aborted) return "Listing the sessions was cancelled: the turn was interrupted.";
+    return `Could not list sessions: ${failureText(context, "summarize_sessions", error)}`;
+  }
+}
+
+/** The report in brief, patterns by sessions affected. */
+export function describeReport(digest: ReportDigest): string {
+  const head =
+    `Report ${digest.report_id} is ready: ${digest.sessions_summarized} session${digest.sessions_summarized === 1 ? "" : "s"} summarized by ${digest.analyst}` +
+    `${digest.sessions_failed ? `, ${digest.sessions_failed} failed` : ""}${digest.sessions_skipped ? `, ${digest.sessions_skipped} skipped (too short or empty)` : ""}.`;
+  if (digest.patterns.length === 0) return `${head}\nNo issue was seen in at least two sessions.`;
+  const lines = [...digest.patterns]
+    .sort((a, b) => b.sessions_affected - a.sessions_affected || a.id - b.id)
+    .map((p) => `Pattern ${p.id}: ${p.name} | ${p.severity} | ${p.sessions_affected} sessions (${percent(p.sessions_affected_ratio)}) | ${p.occurrences} occurrences`);
+  return `${head}\n${digest.patterns.length} pattern${digest.patterns.length === 1 ? "" : "s"}, most sessions affected first:\n${fenceUntrusted("patterns", lines.join("\n"))}`;
+}

@@ -53,25 +53,30 @@ export function makeValidateNode(runtime: PipelineRuntime) {
     const onUsage = (u: Usage) => {
       usage = addUsage(usage, u);
     };
-    const loaded = state.input_key ? await runtime.blobs.getJson<LoadedSession>(state.input_key).catch(() => undefined) : undefined;
-    const replayStartMs = loaded?.recording?.startMs ?? Date.parse(summary.start);
-    const recordingEndMs = loaded?.recording?.endMs ?? replayStartMs + summary.duration_s * 1000;
-    const clips = planClips(pendingClipTargets(summary, validation.mode), replayStartMs, validation.clip);
+    try {
+      const loaded = state.input_key ? await runtime.blobs.getJson<LoadedSession>(state.input_key).catch(() => undefined) : undefined;
+      const replayStartMs = loaded?.recording?.startMs ?? Date.parse(summary.start);
+      const recordingEndMs = loaded?.recording?.endMs ?? replayStartMs + summary.duration_s * 1000;
+      const clips = planClips(pendingClipTargets(summary, validation.mode), replayStartMs, validation.clip);
 
-    const checks: VisualCheck[] = [];
-    for (const clip of clips) {
-      checks.push(...(await checkClip(runtime, validation, state.session_id, clip, { replayStartMs, recordingEndMs, loaded }, onUsage, config?.signal)));
+      const checks: VisualCheck[] = [];
+      for (const clip of clips) {
+        checks.push(...(await checkClip(runtime, validation, state.session_id, clip, { replayStartMs, recordingEndMs, loaded }, onUsage, config?.signal)));
+      }
+      const updated = applyVisualChecks(summary, checks);
+      const checkedKey = checkedCacheKeyOf(runtime, state);
+      await runtime.summaries.put(checkedKey, updated);
+      const verdicts: ClipsCheckedEvent["verdicts"] = {};
+      for (const check of checks) {
+        const key = check.error ? "failed" : check.verdict;
+        verdicts[key] = (verdicts[key] ?? 0) + 1;
+      }
+      config?.writer?.({ kind: "clips_checked", session_id: state.session_id, clips: clips.length, verdicts } satisfies ClipsCheckedEvent);
+      return { result: { ...state.result, summary_key: summaryBlobKey(checkedKey), blocking: hasBlockingIssue(updated) }, usage };
+    } catch {
+      // The checked summary could not be stored: the session keeps its unchecked summary, and the next run checks again.
+      return { result: state.result, usage };
     }
-    const updated = applyVisualChecks(summary, checks);
-    const checkedKey = checkedCacheKeyOf(runtime, state);
-    await runtime.summaries.put(checkedKey, updated);
-    const verdicts: ClipsCheckedEvent["verdicts"] = {};
-    for (const check of checks) {
-      const key = check.error ? "failed" : check.verdict;
-      verdicts[key] = (verdicts[key] ?? 0) + 1;
-    }
-    config?.writer?.({ kind: "clips_checked", session_id: state.session_id, clips: clips.length, verdicts } satisfies ClipsCheckedEvent);
-    return { result: { ...state.result, summary_key: summaryBlobKey(checkedKey), blocking: hasBlockingIssue(updated) }, usage };
   };
 }
 

@@ -60,6 +60,11 @@ export const blobKeys = {
   project: (project: string): string => join([project]),
   /** A session's loaded analytics events (or its encoded form). */
   events: (project: string, sessionId: string): string => join([project, "sessions", sessionId, "events"]),
+  /**
+   * One load of a session for one run (events, encoding, recording signals): each load has its own
+   * key, so runs of the same session at once never delete each other's input.
+   */
+  loadedSession: (project: string, sessionId: string, loadId: string): string => join([project, "sessions", sessionId, "loaded", loadId]),
   /** A session summary for one cache key (focus area + analyst); see `summaryCacheKey`. */
   summary: (project: string, sessionId: string, cacheKey: string): string =>
     join([project, "sessions", sessionId, "summaries", cacheKey]),

@@ -11,8 +11,11 @@ import type { PipelineAnalyst, SessionInput, Usage } from "../../graph/analyst.t
 import type { PipelineRuntime } from "../../graph/runtime.ts";
 import { buildSummarizeGraph } from "../../graph/summarize/graph.ts";
 import { prepareResume } from "../../graph/summarize/resume.ts";
+import { makeLoadNode } from "../../graph/session/nodes/load.ts";
 
 const SAMPLE = fileURLToPath(new URL("../../examples/sample", import.meta.url));
+/** A sample session long enough to be summarized. */
+const SAMPLE_SESSION = "0192fbc6-ed7a-75d1-8728-6727dca6639a";
 const ONE_CALL: Usage = { model_calls: 1, input_tokens: 100, output_tokens: 10 };
 
 /**
@@ -118,6 +121,16 @@ describe("summarize graph", () => {
     await graph.invoke({ report_id: "a", title: "A", selection: {} }, { configurable: { thread_id: "a" } });
     await graph.invoke({ report_id: "b", title: "B", selection: {} }, { configurable: { thread_id: "b" } });
     expect(analyst.calls.summarize).toBe(5);
+  });
+
+  it("two runs loading the same session at once get their own input: one finishing cannot delete the other's", async () => {
+    const runtime = runtimeWith(new RowRuleAnalyst());
+    const load = makeLoadNode(runtime);
+    const [first, second] = await Promise.all([load({ session_id: SAMPLE_SESSION, focus_area: "checkout" } as never), load({ session_id: SAMPLE_SESSION, focus_area: "search" } as never)]);
+    expect(first!.input_key).toBeDefined();
+    expect(second!.input_key).not.toBe(first!.input_key);
+    await runtime.blobs.delete(first!.input_key!); // what the first run's finalize does
+    expect(await runtime.blobs.has(second!.input_key!)).toBe(true);
   });
 
   it("completes from the survivors when few sessions fail, and lists them", async () => {

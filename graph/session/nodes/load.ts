@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import { SessionSummariesError } from "../../../src/domain/errors.ts";
 import type { AnalyticsEvent } from "../../../src/domain/events.ts";
@@ -88,7 +89,7 @@ export function makeLoadNode(runtime: PipelineRuntime) {
         encoded: { ...encoded, idMap: [...encoded.idMap.entries()] },
         warnings: [...notes, ...warnings.summary()],
       };
-      const inputKey = blobKeys.events(runtime.project, sessionId);
+      const inputKey = blobKeys.loadedSession(runtime.project, sessionId, randomUUID());
       await runtime.blobs.putJson(inputKey, loaded);
       return { input_key: inputKey, ...(cachedResult ? { ...cachedResult, needs_validation: true } : {}) };
     } catch (error) {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { BaseMessage } from "@langchain/core/messages";
 import type { z } from "zod";
@@ -13,10 +14,14 @@ import {
   formatExtractPatterns,
   formatSummarizeSession,
   formatSummaryForPatterns,
+  SUMMARIZE_SESSION_SYSTEM,
 } from "../prompts/index.ts";
 import type { PipelineAnalyst, SessionInput, Usage } from "./analyst.ts";
 import { describeModels, loadModel, type LoadModelOptions } from "./models.ts";
 import { callStructured, createUsage, type UsageTotals } from "./structured.ts";
+
+/** Changes whenever the summary prompt's instructions change. */
+export const SUMMARY_PROMPT_VERSION = createHash("sha256").update(SUMMARIZE_SESSION_SYSTEM).digest("hex").slice(0, 8);
 
 const NO_CALL: Usage = { model_calls: 0, input_tokens: 0, output_tokens: 0 };
 
@@ -44,7 +49,8 @@ export class StagedAnalyst implements PipelineAnalyst {
     this.label = offline
       ? { kind: "heuristic", label: OFFLINE_ANALYST_LABEL }
       : { kind: "model", label: `summarizer ${models.summarizer}, reasoner ${models.reasoner}` };
-    this.cacheLabel = summarizer ? models.summarizer! : "heuristic";
+    // A model's summaries are cached per prompt too: editing the prompt asks again.
+    this.cacheLabel = summarizer ? `${models.summarizer!}@${SUMMARY_PROMPT_VERSION}` : "heuristic";
     // The offline rules read no prompt: all summaries go in one chunk, so no cluster is split.
     this.patternPromptBaseTokens = reasoner ? countPromptTokens(formatExtractPatterns({ digests: [] })) : 0;
   }

@@ -8,6 +8,7 @@ import { ConfigError } from "../../src/domain/errors.ts";
 import { z } from "zod";
 import { ScriptedChatModel } from "../fakes/scripted-model.ts";
 import { stubFetch } from "../fakes/stub-fetch.ts";
+import { createPipelineAnalyst, SUMMARY_PROMPT_VERSION } from "../../graph/analysts.ts";
 
 const OPENAI_KEY = "sk-test-0123456789abcdef";
 const GOOGLE_KEY = "AIzaTest0123456789abcdefghijkl";
@@ -253,6 +254,15 @@ describe("loadModel", () => {
     expect(JSON.stringify(request!.body)).toContain("You answer in YAML.");
     expect(request!.body).toMatchObject({ generationConfig: { temperature: 0.1 } });
     expect(usage).toMatchObject({ calls: 1, inputTokens: 31, outputTokens: 4 });
+  });
+});
+
+describe("summary cache label", () => {
+  it("names the summarizer and its prompt version, so editing the prompt asks the model again", () => {
+    const analyst = createPipelineAnalyst(configOf({ OPENAI_API_KEY: OPENAI_KEY }));
+    expect(SUMMARY_PROMPT_VERSION).toMatch(/^[0-9a-f]{8}$/);
+    expect(analyst.cacheLabel).toBe(`openai:gpt-4.1-mini@${SUMMARY_PROMPT_VERSION}`);
+    expect(createPipelineAnalyst(configOf({})).cacheLabel).toBe("heuristic");
   });
 });
 

@@ -95,6 +95,18 @@ export const ReportSchema = z.object({
   patterns: z.array(ReportPatternSchema),
   /** Pattern-stage chunks that failed (extraction, assignment), counted against the 75% threshold. */
   chunk_failures: z.array(ItemFailureSchema),
+  /** Patterns the analyst proposed that the report leaves out, and why (too few sessions, low severity). */
+  dropped_patterns: z.array(z.object({ name: z.string(), reason: z.string() })).default([]),
+  /** Event ids the analyst assigned to patterns that could not be used, by reason. */
+  assignment_skips: z
+    .object({
+      unknown: z.number().int().nonnegative(),
+      ambiguous: z.number().int().nonnegative(),
+      unflagged: z.number().int().nonnegative(),
+      non_blocking_only: z.number().int().nonnegative(),
+      unknown_pattern: z.number().int().nonnegative(),
+    })
+    .optional(),
   usage: z.object({
     model_calls: z.number().int().nonnegative(),
     input_tokens: z.number().int().nonnegative(),

@@ -82,6 +82,17 @@ export function renderMarkdown(report: Report, options: { examplesPerPattern?: n
     out.push("", "## Failures", "");
     for (const f of [...report.sessions.failed, ...report.chunk_failures]) out.push(`- ${f.stage} ${inline(f.id)}: ${plain(f.error)}`);
   }
+  if (report.dropped_patterns.length > 0) {
+    out.push("", "## Left out", "");
+    for (const d of report.dropped_patterns) out.push(`- ${plain(d.name)}: ${plain(d.reason)}`);
+  }
+  const skips = report.assignment_skips;
+  if (skips && skips.unknown + skips.ambiguous + skips.unknown_pattern > 0) {
+    out.push(
+      "",
+      `_Assigned event ids not used: ${skips.unknown} unknown, ${skips.ambiguous} ambiguous (in two sessions), ${skips.unknown_pattern} for patterns that do not exist._`,
+    );
+  }
   out.push("", `_${report.usage.model_calls} model calls, ${report.usage.input_tokens} input and ${report.usage.output_tokens} output tokens._`, "");
   return out.join("\n");
 }

@@ -26,7 +26,7 @@ describe("chat state reducers", () => {
       id: "r1", title: "T", created_at: "2026-01-01T00:00:00Z", analyst: { kind: "heuristic", label: "offline analyst" }, models: {},
       sessions: { requested: 3, summarized: ["a", "b"], failed: [{ id: "c", stage: "summarize", error: "x" }], skipped: [] },
       patterns: [{ id: 1, slug: "p", name: "P", description: "d", severity: "high", indicators: ["i"], stats: { occurrences: 3, sessions_affected: 2, sessions_affected_ratio: 1, segments_success_ratio: 0 }, examples: [{} as never, {} as never] }],
-      chunk_failures: [], usage: { model_calls: 0, input_tokens: 0, output_tokens: 0 },
+      chunk_failures: [], dropped_patterns: [], usage: { model_calls: 0, input_tokens: 0, output_tokens: 0 },
     } as Report;
     expect(digestReport(report)).toEqual({
       report_id: "r1", title: "T", created_at: "2026-01-01T00:00:00Z", analyst: "offline analyst", sessions_requested: 3, sessions_summarized: 2, sessions_failed: 1, sessions_skipped: 0,

@@ -74,6 +74,8 @@ const report: Report = ReportSchema.parse({
     },
   ],
   chunk_failures: [],
+  dropped_patterns: [{ name: "Slow fonts", reason: "evidence from 1 session(s), 2 needed" }],
+  assignment_skips: { unknown: 2, ambiguous: 1, unflagged: 0, non_blocking_only: 3, unknown_pattern: 0 },
   usage: { model_calls: 0, input_tokens: 0, output_tokens: 0 },
 });
 
@@ -89,6 +91,8 @@ describe("renderMarkdown", () => {
     expect(md).toMatch(/\*\*→\*\* 01:05 Clicked Place order;.*\(blocking exception\)/);
     expect(md).toContain("Checked against the replay (dom): **confirmed**");
     expect(md).toContain("- summarize `s10`: model timed out");
+    expect(md).toContain("## Left out\n\n- Slow fonts: evidence from 1 session(s), 2 needed");
+    expect(md).toContain("Assigned event ids not used: 2 unknown, 1 ambiguous (in two sessions), 0 for patterns that do not exist.");
   });
 
   it("keeps page-written text inert", () => {

@@ -26,7 +26,7 @@ export function makeBuildReportNode(runtime: PipelineRuntime, now: () => Date = 
     const summarized = state.session_results.filter((r) => r.status === "summarized");
     const summarizedIds = state.session_ids.filter((id) => summarized.some((r) => r.session_id === id));
     const summaries = await loadSummaries(runtime, summaryRefs(state.session_results, summarizedIds));
-    const { evidence } = resolveAssignments(
+    const { evidence, skips } = resolveAssignments(
       state.assignment_chunks.map((sessionIds, index) => ({
         sessionIds,
         assignments: state.assigned.find((c) => c.index === index)?.value ?? [],
@@ -34,7 +34,7 @@ export function makeBuildReportNode(runtime: PipelineRuntime, now: () => Date = 
       summaries,
       new Set(state.patterns.map((p) => p.pattern_id)),
     );
-    const { patterns } = buildReportPatterns(state.patterns, evidence, summaries, summarizedIds.length, {
+    const { patterns, dropped } = buildReportPatterns(state.patterns, evidence, summaries, summarizedIds.length, {
       minSessions: runtime.settings.minPatternSessions,
     });
 
@@ -57,6 +57,14 @@ export function makeBuildReportNode(runtime: PipelineRuntime, now: () => Date = 
       },
       patterns,
       chunk_failures: chunkFailures,
+      dropped_patterns: dropped,
+      assignment_skips: {
+        unknown: skips.unknown,
+        ambiguous: skips.ambiguous,
+        unflagged: skips.unflagged,
+        non_blocking_only: skips.nonBlockingOnly,
+        unknown_pattern: skips.unknownPattern,
+      },
       usage: state.usage,
       ...(runtime.validation ? { validation: { method: runtime.validation.validator.method, mode: runtime.validation.mode, ...countChecks(summaries.values()) } } : {}),
     });

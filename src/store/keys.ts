@@ -58,8 +58,6 @@ function wholeMs(name: string, value: number): number {
 export const blobKeys = {
   /** Everything of one project starts with this. */
   project: (project: string): string => join([project]),
-  /** A session's loaded analytics events (or its encoded form). */
-  events: (project: string, sessionId: string): string => join([project, "sessions", sessionId, "events"]),
   /**
    * One load of a session for one run (events, encoding, recording signals): each load has its own
    * key, so runs of the same session at once never delete each other's input.

@@ -124,7 +124,7 @@ export function describeBlobStoreContract(name: string, make: (clock: TestClock)
     it("stores the project-scoped keys built by blobKeys", async () => {
       const project = `proj ${freshKey("p").replace(/\//g, ":")}`;
       const keys = [
-        blobKeys.events(project, "0190d6c8-1111"),
+        blobKeys.loadedSession(project, "0190d6c8-1111", "load-1"),
         blobKeys.summary(project, "0190d6c8-1111", "abc123"),
         blobKeys.clip(project, "0190d6c8-1111", 7_000, 19_000),
         blobKeys.report(project, "r/1"),

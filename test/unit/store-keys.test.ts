@@ -44,7 +44,7 @@ describe("keySegment", () => {
 
 describe("blobKeys", () => {
   it("builds readable, valid, project-first keys", () => {
-    expect(blobKeys.events("acme", "0190-aa")).toBe("acme/sessions/0190-aa/events");
+    expect(blobKeys.loadedSession("acme", "0190-aa", "l1")).toBe("acme/sessions/0190-aa/loaded/l1");
     expect(blobKeys.summary("acme", "0190-aa", "f00d")).toBe("acme/sessions/0190-aa/summaries/f00d");
     expect(blobKeys.clip("acme", "0190-aa", 7000, 19000)).toBe("acme/sessions/0190-aa/clips/7000-19000");
     expect(blobKeys.report("acme", "r1")).toBe("acme/reports/r1");
@@ -54,24 +54,24 @@ describe("blobKeys", () => {
   it("never lets one project's keys collide with, or nest under, another's", () => {
     const projects = ["a", "a/sessions", "a%2Fsessions", "a/sessions/x", "A", "a.b", "a b", "..", "../a"];
     const allKeys = projects.flatMap((project) => [
-      blobKeys.events(project, "s"),
-      blobKeys.events(project, "x/events"),
+      blobKeys.loadedSession(project, "s", "l"),
+      blobKeys.loadedSession(project, "x/loaded", "l"),
       blobKeys.summary(project, "s", "k"),
       blobKeys.clip(project, "s", 0, 1),
       blobKeys.report(project, "s"),
-      blobKeys.report(project, "../sessions/s/events"),
+      blobKeys.report(project, "../sessions/s/loaded"),
     ]);
     expect(new Set(allKeys).size).toBe(allKeys.length);
     for (const project of projects) {
       const own = blobKeys.project(project);
-      const others = projects.filter((other) => other !== project).map((other) => blobKeys.events(other, "s"));
+      const others = projects.filter((other) => other !== project).map((other) => blobKeys.loadedSession(other, "s", "l"));
       for (const key of others) expect(key.startsWith(`${own}/`), `${key} under ${own}`).toBe(false);
     }
   });
 
   it("escapes hostile ids instead of letting them leave their place", () => {
-    const key = blobKeys.events("acme", "../../other/sessions/s");
-    expect(key.split("/")).toHaveLength(4);
+    const key = blobKeys.loadedSession("acme", "../../other/sessions/s", "l");
+    expect(key.split("/")).toHaveLength(5);
     expect(key.startsWith("acme/sessions/")).toBe(true);
   });
 
@@ -81,6 +81,6 @@ describe("blobKeys", () => {
   });
 
   it("rejects ids that would make the key too long", () => {
-    expect(() => blobKeys.events("acme", "s".repeat(600))).toThrow(/longer than 512/);
+    expect(() => blobKeys.loadedSession("acme", "s".repeat(600), "l")).toThrow(/longer than 512/);
   });
 });

@@ -6,11 +6,12 @@ import { startShop } from "../../examples/shop/server.ts";
 import { finalizeDataset, startCaptureServer } from "../capture/index.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import { ConfigError } from "../domain/errors.ts";
-import { LabelsSchema } from "../domain/labels.ts";
+import { LABELS_VERSION, LabelsSchema } from "../domain/labels.ts";
 import type { Labels, SessionLabel } from "../domain/labels.ts";
 import { planNamedSessions, planSessions } from "../generate/schedule.ts";
 import type { SessionPlan } from "../generate/schedule.ts";
 import { runSession } from "../generate/session.ts";
+import { upgradeLabels } from "../generate/upgrade-labels.ts";
 import type { SessionResult } from "../generate/session.ts";
 
 export interface GenerateOptions {
@@ -139,11 +140,12 @@ async function readExistingLabels(out: string, seed: number): Promise<Labels> {
   const source = { generator: "scripted-users", shop: "examples/shop", seed };
   try {
     const parsed = LabelsSchema.safeParse(JSON.parse(await readFile(path.join(out, "labels.json"), "utf8")));
-    if (parsed.success) return { ...parsed.data, source };
+    // A dataset labelled before consequences were marked is continued in today's convention.
+    if (parsed.success) return { ...upgradeLabels(parsed.data), source };
   } catch {
     // no labels yet
   }
-  return { version: 1, source, sessions: {} };
+  return { version: LABELS_VERSION, source, sessions: {} };
 }
 
 async function sessionDirs(out: string): Promise<string[]> {

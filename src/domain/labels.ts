@@ -40,23 +40,40 @@ export const ISSUE_TRIGGER_EVENTS: Record<IssueKind, readonly string[]> = {
 
 const PATTERN_KEY = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
-export const LabelledIssueSchema = z.object({
-  kind: z.enum(ISSUE_KINDS),
-  /** Shared by every session with the same underlying problem, e.g. `checkout-place-order-throws`. */
-  pattern_key: z.string().regex(PATTERN_KEY, "pattern_key must be kebab-case"),
-  /** True when the user could perceive the problem: an error message, a spinner, a click that visibly does nothing. */
-  visible: z.boolean(),
-  /** When the action that triggered the issue happened, by the browser's clock (the clock of the events). */
-  timestamp: z.iso.datetime(),
-  description: z.string().min(1),
-  /** Path of the page the issue happened on, e.g. `/checkout`. */
-  page: z.string().optional(),
-});
+export const LabelledIssueSchema = z
+  .object({
+    kind: z.enum(ISSUE_KINDS),
+    /**
+     * The root problem: shared by every session with the same underlying problem, e.g.
+     * `checkout-place-order-throws`. A consequence carries its root problem's key.
+     */
+    pattern_key: z.string().regex(PATTERN_KEY, "pattern_key must be kebab-case"),
+    /**
+     * Set when this issue follows from another one of the session (an abandonment after a blocking
+     * error, retries after a refused coupon): the root problem's `pattern_key`. A consequence is scored
+     * per session by its kind but is not a pattern of its own; the report counts it on the root's pattern.
+     */
+    consequence_of: z.string().regex(PATTERN_KEY, "consequence_of must be kebab-case").optional(),
+    /** True when the user could perceive the problem: an error message, a spinner, a click that visibly does nothing. */
+    visible: z.boolean(),
+    /** When the action that triggered the issue happened, by the browser's clock (the clock of the events). */
+    timestamp: z.iso.datetime(),
+    description: z.string().min(1),
+    /** Path of the page the issue happened on, e.g. `/checkout`. */
+    page: z.string().optional(),
+  })
+  .refine((issue) => issue.consequence_of === undefined || issue.consequence_of === issue.pattern_key, {
+    message: "a consequence carries its root problem's key: pattern_key must equal consequence_of",
+    path: ["pattern_key"],
+  });
 export type LabelledIssue = z.infer<typeof LabelledIssueSchema>;
 
 export const SessionLabelSchema = z.object({
   outcome: z.enum(SESSION_OUTCOMES),
-  issues: z.array(LabelledIssueSchema),
+  issues: z.array(LabelledIssueSchema).refine(
+    (issues) => issues.every((i) => i.consequence_of === undefined || issues.some((root) => root.consequence_of === undefined && root.pattern_key === i.consequence_of)),
+    { message: "consequence_of must name the pattern_key of a root issue of the same session" },
+  ),
   /** The scripted user that produced the session, when it was generated. */
   persona: z.string().optional(),
   /** Which variant of the persona ran (the page or widget an issue was on). */
@@ -64,10 +81,19 @@ export const SessionLabelSchema = z.object({
 });
 export type SessionLabel = z.infer<typeof SessionLabelSchema>;
 
+/** Version 2: one pattern key per root problem, consequences marked with `consequence_of`. */
+export const LABELS_VERSION = 2;
+
 export const LabelsSchema = z.object({
-  version: z.literal(1),
+  /** 1: every issue had its own key (an abandonment after an error was a pattern of its own); 2: see LABELS_VERSION. */
+  version: z.union([z.literal(1), z.literal(2)]),
   /** How the labels were made, e.g. `{ generator: "scripted-users", seed: 7 }`. */
   source: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   sessions: z.record(z.string(), SessionLabelSchema),
 });
 export type Labels = z.infer<typeof LabelsSchema>;
+
+/** The labelled issues that are root problems (not consequences of another issue). */
+export function rootIssues(label: SessionLabel): LabelledIssue[] {
+  return label.issues.filter((issue) => issue.consequence_of === undefined);
+}

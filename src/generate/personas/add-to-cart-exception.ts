@@ -48,9 +48,8 @@ export const addToCartException: Persona = {
       await user.pause(800, 1500);
     }
     lastAt = await user.click("#add-to-cart");
-    record.issue({
+    record.consequence("product-add-to-cart-throws", {
       kind: "abandonment",
-      patternKey: "add-to-cart-abandoned",
       visible: true,
       at: lastAt,
       description: "After several \"Add to cart\" clicks that add nothing, the user leaves the shop.",

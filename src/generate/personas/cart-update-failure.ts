@@ -48,9 +48,8 @@ export const cartUpdateFailure: Persona = {
     }
     lastAt = await user.click(".cart-line .plus");
     await user.read(1500, 2500);
-    record.issue({
+    record.consequence("cart-quantity-update-500", {
       kind: "abandonment",
-      patternKey: "cart-abandoned",
       visible: true,
       at: lastAt,
       description: "After three failed quantity changes the user leaves the cart without checking out.",

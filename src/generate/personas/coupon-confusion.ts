@@ -53,9 +53,8 @@ export const couponConfusion: Persona = {
       record.outcome = "success";
       return;
     }
-    record.issue({
+    record.consequence("coupon-code-rejected", {
       kind: "abandonment",
-      patternKey: "checkout-abandoned-after-coupon",
       visible: true,
       at: lastAt,
       description: "After the coupon was refused again, the user leaves checkout without placing the order.",

@@ -49,9 +49,8 @@ export const placeOrderException: Persona = {
       await user.pause(500, 1200);
     }
     lastAt = await user.click("#place-order");
-    record.issue({
+    record.consequence("checkout-place-order-throws", {
       kind: "abandonment",
-      patternKey: "checkout-abandoned",
       visible: true,
       at: lastAt,
       description: "After repeated \"Place order\" clicks that do nothing, the user gives up on checkout and closes the tab.",

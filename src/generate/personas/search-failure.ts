@@ -65,9 +65,8 @@ export const searchFailure: Persona = {
       record.outcome = "success";
       return;
     }
-    record.issue({
+    record.consequence("search-api-500", {
       kind: "abandonment",
-      patternKey: "search-abandoned",
       visible: true,
       at: lastAt,
       description: "After the search failed again on retry, the user stops searching and leaves.",

@@ -60,9 +60,8 @@ export const signInConfusion: Persona = {
       record.outcome = "success";
       return;
     }
-    record.issue({
+    record.consequence("sign-in-vague-error", {
       kind: "abandonment",
-      patternKey: "sign-in-abandoned",
       visible: true,
       at: lastAt,
       description: "After sign-in kept failing, the user leaves with items still in the cart.",

@@ -14,7 +14,10 @@ export interface VisitSetup {
 /** An issue as a persona reports it; the session turns `at` (browser ms) into the label's timestamp. */
 export interface IssueReport {
   kind: IssueKind;
+  /** The root problem's key; a consequence carries the key of the issue it follows from. */
   patternKey: string;
+  /** Set on a consequence (an abandonment after an error): the root problem's key, equal to `patternKey`. */
+  consequenceOf?: string;
   visible: boolean;
   /** Browser `Date.now()` of the triggering action. */
   at: number;
@@ -27,8 +30,19 @@ export class SessionRecord {
   readonly issues: IssueReport[] = [];
   outcome: SessionOutcome = "success";
 
-  issue(report: IssueReport): void {
+  issue(report: Omit<IssueReport, "consequenceOf">): void {
     this.issues.push(report);
+  }
+
+  /**
+   * An issue that follows from a root problem already recorded in this session (the user gives up
+   * after an error): labelled with the root's key and `consequence_of`, so it is not a pattern of its own.
+   */
+  consequence(rootKey: string, report: Omit<IssueReport, "patternKey" | "consequenceOf">): void {
+    if (!this.issues.some((i) => i.consequenceOf === undefined && i.patternKey === rootKey)) {
+      throw new Error(`consequence of ${rootKey}, which this session has not recorded`);
+    }
+    this.issues.push({ ...report, patternKey: rootKey, consequenceOf: rootKey });
   }
 
   toLabelIssues(): LabelledIssue[] {
@@ -37,6 +51,7 @@ export class SessionRecord {
       .map((i) => ({
         kind: i.kind,
         pattern_key: i.patternKey,
+        ...(i.consequenceOf !== undefined ? { consequence_of: i.consequenceOf } : {}),
         visible: i.visible,
         timestamp: new Date(i.at).toISOString(),
         description: i.description,

@@ -55,6 +55,19 @@ export const PatternStatsSchema = z.object({
   sessions_affected_ratio: z.number().min(0).max(1),
   /** Share of the affected segments that still succeeded, 2 decimals. */
   segments_success_ratio: z.number().min(0).max(1),
+  /** Distinct users (distinct ids; a session without one counts as its own user) among the affected sessions. */
+  users_affected: z.number().int().nonnegative().optional(),
+  /** What the problem led to, counted on the problem instead of being reported as patterns of their own. */
+  consequences: z
+    .object({
+      /** Affected sessions whose user gave up after the problem. */
+      sessions_abandoned: z.number().int().nonnegative(),
+      /** Affected sessions whose user tried again (retries, rage clicks) after the problem. */
+      sessions_retried: z.number().int().nonnegative(),
+      /** Repeated attempts after the problem, over all affected sessions. */
+      retries: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 export type PatternStats = z.infer<typeof PatternStatsSchema>;
 
@@ -92,6 +105,20 @@ export const ReportSchema = z.object({
     /** Sessions left out on purpose (too short, no events): not failures. */
     skipped: z.array(z.object({ id: z.string(), reason: z.string() })),
   }),
+  /**
+   * The users' outcomes over the analysed sessions (from each session's outcome): what a reader asks
+   * first. Apart from `sessions.failed`, which counts the tool's own failures.
+   */
+  outcomes: z
+    .object({
+      sessions: z.number().int().nonnegative(),
+      succeeded: z.number().int().nonnegative(),
+      /** An error stopped the user (a blocking exception in the session). */
+      failed: z.number().int().nonnegative(),
+      /** The user left without reaching the goal and without an error stopping them. */
+      gave_up: z.number().int().nonnegative(),
+    })
+    .optional(),
   patterns: z.array(ReportPatternSchema),
   /** Pattern-stage chunks that failed (extraction, assignment), counted against the 75% threshold. */
   chunk_failures: z.array(ItemFailureSchema),

@@ -26,6 +26,11 @@ export const RawKeyActionSchema = z.object({
   confusion: z.boolean().default(false),
   /** An error here: `blocking` if it stopped the user, `non-blocking` if they carried on. */
   exception: ExceptionKindSchema.nullable().default(null),
+  /**
+   * The page or action took long to respond (a spinner, or nothing new on screen) and the user
+   * waited or left. Optional so summaries written before it existed stay valid; absent means false.
+   */
+  slow: z.boolean().optional(),
 });
 export type RawKeyAction = z.infer<typeof RawKeyActionSchema>;
 

@@ -5,7 +5,7 @@ import type { z } from "zod";
 import type { AppConfig, ModelRole } from "../src/config/env.ts";
 import { RawAssignmentListSchema, RawPatternListSchema, type RawAssignment, type RawPattern } from "../src/domain/report.ts";
 import { RawSessionSummarySchema, type Analyst, type RawSessionSummary, type SessionSummary } from "../src/domain/summary.ts";
-import { assignEventsOffline, extractPatternsOffline, OFFLINE_ANALYST_LABEL, summarizeSessionOffline } from "../src/analysts/index.ts";
+import { assignEventsOffline, extractPatternsOffline, OFFLINE_ANALYST_LABEL, OFFLINE_ANALYST_VERSION, summarizeSessionOffline } from "../src/analysts/index.ts";
 import { countTokens } from "../src/encode/tokens.ts";
 import {
   countPromptTokens,
@@ -49,8 +49,8 @@ export class StagedAnalyst implements PipelineAnalyst {
     this.label = offline
       ? { kind: "heuristic", label: OFFLINE_ANALYST_LABEL }
       : { kind: "model", label: `summarizer ${models.summarizer}, reasoner ${models.reasoner}` };
-    // A model's summaries are cached per prompt too: editing the prompt asks again.
-    this.cacheLabel = summarizer ? `${models.summarizer!}@${SUMMARY_PROMPT_VERSION}` : "heuristic";
+    // A model's summaries are cached per prompt too, the offline analyst's per version of its rules: editing either summarizes again.
+    this.cacheLabel = summarizer ? `${models.summarizer!}@${SUMMARY_PROMPT_VERSION}` : `heuristic@${OFFLINE_ANALYST_VERSION}`;
     // The offline rules read no prompt: all summaries go in one chunk, so no cluster is split.
     this.patternPromptBaseTokens = reasoner ? countPromptTokens(formatExtractPatterns({ digests: [] })) : 0;
   }

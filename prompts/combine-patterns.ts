@@ -8,6 +8,7 @@ import { PATTERN_OUTPUT_SHAPE, PATTERN_SEVERITY_RULES } from "./extract-patterns
 
 export const COMBINE_PATTERNS_SYSTEM = `You merge lists of problem patterns, each found in a separate batch of user sessions of a web app, into one list for the product team.
 - Merge patterns about the same problem in the same feature or flow (same root cause, or 2 or more shared indicators). Keep problems at different steps of a journey apart.
+- One pattern per root problem: a pattern that is the consequence of another (users abandon, retry or rage-click after that failure, slow page or rejected input) is merged into the root one, which keeps its name and describes the consequence.
 - Patterns found in more batches matter more; one found in half of the batches or more is almost always kept.
 - Merged severity: the most common among the merged ones; a tie goes to the lower.
 - ${PATTERN_SEVERITY_RULES}

@@ -28,6 +28,7 @@ A pattern is a technical failure, UX friction or conversion barrier seen in at l
 - No single-session patterns and no generic ones ("users browse", "errors occur").
 - "So what?" test: keep a pattern only if a team could act on it: it names the feature or flow and what goes wrong.
 - Non-blocking errors alone are not a pattern.
+- One pattern per root problem: abandonment, retries, rage or dead clicks after a failure, slow page or rejected input belong in its pattern ("3 of 4 users gave up after it"). Abandonment stands alone only when nothing explains it. Slow pages (flag slow) are root problems.
 - At most 10 patterns, most severe first. Fewer is fine; none is fine (patterns: []).
 - pattern_name: 3-6 words, flow and problem. pattern_description: 1-2 sentences, what happens and its effect on users.
 - indicators: 2-5 observable signs that an event belongs to the pattern, general across sessions (kind of event, message, page, behaviour), never one session's ids or values.

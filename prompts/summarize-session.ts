@@ -20,6 +20,8 @@ Key actions
 - exception: null = no error at this event.
 - confusion: true = the user was visibly unsure or stuck: repeated attempts at one step, back-and-forth, rage or dead clicks, re-entering rejected input.
 - abandonment: true = on the last action of a goal given up midway (a form or checkout left unfinished, leaving after a failure).
+- slow: true = on the page load or action followed by seconds of loading (session_metadata loading_waits) while the user waited or left.
+- Retries and leaving after a failure keep their own flags; their description says so ("after the error").
 - Normal navigation, browsing and going back are not issues. Report no error that no row shows.
 
 Outcomes
@@ -40,6 +42,7 @@ segments:
         exception: blocking
         confusion: false
         abandonment: false
+        slow: false
     outcome:
       success: false
       summary: "Order could not be placed"

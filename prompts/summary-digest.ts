@@ -26,11 +26,12 @@ function flagsOf(action: KeyAction): string[] {
   if (action.exception) flags.push(action.exception);
   if (action.confusion) flags.push("confusion");
   if (action.abandonment) flags.push("abandonment");
+  if (action.slow) flags.push("slow");
   return flags;
 }
 
 function isEvidence(action: KeyAction, includeNonBlocking: boolean): boolean {
-  if (action.exception === "blocking" || action.confusion || action.abandonment) return true;
+  if (action.exception === "blocking" || action.confusion || action.abandonment || action.slow) return true;
   return includeNonBlocking && action.exception === "non-blocking";
 }
 

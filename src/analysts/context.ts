@@ -1,4 +1,5 @@
 import { isForwardNavigation, type PageArea } from "./areas.ts";
+import type { LoadingWait } from "../replay/waits.ts";
 import type { OfflineAnalystOptions } from "./options.ts";
 import { isProgressEvent, isTriggerAction, type Moment, type Timeline } from "./timeline.ts";
 
@@ -7,6 +8,7 @@ export class SessionContext {
   readonly moments: readonly Moment[];
   readonly startMs: number;
   readonly endMs: number;
+  readonly waits: readonly LoadingWait[];
   private readonly indexByMoment: Map<Moment, number>;
 
   constructor(
@@ -16,6 +18,7 @@ export class SessionContext {
     this.moments = timeline.moments;
     this.startMs = timeline.startMs;
     this.endMs = timeline.endMs;
+    this.waits = timeline.waits;
     this.indexByMoment = new Map(this.moments.map((moment, index) => [moment, index]));
   }
 

@@ -1,6 +1,7 @@
 import type { AbandonmentFinding } from "./abandonment.ts";
 import type { ConfusionFinding } from "./confusion.ts";
 import type { FailureEpisode } from "./exceptions.ts";
+import type { SlowFinding } from "./slow.ts";
 import { capitalize, cleanText, quote, times, type QuoteOptions } from "./text.ts";
 import type { Moment } from "./timeline.ts";
 
@@ -14,6 +15,8 @@ import type { Moment } from "./timeline.ts";
  *   Tried "Apply" 4 times on /checkout; answered "coupon rejected" 3 times.
  *   Clicked "Zoom" on /product/:id and nothing happened (dead click).
  *   Left checkout on /checkout without completing it; last attempt: "Apply".
+ *   Waited 12 s for /checkout/confirmation to load ("Loading your order…" on screen).
+ *   Gave up waiting after 7 s for /search to load after clicking "Search" ("Searching…" on screen).
  */
 
 function controlLabel(moment: Moment | undefined, text: QuoteOptions): string {
@@ -150,4 +153,13 @@ export function describeAbandonment(finding: AbandonmentFinding, text: QuoteOpti
   if (finding.episode) cause = `, after the ${cleanText(finding.episode.failure.type, { ...text, maxQuotedLength: 40 })} kept happening`;
   else if (finding.confusion) cause = `, after ${quote(finding.confusion.feedbackName, text)} ${times(finding.confusion.moments.length)}`;
   return `Left ${what} on ${finding.area.area} without completing it${cause}${lastAttempt}.`;
+}
+
+/** `Waited 12 s for /search to load ("Searching…" on screen).` or `Gave up waiting after 7 s for …`. */
+export function describeSlowPage(finding: SlowFinding, text: QuoteOptions): string {
+  const seconds = Math.round(finding.waitedMs / 1000);
+  const trigger = finding.startedBy === "action" ? ` after ${actionVerb(finding.anchor).toLowerCase()} ${controlLabel(finding.anchor, text) || "a control"}` : "";
+  const indicator = finding.wait.text ? quote(finding.wait.text, { ...text, maxQuotedLength: 60 }) : "a loading indicator";
+  const head = finding.left ? `Gave up waiting after ${seconds} s` : `Waited ${seconds} s`;
+  return `${head} for ${finding.area.area} to load${trigger} (${indicator} on screen)${finding.left ? ": the user left while it was still loading" : ""}.`;
 }

@@ -14,6 +14,7 @@ export {
   type OfflineAnalystOverrides,
 } from "./options.ts";
 export { AnalystError } from "./errors.ts";
+export { OFFLINE_ANALYST_VERSION } from "./version.ts";
 export { signatureOf, signatureKey, type IssueSignature } from "./signature.ts";
 export { pageAreaOf, normalizePath, type PageArea, type Phase } from "./areas.ts";
 export { classifyCustomEvent, normalizeErrorText, type CustomEventClass } from "./event-kinds.ts";

@@ -55,6 +55,16 @@ export const OFFLINE_ANALYST_DEFAULTS = {
     /** A submit this soon after a click was sent by that click: the click is the attempt to cite. */
     submitAfterClickMs: 1_000,
   },
+  slow: {
+    /** A loading indicator showing at least this long after a page load or an action is a slow page. */
+    minWaitMs: 5_000,
+    /** The page load or action that started the wait: at most this long before the indicator appeared. */
+    triggerBeforeMs: 10_000,
+    /** ... or this long after it (a `$pageview` is sent a moment after the new page first paints). */
+    triggerAfterMs: 1_500,
+    /** When nothing near the wait can be cited (the encoding cut it), the last citable event this long before it stands in. */
+    citeBeforeMs: 30_000,
+  },
   text: {
     /** Element texts, queries and error messages quoted in descriptions are cut to this length. */
     maxQuotedLength: 80,
@@ -87,6 +97,7 @@ export function resolveAnalystOptions(overrides: OfflineAnalystOverrides = {}): 
     exceptions: { ...d.exceptions, ...overrides.exceptions },
     confusion: { ...d.confusion, ...overrides.confusion },
     abandonment: { ...d.abandonment, ...overrides.abandonment },
+    slow: { ...d.slow, ...overrides.slow },
     text: { ...d.text, ...overrides.text },
     patterns: { ...d.patterns, ...overrides.patterns },
   };

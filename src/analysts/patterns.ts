@@ -4,24 +4,34 @@ import { issueKindsOf, keyActionsOf, type IssueKind, type KeyAction, type Sessio
 import type { Phase } from "./areas.ts";
 import { resolveAnalystOptions, type OfflineAnalystOverrides } from "./options.ts";
 import { SEVERAL_PAGES, signatureKey, signatureOf, type IssueSignature } from "./signature.ts";
-import { capitalize, limitLength, plural } from "./text.ts";
+import { capitalize, limitLength } from "./text.ts";
 
 /**
  * Patterns without a model: flagged key actions are clustered by issue signature (`signature.ts`);
  * a cluster with flagged actions in at least `minSessions` sessions becomes a pattern.
+ *
+ * One pattern per root problem (`markConsequences`): in each session, an abandonment that follows a
+ * blocking exception, a slow page or repeated failure answers on the same page (or that names that
+ * cause), and rage/dead clicks or retries that follow a blocking exception or a slow page there,
+ * are consequences of it: they are counted on its pattern ("3 of 4 users gave up after it"), never
+ * clustered on their own. An abandonment nothing explains stands alone. A root whose sessions
+ * mostly ended in the user giving up is named after that ("Checkout abandoned after …").
  *
  * Proposed severity (the report adjusts it later in code, and drops `low`):
  * - blocking exception: `critical` when it blocks a conversion (product, cart, sign-in or checkout
  *   page, or a buy/order/pay/sign-up control), else `high`;
  * - abandonment: `high` in cart or checkout, else `medium`;
  * - confusion: `medium`;
+ * - slow page: `high` when at least half of its users left while it loaded or the typical wait is
+ *   `SLOW_HIGH_SECONDS` or more, else `medium`;
  * - non-blocking exception: `low` (never pattern evidence; reported only when `includeNonBlocking`).
  *
- * Every pattern's first indicator is its signature (`Signature: <key>`), which is how
+ * Every pattern carries its signature key in `match_key` (never in its text), which is how
  * `assignEventsOffline` finds its events again; patterns a model wrote are matched by their words.
+ * Names, descriptions and indicators state no counts: they are counted before assignment and
+ * merging, and the report's stats (sessions, users, who gave up) are the only figures a reader sees.
  */
 
-const SIGNATURE_PREFIX = "Signature: ";
 const INDICATOR_MAX = 300;
 
 interface FlaggedAction {
@@ -30,27 +40,82 @@ interface FlaggedAction {
   signature: IssueSignature;
   key: string;
   segmentSuccess: boolean;
+  ms: number;
+  /** Set when this is a consequence of another issue of the session: that root's signature key. */
+  rootKey?: string;
 }
 
 function flaggedActions(summaries: readonly SessionSummary[], includeNonBlocking: boolean): FlaggedAction[] {
   const flagged: FlaggedAction[] = [];
   for (const summary of summaries) {
+    const ofSession: FlaggedAction[] = [];
     for (const { segment, action } of keyActionsOf(summary)) {
       for (const kind of issueKindsOf(action)) {
         if (kind === "non_blocking_exception" && !includeNonBlocking) continue;
         const signature = signatureOf(action, kind);
-        flagged.push({ sessionId: summary.session_id, action, signature, key: signatureKey(signature), segmentSuccess: segment.outcome.success });
+        ofSession.push({ sessionId: summary.session_id, action, signature, key: signatureKey(signature), segmentSuccess: segment.outcome.success, ms: action.ms_since_start });
       }
     }
+    markConsequences(ofSession);
+    flagged.push(...ofSession);
   }
   return flagged;
+}
+
+/** Retries and rage/dead clicks this long after a blocking failure or a slow page are its consequences. */
+const CONSEQUENCE_WINDOW_MS = 120_000;
+
+const sameWords = (a: string | undefined, b: string | undefined): boolean => a !== undefined && b !== undefined && a.trim().toLowerCase() === b.trim().toLowerCase();
+
+/**
+ * Marks, within one session, the flagged actions that are consequences of another (see the header):
+ * confusion after a blocking failure or a slow page on the same page; abandonment after a blocking
+ * failure, a slow page or repeated failure answers on the same page, or naming that cause. Chains
+ * resolve to the first root (an abandonment after answers that followed an exception is the exception's).
+ */
+function markConsequences(session: FlaggedAction[]): void {
+  const ordered = [...session].sort((a, b) => a.ms - b.ms);
+  const rootOf = (flagged: FlaggedAction): string => flagged.rootKey ?? flagged.key;
+  const hardRoots = ordered.filter((f) => f.signature.kind === "blocking_exception" || f.signature.kind === "slow_page");
+  for (const confusion of ordered.filter((f) => f.signature.kind === "confusion")) {
+    const root = hardRoots
+      .filter((r) => r.ms <= confusion.ms && confusion.ms - r.ms <= CONSEQUENCE_WINDOW_MS && r.signature.area === confusion.signature.area)
+      .at(-1);
+    if (root) confusion.rootKey = rootOf(root);
+  }
+  for (const abandonment of ordered.filter((f) => f.signature.kind === "abandonment")) {
+    const candidates = ordered.filter(
+      (r) =>
+        r !== abandonment &&
+        r.ms <= abandonment.ms &&
+        (hardRoots.includes(r) || (r.signature.kind === "confusion" && r.signature.confusionSign === "repeated_failure")),
+    );
+    const named = candidates.filter(
+      (r) => (abandonment.signature.errorType && sameWords(r.signature.errorType, abandonment.signature.errorType)) || (abandonment.signature.feedback && sameWords(r.signature.feedback, abandonment.signature.feedback)),
+    );
+    const root = named.at(-1) ?? candidates.filter((r) => r.signature.area === abandonment.signature.area).at(-1);
+    if (root) abandonment.rootKey = rootOf(root);
+  }
 }
 
 const CONVERSION_CONTROL = /\b(order|pay|payment|buy|purchase|checkout|check out|add to (cart|bag|basket)|sign ?up|subscribe|book|reserve)\b/i;
 const CONVERSION_PHASES: ReadonlySet<Phase> = new Set(["product", "cart", "sign-in", "checkout"]);
 
-function proposedSeverity(signature: IssueSignature): Severity {
+/** A slow page whose typical wait is at least this long is `high`. */
+const SLOW_HIGH_SECONDS = 10;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function proposedSeverity(signature: IssueSignature, members: readonly FlaggedAction[] = []): Severity {
   switch (signature.kind) {
+    case "slow_page": {
+      const left = members.filter((member) => member.signature.leftWhileWaiting).length;
+      const wait = median(members.map((member) => member.signature.waitedSeconds ?? 0));
+      return left * 2 >= members.length || wait >= SLOW_HIGH_SECONDS ? "high" : "medium";
+    }
     case "blocking_exception":
       return CONVERSION_PHASES.has(signature.phase) || CONVERSION_CONTROL.test(signature.control ?? "") ? "critical" : "high";
     case "abandonment":
@@ -87,7 +152,7 @@ function mostCommon(values: ReadonlyArray<string | undefined>): string | undefin
   return best;
 }
 
-function patternName(members: readonly FlaggedAction[]): string {
+function patternName(members: readonly FlaggedAction[], mostlyGaveUp = false): string {
   const signature = members[0]!.signature;
   const area = signature.area;
   const control = mostCommon(members.map((member) => member.signature.control));
@@ -104,9 +169,17 @@ function patternName(members: readonly FlaggedAction[]): string {
       const message = mostCommon(members.map((member) => member.signature.errorText)) ?? errorType ?? "error";
       return `Background ${limitLength(message, 70)} on ${area === SEVERAL_PAGES ? "several pages" : area}`;
     }
+    case "slow_page": {
+      const seconds = median(members.map((member) => member.signature.waitedSeconds ?? 0));
+      const subject = signature.phase === "other" ? area : `${PHASE_TITLES[signature.phase]} (${area})`;
+      return `${subject} loads slowly${seconds > 0 ? ` (about ${seconds} s behind a loading indicator)` : ""}`;
+    }
     case "confusion": {
       const feedback = mostCommon(members.map((member) => member.signature.feedback));
       const signs = new Set(members.map((member) => member.signature.confusionSign));
+      // Repeated refusals that most users gave up on: the leaving is what a reader must see first.
+      if (feedback && mostlyGaveUp && signature.phase !== "other") return `${PHASE_TITLES[signature.phase]} abandoned after "${feedback}" repeatedly on ${area}`;
+      if (feedback && mostlyGaveUp) return `Users abandon ${area} after "${feedback}" repeatedly`;
       if (feedback) return `${capitalize(feedback)} repeatedly on ${area}`;
       if (signs.has("dead_click") && control) return `${controlName(control)} does nothing when clicked on ${area}`;
       if (signs.has("rage_click") && control) return `Rage clicks on ${controlName(control)} on ${area}`;
@@ -125,14 +198,15 @@ const KIND_WORDS: Record<IssueKind, string> = {
   non_blocking_exception: "non-blocking exception",
   confusion: "confusion",
   abandonment: "abandonment",
+  slow_page: "slow page",
 };
 
-function indicatorsOf(members: readonly FlaggedAction[], sessions: number): string[] {
+function indicatorsOf(members: readonly FlaggedAction[], consequences: ConsequenceCounts): string[] {
   const signature = members[0]!.signature;
   const descriptions = members.map((member) => member.action.description);
   const some = (pattern: RegExp): boolean => descriptions.some((description) => pattern.test(description));
-  const indicators = [limitLength(`${SIGNATURE_PREFIX}${members[0]!.key}`, INDICATOR_MAX)];
-  indicators.push(`${KIND_WORDS[signature.kind]} on ${signature.area} in ${plural(sessions, "session")} (${plural(members.length, "flagged event")})`);
+  const indicators = [`${capitalize(KIND_WORDS[signature.kind])} on ${signature.area}`];
+  if (consequences.gaveUp > 0) indicators.push("Users give up after it");
   const errorText = mostCommon(members.map((member) => member.signature.errorText));
   if (errorText) indicators.push(limitLength(`Error: ${errorText}`, INDICATOR_MAX));
   const feedback = mostCommon(members.map((member) => member.signature.feedback));
@@ -142,16 +216,27 @@ function indicatorsOf(members: readonly FlaggedAction[], sessions: number): stri
   if (some(/dead click/)) indicators.push("Clicks that do nothing (dead clicks)");
   if (some(/left without|Left /)) indicators.push("Users leave without getting further");
   if (some(/carried on|carries on/)) indicators.push("Users carry on: the error does not stop them");
+  if (signature.kind === "slow_page") indicators.push("A loading indicator stays on screen for seconds");
   return indicators.slice(0, 5);
 }
 
-function descriptionOf(members: readonly FlaggedAction[], sessions: number): string {
+/** What happens and what users do after it, in words; the example is one session's account. */
+function descriptionOf(members: readonly FlaggedAction[], consequences: ConsequenceCounts): string {
   const example = members[0]!.action.description;
-  const failedSegments = members.filter((member) => !member.segmentSuccess).length;
-  return limitLength(
-    `Seen in ${plural(sessions, "session")} (${plural(members.length, "flagged event")}); ${failedSegments} of ${members.length} affected segments failed. Example: ${example}`,
-    1024,
-  );
+  const stopped = members.filter((member) => !member.segmentSuccess).length;
+  const after = [
+    consequences.gaveUp > 0 ? "users gave up after it" : "",
+    consequences.retried > 0 ? "users struggled on after it (retries, rage or dead clicks)" : "",
+  ].filter(Boolean);
+  const outcome = stopped === 0 ? "Users get past it" : stopped === members.length ? "It stops users at this step" : "It stops some users at this step";
+  const lead = [outcome, ...after].join("; ");
+  return limitLength(`${lead}. Example: ${example}`, 1024);
+}
+
+/** What the root problem led to in its sessions: the consequences marked on it. */
+interface ConsequenceCounts {
+  gaveUp: number;
+  retried: number;
 }
 
 interface Cluster {
@@ -159,14 +244,35 @@ interface Cluster {
   members: FlaggedAction[];
   sessions: number;
   severity: Severity;
+  consequences: ConsequenceCounts;
+}
+
+function consequencesOf(key: string, rootSessions: ReadonlySet<string>, flagged: readonly FlaggedAction[]): ConsequenceCounts {
+  const of = flagged.filter((f) => f.rootKey === key && rootSessions.has(f.sessionId));
+  return {
+    gaveUp: new Set(of.filter((f) => f.signature.kind === "abandonment").map((f) => f.sessionId)).size,
+    retried: new Set(of.filter((f) => f.signature.kind === "confusion").map((f) => f.sessionId)).size,
+  };
 }
 
 function clustersOf(summaries: readonly SessionSummary[], overrides: OfflineAnalystOverrides): Cluster[] {
   const { minSessions, includeNonBlocking } = resolveAnalystOptions(overrides).patterns;
   const byKey = new Map<string, FlaggedAction[]>();
-  for (const flagged of flaggedActions(summaries, includeNonBlocking)) byKey.set(flagged.key, [...(byKey.get(flagged.key) ?? []), flagged]);
+  const all = flaggedActions(summaries, includeNonBlocking);
+  // Consequences are counted on their root, never clustered on their own.
+  for (const flagged of all.filter((f) => f.rootKey === undefined)) byKey.set(flagged.key, [...(byKey.get(flagged.key) ?? []), flagged]);
   return [...byKey.entries()]
-    .map(([key, members]) => ({ key, members, sessions: new Set(members.map((member) => member.sessionId)).size, severity: proposedSeverity(members[0]!.signature) }))
+    .map(([key, members]) => {
+      const sessionIds = new Set(members.map((member) => member.sessionId));
+      const consequences = consequencesOf(key, sessionIds, all);
+      let severity = proposedSeverity(members[0]!.signature, members);
+      if (consequences.gaveUp * 4 >= sessionIds.size * 3) {
+        // Most users gave up: at least as severe as the abandonment it caused.
+        const asAbandonment = proposedSeverity({ ...members[0]!.signature, kind: "abandonment" });
+        if (SEVERITIES.indexOf(asAbandonment) > SEVERITIES.indexOf(severity)) severity = asAbandonment;
+      }
+      return { key, members, sessions: sessionIds.size, severity, consequences };
+    })
     .filter((cluster) => cluster.sessions >= minSessions)
     .sort(
       (a, b) =>
@@ -178,10 +284,11 @@ function clustersOf(summaries: readonly SessionSummary[], overrides: OfflineAnal
 export function extractPatternsOffline(summaries: readonly SessionSummary[], overrides: OfflineAnalystOverrides = {}): RawPattern[] {
   const patterns = clustersOf(summaries, overrides).map((cluster, index) => ({
     pattern_id: index + 1,
-    pattern_name: limitLength(patternName(cluster.members), 120),
-    pattern_description: descriptionOf(cluster.members, cluster.sessions),
+    pattern_name: limitLength(patternName(cluster.members, cluster.consequences.gaveUp * 4 >= cluster.sessions * 3), 120),
+    pattern_description: descriptionOf(cluster.members, cluster.consequences),
     severity: cluster.severity,
-    indicators: indicatorsOf(cluster.members, cluster.sessions),
+    indicators: indicatorsOf(cluster.members, cluster.consequences),
+    match_key: limitLength(cluster.key, INDICATOR_MAX),
   }));
   return RawPatternListSchema.parse({ patterns }).patterns;
 }
@@ -205,12 +312,13 @@ function kindOfPatternText(text: string): IssueKind | undefined {
   if (/\b(background|non-blocking|noise|harmless)\b/.test(lower)) return "non_blocking_exception";
   if (/\b(exception|error|fails?|failing|crash|throws?|http [45]\d\d|[45]\d\d)\b/.test(lower)) return "blocking_exception";
   if (/\b(confus|repeated|rage|dead click|back-and-forth|struggle|rejected|hesitat)/.test(lower)) return "confusion";
+  if (/\b(slow|loads? slowly|loading|spinner|wait(s|ed|ing)?)\b/.test(lower)) return "slow_page";
   return undefined;
 }
 
 interface PatternMatcher {
   patternId: number;
-  /** Exact: the signature key from the pattern's first indicator. */
+  /** Exact: the signature key the offline analyst recorded on its pattern (`match_key`). */
   key?: string;
   /** The indicator was cut to its length limit: match keys that start with it. */
   keyTruncated: boolean;
@@ -221,7 +329,7 @@ interface PatternMatcher {
 }
 
 function matcherOf(pattern: RawPattern): PatternMatcher {
-  const signature = pattern.indicators.find((indicator) => indicator.startsWith(SIGNATURE_PREFIX))?.slice(SIGNATURE_PREFIX.length);
+  const signature = pattern.match_key;
   const text = [pattern.pattern_name, pattern.pattern_description, ...pattern.indicators].join(" ");
   const kind = kindOfPatternText(`${pattern.pattern_name} ${pattern.pattern_description}`);
   const keyTruncated = signature?.endsWith("…") ?? false;
@@ -263,13 +371,18 @@ export function assignEventsOffline(patterns: readonly RawPattern[], summaries: 
   };
   for (const flaggedAction of flagged) {
     const exact = matchers.filter(
-      (matcher) => matcher.key !== undefined && (flaggedAction.key === matcher.key || (matcher.keyTruncated && flaggedAction.key.startsWith(matcher.key))),
+      (matcher) =>
+        matcher.key !== undefined &&
+        // A consequence is never evidence of a signature pattern: its root's pattern counts it.
+        flaggedAction.rootKey === undefined &&
+        (flaggedAction.key === matcher.key || (matcher.keyTruncated && flaggedAction.key.startsWith(matcher.key))),
     );
     if (exact.length > 0) {
       for (const matcher of exact) assign(matcher.patternId, flaggedAction);
       continue;
     }
-    if (flaggedAction.signature.kind === "non_blocking_exception") continue;
+    // Patterns a model wrote may still list a consequence apart; the report merges such duplicates.
+    if (flaggedAction.signature.kind === "non_blocking_exception" || (flaggedAction.rootKey !== undefined && matchers.some((m) => m.key === flaggedAction.rootKey))) continue;
     let best: { matcher: PatternMatcher; score: number } | undefined;
     for (const matcher of matchers.filter((candidate) => candidate.key === undefined)) {
       const score = looseScore(matcher, flaggedAction);

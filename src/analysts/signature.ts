@@ -30,9 +30,13 @@ export interface IssueSignature {
   /** Confusion, and abandonment after it: the failure answer the app gave (`coupon rejected`). */
   feedback?: string;
   confusionSign?: "repeated_failure" | "dead_click" | "rage_click" | "back_and_forth";
+  /** Slow pages: how long the user waited, and whether they left while it still loaded. */
+  waitedSeconds?: number;
+  leftWhileWaiting?: boolean;
 }
 
-const SENTENCE_STARTS = /(?<=\.)\s+(?=(?:Clicking|Submitting|Changing|Loading|A background script|Tried|Got|Clicked|Rage-clicked|Went back|Left)\b)/;
+const SENTENCE_STARTS = /(?<=\.)\s+(?=(?:Clicking|Submitting|Changing|Loading|A background script|Tried|Got|Clicked|Rage-clicked|Went back|Left|Waited|Gave up waiting)\b)/;
+const SLOW_SENTENCE = /^(?:Waited|Gave up waiting)\b/;
 const EXCEPTION_SENTENCE = /^(?:Clicking|Submitting|Changing|Loading|A background script)\b/;
 const CONFUSION_SENTENCE = /^(?:Tried|Got|Clicked|Rage-clicked|Went back)\b/;
 
@@ -40,7 +44,9 @@ const CONFUSION_SENTENCE = /^(?:Tried|Got|Clicked|Rage-clicked|Went back)\b/;
 function sentenceFor(description: string, kind: IssueKind): string {
   const sentences = description.split(SENTENCE_STARTS);
   const wanted =
-    kind === "abandonment"
+    kind === "slow_page"
+      ? sentences.find((sentence) => SLOW_SENTENCE.test(sentence))
+      : kind === "abandonment"
       ? sentences.find((sentence) => sentence.startsWith("Left "))
       : kind === "confusion"
         ? sentences.find((sentence) => CONFUSION_SENTENCE.test(sentence))
@@ -115,6 +121,19 @@ export function signatureOf(action: Pick<KeyAction, "description" | "current_url
       const control = firstQuoted(sentence);
       if (control) signature.control = control;
     }
+  } else if (kind === "slow_page") {
+    // The waiting page is named in the description ("for /search to load"); the cited event may be the click that led there.
+    const waiting = /\bfor (\/\S*) to load\b/.exec(sentence)?.[1];
+    if (waiting) {
+      const page = pageAreaOf(waiting);
+      signature.area = page.area;
+      signature.phase = page.phase;
+    }
+    const seconds = /\b(\d+) ?s\b/.exec(sentence)?.[1];
+    if (seconds) signature.waitedSeconds = Number(seconds);
+    signature.leftWhileWaiting = /^Gave up waiting|\bleft while\b/i.test(sentence);
+    const control = /\bafter (?:clicking|submitting|changing) "([^"]+)"/.exec(sentence)?.[1];
+    if (control) signature.control = control;
   } else {
     const control = /last attempt: "([^"]+)"/.exec(sentence)?.[1];
     if (control) signature.control = control;

@@ -11,12 +11,14 @@ import {
   describeConfusion,
   describeCustomEvent,
   describeNonBlockingFailure,
+  describeSlowPage,
   describeSubmit,
 } from "./describe.ts";
 import { AnalystError } from "./errors.ts";
 import { explainedByBlockingEpisode, judgeFailures, type FailureEpisode } from "./exceptions.ts";
 import { resolveAnalystOptions, type OfflineAnalystOptions, type OfflineAnalystOverrides } from "./options.ts";
 import { buildSegments, nameSegment, type SegmentDraft } from "./segments.ts";
+import { findSlowPages, type SlowFinding } from "./slow.ts";
 import { capitalize, cleanText, limitLength, plural, quote, type QuoteOptions } from "./text.ts";
 import { buildTimeline, type Moment } from "./timeline.ts";
 
@@ -53,11 +55,13 @@ interface KeyActionDraft {
   exception: ExceptionKind | null;
   confusion: boolean;
   abandonment: boolean;
+  slow: boolean;
   /** Higher is kept first when a segment has too many key actions. */
   rank: number;
   blockingEpisodes: FailureEpisode[];
   confusionFindings: ConfusionFinding[];
   abandonmentFinding?: AbandonmentFinding;
+  slowFindings: SlowFinding[];
 }
 
 const ISSUE_RANK = 100;
@@ -66,11 +70,11 @@ const RANK = { conversion: 4, failure: 3, step: 2, submit: 1 } as const;
 class KeyActionBook {
   private readonly drafts = new Map<string, KeyActionDraft>();
 
-  add(moment: Moment | undefined, description: string, rank: number, flags: Partial<Pick<KeyActionDraft, "exception" | "confusion" | "abandonment">> = {}): KeyActionDraft | undefined {
+  add(moment: Moment | undefined, description: string, rank: number, flags: Partial<Pick<KeyActionDraft, "exception" | "confusion" | "abandonment" | "slow">> = {}): KeyActionDraft | undefined {
     if (!moment?.eventId) return undefined;
     let draft = this.drafts.get(moment.eventId);
     if (!draft) {
-      draft = { moment, descriptions: [], exception: null, confusion: false, abandonment: false, rank, blockingEpisodes: [], confusionFindings: [] };
+      draft = { moment, descriptions: [], exception: null, confusion: false, abandonment: false, slow: false, rank, blockingEpisodes: [], confusionFindings: [], slowFindings: [] };
       this.drafts.set(moment.eventId, draft);
     }
     if (!draft.descriptions.includes(description)) draft.descriptions.push(description);
@@ -78,6 +82,7 @@ class KeyActionBook {
     if (flags.exception === "blocking" || (flags.exception === "non-blocking" && draft.exception === null)) draft.exception = flags.exception;
     if (flags.confusion) draft.confusion = true;
     if (flags.abandonment) draft.abandonment = true;
+    if (flags.slow) draft.slow = true;
     return draft;
   }
 
@@ -110,8 +115,20 @@ function citeEpisode(episode: FailureEpisode, context: SessionContext): Moment |
   return episode.trigger?.eventId ? episode.trigger : undefined;
 }
 
-function collectKeyActions(context: SessionContext, episodes: FailureEpisode[], confusion: ConfusionFinding[], abandonment: AbandonmentFinding | undefined, text: QuoteOptions): KeyActionBook {
+function collectKeyActions(
+  context: SessionContext,
+  episodes: FailureEpisode[],
+  confusion: ConfusionFinding[],
+  abandonment: AbandonmentFinding | undefined,
+  slowPages: SlowFinding[],
+  text: QuoteOptions,
+): KeyActionBook {
   const book = new KeyActionBook();
+
+  for (const finding of slowPages) {
+    const draft = book.add(finding.anchor, describeSlowPage(finding, text), ISSUE_RANK, { slow: true });
+    draft?.slowFindings.push(finding);
+  }
 
   for (const episode of episodes.filter((candidate) => candidate.verdict === "blocking")) {
     const draft = book.add(citeEpisode(episode, context), describeBlockingEpisode(episode, text), ISSUE_RANK, { exception: "blocking" });
@@ -161,6 +178,7 @@ function toRawKeyAction(draft: KeyActionDraft): RawKeyAction {
     abandonment: draft.abandonment,
     confusion: draft.confusion,
     exception: draft.exception,
+    slow: draft.slow,
   };
 }
 
@@ -178,7 +196,8 @@ function segmentOutcome(segment: SegmentDraft, drafts: readonly KeyActionDraft[]
   const abandoned = drafts.find((draft) => draft.abandonment);
   const confused = drafts.filter((draft) => draft.confusion);
   const noise = drafts.some((draft) => draft.exception === "non-blocking");
-  const success = unrecovered.length === 0 && !abandoned;
+  const leftWaiting = conversions.length === 0 && drafts.some((draft) => draft.slowFindings.some((finding) => finding.left));
+  const success = unrecovered.length === 0 && !abandoned && !leftWaiting;
 
   const parts: string[] = [];
   if (conversions.length > 0) parts.push(describeCustomEvent(conversions.at(-1)!, text));
@@ -188,6 +207,7 @@ function segmentOutcome(segment: SegmentDraft, drafts: readonly KeyActionDraft[]
   }
   if (blocking.length > unrecovered.length) parts.push("got past an error that blocked them first");
   if (abandoned) parts.push("the user left without completing it");
+  if (leftWaiting) parts.push("the user left while the page was still loading");
   if (parts.length === 0) {
     const steps = [
       ...new Set(
@@ -200,6 +220,8 @@ function segmentOutcome(segment: SegmentDraft, drafts: readonly KeyActionDraft[]
     parts.push(steps.length > 0 ? `Done: ${steps.slice(0, 3).map((step) => cleanText(step, text)).join(", ")}` : pages > 0 ? `Viewed ${plural(pages, "page")}` : "Looked around");
   }
   if (confused.length > 0) parts.push(`hesitated (${plural(confused.length, "sign")} of confusion)`);
+  const slowest = drafts.flatMap((draft) => draft.slowFindings).sort((a, b) => b.waitedMs - a.waitedMs)[0];
+  if (slowest && !slowest.left) parts.push(`waited ${Math.round(slowest.waitedMs / 1000)} s for a slow page`);
   if (noise && unrecovered.length === 0) parts.push("background errors did not stop the user");
   return { success, summary: limitLength(capitalize(parts.join("; ")), 1024) };
 }
@@ -212,7 +234,9 @@ function sessionOutcome(context: SessionContext, drafts: readonly KeyActionDraft
     .filter((draft) => !context.hasConversionBetween(draft.moment.ms - 1, context.endMs));
   const abandoned = drafts.find((draft) => draft.abandonment && draft.moment.ms > (lastConversion?.ms ?? Number.NEGATIVE_INFINITY));
   const confused = drafts.filter((draft) => draft.confusion);
-  const success = lastConversion !== undefined && stoppedBy.length === 0 && !abandoned;
+  // Leaving a slow page fails a session that converted nothing; after a conversion the goal was met.
+  const leftWaiting = lastConversion ? undefined : drafts.flatMap((draft) => draft.slowFindings).find((finding) => finding.left);
+  const success = lastConversion !== undefined && stoppedBy.length === 0 && !abandoned && !leftWaiting;
 
   let summary: string;
   if (success) {
@@ -226,6 +250,8 @@ function sessionOutcome(context: SessionContext, drafts: readonly KeyActionDraft
   } else if (abandoned) {
     const finding = abandoned.abandonmentFinding;
     summary = `Failed: the user abandoned ${finding ? `${finding.phase} (${finding.area.area})` : "the flow"}${confused.length > 0 ? " after repeated failed attempts" : ""}.`;
+  } else if (leftWaiting) {
+    summary = `Failed: the user left ${leftWaiting.area.area} after waiting ${Math.round(leftWaiting.waitedMs / 1000)} s for it to load.`;
   } else {
     const pages = context.moments.filter((moment) => moment.kind === "pageview").length;
     summary = `No conversion: ${plural(pages, "page")} viewed${confused.length > 0 ? `, ${plural(confused.length, "sign")} of confusion` : ", no blocking issue seen"}.`;
@@ -257,7 +283,8 @@ export function summarizeSessionOffline(input: OfflineSummaryInput, overrides: O
   const episodes = judgeFailures(context);
   const confusion = findConfusion(context, episodes);
   const abandonment = findAbandonment(context, episodes, confusion);
-  const book = collectKeyActions(context, episodes, confusion, abandonment, text);
+  const slowPages = findSlowPages(context);
+  const book = collectKeyActions(context, episodes, confusion, abandonment, slowPages, text);
   const focusMatches = focusMatcher(input.focusArea);
 
   const issueMoments = new Set(book.all().filter((draft) => draft.rank >= ISSUE_RANK).map((draft) => draft.moment));

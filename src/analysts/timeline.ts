@@ -3,6 +3,7 @@ import { elementsOf, type ChainElement } from "../encode/elements-chain.ts";
 import { NOISE_EVENTS } from "../encode/filters.ts";
 import type { EncodedSession } from "../encode/types.ts";
 import type { RecordingMetadata } from "../replay/metadata.ts";
+import type { LoadingWait } from "../replay/waits.ts";
 import { pageAreaOf, type PageArea } from "./areas.ts";
 import {
   classifyCustomEvent,
@@ -69,6 +70,8 @@ export interface Timeline {
   /** Replay bounds (recording), else the first and last event. */
   startMs: number;
   endMs: number;
+  /** Loading indicators the recording showed (none without a recording). */
+  waits: LoadingWait[];
 }
 
 const USER_ACTION_KINDS: ReadonlySet<MomentKind> = new Set(["click", "submit", "change", "rageclick", "deadclick", "copy"]);
@@ -209,5 +212,6 @@ export function buildTimeline(input: { encoded: EncodedSession; events: readonly
     moments,
     startMs: recording ? Math.min(recording.startMs, firstMs) : firstMs,
     endMs: recording ? Math.max(recording.endMs, lastMs) : lastMs,
+    waits: recording?.loadingWaits ?? [],
   };
 }

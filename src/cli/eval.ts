@@ -13,7 +13,7 @@ import type { SessionSummary } from "../domain/summary.ts";
 import { evaluate, type Evaluation } from "../eval/score.ts";
 import { DatasetSource } from "../sources/dataset.ts";
 import { formatTable } from "./output.ts";
-import { executeRun, newRunId } from "./summarize.ts";
+import { describeStop, executeRun, newRunId } from "./summarize.ts";
 
 export interface EvalCommandOptions {
   dataset: string;
@@ -79,7 +79,7 @@ export async function runEval(options: EvalCommandOptions): Promise<number> {
     return 0;
   } catch (error) {
     if (!(error instanceof PipelineError)) throw error;
-    process.stderr.write(`error: the evaluation run stopped: ${error.message}\nRun id ${runId}: re-run with --run-id ${runId} to go on.\n`);
+    process.stderr.write(describeStop(error, runId, "evaluation run"));
     return 1;
   } finally {
     await pipeline.close();
@@ -109,12 +109,17 @@ export function flatFigures(e: Evaluation, analyst: string): Record<string, unkn
     noise_sessions: e.noise_sessions,
     patterns_labelled: e.patterns_labelled,
     patterns_recovered: e.patterns_recovered,
+    patterns_reported: e.patterns_reported,
+    duplicate_patterns: e.duplicate_patterns.length,
+    pattern_precision: e.pattern_precision,
   };
   for (const [kind, score] of Object.entries(e.kinds)) {
     figures[`${kind}_precision`] = score.precision;
     figures[`${kind}_recall`] = score.recall;
   }
   figures.patterns_missed = e.patterns.filter((p) => !p.recovered).map((p) => `${p.pattern_key} (${p.matches} matches)`);
+  figures.duplicate_pattern_pairs = e.duplicate_patterns.map((d) => `${d.a} ~ ${d.b} (${d.overlap})`);
+  figures.patterns_unmatched = e.patterns_unmatched;
   return figures;
 }
 
@@ -129,10 +134,12 @@ function describeEvaluation(e: Evaluation, analyst: string): string {
     ),
     "",
     `False "blocking" on noise-only sessions: ${fmt(e.false_blocking_rate)} (${e.noise_sessions} sessions)`,
-    `Patterns recovered: ${e.patterns_recovered} of ${e.patterns_labelled}`,
+    `Root problems recovered: ${e.patterns_recovered} of ${e.patterns_labelled}`,
+    `Patterns reported: ${e.patterns_reported}; matching a labelled root problem: ${fmt(e.pattern_precision)}${e.patterns_unmatched.length > 0 ? ` (unmatched: ${e.patterns_unmatched.join("; ")})` : ""}`,
+    `Duplicate patterns (sessions overlap >= 75%): ${e.duplicate_patterns.length}${e.duplicate_patterns.map((d) => `\n  ${d.a} ~ ${d.b} (${d.overlap})`).join("")}`,
     "",
     formatTable(
-      ["labelled pattern", "sessions", "found as", "purity"],
+      ["labelled root problem", "sessions", "found as", "purity"],
       e.patterns.map((p) => [p.pattern_key, p.sessions, p.recovered ? p.pattern! : p.matches === 0 ? "(missed)" : `(split in ${p.matches})`, p.purity ?? "-"]),
     ),
   ].join("\n");

@@ -14,7 +14,7 @@ export const ExceptionKindSchema = z.enum(["blocking", "non-blocking"]);
 export type ExceptionKind = z.infer<typeof ExceptionKindSchema>;
 
 /** The issue kinds a key action can carry; one action may carry several. */
-export const ISSUE_KINDS = ["blocking_exception", "non_blocking_exception", "confusion", "abandonment"] as const;
+export const ISSUE_KINDS = ["blocking_exception", "non_blocking_exception", "confusion", "abandonment", "slow_page"] as const;
 export type IssueKind = (typeof ISSUE_KINDS)[number];
 
 export const RawKeyActionSchema = z.object({
@@ -105,6 +105,16 @@ export type Segment = z.infer<typeof SegmentSchema>;
 export const ValidationVerdictSchema = z.enum(["confirmed", "not_confirmed", "inconclusive"]);
 export type ValidationVerdict = z.infer<typeof ValidationVerdictSchema>;
 
+/** Content the replay shows blank, by kind, with a sentence a reader understands. */
+export const UnreplayableContentSchema = z.object({
+  /** `canvas`: a canvas (2D or WebGL) whose drawing the recording did not keep. */
+  kind: z.enum(["canvas"]),
+  /** How many such elements the clip's page has. */
+  elements: z.number().int().positive(),
+  note: z.string(),
+});
+export type UnreplayableContent = z.infer<typeof UnreplayableContentSchema>;
+
 /**
  * One flagged key action checked against the replay. A check that could not be made (no
  * recording, a corrupt one, no full snapshot, the clip past the end, no browser) has `error` and
@@ -125,8 +135,18 @@ export const VisualCheckSchema = z.object({
   clip_end: z.string().optional(),
   /** SHA-256 over the clip's frames: equal for identical renders. */
   frames_hash: z.string().optional(),
-  /** Requests of the recorded page the replay sandbox refused. */
+  /** How many times faster than real time the clip was encoded (the page's speed control counts from it). */
+  clip_speed: z.number().positive().optional(),
+  /** Distinct URLs of the recorded page the replay sandbox refused (each counted once, however often the replay asked). */
   blocked_requests: z.number().int().nonnegative().optional(),
+  /** Frames of the clip, and how many of them differ from the frame before (the cursor left out). */
+  frames: z.number().int().nonnegative().optional(),
+  frames_changed: z.number().int().nonnegative().optional(),
+  /**
+   * Content of the recorded page the replay cannot show (it runs no scripts): e.g. a canvas whose
+   * drawing was not recorded replays blank. A click on it may have changed what the user saw.
+   */
+  unreplayable: z.array(UnreplayableContentSchema).optional(),
   /** What changed in the summary because of the verdict, e.g. `exception: blocking → non-blocking`. */
   changes: z.array(z.string()).default([]),
   error: z.string().optional(),
@@ -157,12 +177,13 @@ export const SessionSummarySchema = z.object({
 export type SessionSummary = z.infer<typeof SessionSummarySchema>;
 
 /** The issue kinds a key action carries. */
-export function issueKindsOf(action: Pick<RawKeyAction, "exception" | "confusion" | "abandonment">): IssueKind[] {
+export function issueKindsOf(action: Pick<RawKeyAction, "exception" | "confusion" | "abandonment"> & { slow?: boolean }): IssueKind[] {
   const kinds: IssueKind[] = [];
   if (action.exception === "blocking") kinds.push("blocking_exception");
   if (action.exception === "non-blocking") kinds.push("non_blocking_exception");
   if (action.confusion) kinds.push("confusion");
   if (action.abandonment) kinds.push("abandonment");
+  if (action.slow) kinds.push("slow_page");
   return kinds;
 }
 

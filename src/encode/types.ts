@@ -12,6 +12,16 @@ export interface SessionSignals {
   startUrl?: string;
   /** Number of browser windows (tabs) recorded. */
   windows?: number;
+  /** Loading indicators the recording showed for a while (`replay/waits.ts`), timed like `t`. */
+  loadingWaits?: LoadingWaitSignal[];
+}
+
+/** A loading indicator on screen from `startS` (seconds since replay start) for `seconds`. */
+export interface LoadingWaitSignal {
+  startS: number;
+  seconds: number;
+  /** Still showing when the window's recording ended: the user left while it loaded. */
+  stillLoading: boolean;
 }
 
 export interface EncodeInput {

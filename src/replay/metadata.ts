@@ -2,6 +2,7 @@ import { EventType, IncrementalSource } from "@rrweb/types";
 import { DEFAULTS } from "../config/defaults.ts";
 import type { WindowedEvent } from "../domain/recording.ts";
 import { activeMsFromInstants, incrementalSource, isClick, isUserActivity, mouseActivityCount } from "./activity.ts";
+import { LoadingWaitTracker, type LoadingWait } from "./waits.ts";
 
 export interface Viewport {
   width: number;
@@ -39,6 +40,8 @@ export interface RecordingMetadata {
   mouseActivity: number;
   /** False when no window has a FullSnapshot: nothing can be replayed. */
   replayable: boolean;
+  /** Spans during which a loading indicator showed (see `waits.ts`); absent in metadata stored before they were read. */
+  loadingWaits?: LoadingWait[];
 }
 
 export interface MetadataOptions {
@@ -59,6 +62,7 @@ export async function computeRecordingMetadata(
   let clicks = 0;
   let keypresses = 0;
   let mouseActivity = 0;
+  const waits = new LoadingWaitTracker();
 
   for await (const { windowId, event } of events) {
     count += 1;
@@ -71,6 +75,7 @@ export async function computeRecordingMetadata(
       windows.set(windowId, window);
     }
     window.events += 1;
+    waits.observe(windowId, event);
     if (t < window.startMs) window.startMs = t;
     if (t > window.endMs) window.endMs = t;
 
@@ -108,5 +113,6 @@ export async function computeRecordingMetadata(
     keypresses,
     mouseActivity,
     replayable: fullSnapshots > 0,
+    loadingWaits: waits.finish(),
   };
 }

@@ -80,11 +80,31 @@ describe("session-summaries summarize and eval, offline", () => {
     const { code, stdout, stderr } = await cli("eval", SAMPLE, "--json");
     expect(code, stderr).toBe(0);
     const figures = JSON.parse(stdout.trim().split("\n").at(-1)!);
-    expect(figures).toMatchObject({ analyst: "offline analyst", sessions_scored: 5, sessions_failed: 0, patterns_labelled: 1 });
-    for (const key of ["blocking_precision", "blocking_recall", "false_blocking_rate", "patterns_recovered", "confusion_precision", "abandonment_recall"]) {
+    // The sample's one repeated key was an abandonment after different problems: in labels version 2
+    // those are consequences, and no root problem spans two sessions.
+    expect(figures).toMatchObject({ analyst: "offline analyst", sessions_scored: 5, sessions_failed: 0, patterns_labelled: 0, duplicate_patterns: 0 });
+    for (const key of ["blocking_precision", "blocking_recall", "false_blocking_rate", "patterns_recovered", "patterns_reported", "pattern_precision", "confusion_precision", "abandonment_recall", "slow_page_recall", "dead_click_recall"]) {
       expect(figures).toHaveProperty(key);
     }
   });
+
+  it("--visited-url picks the sessions that visited the page, not only those that started there", async () => {
+    const { code, stdout, stderr } = await cli("summarize", DATASET, "--visited-url", "checkout", "--has-exception", "--limit", "3", "--out", "visited", "--validate", "off");
+    expect(code, stderr).toBe(0);
+    expect(stdout).toMatch(/: 3 sessions summarized by offline analyst/);
+    const report = ReportSchema.parse(JSON.parse(await readFile(path.join(work, "visited", "report.json"), "utf8")));
+    expect(report.sessions.requested).toBe(3);
+  });
+
+  it("refuses a bad selection naming the flag; --url-contains names both replacements", async () => {
+    // --url-contains meant the first URL here and any visited page elsewhere.
+    const removed = await cli("summarize", DATASET, "--url-contains", "checkout");
+    expect(removed.code).toBe(2);
+    expect(removed.stderr).toMatch(/^error: --url-contains was removed .*--visited-url "checkout".*--first-url/m);
+    const backwards = await cli("summarize", SAMPLE, "--from", "2026-11-02", "--to", "2026-11-01");
+    expect(backwards.code).toBe(2);
+    expect(backwards.stderr).toMatch(/--to: must be after from/);
+  }, 30_000);
 
   it("says clearly what is wrong with the input", async () => {
     const missing = await cli("summarize", path.join(work, "nope"));
@@ -93,9 +113,9 @@ describe("session-summaries summarize and eval, offline", () => {
     const unknown = await cli("summarize", SAMPLE, "--sessions", "nope-1,nope-2");
     expect(unknown.stderr).toMatch(/unknown session id\(s\): nope-1, nope-2/);
     expect(unknown.code).not.toBe(0);
-    const empty = await cli("summarize", SAMPLE, "--url-contains", "/no-such-page");
+    const empty = await cli("summarize", SAMPLE, "--visited-url", "/no-such-page");
     expect(empty.code).toBe(1);
-    expect(empty.stderr).toMatch(/no sessions in dataset .* match/);
+    expect(empty.stderr).toMatch(/no sessions in dataset .* match the selection \(that visited a page containing "\/no-such-page"\)/);
     const badModel = await cli("summarize", SAMPLE, "--model", "summarizer=nope:x");
     expect(badModel.code).toBe(2);
     expect(badModel.stderr).toMatch(/nope/);

@@ -5,6 +5,7 @@ import { analystFor, describeModels, loadModel, OFFLINE_ANALYST_LABEL } from "..
 import { callStructured, createUsage } from "../../graph/structured.ts";
 import { MODEL_ROLES, parseModelOverrides, parseModelSpec, readConfig, type AppConfig } from "../../src/config/env.ts";
 import { ConfigError } from "../../src/domain/errors.ts";
+import { OFFLINE_ANALYST_VERSION } from "../../src/analysts/index.ts";
 import { z } from "zod";
 import { ScriptedChatModel } from "../fakes/scripted-model.ts";
 import { stubFetch } from "../fakes/stub-fetch.ts";
@@ -262,7 +263,8 @@ describe("summary cache label", () => {
     const analyst = createPipelineAnalyst(configOf({ OPENAI_API_KEY: OPENAI_KEY }));
     expect(SUMMARY_PROMPT_VERSION).toMatch(/^[0-9a-f]{8}$/);
     expect(analyst.cacheLabel).toBe(`openai:gpt-4.1-mini@${SUMMARY_PROMPT_VERSION}`);
-    expect(createPipelineAnalyst(configOf({})).cacheLabel).toBe("heuristic");
+    expect(createPipelineAnalyst(configOf({})).cacheLabel).toBe(`heuristic@${OFFLINE_ANALYST_VERSION}`);
+    expect(OFFLINE_ANALYST_VERSION).toMatch(/^[0-9a-f]{8}$/);
   });
 });
 

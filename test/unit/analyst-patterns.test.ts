@@ -152,7 +152,7 @@ function happy(seed: number): BuiltSession {
   return shopper(seed, (s, v) => completeOrder(s, v));
 }
 
-const patternsOfKind = (patterns: RawPattern[], kind: string) => patterns.filter((pattern) => pattern.indicators[0]!.startsWith(`Signature: ${kind}`));
+const patternsOfKind = (patterns: RawPattern[], kind: string) => patterns.filter((pattern) => pattern.match_key?.startsWith(`${kind} |`));
 
 function flaggedIds(summaries: SessionSummary[], flag: (action: ReturnType<typeof keyActionsOf>[number]["action"]) => boolean): string[] {
   return summaries.flatMap((summary) => keyActionsOf(summary).filter(({ action }) => flag(action)).map(({ action }) => action.event_id));
@@ -173,18 +173,23 @@ describe("extractPatternsOffline and assignEventsOffline", () => {
     expect(pattern.severity).toBe("critical");
     expect(pattern.indicators.length).toBeGreaterThanOrEqual(2);
     expect(pattern.indicators.length).toBeLessThanOrEqual(5);
-    expect(pattern.pattern_description).toMatch(/Seen in 3 sessions/);
+    // Counts are the report's stats; the analyst's text states none, and its matching key is no indicator.
+    expect(pattern.pattern_description).not.toMatch(/\d+ (of \d+ )?(sessions?|flagged events?|users?)\b|\b\d+ of \d+\b/);
+    expect(pattern.indicators.join(" ")).not.toMatch(/Signature|\d+ (sessions?|flagged events?)|\b\d+ of \d+\b/);
 
-    // Leaving checkout after it is its own pattern.
-    const abandoned = patternsOfKind(patterns, "abandonment");
-    expect(abandoned.map((p) => [p.pattern_name, p.severity])).toEqual([["Checkout abandoned after ApiError on /checkout", "high"]]);
+    // Leaving checkout after it is its consequence, counted on it: not a pattern of its own.
+    expect(flaggedIds(summaries, (action) => action.abandonment)).toHaveLength(3);
+    expect(patternsOfKind(patterns, "abandonment")).toEqual([]);
+    expect(patterns).toHaveLength(1);
+    expect(pattern.pattern_description).toMatch(/users gave up after it/);
+    expect(pattern.indicators).toContain("Users give up after it");
 
     const assignments = assignEventsOffline(patterns, summaries);
     expect(RawAssignmentListSchema.safeParse({ patterns: assignments }).success).toBe(true);
     const blockingIds = flaggedIds(summaries, (action) => action.exception === "blocking");
     expect(blockingIds).toHaveLength(3);
     expect(assignments.find((a) => a.pattern_id === pattern.pattern_id)!.event_ids.sort()).toEqual([...blockingIds].sort());
-    expect(assignments.find((a) => a.pattern_id === abandoned[0]!.pattern_id)!.event_ids).toHaveLength(3);
+    expect(assignments).toHaveLength(1);
   });
 
   it("an issue seen in one session only makes no pattern", async () => {
@@ -213,6 +218,36 @@ describe("extractPatternsOffline and assignEventsOffline", () => {
     expect(patterns.map((pattern) => pattern.severity)).toEqual(["low"]);
     expect(patterns[0]!.pattern_name).toMatch(/^Background TypeError: Cannot read properties of null/);
     expect(extractPatternsOffline(summaries, { patterns: { includeNonBlocking: false } })).toEqual([]);
+  });
+
+  it("leaving after the app kept refusing the same step is counted on that refusal's pattern, named after the leaving when most left", async () => {
+    const refusedThenLeft = (seed: number) =>
+      shopper(seed, (s, v) => {
+        for (let attempt = 0; attempt < 3; attempt += 1) {
+          s.click("#place-order");
+          s.custom("checkout validation failed", { missing: 1 });
+          v.wait(3_000);
+        }
+        v.wait(4_000);
+        s.pageleave();
+      });
+    const summaries = await Promise.all([20, 21].map((seed) => summarize(refusedThenLeft(seed))));
+    expect(flaggedIds(summaries, (action) => action.abandonment)).toHaveLength(2);
+    const patterns = extractPatternsOffline(summaries);
+    expect(patterns.map((p) => [p.pattern_name, p.severity])).toEqual([['Checkout abandoned after "checkout validation failed" repeatedly on /checkout', "high"]]);
+    expect(patterns[0]!.indicators).toContain("Users give up after it");
+  });
+
+  it("an abandonment nothing explains stays a pattern of its own", async () => {
+    const leftCheckout = (seed: number) =>
+      shopper(seed, (s, v) => {
+        s.type("#full-name", "Ann Buyer");
+        v.wait(6_000);
+        s.pageleave();
+      });
+    const summaries = await Promise.all([22, 23].map((seed) => summarize(leftCheckout(seed))));
+    const patterns = extractPatternsOffline(summaries);
+    expect(patterns.map((p) => [p.match_key!.split(" | ")[0], p.severity])).toEqual([["abandonment", "high"]]);
   });
 
   it("patterns a model wrote are matched by their words, one event per session", async () => {

@@ -9,6 +9,7 @@ import {
   resolveEventId,
   type EncodedSession,
 } from "../../src/encode/index.ts";
+import { effectiveReplayCutoffMs } from "../../src/encode/filters.ts";
 import { checkoutSession, fixtureSession, fx, type FixtureElement, type FixtureSession } from "./encode-fixtures.ts";
 
 const SHOP = "https://shop.example.com";
@@ -149,6 +150,20 @@ describe("encodeSession filtering", () => {
     const encoded = encodeSession({ sessionId: session.sessionId, events, replayStartMs: startMs, replayEndMs: session.startMs + 60_000 });
     expect(rowsOf(encoded).map((row) => row.t)).toEqual(["5.0", "49.0", "54.0"]);
     expect(encoded.stats.dropped.replay_cutoff).toBe(3);
+  });
+
+  it("shrinks the cutoffs to a quarter of a short session, so a 12 s session keeps its middle", () => {
+    const session = fixtureSession();
+    const clicks = [2_500, 4_000, 6_000, 8_500, 9_500].map((at) => fx.autocapture(session, at, `${SHOP}/`, buyButton));
+    const events = [fx.pageview(session, 0, `${SHOP}/`), ...clicks, fx.pageleave(session, 12_000, `${SHOP}/`)];
+    const encoded = encodeSession({ sessionId: session.sessionId, events });
+    // 5 s cutoffs would keep only 5–7 s; a quarter of 12 s is 3 s: 3–9 s is kept.
+    expect(rowsOf(encoded).map((row) => row.t)).toEqual(["4.0", "6.0", "8.5"]);
+    expect(encoded.stats.dropped.replay_cutoff).toBe(4);
+    // A session of four cutoffs or more keeps the configured cutoff.
+    expect(effectiveReplayCutoffMs(5_000, 20_000)).toBe(5_000);
+    expect(effectiveReplayCutoffMs(5_000, 12_000)).toBe(3_000);
+    expect(effectiveReplayCutoffMs(5_000, 0)).toBe(0);
   });
 
   it("honours a custom cutoff", () => {

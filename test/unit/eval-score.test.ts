@@ -7,15 +7,18 @@ import { evaluate } from "../../src/eval/score.ts";
 const T = "2026-11-01T10:00:10.000Z";
 const issue = (kind: Labels["sessions"][string]["issues"][number]["kind"], pattern_key: string) => ({ kind, pattern_key, visible: true, timestamp: T, description: kind });
 
-function summaryWith(sessionId: string, flags: Array<Partial<Pick<KeyAction, "exception" | "confusion" | "abandonment">>>): SessionSummary {
+type Flags = Partial<Pick<KeyAction, "exception" | "confusion" | "abandonment" | "slow" | "event">>;
+
+function summaryWith(sessionId: string, flags: Flags[]): SessionSummary {
   const actions: KeyAction[] = flags.map((f, i) => ({
     event_id: `0000000${i}`,
     description: "x",
     exception: f.exception ?? null,
     confusion: f.confusion ?? false,
     abandonment: f.abandonment ?? false,
+    slow: f.slow ?? false,
     event_uuid: `${sessionId}-${i}`,
-    event: "$exception",
+    event: f.event ?? "$exception",
     timestamp: T,
     ms_since_start: 0,
     event_index: i,
@@ -30,7 +33,7 @@ function summaryWith(sessionId: string, flags: Array<Partial<Pick<KeyAction, "ex
   };
 }
 
-function pattern(name: string, sessions: string[], flags: Partial<Pick<KeyAction, "exception" | "confusion" | "abandonment">>): ReportPattern {
+function pattern(name: string, sessions: string[], flags: Flags): ReportPattern {
   return {
     id: 1,
     slug: name,
@@ -106,5 +109,63 @@ describe("evaluate", () => {
       { pattern_key: "order-throws", sessions: 2, recovered: true, matches: 1, pattern: "Order fails", purity: 1 },
     ]);
     expect(evaluate(labels, report, summaries, 0.6).patterns[0]).toMatchObject({ pattern_key: "checkout-abandoned", recovered: false, matches: 2 });
+  });
+});
+
+describe("evaluate: one pattern per root problem, as a reader sees the report", () => {
+  const consequence = (kind: Labels["sessions"][string]["issues"][number]["kind"], root: string) => ({ ...issue(kind, root), consequence_of: root });
+  const v2: Labels = {
+    version: 2,
+    sessions: {
+      // The abandonment after the error is its consequence: scored per session, not a pattern to find.
+      a: { outcome: "failure", issues: [issue("blocking_exception", "order-throws"), consequence("abandonment", "order-throws")] },
+      b: { outcome: "failure", issues: [issue("blocking_exception", "order-throws"), consequence("abandonment", "order-throws")] },
+      c: { outcome: "success", issues: [issue("slow_page", "confirmation-slow")] },
+      d: { outcome: "success", issues: [issue("slow_page", "confirmation-slow")] },
+      e: { outcome: "success", issues: [issue("dead_click", "fake-button")] },
+      f: { outcome: "success", issues: [] },
+    },
+  };
+  const sums = new Map(
+    [
+      summaryWith("a", [{ exception: "blocking" }, { abandonment: true }]),
+      summaryWith("b", [{ exception: "blocking" }, { abandonment: true }]),
+      summaryWith("c", [{ slow: true, event: "$pageview" }]),
+      summaryWith("d", [{}]), // slow page missed
+      summaryWith("e", [{ confusion: true, event: "$autocapture" }]), // the click near the labelled dead click
+      summaryWith("f", [{ confusion: true, event: "$dead_click" }]), // a dead click nobody labelled
+    ].map((s) => [s.session_id, s]),
+  );
+  const reportOf = (...patterns: ReportPattern[]) => ({ sessions: { requested: 6, summarized: [...sums.keys()], failed: [], skipped: [] }, patterns }) as unknown as Report;
+
+  it("scores slow pages by the slow flag and dead clicks by a confusion flag on a $dead_click or near the labelled one", () => {
+    const e = evaluate(v2, reportOf(), sums);
+    expect(e.kinds.slow_page).toEqual({ true_positives: 1, false_positives: 0, false_negatives: 1, precision: 1, recall: 0.5 });
+    expect(e.kinds.dead_click).toEqual({ true_positives: 1, false_positives: 1, false_negatives: 0, precision: 0.5, recall: 1 });
+    // Consequences still count per session by their kind.
+    expect(e.kinds.abandonment).toMatchObject({ true_positives: 2, false_positives: 0, false_negatives: 0 });
+  });
+
+  it("recovers root problems only; a pattern of the error's consequences is a duplicate, not a second problem", () => {
+    const root = pattern("Order fails", ["a", "b"], { exception: "blocking" });
+    const e = evaluate(v2, reportOf(root), sums);
+    expect(e.patterns.map((p) => [p.pattern_key, p.recovered])).toEqual([
+      ["confirmation-slow", false],
+      ["order-throws", true],
+    ]);
+    expect(e).toMatchObject({ patterns_labelled: 2, patterns_reported: 1, duplicate_patterns: [], pattern_precision: 1 });
+
+    // The abandonment told apart: its examples are of the root too, so the root is split and the pair is a duplicate.
+    const split = evaluate(v2, reportOf(root, pattern("Leaving checkout", ["a", "b"], { abandonment: true })), sums);
+    expect(split.duplicate_patterns).toEqual([{ a: "Order fails", b: "Leaving checkout", overlap: 1 }]);
+    expect(split.patterns.find((p) => p.pattern_key === "order-throws")).toMatchObject({ recovered: false, matches: 2 });
+    expect(split.pattern_precision).toBe(1);
+  });
+
+  it("pattern precision: reported patterns that match no labelled root problem count against it", () => {
+    const e = evaluate(v2, reportOf(pattern("Order fails", ["a", "b"], { exception: "blocking" }), pattern("Clicks on nothing", ["e", "f"], { confusion: true })), sums);
+    // fake-button is in one session only: not a root problem to recover, so the pattern matches none.
+    expect(e.patterns_unmatched).toEqual(["Clicks on nothing"]);
+    expect(e.pattern_precision).toBe(0.5);
   });
 });

@@ -13,8 +13,9 @@ import {
 
 const START = Date.parse("2026-11-01T10:00:00Z");
 
-function action(eventId: string, flags: Partial<Pick<KeyAction, "exception" | "confusion" | "abandonment">> = {}): KeyAction {
+function action(eventId: string, flags: Partial<Pick<KeyAction, "exception" | "confusion" | "abandonment" | "slow">> = {}, facts: Partial<KeyAction> = {}): KeyAction {
   return {
+    slow: flags.slow ?? false,
     event_id: eventId,
     description: `action ${eventId}`,
     abandonment: flags.abandonment ?? false,
@@ -25,6 +26,7 @@ function action(eventId: string, flags: Partial<Pick<KeyAction, "exception" | "c
     timestamp: new Date(START).toISOString(),
     ms_since_start: 0,
     event_index: 0,
+    ...facts,
   };
 }
 
@@ -197,7 +199,10 @@ describe("adjustSeverity", () => {
 
 describe("buildReportPatterns", () => {
   it("drops single-session and low patterns, orders by severity then reach, numbers them with unique slugs", () => {
-    const sessions = ["s1", "s2", "s3", "s4"].map((id) => summary(id, [segment(0, [action(`${id.slice(1)}0000000`, { exception: "blocking" }), action(`${id.slice(1)}0000001`, { confusion: true })], false)]));
+    // The confusion comes two minutes after the error: another moment of the session, not a duplicate of it.
+    const sessions = ["s1", "s2", "s3", "s4"].map((id) =>
+      summary(id, [segment(0, [action(`${id.slice(1)}0000000`, { exception: "blocking" }), action(`${id.slice(1)}0000001`, { confusion: true }, { ms_since_start: 120_000 })], false)]),
+    );
     const byId = new Map(sessions.map((s) => [s.session_id, s]));
     const ev = (ids: string[], actionIndex: number) =>
       ids.map((id) => ({ sessionId: id, segment: byId.get(id)!.segments[0]!, action: byId.get(id)!.segments[0]!.key_actions[actionIndex]! }));
@@ -223,5 +228,77 @@ describe("buildReportPatterns", () => {
       { name: "Lonely issue", reason: "evidence from 1 session(s), 2 needed" },
       { name: "Noise", reason: "low severity" },
     ]);
+  });
+});
+
+describe("one pattern per root problem", () => {
+  const at = (path: string) => `https://app.example.com${path}`;
+  /** A session where "Pay" throws at 10 s on /pay, the user retries, and (when `leaves`) gives up at 20 s. */
+  function failedPayment(id: string, leaves: boolean, distinctId?: string): SessionSummary {
+    const actions = [
+      action(`${id}000001`, { exception: "blocking" }, { ms_since_start: 10_000, current_url: at("/pay"), event: "$exception", description: 'Clicking "Pay" on /pay threw TypeError: x; the user tried again twice and it failed each time.' }),
+      action(`${id}000002`, { confusion: true }, { ms_since_start: 14_000, current_url: at("/pay"), description: 'Rage-clicked "Pay" on /pay.' }),
+      ...(leaves ? [action(`${id}000003`, { abandonment: true }, { ms_since_start: 20_000, current_url: at("/pay?step=2"), description: "Left the payment page." })] : []),
+    ];
+    const s = summary(`s-${id}`, [segment(0, actions, !leaves)]);
+    if (distinctId) s.distinct_id = distinctId;
+    return s;
+  }
+  const evidenceOf = (summaries: SessionSummary[], pick: (a: KeyAction) => boolean) =>
+    summaries.map((s) => ({ sessionId: s.session_id, segment: s.segments[0]!, action: s.segments[0]!.key_actions.find(pick)! }));
+
+  it("counts what followed the problem on it: users who gave up, who retried, and the retries", () => {
+    const summaries = [failedPayment("a", true, "user-1"), failedPayment("b", true, "user-1"), failedPayment("c", false, "user-2")];
+    const byId = new Map(summaries.map((s) => [s.session_id, s]));
+    const stats = patternStats(evidenceOf(summaries, (a) => a.exception === "blocking"), 10, byId);
+    expect(stats.users_affected).toBe(2);
+    // Each session: 2 retries told by the description + 1 rage click on the same page after it.
+    expect(stats.consequences).toEqual({ sessions_abandoned: 2, sessions_retried: 3, retries: 9 });
+  });
+
+  it("merges a pattern made of another's consequences into it (same sessions, page and moment), keeping the cause's name", () => {
+    const summaries = [failedPayment("a", true), failedPayment("b", true), failedPayment("c", true), failedPayment("d", false)];
+    const byId = new Map(summaries.map((s) => [s.session_id, s]));
+    const { patterns, dropped } = buildReportPatterns(
+      [pattern(1, "Users abandon payment", "high"), pattern(2, "Pay throws TypeError", "critical"), pattern(3, "Rage clicks on Pay", "medium")],
+      new Map([
+        [1, evidenceOf(summaries.slice(0, 3), (a) => a.abandonment)],
+        [2, evidenceOf(summaries, (a) => a.exception === "blocking")],
+        [3, evidenceOf(summaries, (a) => a.confusion)],
+      ]),
+      byId,
+      10,
+    );
+    expect(patterns.map((p) => [p.id, p.name, p.severity, p.stats.sessions_affected])).toEqual([[1, "Pay throws TypeError", "critical", 4]]);
+    expect(patterns[0]!.stats.consequences).toMatchObject({ sessions_abandoned: 3, sessions_retried: 4 });
+    expect([...dropped].sort((a, b) => a.name.localeCompare(b.name))).toEqual([
+      { name: "Rage clicks on Pay", reason: "merged into #1: same sessions, page and moment (one root problem)" },
+      { name: "Users abandon payment", reason: "merged into #1: same sessions, page and moment (one root problem)" },
+    ]);
+  });
+
+  it("keeps apart patterns that share sessions but happen on other pages or much later", () => {
+    const summaries = ["a", "b", "c"].map((id) =>
+      summary(`s-${id}`, [
+        segment(0, [
+          action(`${id}000001`, { exception: "blocking" }, { ms_since_start: 10_000, current_url: at("/pay") }),
+          action(`${id}000002`, { confusion: true }, { ms_since_start: 15_000, current_url: at("/profile") }),
+          action(`${id}000003`, { slow: true }, { ms_since_start: 600_000, current_url: at("/pay") }),
+        ], false),
+      ]),
+    );
+    const byId = new Map(summaries.map((s) => [s.session_id, s]));
+    const { patterns, dropped } = buildReportPatterns(
+      [pattern(1, "Pay throws", "critical"), pattern(2, "Profile confusing", "medium"), pattern(3, "Pay page slow", "high")],
+      new Map([
+        [1, evidenceOf(summaries, (a) => a.exception === "blocking")],
+        [2, evidenceOf(summaries, (a) => a.confusion)],
+        [3, evidenceOf(summaries, (a) => a.slow === true)],
+      ]),
+      byId,
+      10,
+    );
+    expect(patterns.map((p) => p.name)).toEqual(["Pay throws", "Pay page slow", "Profile confusing"]);
+    expect(dropped).toEqual([]);
   });
 });

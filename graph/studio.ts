@@ -36,7 +36,12 @@ function studioRuntime(): PipelineRuntime {
 
 const runtime = studioRuntime();
 
-/** A report over a selection of sessions. Input: `{ report_id, title, selection: { ids? | filters }, focus_area? }`. */
+/**
+ * A report over a selection of sessions. Input: `{ report_id, title, selection, focus_area? }`, the
+ * selection being the one of the CLI, the API and the chat (`src/domain/selection.ts`): `{ ids }`, or
+ * filters such as `{ visited_url_contains: "checkout", has_exception: true, limit: 20 }`. A wrong
+ * field stops the run naming it.
+ */
 export const summarize = buildSummarizeGraph(runtime).compile();
 summarize.name = "summarize";
 

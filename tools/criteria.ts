@@ -1,38 +1,34 @@
 import { z } from "zod";
-import { describeSelectionRequest, type SessionCriteria } from "../src/service/find-sessions.ts";
+import { checkSelection, describeSelection, SessionSelectionFields as Domain, type SessionSelection } from "../src/domain/selection.ts";
 
-/** Ways to pick sessions, shared by find_sessions and summarize_sessions. Described for the model. */
-export const SessionCriteriaFields = {
-  from: z.string().optional().describe("Only sessions that started at or after this ISO date or time, e.g. 2026-11-20 or 2026-11-20T08:00:00Z"),
-  to: z.string().optional().describe("Only sessions that started before this ISO date or time"),
-  url_contains: z.string().optional().describe("Only sessions that visited a page whose URL contains this text, e.g. checkout or /product/"),
-  event: z.string().optional().describe("Only sessions with an event of this name, e.g. $exception, $rageclick, $dead_click"),
-  has_exception: z.boolean().optional().describe("true: only sessions with at least one error ($exception); false: only sessions without"),
-  person: z.string().optional().describe("Only sessions of this person (distinct id, or part of it)"),
-  min_duration_s: z.number().nonnegative().optional().describe("Only sessions lasting at least this many seconds"),
-  limit: z.number().int().min(1).max(1000).optional().describe("At most this many sessions, newest first"),
+/**
+ * The session selection as find_sessions and summarize_sessions take it: the fields and descriptions
+ * of `src/domain/selection.ts` (which the CLI, the reports API and Studio use too), typed loosely
+ * here so that a wrong value is answered by the one validation (`checkSelection`), naming the field,
+ * rather than by a generic "input did not match the schema".
+ */
+export const SelectionToolFields = {
+  ids: z.array(z.string()).optional().describe(Domain.ids.description!),
+  from: z.string().optional().describe(Domain.from.description!),
+  to: z.string().optional().describe(Domain.to.description!),
+  first_url_contains: z.string().optional().describe(Domain.first_url_contains.description!),
+  visited_url_contains: z.string().optional().describe(Domain.visited_url_contains.description!),
+  event: z.string().optional().describe(Domain.event.description!),
+  person: z.string().optional().describe(Domain.person.description!),
+  has_exception: z.boolean().optional().describe(Domain.has_exception.description!),
+  min_duration_ms: z.number().optional().describe(Domain.min_duration_ms.description!),
+  limit: z.number().optional().describe(Domain.limit.description!),
 };
 
-export type CriteriaInput = { [K in keyof typeof SessionCriteriaFields]?: z.infer<(typeof SessionCriteriaFields)[K]> };
-
-/** The criteria, or a status text naming the input that is wrong. */
-export function toCriteria(input: CriteriaInput): SessionCriteria | string {
-  for (const name of ["from", "to"] as const) {
-    const value = input[name];
-    if (value !== undefined && Number.isNaN(Date.parse(value))) return `Invalid ${name}: ${JSON.stringify(value)} is not an ISO date or time (e.g. 2026-11-20).`;
-  }
-  if (input.from && input.to && Date.parse(input.from) >= Date.parse(input.to)) return `Invalid time range: from (${input.from}) is not before to (${input.to}).`;
-  return {
-    ...(input.from ? { from: new Date(input.from).toISOString() } : {}),
-    ...(input.to ? { to: new Date(input.to).toISOString() } : {}),
-    ...(input.url_contains ? { url_contains: input.url_contains } : {}),
-    ...(input.event ? { event: input.event } : {}),
-    ...(input.has_exception !== undefined ? { has_exception: input.has_exception } : {}),
-    ...(input.person ? { person: input.person } : {}),
-    ...(input.min_duration_s !== undefined ? { min_duration_ms: Math.round(input.min_duration_s * 1000) } : {}),
-    ...(input.limit !== undefined ? { limit: input.limit } : {}),
-  };
+/**
+ * The selection in a tool's input, or a status text naming the wrong field. Fields the tool itself
+ * owns (a title, a focus) are left aside; any other unknown field (a misspelling, the removed
+ * `url_contains`) is refused rather than silently ignored: tool schemas are loose objects for this.
+ */
+export function selectionOfInput(input: Record<string, unknown>, toolFields: readonly string[] = []): SessionSelection | string {
+  const picked = Object.fromEntries(Object.entries(input).filter(([name, value]) => value !== undefined && !toolFields.includes(name)));
+  const selection = checkSelection(picked);
+  return typeof selection === "string" ? `${selection}.` : selection;
 }
 
-/** e.g. `with errors, on pages containing "checkout", last 10`. */
-export const describeCriteria = describeSelectionRequest;
+export { describeSelection };

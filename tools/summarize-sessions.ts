@@ -4,21 +4,20 @@ import { Command, getWriter } from "@langchain/langgraph";
 import { z } from "zod";
 import { toChatProgressEvent } from "../graph/chat/progress.ts";
 import { digestReport, type ChatStateUpdate, type ReportDigest } from "../graph/chat/state.ts";
-import type { SessionSelection } from "../graph/summarize/state.ts";
 import { fenceUntrusted } from "../src/encode/fence.ts";
 import { SessionSummariesError } from "../src/domain/errors.ts";
 import { NoMatchingSessionsError } from "../src/service/errors.ts";
+import type { SessionSelection } from "../src/domain/selection.ts";
 import { resolveSelection } from "../src/service/find-sessions.ts";
 import type { RunProgressUpdate } from "../src/service/progress.ts";
-import { failureText, percent, type ChatToolContext } from "./context.ts";
-import { describeCriteria, SessionCriteriaFields, toCriteria } from "./criteria.ts";
+import { failureText, percent, reportPageLine, type ChatToolContext } from "./context.ts";
+import { describeSelection, selectionOfInput, SelectionToolFields } from "./criteria.ts";
 
 /** Sessions one chat request may summarize; larger reports go through the reports API or the CLI. */
 export const MAX_CHAT_REPORT_SESSIONS = 200;
 
-export const SummarizeSessionsInput = z.object({
-  session_ids: z.array(z.string().min(1)).max(MAX_CHAT_REPORT_SESSIONS).optional().describe("Exactly these sessions; when given, the filters are ignored"),
-  ...SessionCriteriaFields,
+export const SummarizeSessionsInput = z.looseObject({
+  ...SelectionToolFields,
   title: z.string().max(200).optional().describe("Title of the report, e.g. 'Checkout errors this week'"),
   focus_area: z.string().max(500).optional().describe("What the analysis should pay most attention to, e.g. 'the checkout flow'"),
 });
@@ -44,7 +43,7 @@ export function makeSummarizeSessionsTool(context: ChatToolContext) {
         );
         const digest = digestReport(report);
         const toolCallId = (config as { toolCall?: { id?: string } }).toolCall?.id;
-        const content = describeReport(digest);
+        const content = `${describeReport(digest)}${await reportPageLine(context, report)}`;
         if (!toolCallId) return content;
         const update: ChatStateUpdate = {
           report: digest,
@@ -69,28 +68,29 @@ export function makeSummarizeSessionsTool(context: ChatToolContext) {
 }
 
 async function toSelection(context: ChatToolContext, input: SummarizeSessionsArgs, signal?: AbortSignal): Promise<{ selection: SessionSelection; title: string } | string> {
-  const ids = input.session_ids?.length ? [...new Set(input.session_ids)] : undefined;
-  const criteria = ids ? {} : toCriteria(input);
-  if (typeof criteria === "string") return criteria;
-  const title = ids ? `${ids.length} chosen session${ids.length === 1 ? "" : "s"}` : `Sessions ${describeCriteria(criteria)}`;
+  const selection = selectionOfInput(input, ["title", "focus_area"]);
+  if (typeof selection === "string") return selection;
+  if (selection.ids && selection.ids.length > MAX_CHAT_REPORT_SESSIONS) {
+    return `Invalid ids: a chat report takes at most ${MAX_CHAT_REPORT_SESSIONS} sessions (got ${selection.ids.length}); larger reports go through the reports API or the CLI.`;
+  }
+  const title = selection.ids ? describeSelection(selection) : `Sessions ${describeSelection(selection)}`;
   try {
-    const selection = await resolveSelection(context.pipeline.runtime.source, { ...criteria, ...(ids ? { ids } : {}) }, { maxSessions: MAX_CHAT_REPORT_SESSIONS, ...(signal ? { signal } : {}) });
-    return { selection, title };
+    const resolved = await resolveSelection(context.pipeline.runtime.source, selection, { maxSessions: MAX_CHAT_REPORT_SESSIONS, ...(signal ? { signal } : {}) });
+    return { selection: resolved, title };
   } catch (error) {
-    if (error instanceof NoMatchingSessionsError) return `No sessions match (${describeCriteria(criteria)}): nothing to summarize.`;
+    if (error instanceof NoMatchingSessionsError) return `No sessions match (${describeSelection(selection)}): nothing to summarize.`;
     if (signal?.aborted) return "Listing the sessions was cancelled: the turn was interrupted.";
-    return `Could not list sessions: ${failureText(context, "summarize_sessions", error)}`;
+    const code = error instanceof SessionSummariesError ? ` (${error.code})` : "";
+    return `Could not list sessions${code}: ${failureText(context, "summarize_sessions", error)}`;
   }
 }
 
-/** The report in brief, patterns by sessions affected. */
+/** The report in brief, its patterns numbered and ordered as the report itself shows them. */
 export function describeReport(digest: ReportDigest): string {
   const head =
     `Report ${digest.report_id} is ready: ${digest.sessions_summarized} session${digest.sessions_summarized === 1 ? "" : "s"} summarized by ${digest.analyst}` +
     `${digest.sessions_failed ? `, ${digest.sessions_failed} failed` : ""}${digest.sessions_skipped ? `, ${digest.sessions_skipped} skipped (too short or empty)` : ""}.`;
   if (digest.patterns.length === 0) return `${head}\nNo issue was seen in at least two sessions.`;
-  const lines = [...digest.patterns]
-    .sort((a, b) => b.sessions_affected - a.sessions_affected || a.id - b.id)
-    .map((p) => `Pattern ${p.id}: ${p.name} | ${p.severity} | ${p.sessions_affected} sessions (${percent(p.sessions_affected_ratio)}) | ${p.occurrences} occurrences`);
-  return `${head}\n${digest.patterns.length} pattern${digest.patterns.length === 1 ? "" : "s"}, most sessions affected first:\n${fenceUntrusted("patterns", lines.join("\n"))}`;
+  const lines = digest.patterns.map((p) => `Pattern ${p.id}: ${p.name} | ${p.severity} | ${p.sessions_affected} sessions (${percent(p.sessions_affected_ratio)}) | ${p.occurrences} occurrences`);
+  return `${head}\n${digest.patterns.length} pattern${digest.patterns.length === 1 ? "" : "s"}, numbered and ordered as in the report:\n${fenceUntrusted("patterns", lines.join("\n"))}`;
 }

@@ -1,18 +1,11 @@
 import { Annotation } from "@langchain/langgraph";
+import type { SessionSelection } from "../../src/domain/selection.ts";
 import type { RawAssignment, RawPattern } from "../../src/domain/report.ts";
 import { addUsage, NO_USAGE, type Usage } from "../analyst.ts";
 import { mergeSessionResults, type SessionResult } from "../session/state.ts";
 
-/** Which sessions a report covers: explicit ids, or a filter (dates as ISO strings: state is JSON). */
-export interface SessionSelection {
-  ids?: string[];
-  from?: string;
-  to?: string;
-  url_contains?: string;
-  has_exception?: boolean;
-  min_duration_ms?: number;
-  limit?: number;
-}
+/** Which sessions a report covers: the one selection of every surface (`src/domain/selection.ts`). */
+export type { SessionSelection } from "../../src/domain/selection.ts";
 
 /** The outcome of one pattern-stage chunk. */
 export interface ChunkResult<T> {
@@ -36,6 +29,7 @@ export const SummarizeState = Annotation.Root({
   report_id: Annotation<string>(),
   title: Annotation<string>(),
   focus_area: Annotation<string | undefined>(),
+  /** Checked with `parseSelection` when the run starts (Studio passes it as typed). */
   selection: Annotation<SessionSelection>(),
   /** Session ids resolved from the selection, in report order. */
   session_ids: Annotation<string[]>({ reducer: (_, next) => next, default: () => [] }),

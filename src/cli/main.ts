@@ -1,6 +1,7 @@
 import { setMaxListeners } from "node:events";
-import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { SessionSummariesError } from "../domain/errors.ts";
+import { parseSelection, SelectionError, type SessionSelection } from "../domain/selection.ts";
 import { runCapture } from "./capture.ts";
 import { runInspect } from "./inspect.ts";
 import { runSummarize } from "./summarize.ts";
@@ -32,7 +33,11 @@ export function buildProgram(): Command {
     .argument("<dataset>", "dataset directory")
     .option("--sessions <ids>", "comma-separated session ids", (value: string) => value.split(",").map((id) => id.trim()).filter(Boolean))
     .option("--limit <n>", "at most this many sessions (newest first)", parsePositiveInt)
-    .option("--url-contains <text>", "sessions whose first URL contains this")
+    .option("--first-url <text>", "sessions whose first page's URL contains this (case-insensitive)")
+    .option("--visited-url <text>", "sessions that visited a page whose URL contains this, at any point (case-insensitive)")
+    .option("--event <name>", "sessions with an event of this name, e.g. $rageclick")
+    .option("--person <text>", "sessions of this person (distinct id, or part of it)")
+    .addOption(new Option("--url-contains <text>", "removed: use --visited-url or --first-url").hideHelp())
     .option("--has-exception", "only sessions with an exception")
     .option("--from <date>", "sessions that started at or after this date (ISO)", parseDate)
     .option("--to <date>", "sessions that started before this date (ISO)", parseDate)
@@ -47,15 +52,7 @@ export function buildProgram(): Command {
     .action(async (dataset: string, o: SummarizeFlags) => {
       const exitCode = await runSummarize({
         dataset,
-        selection: {
-          ...(o.sessions ? { ids: o.sessions } : {}),
-          ...(o.limit !== undefined ? { limit: o.limit } : {}),
-          ...(o.urlContains ? { url_contains: o.urlContains } : {}),
-          ...(o.hasException ? { has_exception: true } : {}),
-          ...(o.from ? { from: o.from } : {}),
-          ...(o.to ? { to: o.to } : {}),
-          ...(o.minDuration !== undefined ? { min_duration_ms: o.minDuration * 1000 } : {}),
-        },
+        selection: selectionOfFlags(o),
         title: o.title,
         focus: o.focus,
         models: o.model ? parseModelOverrides(o.model) : undefined,
@@ -148,6 +145,10 @@ export function buildProgram(): Command {
 interface SummarizeFlags {
   sessions?: string[];
   limit?: number;
+  firstUrl?: string;
+  visitedUrl?: string;
+  event?: string;
+  person?: string;
   urlContains?: string;
   hasException?: boolean;
   from?: string;
@@ -160,6 +161,54 @@ interface SummarizeFlags {
   runId?: string;
   concurrency?: number;
   validate?: ValidationMode;
+}
+
+/** Flag names of the selection's fields, so an error names the flag the person typed. */
+const SELECTION_FLAGS: Record<string, string> = {
+  ids: "--sessions",
+  from: "--from",
+  to: "--to",
+  first_url_contains: "--first-url",
+  visited_url_contains: "--visited-url",
+  event: "--event",
+  person: "--person",
+  has_exception: "--has-exception",
+  min_duration_ms: "--min-duration",
+  limit: "--limit",
+};
+
+/**
+ * The flags as the one session selection, checked like the API's and the chat's. `--url-contains`
+ * is refused: it meant the first URL here and any visited page elsewhere.
+ */
+export function selectionOfFlags(o: SummarizeFlags): SessionSelection {
+  if (o.urlContains !== undefined) {
+    throw new SelectionError(`--url-contains was removed (it matched only the first URL): use --visited-url ${JSON.stringify(o.urlContains)} for sessions that visited such a page, or --first-url for sessions that started on one`);
+  }
+  try {
+    return parseSelection({
+      ...(o.sessions ? { ids: o.sessions } : {}),
+      ...(o.limit !== undefined ? { limit: o.limit } : {}),
+      ...(o.firstUrl !== undefined ? { first_url_contains: o.firstUrl } : {}),
+      ...(o.visitedUrl !== undefined ? { visited_url_contains: o.visitedUrl } : {}),
+      ...(o.event !== undefined ? { event: o.event } : {}),
+      ...(o.person !== undefined ? { person: o.person } : {}),
+      ...(o.hasException ? { has_exception: true } : {}),
+      ...(o.from ? { from: o.from } : {}),
+      ...(o.to ? { to: o.to } : {}),
+      ...(o.minDuration !== undefined ? { min_duration_ms: o.minDuration * 1000 } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof SelectionError)) throw error;
+    // The schema names fields; the person typed flags.
+    const flagOf = (field: string): string => SELECTION_FLAGS[field] ?? field;
+    throw new SelectionError(
+      error.message
+        .replace(/\b(ids|from|to|first_url_contains|visited_url_contains|event|person|has_exception|min_duration_ms|limit)(?=:)/g, flagOf)
+        // The "(also given: a, b)" list names fields too.
+        .replace(/\(also given: ([^)]*)\)/g, (_whole, list: string) => `(also given: ${list.split(", ").map(flagOf).join(", ")})`),
+    );
+  }
 }
 
 function parseValidationMode(value: string): ValidationMode {

@@ -55,11 +55,11 @@ export class DatasetSource implements SessionSource {
       }
     }
     let selected = metas.filter((meta) => matchesFilter(meta, filter));
-    if (filter.hasException !== undefined) {
+    if (filter.has_exception !== undefined) {
       const kept: SessionMeta[] = [];
       for (const meta of selected) {
         try {
-          if ((await this.exceptionCount(meta)) > 0 === filter.hasException) kept.push(meta);
+          if ((await this.exceptionCount(meta)) > 0 === filter.has_exception) kept.push(meta);
         } catch (error) {
           if (!(error instanceof InputError) || filter.ids) throw error;
           options.warnings?.add({ ...error.location, code: error.code, problem: `session skipped: ${error.problem}` });

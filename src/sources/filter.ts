@@ -1,3 +1,4 @@
+import { containsText } from "../domain/selection.ts";
 import { sessionDurationMs, type SessionMeta } from "../domain/session.ts";
 import type { SessionFilter } from "./types.ts";
 
@@ -7,9 +8,9 @@ import type { SessionFilter } from "./types.ts";
  */
 export function matchesFilter(meta: SessionMeta, filter: SessionFilter): boolean {
   const start = Date.parse(meta.start);
-  if (filter.from && start < filter.from.getTime()) return false;
-  if (filter.to && start >= filter.to.getTime()) return false;
-  if (filter.urlContains !== undefined && !(meta.first_url ?? "").includes(filter.urlContains)) return false;
-  if (filter.minDurationMs !== undefined && sessionDurationMs(meta) < filter.minDurationMs) return false;
+  if (filter.from && start < Date.parse(filter.from)) return false;
+  if (filter.to && start >= Date.parse(filter.to)) return false;
+  if (filter.first_url_contains !== undefined && !containsText(meta.first_url, filter.first_url_contains)) return false;
+  if (filter.min_duration_ms !== undefined && sessionDurationMs(meta) < filter.min_duration_ms) return false;
   return true;
 }

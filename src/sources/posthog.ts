@@ -106,8 +106,8 @@ export class PostHogSource implements SessionSource {
   }
 
   /**
-   * Server-side (HogQL): ids, from/to (on session start), urlContains (first URL, case-sensitive),
-   * hasException (a `$exception` event with the session id), a second-granular minDurationMs, limit.
+   * Server-side (HogQL): ids, from/to (on session start), first_url_contains (case-insensitive),
+   * has_exception (a `$exception` event with the session id), a second-granular min_duration_ms, limit.
    * Client-side: the exact millisecond duration check. With `ids`, only the ids go to the server,
    * so an unknown id can be told from a filtered-out one; every other filter is then applied here.
    */
@@ -116,14 +116,7 @@ export class PostHogSource implements SessionSource {
     const limit = Math.min(filter.limit ?? this.listLimit, MAX_QUERY_ROWS);
     if (limit < 1) return [];
     const rows = await this.query(
-      sessionListQuery({
-        from: filter.from,
-        to: filter.to,
-        urlContains: filter.urlContains,
-        hasException: filter.hasException,
-        minDurationMs: filter.minDurationMs,
-        limit,
-      }),
+      sessionListQuery({ ...filter, limit }),
       SESSION_COLUMNS,
       options.signal,
     );
@@ -257,8 +250,8 @@ export class PostHogSource implements SessionSource {
       options.signal,
     );
     metas = metas.filter((meta) => matchesFilter(meta, filter));
-    if (filter.hasException !== undefined) {
-      metas = metas.filter((meta) => (meta.exception_count ?? 0) > 0 === filter.hasException);
+    if (filter.has_exception !== undefined) {
+      metas = metas.filter((meta) => (meta.exception_count ?? 0) > 0 === filter.has_exception);
     }
     return filter.limit === undefined ? metas : metas.slice(0, Math.max(0, filter.limit));
   }

@@ -2,21 +2,14 @@ import type { ReadWarnings } from "../domain/warnings.ts";
 import type { AnalyticsEvent } from "../domain/events.ts";
 import type { WindowedEvent } from "../domain/recording.ts";
 import type { SessionMeta } from "../domain/session.ts";
+import type { SessionSelection } from "../domain/selection.ts";
 
-/** Which sessions to list. Every field narrows; an empty filter lists everything (up to `limit`). */
-export interface SessionFilter {
-  ids?: string[];
-  /** Sessions that started at or after this instant. */
-  from?: Date;
-  /** Sessions that started before this instant. */
-  to?: Date;
-  /** Sessions whose first URL contains this text. */
-  urlContains?: string;
-  /** Sessions with at least one `$exception` event. */
-  hasException?: boolean;
-  minDurationMs?: number;
-  limit?: number;
-}
+/**
+ * The part of a session selection (`src/domain/selection.ts`) a source answers from its own
+ * metadata: ids, start time, first URL, exceptions, duration and the limit. Pages visited later,
+ * event names and people are matched on the events by `findSessions`.
+ */
+export type SessionFilter = Pick<SessionSelection, "ids" | "from" | "to" | "first_url_contains" | "has_exception" | "min_duration_ms" | "limit">;
 
 /** Options shared by the streaming reads: where recoverable problems go. */
 export interface ReadOptions {

@@ -46,12 +46,12 @@ describe("DatasetSource on the sample dataset", () => {
 
   it("filters by ids (in the given order), exceptions, URL, duration, time and limit", async () => {
     expect((await source.listSessions({ ids: [HAPPY, COUPON] })).map((s) => s.session_id)).toEqual([HAPPY, COUPON]);
-    expect((await source.listSessions({ hasException: true })).map((s) => s.session_id)).toEqual([SEARCH_500, NOISY, PLACE_ORDER]);
-    expect((await source.listSessions({ hasException: false })).map((s) => s.session_id)).toEqual([COUPON, HAPPY]);
-    expect((await source.listSessions({ urlContains: "utm_source" })).map((s) => s.session_id)).toEqual([COUPON]);
-    expect((await source.listSessions({ minDurationMs: 90_000 })).map((s) => s.session_id)).toEqual([HAPPY]);
-    const from = new Date("2024-11-05T11:00:00Z");
-    const to = new Date("2024-11-05T14:00:00Z");
+    expect((await source.listSessions({ has_exception: true })).map((s) => s.session_id)).toEqual([SEARCH_500, NOISY, PLACE_ORDER]);
+    expect((await source.listSessions({ has_exception: false })).map((s) => s.session_id)).toEqual([COUPON, HAPPY]);
+    expect((await source.listSessions({ first_url_contains: "utm_source" })).map((s) => s.session_id)).toEqual([COUPON]);
+    expect((await source.listSessions({ min_duration_ms: 90_000 })).map((s) => s.session_id)).toEqual([HAPPY]);
+    const from = "2024-11-05T11:00:00Z";
+    const to = "2024-11-05T14:00:00Z";
     expect((await source.listSessions({ from, to })).map((s) => s.session_id)).toEqual([SEARCH_500, NOISY]);
     expect(await source.listSessions({ limit: 2 })).toHaveLength(2);
   });
@@ -169,7 +169,7 @@ describe("DatasetSource on broken datasets", () => {
     delete meta.exception_count;
     await writeFile(metaFile, JSON.stringify(meta));
     const warnings = new ReadWarnings();
-    const withExceptions = await new DatasetSource(dataset).listSessions({ hasException: true }, { warnings });
+    const withExceptions = await new DatasetSource(dataset).listSessions({ has_exception: true }, { warnings });
     expect(withExceptions.map((s) => s.session_id)).toEqual([SEARCH_500, NOISY]);
     expect(warnings.kept.find((w) => w.code === "empty_file")?.file).toContain(PLACE_ORDER);
   });

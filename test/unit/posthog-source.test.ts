@@ -240,7 +240,7 @@ function answerQuery(res: ServerResponse, request: LoggedRequest): void {
     }
     if (typeof values.start_from === "string") rows = rows.filter((s) => Date.parse(s.start_time) >= Date.parse(values.start_from as string));
     if (typeof values.start_to === "string") rows = rows.filter((s) => Date.parse(s.start_time) < Date.parse(values.start_to as string));
-    if (typeof values.url_contains === "string") rows = rows.filter((s) => s.first_url.includes(values.url_contains as string));
+    if (typeof values.first_url_contains === "string") rows = rows.filter((s) => s.first_url.toLowerCase().includes(values.first_url_contains as string));
     if (typeof values.min_duration_s === "number") {
       const min = values.min_duration_s;
       rows = rows.filter((s) => Math.floor(Date.parse(s.end_time) / 1000) - Math.floor(Date.parse(s.start_time) / 1000) >= min);
@@ -529,30 +529,34 @@ describe("PostHogSource sessions", () => {
 
   it("filters on the server: time range, first URL, exceptions, duration", async () => {
     const source = makeSource();
-    expect((await source.listSessions({ from: new Date("2024-06-02T00:00:00Z") })).map((m) => m.session_id)).toEqual([S2]);
-    expect((await source.listSessions({ to: new Date("2024-06-02T00:00:00Z") })).map((m) => m.session_id)).toEqual([S1]);
-    expect((await source.listSessions({ urlContains: "/cart" })).map((m) => m.session_id)).toEqual([S1]);
-    expect((await source.listSessions({ hasException: true })).map((m) => m.session_id)).toEqual([S1]);
-    expect((await source.listSessions({ hasException: false })).map((m) => m.session_id)).toEqual([S2]);
-    expect((await source.listSessions({ minDurationMs: 60_000 })).map((m) => m.session_id)).toEqual([S1]);
+    expect((await source.listSessions({ from: "2024-06-02T00:00:00Z" })).map((m) => m.session_id)).toEqual([S2]);
+    expect((await source.listSessions({ to: "2024-06-02T00:00:00Z" })).map((m) => m.session_id)).toEqual([S1]);
+    expect((await source.listSessions({ first_url_contains: "/cart" })).map((m) => m.session_id)).toEqual([S1]);
+    // URL text matches without regard to case, as on every surface and in the dataset source.
+    expect((await source.listSessions({ first_url_contains: "/CART" })).map((m) => m.session_id)).toEqual([S1]);
+    expect((await source.listSessions({ has_exception: true })).map((m) => m.session_id)).toEqual([S1]);
+    expect((await source.listSessions({ has_exception: false })).map((m) => m.session_id)).toEqual([S2]);
+    expect((await source.listSessions({ min_duration_ms: 60_000 })).map((m) => m.session_id)).toEqual([S1]);
     expect((await source.listSessions({ limit: 1 })).map((m) => m.session_id)).toEqual([S2]);
 
     const sessionQueries = requestsOf("query:sessions").map((r) => r.query!);
-    expect(sessionQueries[2]!.values).toMatchObject({ url_contains: "/cart" });
-    expect(sessionQueries[6]!.query).toMatch(/LIMIT 1$/);
+    expect(sessionQueries[2]!.values).toMatchObject({ first_url_contains: "/cart" });
+    expect(sessionQueries[3]!.values).toMatchObject({ first_url_contains: "/cart" });
+    expect(sessionQueries[3]!.query).toContain("positionUTF8(lowerUTF8(ifNull(first_url, '')), {first_url_contains})");
+    expect(sessionQueries[7]!.query).toMatch(/LIMIT 1$/);
   });
 
   it("checks the duration to the millisecond after the server's second-granular filter", async () => {
     // S2 lasts exactly 40 s: the server's `>= 40 s` keeps it, the exact check drops it at 40.001 s.
     const source = makeSource();
-    expect((await source.listSessions({ minDurationMs: 40_000 })).map((m) => m.session_id)).toEqual([S2, S1]);
-    expect((await source.listSessions({ minDurationMs: 40_001 })).map((m) => m.session_id)).toEqual([S1]);
+    expect((await source.listSessions({ min_duration_ms: 40_000 })).map((m) => m.session_id)).toEqual([S2, S1]);
+    expect((await source.listSessions({ min_duration_ms: 40_001 })).map((m) => m.session_id)).toEqual([S1]);
   });
 
   it("lists given ids in the given order, applies the other filters, and names unknown ids", async () => {
     const source = makeSource();
     expect((await source.listSessions({ ids: [S1, S2] })).map((m) => m.session_id)).toEqual([S1, S2]);
-    expect((await source.listSessions({ ids: [S1, S2], hasException: false })).map((m) => m.session_id)).toEqual([S2]);
+    expect((await source.listSessions({ ids: [S1, S2], has_exception: false })).map((m) => m.session_id)).toEqual([S2]);
     const error = await sourceError(source.listSessions({ ids: [S1, "no-such-session"] }));
     expect(error.code).toBe("session_not_found");
     expect(error.message).toContain("no-such-session");
@@ -570,13 +574,13 @@ describe("PostHogSource sessions", () => {
     const error = await sourceError(source.getMeta(HOSTILE_ID));
     expect(error.code).toBe("session_not_found");
     const urlFilter = `/cart' OR '1'='1`;
-    await source.listSessions({ urlContains: urlFilter });
+    await source.listSessions({ first_url_contains: urlFilter });
 
     const queries = requestsOf("query:sessions").map((r) => r.query!);
     expect(queries[0]!.values!.session_ids).toEqual([HOSTILE_ID]);
     expect(queries[0]!.query).not.toContain("UNION");
     expect(queries[0]!.query).not.toContain("1=1");
-    expect(queries[1]!.values!.url_contains).toBe(urlFilter);
+    expect(queries[1]!.values!.first_url_contains).toBe(urlFilter.toLowerCase());
     expect(queries[1]!.query).not.toContain("'1'='1");
   });
 });

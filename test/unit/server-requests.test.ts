@@ -43,7 +43,7 @@ describe("request bodies", () => {
 
   it("refuses ids and texts that are not well-formed (a lone surrogate), naming the field", () => {
     expect(bodyError(StartReportBodySchema, { session_ids: ["ok", "\ud800x"] }).message).toMatch(/session_ids\.1: must be well-formed text/);
-    expect(bodyError(StartReportBodySchema, { filter: { url_contains: "\udc00" } }).message).toMatch(/filter\.url_contains: must be well-formed text/);
+    expect(bodyError(StartReportBodySchema, { filter: { visited_url_contains: "\udc00" } }).message).toMatch(/filter\.visited_url_contains: must be well-formed text/);
     expect(bodyError(PostMessageBodySchema, { content: "hi \ud83d" }).message).toMatch(/content: must be well-formed text/);
     // A real pair (an emoji) is fine.
     expect(parseBody(PostMessageBodySchema, { content: "hi \ud83d\ude00" })).toEqual({ content: "hi 😀" });
@@ -52,7 +52,7 @@ describe("request bodies", () => {
   it("takes a report from ids (deduplicated) or from a filter with dates normalized", () => {
     expect(selectionOf(parseBody(StartReportBodySchema, { session_ids: ["a", "b", "a"] }))).toEqual({ ids: ["a", "b"] });
     const body = parseBody(StartReportBodySchema, {
-      filter: { from: "2026-11-01", to: "2026-11-30T12:00:00+02:00", url_contains: "/checkout", has_exception: true, min_duration_ms: 5000, limit: 20 },
+      filter: { from: "2026-11-01", to: "2026-11-30T12:00:00+02:00", visited_url_contains: "/checkout", first_url_contains: "utm_source", event: "$rageclick", person: "jane", has_exception: true, min_duration_ms: 5000, limit: 20 },
       title: "Checkout",
       focus_area: "checkout",
     });
@@ -60,7 +60,10 @@ describe("request bodies", () => {
     expect(selectionOf(body)).toEqual({
       from: "2026-11-01T00:00:00.000Z",
       to: "2026-11-30T10:00:00.000Z",
-      url_contains: "/checkout",
+      visited_url_contains: "/checkout",
+      first_url_contains: "utm_source",
+      event: "$rageclick",
+      person: "jane",
       has_exception: true,
       min_duration_ms: 5000,
       limit: 20,
@@ -76,6 +79,10 @@ describe("request bodies", () => {
     ["a string limit", { filter: { limit: "10" } }, /filter.limit: .*expected number/],
     ["a zero limit", { filter: { limit: 0 } }, /filter.limit: /],
     ["an unknown filter field", { filter: { url: "/checkout" } }, /filter: Unrecognized key.*\(url\)/],
+    ["the removed url_contains", { filter: { url_contains: "/checkout" } }, /filter\.url_contains: was removed .*visited_url_contains .*first_url_contains/],
+    ["a time range backwards", { filter: { from: "2026-11-02", to: "2026-11-01" } }, /filter\.to: must be after from \(2026-11-02\)/],
+    ["an empty page text", { filter: { visited_url_contains: "" } }, /filter\.visited_url_contains: must not be empty/],
+    ["ids with filters", { filter: { ids: ["a"], limit: 3 } }, /filter\.ids: choose sessions either by ids or by filters, not both \(also given: limit\)/],
   ])("refuses a report body with %s", (_label, body, message) => {
     const error = bodyError(StartReportBodySchema, body);
     expect(error.status).toBe(400);

@@ -1,4 +1,5 @@
 import { Router } from "express";
+import { redactReport } from "../../report/redact.ts";
 import { resolveSelection } from "../../service/find-sessions.ts";
 import { projectOf } from "../auth.ts";
 import { notFound } from "../errors.ts";
@@ -22,7 +23,7 @@ export function reportRoutes(services: ServerServices): Router {
     const body = parseBody(StartReportBodySchema, req.body);
     const project = projectOf(res);
     const title = body.title ?? `Session report ${new Date().toISOString().slice(0, 10)}`;
-    // The same resolution as the chat's summarize_sessions: url_contains means any page the session visited.
+    // The one selection and resolution of every surface (CLI, chat, Studio): the same body picks the same sessions.
     const pipeline = await services.pipeline(project);
     const selection = await resolveSelection(pipeline.runtime.source, selectionOf(body));
     const status = services.runs.start(project, {
@@ -39,7 +40,10 @@ export function reportRoutes(services: ServerServices): Router {
     const reportId = String(req.params.id);
     const found = await reportState(services, project, reportId);
     if (!found) throw notFound(`report ${JSON.stringify(reportId)}`);
-    res.set("Cache-Control", "no-store").json({ ...found.status, ...reportLinks(reportId), ...(found.report ? { report: found.report } : {}) });
+    // A stored report is redacted on the way out, like its page: it may have been written before redaction existed.
+    const redact = (await services.pipeline(project)).runtime.settings.redactPii ?? true;
+    const report = found.report ? redactReport(found.report, redact) : undefined;
+    res.set("Cache-Control", "no-store").json({ ...found.status, ...reportLinks(reportId), ...(report ? { report } : {}) });
   });
 
   return router;

@@ -73,35 +73,38 @@ export function sessionListQuery(args: SessionListQueryArgs): HogQLQuery {
     values.session_ids = args.ids;
   }
   if (args.from) {
+    const from = Date.parse(args.from);
     where.push("s.min_first_timestamp >= toDateTime({scan_from})");
     having.push("start_time >= toDateTime({start_from})");
-    values.scan_from = new Date(args.from.getTime() - SESSION_MAX_MS).toISOString();
-    values.start_from = args.from.toISOString();
+    values.scan_from = new Date(from - SESSION_MAX_MS).toISOString();
+    values.start_from = new Date(from).toISOString();
   }
   if (args.to) {
+    const to = Date.parse(args.to);
     where.push("s.min_first_timestamp < toDateTime({scan_to})");
     having.push("start_time < toDateTime({start_to})");
-    values.scan_to = new Date(args.to.getTime() + SESSION_MAX_MS).toISOString();
-    values.start_to = args.to.toISOString();
+    values.scan_to = new Date(to + SESSION_MAX_MS).toISOString();
+    values.start_to = new Date(to).toISOString();
   }
-  if (args.hasException !== undefined) {
+  if (args.has_exception !== undefined) {
     const exceptionWhere = ["event = '$exception'"];
     if (args.from) exceptionWhere.push("timestamp >= toDateTime({scan_from})");
     if (args.to) exceptionWhere.push("timestamp < toDateTime({scan_to})");
     where.push(
-      `s.session_id ${args.hasException ? "IN" : "NOT IN"} ` +
+      `s.session_id ${args.has_exception ? "IN" : "NOT IN"} ` +
         `(SELECT $session_id FROM events WHERE ${exceptionWhere.join(" AND ")})`,
     );
   }
-  if (args.urlContains !== undefined) {
-    // positionUTF8 is a plain, case-sensitive substring test: no LIKE wildcards to escape.
-    having.push("positionUTF8(ifNull(first_url, ''), {url_contains}) > 0");
-    values.url_contains = args.urlContains;
+  if (args.first_url_contains !== undefined) {
+    // A plain substring test (no LIKE wildcards to escape), without regard to case as on every
+    // surface: both sides lower-cased. The source checks again on the metadata.
+    having.push("positionUTF8(lowerUTF8(ifNull(first_url, '')), {first_url_contains}) > 0");
+    values.first_url_contains = args.first_url_contains.toLowerCase();
   }
-  if (args.minDurationMs !== undefined) {
+  if (args.min_duration_ms !== undefined) {
     // dateDiff counts second boundaries, so it is a loose bound here; the caller checks milliseconds.
     having.push("dateDiff('second', start_time, end_time) >= {min_duration_s}");
-    values.min_duration_s = Math.max(0, Math.floor(args.minDurationMs / 1000));
+    values.min_duration_s = Math.max(0, Math.floor(args.min_duration_ms / 1000));
   }
   return {
     kind: "HogQLQuery",

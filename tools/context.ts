@@ -14,6 +14,23 @@ export interface ChatToolContext {
   runs: ReportRuns;
   /** Details of unexpected tool failures (the model sees a generic text); default stderr. */
   log?: (line: string) => void;
+  /**
+   * Where a person opens a report: the served page's URL, or the report.html written for the
+   * terminal chat. Answers that make or read a report name it; without one they name the report id only.
+   */
+  reportLocation?: (report: Report) => Promise<string | undefined>;
+}
+
+/** ` Report page: <where>` for a tool answer about the report, or nothing when it has no location. */
+export async function reportPageLine(context: ChatToolContext, report: Report): Promise<string> {
+  try {
+    const where = await context.reportLocation?.(report);
+    return where ? `\nReport page: ${where}` : "";
+  } catch (error) {
+    // The report itself is finished: a page that cannot be written must not turn the answer into a failure.
+    (context.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(`report page for ${report.id} could not be written: ${error instanceof Error ? error.message : String(error)}`);
+    return "\nThe report page could not be written; the report itself is finished.";
+  }
 }
 
 /** The chat state the tools node was called with; empty outside a graph (a tool invoked alone). */

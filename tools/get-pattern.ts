@@ -2,7 +2,9 @@ import { tool } from "@langchain/core/tools";
 import { z } from "zod";
 import type { PatternExample, Report, ReportPattern } from "../src/domain/report.ts";
 import { fenceUntrusted } from "../src/encode/fence.ts";
-import { failureText, oneLine, percent, resolveReport, type ChatToolContext } from "./context.ts";
+import { quotedPatternName } from "../src/report/untrusted.ts";
+import { failureText, oneLine, percent, reportPageLine, resolveReport, type ChatToolContext } from "./context.ts";
+import { describePatternFilter, filterPatterns, PatternFilterFields, unknownPageNote } from "./pattern-filter.ts";
 
 export const PATTERN_RANKS = ["most_sessions", "most_occurrences", "most_severe", "least_success"] as const;
 export type PatternRank = (typeof PATTERN_RANKS)[number];
@@ -13,8 +15,10 @@ export const GetPatternInput = z.object({
     .enum(PATTERN_RANKS)
     .optional()
     .describe("Instead of a number: the pattern affecting the most sessions, with the most occurrences, the most severe, or whose affected segments succeed least"),
+  ...PatternFilterFields,
   report_id: z.string().optional().describe("A report of this project; default the conversation's latest report"),
-  examples: z.number().int().min(0).max(10).optional().describe("How many examples to show (default 2)"),
+  examples: z.number().int().min(0).max(10).optional().describe("How many examples to show with the pattern (default 2)"),
+  example: z.number().int().min(1).optional().describe('Instead of the whole pattern: only its example of this number (1, 2, ...), for "show an example"'),
 });
 
 const SEVERITY_ORDER = { low: 0, medium: 1, high: 2, critical: 3 } as const;
@@ -60,17 +64,31 @@ export function makeGetPatternTool(context: ChatToolContext) {
         if (typeof report === "string") return report;
         if (report.patterns.length === 0) return `Report ${report.id} found no pattern (no issue was seen in at least two sessions).`;
         if (input.pattern_id === undefined && input.rank === undefined) return "Say which pattern: a pattern_id (1, 2, ...) or a rank (most_sessions, most_occurrences, most_severe, least_success).";
-        const pattern = input.pattern_id !== undefined ? report.patterns.find((p) => p.id === input.pattern_id) : pickPattern(report.patterns, input.rank!);
-        if (!pattern) return `Report ${report.id} has no pattern ${input.pattern_id}; its patterns are numbered 1 to ${report.patterns.length}.`;
-        const why = input.pattern_id === undefined ? ` (it ${RANK_WORDS[input.rank!]} of ${report.patterns.length} patterns)` : "";
-        return describePattern(report, pattern, input.examples ?? 2, why);
+        const page = await reportPageLine(context, report);
+        let pattern: ReportPattern | undefined;
+        let why = "";
+        if (input.pattern_id !== undefined) {
+          pattern = report.patterns.find((p) => p.id === input.pattern_id);
+          if (!pattern) return `Report ${report.id} has no pattern ${input.pattern_id}; its patterns are numbered 1 to ${report.patterns.length}.`;
+        } else {
+          // A rank among the patterns on a page or of a kind: "which pattern affects most sessions on checkout?"
+          const candidates = filterPatterns(report.patterns, input);
+          const narrowed = describePatternFilter(input);
+          pattern = pickPattern(candidates, input.rank!);
+          if (!pattern) return `Report ${report.id} has no pattern ${narrowed} among its ${report.patterns.length}.${unknownPageNote(report.patterns, input)}${page}`;
+          why = ` (it ${RANK_WORDS[input.rank!]} of ${candidates.length} pattern${candidates.length === 1 ? "" : "s"}${narrowed ? ` ${narrowed}` : ""})`;
+        }
+        if (input.example !== undefined) return `${describeOneExample(report, pattern, input.example)}${page}`;
+        return `${describePattern(report, pattern, input.examples ?? 2, why)}${page}`;
       } catch (error) {
         return `Could not read the report: ${failureText(context, "get_pattern", error)}`;
       }
     },
     {
       name: "get_pattern",
-      description: "Details of one pattern of the latest (or a given) report: stats, indicators and example moments. Pick it by number or by rank (e.g. the one affecting most sessions).",
+      description:
+        "Details of one pattern of the latest (or a given) report: stats, indicators and example moments, or only one example (`example`). " +
+        "Pick it by number, or by rank (e.g. the one affecting most sessions), optionally among the patterns on a page or of a kind.",
       schema: GetPatternInput,
     },
   );
@@ -83,12 +101,25 @@ export function describePattern(report: Report, pattern: ReportPattern, exampleC
     `${s.occurrences} occurrence${s.occurrences === 1 ? "" : "s"}, severity ${pattern.severity}, ${percent(s.segments_success_ratio)} of the affected segments still succeeded, ${pattern.examples.length} example${pattern.examples.length === 1 ? "" : "s"}.`;
   const shown = pattern.examples.slice(0, exampleCount);
   const body = [
-    `name: ${pattern.name}`,
+    `name: ${quotedPatternName(pattern)}`,
     `description: ${oneLine(pattern.description, 600)}`,
     `indicators: ${pattern.indicators.map((i) => oneLine(i, 160)).join("; ")}`,
     ...shown.map((example, index) => `example ${index + 1}: ${describeExample(example)}`),
   ];
   return `${head}\n${fenceUntrusted("pattern", body.join("\n"))}`;
+}
+
+/** One example of a pattern, for "show an example": the moment, not the whole pattern again. */
+export function describeOneExample(report: Report, pattern: ReportPattern, number: number): string {
+  const count = pattern.examples.length;
+  if (count === 0) return `Pattern ${pattern.id} of report ${report.id} has no example.`;
+  if (number > count) return `Pattern ${pattern.id} of report ${report.id} has ${count} example${count === 1 ? "" : "s"}; there is no example ${number}.`;
+  const example = pattern.examples[number - 1]!;
+  const around = [...example.before.map((a) => `before: ${oneLine(a.description, 160)}`), ...example.after.map((a) => `after: ${oneLine(a.description, 160)}`)];
+  return (
+    `Example ${number} of ${count} of pattern ${pattern.id} of report ${report.id}${count > number ? ' (ask "another example" for the next)' : ""}:\n` +
+    fenceUntrusted("example", [`pattern: ${quotedPatternName(pattern)}`, describeExample(example), ...around].join("\n"))
+  );
 }
 
 export function describeExample(example: PatternExample): string {

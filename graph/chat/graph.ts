@@ -13,7 +13,13 @@ import { ChatState } from "./state.ts";
  * configured `chat` role, or the offline rules when none is configured.
  */
 export function buildChatGraph(deps: ChatDeps) {
-  const tools = createChatTools({ project: deps.project, pipeline: deps.pipeline, runs: deps.runs, ...(deps.log ? { log: deps.log } : {}) });
+  const tools = createChatTools({
+    project: deps.project,
+    pipeline: deps.pipeline,
+    runs: deps.runs,
+    ...(deps.log ? { log: deps.log } : {}),
+    ...(deps.reportLocation ? { reportLocation: deps.reportLocation } : {}),
+  });
   const model = loadModel("chat", deps.config, deps.models) ?? new HeuristicChatModel();
   return new StateGraph(ChatState)
     .addNode("agent", makeAgentNode(model, tools, deps.project))

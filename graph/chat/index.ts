@@ -2,6 +2,7 @@ import { AIMessage, HumanMessage, ToolMessage, type BaseMessage } from "@langcha
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import type { AppConfig } from "../../src/config/env.ts";
 import { SessionSummariesError } from "../../src/domain/errors.ts";
+import type { Report } from "../../src/domain/report.ts";
 import type { ReportRuns } from "../../src/service/report-runs.ts";
 import type { LoadModelOptions } from "../models.ts";
 import type { Pipeline } from "../pipeline.ts";
@@ -28,6 +29,8 @@ export interface ChatDeps {
   checkpointer?: BaseCheckpointSaver;
   /** Details of unexpected tool failures; default stderr. */
   log?: (line: string) => void;
+  /** Where a person opens a report (the served page, or the terminal's report.html); answers about a report name it. */
+  reportLocation?: (report: Report) => Promise<string | undefined>;
 }
 
 export type ChatGraph = ReturnType<typeof compileChatGraph>;

@@ -1,5 +1,6 @@
 import { Annotation, MessagesAnnotation } from "@langchain/langgraph";
 import type { Report, Severity } from "../../src/domain/report.ts";
+import { quotedPatternName } from "../../src/report/untrusted.ts";
 
 /** One pattern of a report, as small as the conversation needs to answer "which is most common?". */
 export interface PatternDigest {
@@ -41,7 +42,8 @@ export function digestReport(report: Report): ReportDigest {
     sessions_skipped: report.sessions.skipped.length,
     patterns: report.patterns.map((p) => ({
       id: p.id,
-      name: p.name,
+      // The page's own words in a name stay a quotation of the page in every answer built from the digest.
+      name: quotedPatternName(p),
       severity: p.severity,
       sessions_affected: p.stats.sessions_affected,
       sessions_affected_ratio: p.stats.sessions_affected_ratio,

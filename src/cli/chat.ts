@@ -7,12 +7,15 @@ import type { LoadModelOptions, ModelOverrides } from "../../graph/models.ts";
 import { createPipeline } from "../../graph/pipeline.ts";
 import { readConfig, type AppConfig } from "../config/env.ts";
 import { ConfigError, SessionSummariesError } from "../domain/errors.ts";
+import type { Report } from "../domain/report.ts";
 import { ReportRuns } from "../service/report-runs.ts";
 import type { RunStage } from "../service/progress.ts";
 import { DatasetSource } from "../sources/dataset.ts";
 import { createCheckpointer } from "../store/checkpointer.ts";
 import type { ValidationMode } from "../validation/select.ts";
 import { RunProgress } from "./run-progress.ts";
+import { writeReport } from "./summarize.ts";
+import { fileExists } from "../io/open.ts";
 
 /** The terminal's project: the same as the keyless local project of `serve`. */
 const LOCAL_PROJECT = "local";
@@ -30,6 +33,8 @@ export interface ChatCommandOptions {
   errors?: NodeJS.WriteStream;
   config?: AppConfig;
   modelOptions?: LoadModelOptions;
+  /** Where the chat's reports are written, one folder per report (default `reports/`, as `summarize`). */
+  reportsDir?: string;
 }
 
 /** Why a terminal turn stopped: the person pressed Ctrl-C while it answered. */
@@ -89,7 +94,14 @@ export async function runChat(options: ChatCommandOptions = {}): Promise<number>
     closePipeline = () => pipeline.close();
     const runs = new ReportRuns({ pipelineFor: () => pipeline, maxRunsPerProject: 1 });
     closeRuns = () => runs.close();
-    const graph = compileChatGraph({ project: LOCAL_PROJECT, pipeline, runs, config, checkpointer: checkpointer.saver, models });
+    // The terminal has no server: a report made or read here is written where `summarize` writes its own.
+    const reportsDir = path.resolve(options.reportsDir ?? "reports");
+    const reportLocation = async (report: Report): Promise<string> => {
+      const file = reportFile(reportsDir, report.id);
+      if (!(await fileExists(file))) await writeReport(report, path.dirname(file), pipeline.runtime);
+      return file;
+    };
+    const graph = compileChatGraph({ project: LOCAL_PROJECT, pipeline, runs, config, checkpointer: checkpointer.saver, models, reportLocation });
     const checkpointThread = terminalThreadId(threadId);
 
     const existing = await readChatThread(graph, checkpointThread);
@@ -113,7 +125,7 @@ export async function runChat(options: ChatCommandOptions = {}): Promise<number>
       if (message === "exit" || message === "quit") break;
       turn = new AbortController();
       try {
-        await chatTurn(graph, checkpointThread, message, out, err, turn.signal);
+        await chatTurn(graph, checkpointThread, message, out, err, turn.signal, reportsDir);
       } finally {
         turn = undefined;
       }
@@ -132,7 +144,21 @@ export async function runChat(options: ChatCommandOptions = {}): Promise<number>
   }
 }
 
-async function chatTurn(graph: ReturnType<typeof compileChatGraph>, threadId: string, message: string, out: NodeJS.WriteStream, err: NodeJS.WriteStream, signal: AbortSignal): Promise<void> {
+/** Where the terminal chat writes a report's page. */
+export function reportFile(reportsDir: string, reportId: string): string {
+  return path.join(reportsDir, reportId, "report.html");
+}
+
+
+async function chatTurn(
+  graph: ReturnType<typeof compileChatGraph>,
+  threadId: string,
+  message: string,
+  out: NodeJS.WriteStream,
+  err: NodeJS.WriteStream,
+  signal: AbortSignal,
+  reportsDir: string,
+): Promise<void> {
   const progress = new RunProgress(err, (line) => err.write(`${line}\n`));
   let lastStage: string | undefined;
   let streamed = false;
@@ -158,7 +184,8 @@ async function chatTurn(graph: ReturnType<typeof compileChatGraph>, threadId: st
         break;
       case "final":
         if (!streamed) out.write(event.message);
-        out.write(madeReport && event.report_id ? `\n(report ${event.report_id})\n\n` : "\n\n");
+        // Whatever the model wrote, a turn that made a report ends with where to open it.
+        out.write(madeReport && event.report_id ? `\n(report ${event.report_id}: ${reportFile(reportsDir, event.report_id)})\n\n` : "\n\n");
         break;
       case "error":
         progress.finish();

@@ -45,10 +45,15 @@ describe("session-summaries chat (piped, offline)", () => {
     const progress = first.stderr.split("\n").filter((line) => /^(Watching sessions|Extracting patterns|Assigning examples|Writing the report|Report ready)/.test(line));
     expect(progress[0]).toMatch(/^Watching sessions: 0\/\d+$/);
     expect(progress.at(-1)).toMatch(/^Report ready: \d+ patterns$/);
-    expect(first.stderr).toContain('[summarize_sessions {"has_exception":true,"url_contains":"checkout"}]');
-    const reportId = /\(report (report-\S+)\)/.exec(first.stdout)?.[1];
+    expect(first.stderr).toContain('[summarize_sessions {"has_exception":true,"visited_url_contains":"checkout"}]');
+    const reportId = /\(report (report-\S+?): /.exec(first.stdout)?.[1];
     expect(reportId).toBeDefined();
     expect(first.stdout).toContain(`Report ${reportId} is ready:`);
+    // The terminal chat says where its report is, and the page is there.
+    const page = path.join(work, "reports", reportId!, "report.html");
+    expect(first.stdout).toContain(`(report ${reportId}: ${page})`);
+    expect(first.stdout).toContain(`Report page: ${page}`);
+    expect((await stat(page)).size).toBeGreaterThan(1000);
     expect(first.stdout).toMatch(new RegExp(`Pattern \\d+ of report ${reportId} \\(it affects the most sessions`));
     expect(first.stderr).toContain(`session-summaries chat --thread ${threadId}`);
     expect((await stat(path.join(work, "data", "checkpoints.sqlite"))).size).toBeGreaterThan(0);
@@ -58,6 +63,7 @@ describe("session-summaries chat (piped, offline)", () => {
     expect(second.stderr).toContain(`Resuming thread ${threadId}: 2 earlier requests, latest report ${reportId}.`);
     expect(second.stderr).not.toContain("Watching sessions");
     expect(second.stdout).toMatch(new RegExp(`^Pattern 1 of report ${reportId}:`));
+    expect(second.stdout).toContain(`Report page: ${path.join(work, "reports", reportId!, "report.html")}`);
   }, 60_000);
 
   it("refuses a bad thread id and a missing dataset with a clear message", async () => {
@@ -107,7 +113,7 @@ describe("session-summaries chat and Ctrl-C", () => {
     await chat.until(/\(cancelled: ask again, or Ctrl-C once more to leave\)/);
     expect(chat.child.exitCode).toBeNull();
     chat.child.stdin.write("find sessions with errors on checkout\n");
-    await chat.until(/\d+ sessions match \(with errors, on pages containing "checkout"\)/, () => chat.output().stdout);
+    await chat.until(/\d+ sessions match \(with errors, that visited a page containing "checkout"\)/, () => chat.output().stdout);
     chat.child.kill("SIGINT");
     expect(await chat.exited).toBe(0);
     expect(chat.output().stderr).not.toMatch(/^error/m);

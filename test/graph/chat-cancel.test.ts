@@ -34,7 +34,7 @@ function script(call: ScriptedCall): string | { error: Error } {
   if (orphans.length > 0) return { error: new Error(`400 tool_call_ids did not have response messages: ${orphans.map((c) => c.id).join(", ")}`) };
   const last = call.messages.at(-1)!;
   if (last.getType() === "tool") return `From the tools: ${messageText(last).split("\n")[0]}`;
-  if (messageText(last).startsWith("find")) return toolCall("find_sessions", { url_contains: "checkout" });
+  if (messageText(last).startsWith("find")) return toolCall("find_sessions", { visited_url_contains: "checkout" });
   return "Hello again.";
 }
 

@@ -37,7 +37,7 @@ function script(call: ScriptedCall): string {
   const last = lastOf(call.messages);
   const text = messageText(last);
   if (last.getType() === "tool") return `From the tools: ${text.split("\n")[0]}`;
-  if (text.startsWith("summarize")) return toolCall("summarize_sessions", { has_exception: true, url_contains: "checkout", title: "Checkout errors" });
+  if (text.startsWith("summarize")) return toolCall("summarize_sessions", { has_exception: true, visited_url_contains: "checkout", title: "Checkout errors" });
   if (text.startsWith("which pattern")) return toolCall("get_pattern", { rank: "most_sessions" });
   if (text.startsWith("show pattern")) return toolCall("get_pattern", { pattern_id: 1, examples: 1 });
   return "I don't know.";
@@ -94,7 +94,7 @@ describe("a conversation with the chat graph on a SQLite checkpointer", () => {
       const types = events.map((e) => e.type);
       // tool call → progress while the report runs → the tool's result → the answer → final
       expect(types[0]).toBe("tool_call");
-      expect(events[0]).toEqual({ type: "tool_call", name: "summarize_sessions", args: { has_exception: true, url_contains: "checkout", title: "Checkout errors" } });
+      expect(events[0]).toEqual({ type: "tool_call", name: "summarize_sessions", args: { has_exception: true, visited_url_contains: "checkout", title: "Checkout errors" } });
       const resultAt = types.indexOf("tool_result");
       const progress = events.slice(1, resultAt);
       expect(progress.length).toBeGreaterThan(10);
@@ -126,7 +126,7 @@ describe("a conversation with the chat graph on a SQLite checkpointer", () => {
       expect((followUp.at(-1) as { message: string }).message).toMatch(new RegExp(`^From the tools: Pattern \\d+ of report ${reportId} \\(it affects the most sessions of \\d+ patterns\\): \\d+ of ${total} sessions affected`));
       expect(first.counts).toEqual(before);
       expect(systemOf(first.model.calls.at(-2)!)).toContain(`Latest report: ${reportId}, ${total} sessions summarized`);
-      expect(first.model.boundTools.sort()).toEqual(["find_sessions", "get_pattern", "get_session_summary", "search_summaries", "summarize_sessions"]);
+      expect(first.model.boundTools.sort()).toEqual(["find_sessions", "get_pattern", "get_session_summary", "list_patterns", "search_summaries", "summarize_sessions"]);
     } finally {
       await first.close();
     }

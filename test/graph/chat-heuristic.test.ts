@@ -15,13 +15,15 @@ const THREAD = "offline-thread";
 let pipeline: Pipeline;
 let checkpointer: Checkpointer;
 let graph: ChatGraph;
+let runs: ReportRuns;
 
 beforeAll(async () => {
   const config = readConfig({});
   checkpointer = await createCheckpointer({ kind: "memory" });
   pipeline = await createPipeline({ config, source: new DatasetSource(path.join(ROOT, "examples/dataset")), project: "local", blobs: new MemoryBlobStore(), checkpointer: checkpointer.saver, validation: "off" });
   // No models option: every role, chat included, is the offline heuristic of an empty environment.
-  graph = compileChatGraph({ project: "local", pipeline, runs: new ReportRuns({ pipelineFor: () => pipeline }), config, checkpointer: checkpointer.saver });
+  runs = new ReportRuns({ pipelineFor: () => pipeline });
+  graph = compileChatGraph({ project: "local", pipeline, runs, config, checkpointer: checkpointer.saver });
 });
 afterAll(async () => {
   await pipeline.close();
@@ -43,7 +45,7 @@ async function ask(message: string): Promise<{ events: ChatStreamEvent[]; answer
 describe("the offline chat on the committed dataset", () => {
   it("answers the common requests with the right tools", async () => {
     const summary = await ask("Summarize sessions with errors on checkout");
-    expect(summary.calls).toEqual([{ type: "tool_call", name: "summarize_sessions", args: { has_exception: true, url_contains: "checkout" } }]);
+    expect(summary.calls).toEqual([{ type: "tool_call", name: "summarize_sessions", args: { has_exception: true, visited_url_contains: "checkout" } }]);
     expect(summary.events.some((e) => e.type === "progress" && e.message.startsWith("Watching sessions"))).toBe(true);
     const reportId = (summary.events.at(-1) as { report_id: string }).report_id;
     expect(summary.answer).toMatch(new RegExp(`^Report ${reportId} is ready: (\\d+) sessions summarized by offline analyst`));
@@ -58,8 +60,8 @@ describe("the offline chat on the committed dataset", () => {
     expect(second.answer).toMatch(/^Pattern 2 of report .*\nname: Increase quantity returns HTTP 500 on \/cart/);
 
     const example = await ask("show an example");
-    expect(example.calls[0]!.args).toEqual({ pattern_id: 2, examples: 3 });
-    const exampleSession = /example 1: session (\S+) at/.exec(example.answer)?.[1];
+    expect(example.calls[0]!.args).toEqual({ pattern_id: 2, example: 1 });
+    const exampleSession = /^session (\S+) at/m.exec(example.answer)?.[1];
     expect(exampleSession).toBeDefined();
 
     const session = await ask(`what happened in session ${exampleSession}?`);
@@ -71,8 +73,8 @@ describe("the offline chat on the committed dataset", () => {
     expect(search.answer).toMatch(/^\d+ sessions? of the \d+ searched mention "TypeError"/);
 
     const found = await ask("find sessions with errors on the cart page");
-    expect(found.calls[0]).toMatchObject({ name: "find_sessions", args: { has_exception: true, url_contains: "cart" } });
-    expect(found.answer).toMatch(/^\d+ sessions match \(with errors, on pages containing "cart"\)/);
+    expect(found.calls[0]).toMatchObject({ name: "find_sessions", args: { has_exception: true, visited_url_contains: "cart" } });
+    expect(found.answer).toMatch(/^\d+ sessions match \(with errors, that visited a page containing "cart"\)/);
 
     const unknown = await ask("why do people love candles?");
     expect(unknown.calls).toEqual([]);
@@ -93,5 +95,61 @@ describe("the offline chat on the committed dataset", () => {
     const thread = await readChatThread(graph, THREAD);
     expect(thread?.report_id).toBe(newer);
     expect(thread?.report_ids).toEqual([reportId, newer]);
+  }, 60_000);
+});
+
+describe("the offline chat answers what it can about a report, and says what it cannot", () => {
+  const T = "offline-patterns";
+  const turn = async (message: string) => {
+    const events: ChatStreamEvent[] = [];
+    for await (const event of streamChatTurn(graph, { threadId: T, message })) events.push(event);
+    const final = events.at(-1) as { type: string; message: string; report_id?: string };
+    expect(final.type).toBe("final");
+    const calls = events.filter((e) => e.type === "tool_call") as Array<{ name: string; args: Record<string, unknown> }>;
+    return { answer: final.message, calls, reportId: final.report_id };
+  };
+
+  it("top problems on a page, one kind, needs-a-model for a device, stable numbers, one example", async () => {
+    const made = await turn("summarize all sessions");
+    const report = (await runs.getReport("local", made.reportId!))!;
+    expect(report.patterns.length).toBeGreaterThan(3);
+    // The patterns come numbered as the report numbers them, in its order.
+    const listedIds = [...made.answer.matchAll(/^Pattern (\d+): /gm)].map((m) => Number(m[1]));
+    expect(listedIds).toEqual(report.patterns.map((p) => p.id));
+    expect(listedIds).toEqual([...listedIds].sort((a, b) => a - b));
+
+    const onPage = (id: number, text: string) => report.patterns.find((p) => p.id === id)!.examples.some((e) => (e.target.current_url ?? "").toLowerCase().includes(text));
+    const checkout = await turn("what are the top problems on checkout?");
+    expect(checkout.calls).toEqual([expect.objectContaining({ name: "list_patterns", args: { page: "checkout" } })]);
+    const checkoutIds = [...checkout.answer.matchAll(/^Pattern (\d+): /gm)].map((m) => Number(m[1]));
+    expect(checkoutIds.length).toBeGreaterThan(0);
+    expect(checkoutIds.every((id) => onPage(id, "checkout"))).toBe(true);
+    // Every pattern with an example on checkout is there, and nothing else (e.g. not the add-to-cart one).
+    expect(checkoutIds).toEqual(report.patterns.filter((p) => onPage(p.id, "checkout")).map((p) => p.id));
+    expect(checkout.answer).not.toMatch(/Add to cart/i);
+
+    const mobile = await turn("which pattern affects most sessions on mobile?");
+    expect(mobile.calls).toEqual([]);
+    expect(mobile.answer).toContain("needs a model: set SESSION_SUMMARIES_CHAT");
+    expect(mobile.answer).not.toMatch(/Add to cart|Pattern \d+/);
+
+    const errors = await turn("which errors did users hit?");
+    expect(errors.calls[0]).toMatchObject({ name: "list_patterns", args: { kind: "error" } });
+    const errorIds = [...errors.answer.matchAll(/^Pattern (\d+): /gm)].map((m) => Number(m[1]));
+    expect(errorIds.length).toBeGreaterThan(0);
+    for (const id of errorIds) {
+      const examples = report.patterns.find((p) => p.id === id)!.examples;
+      expect(examples.filter((e) => e.target.exception).length * 2).toBeGreaterThanOrEqual(examples.length);
+    }
+
+    // "show an example" after a list: one example of its first pattern, not the whole pattern again.
+    const example = await turn("show an example");
+    expect(example.calls[0]!.args).toEqual({ pattern_id: errorIds[0], example: 1 });
+    expect(example.answer).toMatch(new RegExp(`^Example 1 of \\d+ of pattern ${errorIds[0]} of report ${made.reportId}`));
+    expect(example.answer.match(/^session \S+ at /gm)).toHaveLength(1);
+    expect(example.answer).not.toMatch(/^(description|indicators):/m);
+    const another = await turn("another example");
+    expect(another.calls[0]!.args).toEqual({ pattern_id: errorIds[0], example: 2 });
+    expect(another.answer).toMatch(/^Example 2 of /);
   }, 60_000);
 });

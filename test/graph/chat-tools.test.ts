@@ -42,12 +42,15 @@ async function callTool(name: string, args: Record<string, unknown>): Promise<st
 describe("chat tools given bad input answer with status text", () => {
   it.each([
     ["find_sessions", { limit: -3 }, /limit/],
-    ["find_sessions", { from: "the day before" }, /^Invalid from: "the day before" is not an ISO date or time/],
-    ["find_sessions", { from: "2026-11-22", to: "2026-11-21" }, /^Invalid time range: from \(.*\) is not before to/],
-    ["find_sessions", { url_contains: "no-such-page-zzz" }, /^No sessions match \(on pages containing "no-such-page-zzz"\)\.$/],
-    ["summarize_sessions", { session_ids: ["no-such-session"] }, /^The report could not be made \(session_not_found\): /],
-    ["summarize_sessions", { url_contains: "no-such-page-zzz" }, /^No sessions match .*: nothing to summarize\.$/],
-    ["summarize_sessions", { session_ids: "abc" }, /session_ids/],
+    ["find_sessions", { from: "the day before" }, /^invalid session selection: from: expected an ISO date or time/],
+    ["find_sessions", { from: "2026-11-22", to: "2026-11-21" }, /^invalid session selection: to: must be after from \(2026-11-22\)/],
+    ["find_sessions", { visited_url_contains: "no-such-page-zzz" }, /^No sessions match \(that visited a page containing "no-such-page-zzz"\)\.$/],
+    ["find_sessions", { url_contains: "checkout" }, /^invalid session selection: url_contains: was removed .*visited_url_contains .*first_url_contains/],
+    ["find_sessions", { ids: ["a"], has_exception: true }, /^invalid session selection: ids: choose sessions either by ids or by filters, not both \(also given: has_exception\)/],
+    ["summarize_sessions", { ids: ["no-such-session"] }, /^The report could not be made \(session_not_found\): /],
+    ["summarize_sessions", { visited_url_contains: "no-such-page-zzz" }, /^No sessions match .*: nothing to summarize\.$/],
+    ["summarize_sessions", { ids: "abc" }, /ids/],
+    ["summarize_sessions", { visited_url: "checkout", title: "T" }, /^invalid session selection: .*Unrecognized key.*visited_url/],
     ["get_pattern", {}, /^There is no report in this conversation yet/],
     ["get_pattern", { report_id: "report-of-nobody", pattern_id: 1 }, /^There is no finished report "report-of-nobody" in this project\.$/],
     ["get_pattern", { pattern_id: 0 }, /pattern_id/],
@@ -79,7 +82,7 @@ describe("chat tools failing unexpectedly", () => {
     };
     const logged: string[] = [];
     const tools = makeToolsNode(createChatTools({ project: "local", pipeline: { ...pipeline, runtime: { ...pipeline.runtime, source: broken } }, runs, log: (line) => logged.push(line) }));
-    for (const [name, args] of [["find_sessions", { has_exception: true }], ["summarize_sessions", { url_contains: "checkout" }]] as const) {
+    for (const [name, args] of [["find_sessions", { has_exception: true }], ["summarize_sessions", { visited_url_contains: "checkout" }]] as const) {
       const output = (await tools.invoke({ messages: [new AIMessage({ content: "", tool_calls: [{ id: "call-1", name, args }] })] })) as { messages: ToolMessage[] };
       const text = String(output.messages[0]!.content);
       expect(text).toBe("Could not list sessions: an unexpected error (the details are in the log)");
@@ -114,5 +117,19 @@ describe("chat tools on a report", () => {
     expect((pickPattern([p(1, 2, 9), p(2, 1, 1, "high")], "most_severe") as { id: number }).id).toBe(2);
     expect((pickPattern([p(1, 2, 9), p(2, 2, 9)], "least_success") as { id: number }).id).toBe(1);
     expect(pickPattern([], "most_sessions")).toBeUndefined();
+  });
+});
+
+describe("a report page that cannot be written", () => {
+  it("leaves a finished report finished: list_patterns answers the patterns and says the page could not be written", async () => {
+    const logged: string[] = [];
+    const failingPage = makeToolsNode(
+      createChatTools({ project: "local", pipeline, runs, log: (line) => logged.push(line), reportLocation: async () => { throw new Error("disk full"); } }),
+    );
+    const output = (await failingPage.invoke({ messages: [new AIMessage({ content: "", tool_calls: [{ id: "call-1", name: "list_patterns", args: { report_id: reportId } }] })] })) as { messages: ToolMessage[] };
+    const text = String(output.messages[0]!.content);
+    expect(text).not.toMatch(/could not be made/);
+    expect(text).toMatch(/report page could not be written/);
+    expect(logged.join("\n")).toMatch(/disk full/);
   });
 });

@@ -10,6 +10,7 @@ import {
   planRequest,
   unsupportedQualifier,
   unsupportedQualifierAnswer,
+  unsupportedPatternQualifierAnswer,
   type ConversationFacts,
 } from "../../graph/chat/heuristic/rules.ts";
 import { formatChatSystem } from "../../prompts/chat.ts";
@@ -25,11 +26,11 @@ const call = (text: string, facts = withReport) => {
 describe("offline chat rules: requests → tool calls", () => {
   it.each([
     ["summarize all sessions", {}],
-    ["Summarize sessions with errors on checkout", { has_exception: true, url_contains: "checkout" }],
+    ["Summarize sessions with errors on checkout", { has_exception: true, visited_url_contains: "checkout" }],
     ["summarize the last 20 sessions", { limit: 20 }],
     ["summarize the last ten sessions with errors", { limit: 10, has_exception: true }],
-    ["summarize 5 sessions on the cart page", { limit: 5, url_contains: "cart" }],
-    ["what's going wrong on /product/ this week?", { url_contains: "/product/", from: "2026-11-15T12:00:00.000Z" }],
+    ["summarize 5 sessions on the cart page", { limit: 5, visited_url_contains: "cart" }],
+    ["what's going wrong on /product/ this week?", { visited_url_contains: "/product/", from: "2026-11-15T12:00:00.000Z" }],
     ["analyse sessions without errors from the last 3 days", { has_exception: false, from: "2026-11-19T12:00:00.000Z" }],
     ["summarize yesterday's sessions", { from: "2026-11-21T00:00:00.000Z", to: "2026-11-22T00:00:00.000Z" }],
     ["summarize sessions with errors, focusing on the payment step", { has_exception: true, focus_area: "the payment step" }],
@@ -45,21 +46,55 @@ describe("offline chat rules: requests → tool calls", () => {
     ["which problem is the most severe?", { rank: "most_severe" }],
     ["show pattern 2", { pattern_id: 2 }],
     ["tell me more about issue #3", { pattern_id: 3 }],
-    ["show me an example of pattern 4", { pattern_id: 4, examples: 3 }],
+    ["show me an example of pattern 4", { pattern_id: 4, example: 1 }],
+    ["show examples of pattern 4", { pattern_id: 4, examples: 3 }],
+    ["which pattern affects most sessions on checkout?", { rank: "most_sessions", page: "checkout" }],
+    ["what is the most severe error?", { rank: "most_severe", kind: "error" }],
   ])("%s", (text, args) => {
     expect(call(text)).toEqual({ name: "get_pattern", args });
   });
 
-  it("an example without a number is of the pattern last looked at, else of the most common one", () => {
-    expect(call("show an example", { ...withReport, lastPatternId: 2 })).toEqual({ name: "get_pattern", args: { pattern_id: 2, examples: 3 } });
-    expect(call("show an example")).toEqual({ name: "get_pattern", args: { rank: "most_sessions", examples: 3 } });
+  it("an example is ONE example: of the pattern last looked at (else the most common one); another is the next one", () => {
+    expect(call("show an example", { ...withReport, lastPatternId: 2 })).toEqual({ name: "get_pattern", args: { pattern_id: 2, example: 1 } });
+    expect(call("show an example")).toEqual({ name: "get_pattern", args: { rank: "most_sessions", example: 1 } });
+    expect(call("show another example", { ...withReport, lastPatternId: 2, lastExample: 1 })).toEqual({ name: "get_pattern", args: { pattern_id: 2, example: 2 } });
+    expect(call("show example 3 of pattern 5")).toEqual({ name: "get_pattern", args: { pattern_id: 5, example: 3 } });
+  });
+
+  it.each([
+    ["what are the top problems on checkout?", { page: "checkout" }],
+    ["what are the main issues on the cart page?", { page: "cart" }],
+    ["list the patterns", {}],
+    ["which errors did users hit?", { kind: "error" }],
+    ["show the slow pages", { kind: "slow" }],
+    ["what confused users on checkout?", { kind: "confusion", page: "checkout" }],
+  ])("%s → the report's patterns, filtered by page and kind", (text, args) => {
+    expect(call(text)).toEqual({ name: "list_patterns", args });
+  });
+
+  it("a question about patterns with a qualifier they cannot be filtered on says it needs a model, instead of answering about everyone", () => {
+    for (const [text, qualifier] of [
+      ["which pattern affects most sessions on mobile?", "mobile"],
+      ["what are the top problems in Safari?", "Safari"],
+      ["which errors happen on android?", "android"],
+      ["what is the biggest problem by country?", "country"],
+      ["what are the top problems this week?", "this week"],
+      ["which errors did users hit yesterday?", "yesterday"],
+      ["what are the top problems for new users?", "new users"],
+      ["which pattern affects most sessions among paying customers?", "paying customers"],
+    ] as const) {
+      expect(call(text)).toEqual({ name: "answer", args: { text: unsupportedPatternQualifierAnswer(qualifier) } });
+    }
+    expect(unsupportedPatternQualifierAnswer("mobile")).toMatch(/needs a model: set SESSION_SUMMARIES_CHAT/);
+    // "most users" ranks patterns; it is not a group of users.
+    expect(call("which pattern affects the most users?")).toEqual({ name: "get_pattern", args: { rank: "most_sessions" } });
   });
 
   it("sessions with X: a search of the summaries once there is a report, a listing before", () => {
     expect(call("sessions mentioning coupon")).toEqual({ name: "search_summaries", args: { query: "coupon" } });
     expect(call("how many sessions hit the coupon problem?")).toEqual({ name: "search_summaries", args: { query: "coupon" } });
     expect(call("which sessions had a payment timeout?")).toEqual({ name: "search_summaries", args: { query: "payment timeout" } });
-    expect(call("find sessions with errors on checkout")).toEqual({ name: "find_sessions", args: { has_exception: true, url_contains: "checkout" } });
+    expect(call("find sessions with errors on checkout")).toEqual({ name: "find_sessions", args: { has_exception: true, visited_url_contains: "checkout" } });
     expect(call("list the last 5 sessions", fresh)).toEqual({ name: "find_sessions", args: { limit: 5 } });
   });
 
@@ -69,7 +104,7 @@ describe("offline chat rules: requests → tool calls", () => {
     }
     expect(needsReportAnswer("coupon")).toContain("summarize sessions with errors");
     // Filters alone are still a listing.
-    expect(call("which sessions had errors on checkout?", fresh)).toEqual({ name: "find_sessions", args: { has_exception: true, url_contains: "checkout" } });
+    expect(call("which sessions had errors on checkout?", fresh)).toEqual({ name: "find_sessions", args: { has_exception: true, visited_url_contains: "checkout" } });
   });
 
   it("a summarize or find request with a qualifier the rules cannot filter on says it needs a model", () => {
@@ -89,7 +124,7 @@ describe("offline chat rules: requests → tool calls", () => {
     }
     // Times and pages after "from" are filters, not qualifiers.
     expect(call("summarize sessions from the last 3 days", fresh)).toEqual({ name: "summarize_sessions", args: { from: "2026-11-19T12:00:00.000Z" } });
-    expect(call("summarize sessions from the checkout page", fresh)).toEqual({ name: "summarize_sessions", args: { url_contains: "checkout" } });
+    expect(call("summarize sessions from the checkout page", fresh)).toEqual({ name: "summarize_sessions", args: { visited_url_contains: "checkout" } });
     expect(unsupportedQualifier("summarize yesterday's sessions with errors")).toBeUndefined();
   });
 
@@ -128,6 +163,10 @@ describe("offline chat rules: tool results → answer", () => {
       new ToolMessage({ content: "Pattern 4 of report r1: ...", tool_call_id: "2", name: "get_pattern" }),
     ];
     expect(factsOf(messages, NOW)).toEqual({ hasReport: true, lastPatternId: 4, now: NOW });
+    const example = new ToolMessage({ content: "Example 2 of 4 of pattern 3 of report r1:\n...", tool_call_id: "3", name: "get_pattern" });
+    expect(factsOf([...messages, example], NOW)).toEqual({ hasReport: true, lastPatternId: 3, lastExample: 2, now: NOW });
+    const listed = new ToolMessage({ content: 'Report r1: 2 of its 9 patterns on pages containing "checkout", numbered and ordered as in the report:\nPattern 3: A\nPattern 7: B', tool_call_id: "4", name: "list_patterns" });
+    expect(factsOf([...messages, example, listed], NOW)).toEqual({ hasReport: true, lastPatternId: 3, now: NOW });
     expect(factsOf([new ToolMessage({ content: "The report could not be made", tool_call_id: "1", name: "summarize_sessions" })], NOW).hasReport).toBe(false);
   });
 

@@ -82,13 +82,24 @@ export class HeuristicChatModel extends BaseChatModel {
 export function factsOf(messages: readonly BaseMessage[], now: Date): ConversationFacts {
   let hasReport = false;
   let lastPatternId: number | undefined;
+  let lastExample: number | undefined;
   for (const message of messages) {
     if (message.getType() === "system" && LATEST_REPORT_LINE.test(messageText(message))) hasReport = true;
-    if (message.getType() === "tool" && (message as ToolMessage).name === "summarize_sessions" && /^Report \S+ is ready/.test(messageText(message))) hasReport = true;
-    if (message.getType() === "tool" && (message as ToolMessage).name === "get_pattern") {
-      const id = /^Pattern (\d+) of report/.exec(messageText(message))?.[1];
-      if (id) lastPatternId = Number(id);
+    if (message.getType() !== "tool") continue;
+    const name = (message as ToolMessage).name;
+    const text = messageText(message);
+    if (name === "summarize_sessions" && /^Report \S+ is ready/.test(text)) hasReport = true;
+    if (name === "get_pattern") {
+      const example = /^Example (\d+) of \d+ of pattern (\d+) of report/.exec(text);
+      const pattern = /^Pattern (\d+) of report/.exec(text);
+      if (example) [lastExample, lastPatternId] = [Number(example[1]), Number(example[2])];
+      else if (pattern) [lastExample, lastPatternId] = [undefined, Number(pattern[1])];
+    }
+    // After a list, "show an example" means the first pattern listed.
+    if (name === "list_patterns") {
+      const first = /^Pattern (\d+): /m.exec(text);
+      if (first) [lastExample, lastPatternId] = [undefined, Number(first[1])];
     }
   }
-  return { hasReport, ...(lastPatternId !== undefined ? { lastPatternId } : {}), now };
+  return { hasReport, ...(lastPatternId !== undefined ? { lastPatternId } : {}), ...(lastExample !== undefined ? { lastExample } : {}), now };
 }

@@ -5,7 +5,7 @@
  */
 
 export interface PlannedToolCall {
-  name: "find_sessions" | "summarize_sessions" | "get_pattern" | "get_session_summary" | "search_summaries";
+  name: "find_sessions" | "summarize_sessions" | "list_patterns" | "get_pattern" | "get_session_summary" | "search_summaries";
   args: Record<string, unknown>;
 }
 
@@ -17,6 +17,8 @@ export interface ConversationFacts {
   hasReport: boolean;
   /** The pattern the conversation last looked at ("show an example" means of that one). */
   lastPatternId?: number;
+  /** The example of that pattern last shown ("another example" is the next one). */
+  lastExample?: number;
   /** For relative dates ("this week"). */
   now: Date;
 }
@@ -26,15 +28,28 @@ export const CHAT_MODEL_ENV = "SESSION_SUMMARIES_CHAT";
 export const NEEDS_MODEL_ANSWER =
   `I can't answer that offline: this chat runs without a language model, so it only understands a few requests. ` +
   `Set ${CHAT_MODEL_ENV} (for example ${CHAT_MODEL_ENV}=openai:gpt-4.1-mini with OPENAI_API_KEY) for free-form questions. ` +
-  `Offline I can: "summarize sessions with errors on checkout", "summarize the last 20 sessions", "which pattern affects most sessions?", ` +
-  `"show pattern 2", "show an example", "sessions mentioning coupon", "find sessions with errors", "show session <id>".`;
+  `Offline I can: "summarize sessions with errors on checkout", "summarize the last 20 sessions", "what are the top problems on checkout?", ` +
+  `"which errors did users hit?", "which pattern affects most sessions?", "show pattern 2", "show an example", "sessions mentioning coupon", ` +
+  `"find sessions with errors", "show session <id>".`;
+
+/** How to get a model, in every "needs a model" answer. */
+const NEEDS_MODEL = `This needs a model: set ${CHAT_MODEL_ENV} (for example ${CHAT_MODEL_ENV}=openai:gpt-4.1-mini with OPENAI_API_KEY).`;
 
 /** A summarize or find request with a qualifier the rules cannot turn into a filter. */
 export function unsupportedQualifierAnswer(qualifier: string): string {
   return (
     `I can't pick sessions by ${JSON.stringify(qualifier)} offline: without a language model I only filter by errors, page, time and count, ` +
-    `and I would rather say so than summarize the wrong sessions. Set ${CHAT_MODEL_ENV} (for example ${CHAT_MODEL_ENV}=openai:gpt-4.1-mini with OPENAI_API_KEY) for that, ` +
-    `or ask without it, e.g. "summarize sessions with errors on checkout".`
+    `and I would rather say so than summarize the wrong sessions. ${NEEDS_MODEL} ` +
+    `Or ask without it, e.g. "summarize sessions with errors on checkout".`
+  );
+}
+
+/** A question about patterns with a qualifier (device, browser, country …) patterns cannot be filtered on offline. */
+export function unsupportedPatternQualifierAnswer(qualifier: string): string {
+  return (
+    `I can't narrow the patterns to ${JSON.stringify(qualifier)} offline: without a language model I filter patterns only by page ` +
+    `("top problems on checkout") and kind (errors, slow pages, confusion, abandonment), and an answer about every session would look like one about ${JSON.stringify(qualifier)}. ` +
+    NEEDS_MODEL
   );
 }
 
@@ -69,7 +84,7 @@ export function parseSessionFilters(text: string, now: Date): Record<string, unk
   const focus = /\bfocus(?:ing)? on (.+?)(?:[.?!]|$)/i.exec(text);
   if (focus) args.focus_area = focus[1]!.trim();
   const page = pageOf(focus ? text.slice(0, focus.index) : text);
-  if (page) args.url_contains = page;
+  if (page) args.visited_url_contains = page;
 
   const days = /\b(?:last|past)\s+(\d+|[a-z]+)\s+days?\b/.exec(lower);
   if (days && toNumber(days[1]!)) args.from = new Date(now.getTime() - toNumber(days[1]!)! * DAY_MS).toISOString();
@@ -83,7 +98,7 @@ export function parseSessionFilters(text: string, now: Date): Record<string, unk
   return args;
 }
 
-const NOT_PAGES = new Set(["the", "a", "an", "my", "our", "this", "that", "it", "them", "mobile", "desktop", "errors", "error", "average", "all", "each", "every", "sessions", "session"]);
+const NOT_PAGES = new Set(["the", "a", "an", "my", "our", "this", "that", "it", "them", "mobile", "desktop", "errors", "error", "average", "all", "each", "every", "sessions", "session", "report", "total"]);
 
 const DEVICE_OR_PLACE = /\b(mobile|phones?|smartphones?|tablets?|desktops?|laptops?|ios|android|iphones?|ipads?|browsers?|chrome|firefox|safari|countr(?:y|ies)|regions?|locations?|languages?|windows|macos|linux)\b/i;
 const TIME_WORDS = /^(last|past|this|today|yesterday|week|weeks|month|months|day|days|hours?|morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday|earlier|before|now)$/;
@@ -133,21 +148,22 @@ export function planRequest(request: string, facts: ConversationFacts): Heuristi
   }
 
   const patternNumber = /\b(?:pattern|issue|problem|#)\s*(?:number\s*|no\.?\s*)?(\d+)\b/.exec(lower) ?? /#(\d+)\b/.exec(lower);
-  const wantsExample = /\bexamples?\b/.test(lower);
-  if (wantsExample) {
+  if (/\bexample\b/.test(lower)) {
+    // One example: the next one of the pattern last looked at when asked for "another".
+    const id = patternNumber ? Number(patternNumber[1]) : facts.lastPatternId;
+    const asked = /\bexample\s+(\d+)\b/.exec(lower);
+    const next = /\b(another|next|other)\b/.test(lower) && !patternNumber && facts.lastExample !== undefined ? facts.lastExample + 1 : 1;
+    const example = asked ? Number(asked[1]) : next;
+    return { kind: "tool", call: { name: "get_pattern", args: id !== undefined ? { pattern_id: id, example } : { rank: "most_sessions", example } } };
+  }
+  if (/\bexamples\b/.test(lower)) {
     const id = patternNumber ? Number(patternNumber[1]) : facts.lastPatternId;
     return { kind: "tool", call: { name: "get_pattern", args: id !== undefined ? { pattern_id: id, examples: 3 } : { rank: "most_sessions", examples: 3 } } };
   }
   if (patternNumber) return { kind: "tool", call: { name: "get_pattern", args: { pattern_id: Number(patternNumber[1]) } } };
 
-  if (/\b(pattern|issue|problem|bug)s?\b/.test(lower) || /\bmost\b/.test(lower)) {
-    if (/\b(most severe|worst|critical|most serious|most dangerous)\b/.test(lower)) return { kind: "tool", call: { name: "get_pattern", args: { rank: "most_severe" } } };
-    if (/\b(most often|most occurrences|most frequently|happens most|occurs most)\b/.test(lower)) return { kind: "tool", call: { name: "get_pattern", args: { rank: "most_occurrences" } } };
-    if (/\b(most common|most frequent|most sessions|most users|most people|biggest|top|main|largest|most widespread|affects? (the )?most|hit (the )?most)\b/.test(lower)) {
-      return { kind: "tool", call: { name: "get_pattern", args: { rank: "most_sessions" } } };
-    }
-  }
-
+  const patternCall = planPatternQuestion(text);
+  if (patternCall) return patternCall;
   const topic = /\bsessions?\s+(?:that\s+|which\s+|where\s+)?(?:mention(?:s|ing)?|with|about|hit(?:ting)?|containing|involving|had|having)\s+(?:the\s+|a\s+|an\s+)?(.+?)(?:\s+(?:problem|issue))?[?.!]*$/i.exec(text) ??
     /\b(?:search|look)\s+(?:for\s+)?(.+?)[?.!]*$/i.exec(text);
   const wantsList = /\b(find|list|which|show)\b/.test(lower) && /\bsessions?\b/.test(lower);
@@ -168,6 +184,59 @@ export function planRequest(request: string, facts: ConversationFacts): Heuristi
   return { kind: "answer", text: NEEDS_MODEL_ANSWER };
 }
 
+/** Kinds of problem a request names, as list_patterns and get_pattern filter them. */
+export function patternKindOf(lower: string): "error" | "slow" | "confusion" | "abandonment" | undefined {
+  if (/\bslow\b|\bloading\b|\btak(?:es?|ing) (?:too )?long\b/.test(lower)) return "slow";
+  if (/\bconfus(?:ion|ed|ing)\b/.test(lower)) return "confusion";
+  if (/\babandon(?:s|ed|ment)?\b|\bg[ai]ve up\b|\bdrop(?:ped)? off\b/.test(lower)) return "abandonment";
+  if (/\b(?:errors?|exceptions?|crash(?:es)?|failures?)\b/.test(lower)) return "error";
+  return undefined;
+}
+
+const RANKED_PATTERN: Array<[RegExp, string]> = [
+  [/\b(most severe|worst|critical|most serious|most dangerous)\b/, "most_severe"],
+  [/\b(most often|most occurrences|most frequently|happens most|occurs most)\b/, "most_occurrences"],
+  [/\b(most common|most frequent|most sessions|most users|most people|biggest|top|main|largest|most widespread|affects? (the )?most|hit (the )?most)\b/, "most_sessions"],
+];
+
+/**
+ * A question about the report's patterns: one pattern by rank ("which pattern affects most
+ * sessions?"), or the list ("what are the top problems on checkout?", "which errors …?"), narrowed
+ * by page and kind. A qualifier patterns cannot be filtered on (a device, a country) is answered
+ * with "needs a model" instead of an answer about every session.
+ */
+function planPatternQuestion(text: string): HeuristicPlan | undefined {
+  const lower = text.toLowerCase();
+  if (/\bsessions?\b/.test(lower) && !/\b(pattern|issue|problem|bug)s?\b/.test(lower)) return undefined;
+  const kind = patternKindOf(lower);
+  const aboutPatterns = /\b(pattern|issue|problem|bug)s?\b/.test(lower) || /\bmost\b/.test(lower) || (kind !== undefined && /\b(what|which|list|show|any)\b/.test(lower));
+  if (!aboutPatterns) return undefined;
+  const plural = /\b(patterns|issues|problems|bugs|errors|exceptions|crashes|failures)\b/.test(lower) || (kind !== undefined && !/\b(pattern|issue|problem|bug)\b/.test(lower));
+  const rank = RANKED_PATTERN.find(([words]) => words.test(lower))?.[1];
+  const listed = plural && !/\bmost\b/.test(lower);
+  if (!rank && !listed) return undefined;
+  const qualifier = unsupportedQualifier(text) ?? patternOnlyQualifier(text);
+  if (qualifier) return { kind: "answer", text: unsupportedPatternQualifierAnswer(qualifier) };
+  const page = pageOf(text);
+  const filter = { ...(page ? { page } : {}), ...(kind ? { kind } : {}) };
+  if (listed) return { kind: "tool", call: { name: "list_patterns", args: filter } };
+  return { kind: "tool", call: { name: "get_pattern", args: { rank, ...filter } } };
+}
+
+/**
+ * Qualifiers a question about a report's patterns cannot honour: a report's patterns cover the
+ * sessions it summarized, so a time ("this week") or a group of users ("new users") would need
+ * another report, and answering about all of them would look like an answer about the group.
+ */
+function patternOnlyQualifier(text: string): string | undefined {
+  const lower = text.toLowerCase();
+  const time = /\b(?:this|last|past) (?:week|month|year)\b|\b(?:last|past) \d+ (?:days?|weeks?|hours?)\b|\btoday\b|\byesterday\b|\bsince \S+/.exec(lower);
+  if (time) return time[0];
+  const users = /\b(?:for|among|by|of)\s+(?:the\s+)?((?:[\w-]+\s+){0,2}(?:users?|customers?|visitors?|people|accounts?|members?))\b/.exec(lower) ?? /\b((?:new|returning|paying|free|trial|premium|first[- ]time|logged[- ]in|anonymous|enterprise)\s+(?:users?|customers?|visitors?|accounts?))\b/.exec(lower);
+  if (users && !/^(?:most|the most|all|many)\b/.test(users[1]!)) return users[1]!;
+  return undefined;
+}
+
 const FENCE_LINE = /^<\/?untrusted_data(?: name="[^"]*")?>$/;
 
 /** Tool results as the offline chat's answer: the results' text without the prompt fences, and a next step. */
@@ -184,5 +253,5 @@ export function composeAnswer(results: ReadonlyArray<{ name: string; content: st
 }
 
 const NEXT_STEPS: Record<string, string> = {
-  summarize_sessions: 'Ask "which pattern affects most sessions?", "show pattern 1" or "show an example".',
+  summarize_sessions: 'Ask "what are the top problems on checkout?", "which pattern affects most sessions?", "show pattern 1" or "show an example".',
 };

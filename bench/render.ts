@@ -2,7 +2,8 @@
  * Clip rendering benchmark: N clips of the recorded dataset, each 12 s around a labelled visible
  * issue, rendered twice on one warm browser pool (frames at 2 per second, page text, H.264 MP4).
  * Reports the median seconds per clip of the warm passes, whether the two passes gave
- * byte-identical frames, and how many requests of the recorded pages the sandbox refused.
+ * byte-identical frames and the same screens (what the validator compares), how many frames
+ * changed, and how many URLs of the recorded pages the sandbox refused.
  *
  *   npm run bench:render -- [datasetDir=examples/dataset] [--clips 10] [--pages 1]
  *
@@ -16,6 +17,7 @@ import type { eventWithTime } from "@rrweb/types";
 import { DEFAULTS } from "../src/config/defaults.ts";
 import { LabelsSchema } from "../src/domain/labels.ts";
 import { extractClipWindow } from "../src/replay/clip.ts";
+import { changedFrameCount } from "../src/render/clip-renderer.ts";
 import { ClipRenderService } from "../src/render/clip-service.ts";
 import { DatasetSource } from "../src/sources/dataset.ts";
 
@@ -52,12 +54,13 @@ async function main(): Promise<void> {
   try {
     // Warm the pool: the browser start is paid once per run, not per clip.
     await renderer.render(clips[0]!.events, { startMs: clips[0]!.range.startMs, endMs: clips[0]!.range.startMs });
-    const passes: Array<Array<{ hash: string; frames: number; blocked: number; seconds: number }>> = [];
+    type Result = { hash: string; screens: string; frames: number; changed: number; blocked: number; blockedAttempts: number; seconds: number };
+    const passes: Result[][] = [];
     let wall = 0;
     for (let pass = 0; pass < 2; pass++) {
       const started = performance.now();
       // `pages` workers, so a clip's time is its render, not its wait for a page.
-      const results: Array<{ hash: string; frames: number; blocked: number; seconds: number }> = new Array(clips.length);
+      const results: Result[] = new Array(clips.length);
       let next = 0;
       await Promise.all(
         Array.from({ length: pages }, async () => {
@@ -68,7 +71,15 @@ async function main(): Promise<void> {
             const rendered = await renderer.render(clip.events, clip.range, { video: true, text: true });
             const seconds = (performance.now() - t0) / 1000;
             process.stderr.write(`pass ${pass + 1}: ${clip.sessionId} ${rendered.frames.length} frames in ${seconds.toFixed(2)} s\n`);
-            results[index] = { hash: rendered.framesHash, frames: rendered.frames.length, blocked: rendered.blocked.length, seconds };
+            results[index] = {
+              hash: rendered.framesHash,
+              screens: (rendered.screens ?? []).join(","),
+              frames: rendered.frames.length,
+              changed: changedFrameCount(rendered.screens) ?? 0,
+              blocked: rendered.blocked.length,
+              blockedAttempts: rendered.blockedAttempts,
+              seconds,
+            };
           }
         }),
       );
@@ -77,6 +88,7 @@ async function main(): Promise<void> {
     }
     const [first, second] = passes as [typeof passes[0], typeof passes[0]];
     const differing = first.filter((r, i) => r.hash !== second[i]!.hash).length;
+    const screensDiffering = first.filter((r, i) => r.screens !== second[i]!.screens).length;
     const all = [...first, ...second];
     console.log(
       JSON.stringify({
@@ -92,7 +104,12 @@ async function main(): Promise<void> {
         seconds_per_clip_wall: Math.round((wall / all.length) * 100) / 100,
         identical_frames: differing === 0,
         clips_differing: differing,
+        // What the validator compares: which frames look alike, the cursor and hover left out.
+        identical_screens: screensDiffering === 0,
+        frames_changed: first.reduce((n, r) => n + r.changed, 0),
+        // Distinct refused URLs per clip, and how often the replay asked for them (every seek rebuilds the page).
         blocked_requests: first.reduce((n, r) => n + r.blocked, 0),
+        blocked_attempts: first.reduce((n, r) => n + r.blockedAttempts, 0),
         machine: `${cpus().length} cores, node ${process.version}`,
       }),
     );

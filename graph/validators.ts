@@ -20,6 +20,8 @@ export interface ClipEvidence {
   frameTimes: readonly number[];
   /** Visible page text at each frame. */
   texts: readonly string[];
+  /** Fingerprint of the screen at each frame, the cursor left out. */
+  screens?: readonly string[];
   video?: Buffer;
   /** The rrweb events the clip was replayed from. */
   events: readonly eventWithTime[];
@@ -48,6 +50,7 @@ export const domValidator: ClipValidator = {
       {
         frameTimes: evidence.frameTimes,
         texts: evidence.texts,
+        screens: evidence.screens,
         events: evidence.events,
         replayStartMs: evidence.replayStartMs,
         recordingEndMs: evidence.recordingEndMs,

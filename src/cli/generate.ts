@@ -5,6 +5,7 @@ import type { Browser } from "puppeteer-core";
 import { startShop } from "../../examples/shop/server.ts";
 import { finalizeDataset, startCaptureServer } from "../capture/index.ts";
 import { DEFAULTS } from "../config/defaults.ts";
+import { CHROMIUM_QUIET_ARGS } from "../render/chromium-args.ts";
 import { ConfigError } from "../domain/errors.ts";
 import { LABELS_VERSION, LabelsSchema } from "../domain/labels.ts";
 import type { Labels, SessionLabel } from "../domain/labels.ts";
@@ -35,16 +36,8 @@ export interface GenerateOptions {
 
 /** The project token the demo shop's posthog-js sends with every event. */
 export const DEMO_TOKEN = "phc_fernhill_demo_shop";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
+/** Quiet (no traffic of Chromium's own), without the renderer's frame-fixing flags: recorded pages keep their real scrollbars and fonts. */
+const CHROMIUM_ARGS = CHROMIUM_QUIET_ARGS;
 /** A session that throws is run once more from scratch before it counts as failed. */
 const ATTEMPTS = 2;
 

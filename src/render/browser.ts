@@ -1,33 +1,10 @@
 import { access, constants } from "node:fs/promises";
 import puppeteer, { type Browser } from "puppeteer-core";
 import { DEFAULTS } from "../config/defaults.ts";
+import { CHROMIUM_ARGS } from "./chromium-args.ts";
 import { RenderError } from "./errors.ts";
 
-/**
- * Flags for headless Chromium on a server: no sandbox (we run as root in containers), no GPU, and
- * none of Chromium's own background traffic (updates, sync, safe browsing): the replay must not
- * reach the network, and on a closed network those calls only fail noisily.
- */
-export const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  // No speculative DNS lookups or connections for links on the replayed page.
-  "--dns-prefetch-disable",
-  "--disable-default-apps",
-  "--disable-extensions",
-  "--no-first-run",
-  "--no-default-browser-check",
-  "--mute-audio",
-  "--hide-scrollbars",
-  // Fixed rendering so frames are identical run to run.
-  "--font-render-hinting=none",
-  "--force-color-profile=srgb",
-];
+export { CHROMIUM_ARGS } from "./chromium-args.ts";
 
 export interface LaunchOptions {
   executablePath?: string;

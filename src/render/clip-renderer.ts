@@ -6,6 +6,9 @@ import { ReplaySession, type BlockedRequest } from "./replay.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import { RenderError } from "./errors.ts";
 import { encodeMp4 } from "./video.ts";
+import { unreplayableContent } from "./unreplayable.ts";
+import { ScreenNamer } from "./screen-compare.ts";
+import type { UnreplayableContent, VisualCheck } from "../domain/summary.ts";
 
 export interface ClipRenderOptions {
   /** Frames per second of recording time. */
@@ -15,7 +18,10 @@ export interface ClipRenderOptions {
   jpegQuality?: number;
   /** Also encode an MP4 (needs ffmpeg). */
   video?: boolean;
-  /** Also read the visible text of the replayed page at each frame (for the offline validator). */
+  /**
+   * Also read what the validator needs at each frame: the page's visible text (open shadow roots
+   * and same-origin frames included) and which distinct screen it shows, the cursor left out.
+   */
   text?: boolean;
   /** Give up after this long; defaults to `clipTimeoutMs` of the clip's length. */
   timeoutMs?: number;
@@ -35,11 +41,19 @@ export interface RenderedClip {
   frameTimes: number[];
   /** Visible text of the page at each frame (option `text`). */
   texts?: string[];
+  /** Which distinct screen each frame shows, the cursor and hover left out: equal names look the same (option `text`). */
+  screens?: string[];
   /** SHA-256 over all frames: equal hashes mean byte-identical renders. */
   framesHash: string;
   video?: Buffer;
-  /** What the sandbox refused to load while replaying. */
+  /** How many times faster than real time `video` plays (set with `video`). */
+  videoSpeed?: number;
+  /** What the sandbox refused to load while replaying, each URL once. */
   blocked: BlockedRequest[];
+  /** Refusals counted every time, repeats included: each seek rebuilds the page and asks again. */
+  blockedAttempts: number;
+  /** Content of the page the replay shows blank (a canvas whose drawing was not recorded). */
+  unreplayable: UnreplayableContent[];
 }
 
 /**
@@ -69,24 +83,37 @@ export async function renderClip(
   const frames: Buffer[] = [];
   const frameTimes: number[] = [];
   const texts: string[] = [];
+  const screens: string[] = [];
+  const screenNamer = new ScreenNamer();
   try {
     replay = await ReplaySession.open(browser, player, events, { loadTimeoutMs: Math.min(timeoutMs, DEFAULTS.render.loadTimeoutMs) });
     if (timedOut) throw new RenderError("render_timeout", "timed out while loading the replay");
     const times = changeTimes(events);
+    const pageTimes = pageChangeTimes(events);
     let next = 0; // first event not before the previous frame
+    let nextPage = 0; // first page change not before the previous frame
     for (let i = 0, t = range.startMs; t <= range.endMs; i += 1, t = range.startMs + i * stepMs) {
       // Inclusive at both ends: whether rrweb applies an event at exactly the seek time does not matter.
       const previous = frameTimes.at(-1);
       while (previous !== undefined && next < times.length && times[next]! < previous) next += 1;
+      while (previous !== undefined && nextPage < pageTimes.length && pageTimes[nextPage]! < previous) nextPage += 1;
       const changed = previous === undefined || (next < times.length && times[next]! <= t);
+      const pageChanged = previous === undefined || (nextPage < pageTimes.length && pageTimes[nextPage]! <= t);
       if (changed) {
         await replay.seek(t);
         frames.push(await replay.screenshot({ type: "jpeg", quality: options.jpegQuality ?? 80 }));
-        if (options.text) texts.push(await replay.text());
+        if (options.text) {
+          texts.push(await replay.text());
+          // Only the pointer moved: the page looks as it did (hover aside), and a capture costs ~60 ms.
+          screens.push(pageChanged ? screenNamer.name(await replay.screenWithoutPointer()) : screens.at(-1)!);
+        }
       } else {
         // Nothing was recorded since the last frame: the page is as it was, and a screenshot costs ~80 ms.
         frames.push(frames.at(-1)!);
-        if (options.text) texts.push(texts.at(-1)!);
+        if (options.text) {
+          texts.push(texts.at(-1)!);
+          screens.push(screens.at(-1)!);
+        }
       }
       frameTimes.push(t);
     }
@@ -104,11 +131,46 @@ export async function renderClip(
     endMs: range.endMs,
     frames,
     frameTimes,
-    ...(options.text ? { texts } : {}),
+    ...(options.text ? { texts, screens } : {}),
     framesHash: hash.digest("hex"),
-    ...(options.video ? { video: await encodeMp4(frames, { framesPerSecond: fps, speed: options.speed ?? 8 }) } : {}),
+    ...(options.video ? { video: await encodeMp4(frames, { framesPerSecond: fps, speed: options.speed ?? DEFAULTS.clip.speed }), videoSpeed: options.speed ?? DEFAULTS.clip.speed } : {}),
     blocked: [...replay!.blocked],
+    blockedAttempts: replay!.blockedAttempts,
+    unreplayable: unreplayableContent(events),
   };
+}
+
+/** Frames that differ from the frame before them, the cursor left out; undefined without fingerprints. */
+export function changedFrameCount(screens: readonly string[] | undefined): number | undefined {
+  if (!screens) return undefined;
+  let changed = 0;
+  for (let i = 1; i < screens.length; i++) if (screens[i] !== screens[i - 1]) changed += 1;
+  return changed;
+}
+
+/** What a visual check records about the rendered clip itself, whatever judged it. */
+export function clipCheckFacts(rendered: RenderedClip): Pick<VisualCheck, "frames_hash" | "clip_speed" | "blocked_requests" | "frames" | "frames_changed" | "unreplayable"> {
+  const changed = changedFrameCount(rendered.screens);
+  return {
+    frames_hash: rendered.framesHash,
+    // The page's speed control says what the clip's speed is in real time.
+    ...(rendered.video && rendered.videoSpeed !== undefined ? { clip_speed: rendered.videoSpeed } : {}),
+    blocked_requests: rendered.blocked.length,
+    frames: rendered.frames.length,
+    ...(changed !== undefined ? { frames_changed: changed } : {}),
+    ...(rendered.unreplayable.length > 0 ? { unreplayable: rendered.unreplayable } : {}),
+  };
+}
+
+/** rrweb sources that only move or press the pointer: the replay draws them as its cursor, not on the page (focus is not replayed). */
+const POINTER_SOURCES = new Set<IncrementalSource>([IncrementalSource.MouseMove, IncrementalSource.TouchMove, IncrementalSource.Drag, IncrementalSource.MouseInteraction]);
+
+/** When the replayed page itself can change (pointer-only events left out). */
+export function pageChangeTimes(events: readonly eventWithTime[]): number[] {
+  return events
+    .filter((event) => event.type !== EventType.IncrementalSnapshot || !POINTER_SOURCES.has((event.data as { source: IncrementalSource }).source))
+    .map((event) => event.timestamp)
+    .sort((a, b) => a - b);
 }
 
 /**

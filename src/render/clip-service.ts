@@ -1,4 +1,5 @@
 import type { eventWithTime } from "@rrweb/types";
+import { DEFAULTS } from "../config/defaults.ts";
 import { RenderError } from "./errors.ts";
 import { renderClip, type ClipRenderOptions, type RenderedClip } from "./clip-renderer.ts";
 import { PlayerServer } from "./player-server.ts";
@@ -29,7 +30,7 @@ export class ClipRenderService {
   }
 
   get speed(): number {
-    return this.options.speed ?? 8;
+    return this.options.speed ?? DEFAULTS.clip.speed;
   }
 
   async render(events: eventWithTime[], range: { startMs: number; endMs: number }, options: Pick<ClipRenderOptions, "video" | "text"> = {}): Promise<RenderedClip> {
@@ -45,7 +46,10 @@ export class ClipRenderService {
       if (error instanceof RenderError || !isBrowserGone(error)) throw error;
       rendered = await attempt();
     }
-    if (options.video) rendered.video = await encodeMp4(rendered.frames, { framesPerSecond: this.framesPerSecond, speed: this.speed });
+    if (options.video) {
+      rendered.video = await encodeMp4(rendered.frames, { framesPerSecond: this.framesPerSecond, speed: this.speed });
+      rendered.videoSpeed = this.speed;
+    }
     return rendered;
   }
 

@@ -25,7 +25,7 @@ const PLAYER_HTML = `<!doctype html>
 <head>
 <meta charset="utf-8">
 <link rel="stylesheet" href="/rrweb.css">
-<style>html,body{margin:0;padding:0;background:#fff;overflow:hidden}.replayer-wrapper{position:relative}.replayer-mouse-tail{display:none}.replayer-mouse,.replayer-mouse:after{transition:none!important;animation:none!important}</style>
+<style>html,body{margin:0;padding:0;background:#fff;overflow:hidden}.replayer-wrapper{position:relative}.replayer-mouse-tail{display:none}.replayer-mouse,.replayer-mouse:after{transition:none!important;animation:none!important}.replay-no-cursor .replayer-mouse{visibility:hidden!important}</style>
 <script src="/rrweb.js"></script>
 </head>
 <body>
@@ -75,7 +75,43 @@ window.__replay = {
   },
   text() {
     const doc = window.__replay.replayer.iframe.contentDocument;
-    return doc && doc.body ? doc.body.innerText : "";
+    return doc ? window.__replay.textOf(doc) : "";
+  },
+  // innerText leaves out open shadow roots and frames: their rendered text follows, line by line.
+  textOf(doc) {
+    const parts = [doc.body ? doc.body.innerText : ""];
+    const rendered = (el) => (el.checkVisibility ? el.checkVisibility({ visibilityProperty: true }) : el.getClientRects().length > 0);
+    const visit = (root) => {
+      for (const el of root.querySelectorAll("*")) {
+        if (el.shadowRoot) {
+          for (const child of el.shadowRoot.childNodes) {
+            if (child.nodeType === 1 && rendered(child) && child.innerText) parts.push(child.innerText);
+            else if (child.nodeType === 3 && child.textContent.trim() && rendered(el)) parts.push(child.textContent);
+          }
+          visit(el.shadowRoot);
+        }
+        if ((el.tagName === "IFRAME" || el.tagName === "FRAME") && rendered(el)) {
+          let inner = null;
+          try { inner = el.contentDocument; } catch (error) { inner = null; }
+          if (inner && inner.body) parts.push(window.__replay.textOf(inner));
+        }
+      }
+    };
+    if (doc.documentElement) visit(doc.documentElement);
+    return parts.filter(Boolean).join("\\n");
+  },
+  // The cursor, and the hover styles rrweb gives what is under it (a ":hover" class), come from the
+  // pointer: without them a screenshot shows only what the page itself shows.
+  cursor(visible) {
+    document.documentElement.classList.toggle("replay-no-cursor", !visible);
+    const doc = window.__replay.replayer.iframe.contentDocument;
+    if (!visible) {
+      window.__replay.hovered = doc ? Array.from(doc.getElementsByClassName(":hover")) : [];
+      for (const el of window.__replay.hovered) el.classList.remove(":hover");
+    } else {
+      for (const el of window.__replay.hovered || []) el.classList.add(":hover");
+      window.__replay.hovered = [];
+    }
   },
   size() {
     const iframe = window.__replay.replayer.iframe;

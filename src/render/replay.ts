@@ -5,6 +5,7 @@ import { DEFAULTS } from "../config/defaults.ts";
 import { RenderError } from "./errors.ts";
 import type { PlayerServer } from "./player-server.ts";
 import { withoutConnectionHints } from "./sanitize.ts";
+import { SCREEN_COMPARE } from "./screen-compare.ts";
 
 export interface ReplayOptions {
   /** Page size; defaults to the first Meta event's viewport. */
@@ -39,7 +40,11 @@ function viewportOf(events: eventWithTime[]): { width: number; height: number } 
  * lose their URL first (listed in `blocked` as `stripped`).
  */
 export class ReplaySession {
+  /** Each refused URL once: a seek rebuilds the page, and the page asks for the same URLs again. */
   readonly blocked: BlockedRequest[] = [];
+  /** Refusals counted every time, repeats included. */
+  blockedAttempts = 0;
+  private readonly blockedUrls = new Set<string>();
   startTime = 0;
   endTime = 0;
 
@@ -58,7 +63,7 @@ export class ReplaySession {
     const { id, url } = server.register(safe.events);
     const page = await browser.newPage();
     const session = new ReplaySession(page, server, id);
-    for (const url of safe.stripped) session.blocked.push({ url, resourceType: "stripped" });
+    for (const url of safe.stripped) session.recordBlocked({ url, resourceType: "stripped" });
     try {
       await session.load(url, options.viewport ?? viewportOf(events), options.loadTimeoutMs ?? DEFAULTS.render.loadTimeoutMs);
       return session;
@@ -92,8 +97,15 @@ export class ReplaySession {
       void request.continue();
       return;
     }
-    this.blocked.push({ url, resourceType: request.resourceType() });
+    this.recordBlocked({ url, resourceType: request.resourceType() });
     void request.abort("blockedbyclient");
+  }
+
+  private recordBlocked(request: BlockedRequest): void {
+    this.blockedAttempts += 1;
+    if (this.blockedUrls.has(request.url)) return;
+    this.blockedUrls.add(request.url);
+    this.blocked.push(request);
   }
 
   /** Shows the page as it was at `timestampMs` (epoch ms; before the start shows the start). */
@@ -106,6 +118,23 @@ export class ReplaySession {
   /** The visible text of the replayed page. */
   async text(): Promise<string> {
     return (await this.page.evaluate("window.__replay.text()")) as string;
+  }
+
+  /**
+   * A PNG of what the page itself shows: without the replay's cursor and the hover styles it gives
+   * what it passes over. The cursor moves on almost every frame; a page that answered a click
+   * changes under it (compare with `ScreenNamer`).
+   */
+  async screenWithoutPointer(): Promise<Buffer> {
+    await this.page.evaluate("window.__replay.cursor(false)");
+    try {
+      // Half size: a quarter of the pixels to encode and compare, and a changed word still shows.
+      const viewport = this.page.viewport();
+      const clip = viewport ? { x: 0, y: 0, width: viewport.width, height: viewport.height, scale: SCREEN_COMPARE.captureScale } : undefined;
+      return Buffer.from(await this.page.screenshot({ type: "png", optimizeForSpeed: true, captureBeyondViewport: false, ...(clip ? { clip } : {}) }));
+    } finally {
+      await this.page.evaluate("window.__replay.cursor(true)");
+    }
   }
 
   async screenshot(options: { type?: "png" | "jpeg"; quality?: number } = {}): Promise<Buffer> {

@@ -6,7 +6,8 @@ import { EventType, IncrementalSource, NodeType, type eventWithTime } from "@rrw
  */
 const CONNECTING_RELS = new Set(["preconnect", "dns-prefetch", "prefetch", "prerender", "preload", "modulepreload", "next"]);
 
-interface SerializedNode {
+/** A node of an rrweb snapshot as this module reads it (rrweb's own type is stricter than recorded data). */
+export interface SerializedNode {
   id?: number;
   type?: number;
   tagName?: string;

@@ -11,6 +11,22 @@ function withNote(outcome: Outcome, note: string): Outcome {
 }
 
 /**
+ * Every check carries its verdict and why (`observed`), so a reader can tell "the replay showed it"
+ * from "the replay could not tell": a check that could not be made says so, with its error.
+ */
+export function withReason(check: VisualCheck): VisualCheck {
+  if (check.observed?.trim()) return check;
+  const observed = check.error
+    ? `The replay check could not be made: ${check.error}`
+    : check.verdict === "inconclusive"
+      ? "The replay did not show whether this stopped the user."
+      : check.verdict === "confirmed"
+        ? "The replay shows this stopped the user."
+        : "The replay shows the user was not stopped by this.";
+  return { ...check, observed };
+}
+
+/**
  * Applies replay checks to a summary:
  * - not confirmed → the blocking exception becomes non-blocking; a segment left with no blocking
  *   exception and no abandonment becomes a success, and so does the session when all its segments are;
@@ -19,7 +35,7 @@ function withNote(outcome: Outcome, note: string): Outcome {
  * Each check records what it changed; segment counts are recomputed.
  */
 export function applyVisualChecks(summary: SessionSummary, checks: readonly VisualCheck[]): SessionSummary {
-  const byEvent = new Map(checks.map((check) => [check.event_id, check]));
+  const byEvent = new Map(checks.map((check) => [check.event_id, withReason(check)]));
   const recorded: VisualCheck[] = [];
   const segments = summary.segments.map((segment) => {
     let downgraded = false;

@@ -1,13 +1,19 @@
 import { EventType, IncrementalSource, MouseInteractions } from "@rrweb/types";
 import type { eventWithTime } from "@rrweb/types";
 import type { ValidationVerdict } from "../domain/summary.ts";
+import { blankCanvasIds, unreplayableContent } from "../render/unreplayable.ts";
 
-/** What the replay showed around a flagged moment: the page's visible text at each frame, and the recording's events. */
+/** What the replay showed around a flagged moment: the page's visible text and screen at each frame, and the recording's events. */
 export interface ReplayObservation {
   /** Epoch ms of each frame. */
   frameTimes: readonly number[];
   /** Visible text of the replayed page at each frame. */
   texts: readonly string[];
+  /**
+   * Fingerprint of the screen at each frame, the cursor left out (`RenderedClip.screens`). Without
+   * them a click is judged by the page's text alone, and the evidence says so.
+   */
+  screens?: readonly string[];
   /** The rrweb events the clip was replayed from (clicks and page loads are read from them). */
   events: readonly eventWithTime[];
   /** Epoch ms the replay starts at: evidence times are given from it, like the events table. */
@@ -61,6 +67,8 @@ function linesOf(text: string): Set<string> {
 
 interface Click {
   at: number;
+  /** The clicked node. */
+  id?: number;
   x?: number;
   y?: number;
 }
@@ -69,9 +77,9 @@ function clicksOf(events: readonly eventWithTime[]): Click[] {
   const clicks: Click[] = [];
   for (const event of events) {
     if (event.type !== EventType.IncrementalSnapshot) continue;
-    const data = event.data as { source?: IncrementalSource; type?: MouseInteractions; x?: number; y?: number };
+    const data = event.data as { source?: IncrementalSource; type?: MouseInteractions; id?: number; x?: number; y?: number };
     if (data.source !== IncrementalSource.MouseInteraction || data.type !== MouseInteractions.Click) continue;
-    clicks.push({ at: event.timestamp, x: data.x, y: data.y });
+    clicks.push({ at: event.timestamp, id: data.id, x: data.x, y: data.y });
   }
   return clicks.sort((a, b) => a.at - b.at);
 }
@@ -106,8 +114,13 @@ function pathOf(href: string): string {
  * The offline validator: judges from the replayed page whether the flagged problem at `eventMs`
  * stopped the user. Confirmed when an error message became visible, when clicks after it changed
  * nothing on screen (twice or more, or rage clicks), or when the only click changed nothing and
- * nothing else happened until the user left or the clip ended (at least `stuckAfterMs`). Not confirmed when nothing went unanswered and the page reacted to the user (or they
- * moved on to another page) with no error shown. Anything else is inconclusive.
+ * nothing else happened until the user left or the clip ended (at least `stuckAfterMs`). Not
+ * confirmed when nothing went unanswered and the page reacted to the user (or they moved on to
+ * another page) with no error shown. Anything else is inconclusive.
+ *
+ * "Changed nothing on screen" means neither the text nor the pixels (cursor aside) of the frames
+ * after the click differ from the frame at it; the evidence gives the frame counts. A click on a
+ * canvas the replay shows blank is neither answered nor unanswered: its effect cannot be seen.
  */
 export function judgeFromReplay(observation: ReplayObservation, eventMs: number): DomVerdict {
   const rules = DOM_VALIDATOR_RULES;
@@ -137,25 +150,38 @@ export function judgeFromReplay(observation: ReplayObservation, eventMs: number)
   }
   for (const [line, at] of [...errorLines].slice(0, 3)) evidence.push(`${clock(at)}: error text became visible: "${line}"`);
 
-  // Did the page answer the clicks from the one that caused the error on?
+  // Did the page answer the clicks from the one that caused the error on? A click answered when its
+  // frames show a different screen (cursor aside) or text, or a page load follows it.
+  const screens = observation.screens?.length === frameTimes.length ? observation.screens : undefined;
+  const blankCanvases = blankCanvasIds(observation.events);
   const pageLoads = pageLoadsOf(observation.events);
   const lastFrameMs = frameTimes.at(-1)!;
   const clicks = clicksOf(observation.events).filter((c) => c.at >= eventMs - rules.triggerClickBeforeMs && c.at <= lastFrameMs);
   let unanswered = 0;
   let answered = 0;
+  let unseen = 0;
   let lastUnansweredMs = -Infinity;
   for (const click of clicks) {
-    const before = texts[frameAt(click.at)]!;
-    const respondedFrames = frameTimes
-      .map((at, i) => ({ at, text: texts[i]! }))
-      .filter((f) => f.at > click.at && f.at <= click.at + rules.clickResponseMs);
-    if (respondedFrames.length === 0) continue; // too close to the clip's end to tell
-    const changed = respondedFrames.some((f) => f.text !== before) || pageLoads.some((p) => p.at > click.at && p.at <= click.at + rules.clickResponseMs);
-    if (changed) answered += 1;
-    else {
+    const beforeIndex = frameAt(click.at);
+    const after = frameTimes.map((at, i) => ({ at, i })).filter((f) => f.at > click.at && f.at <= click.at + rules.clickResponseMs);
+    if (after.length === 0) continue; // too close to the clip's end to tell
+    const textChanged = after.some((f) => texts[f.i] !== texts[beforeIndex]);
+    const screensChanged = screens ? after.filter((f) => screens[f.i] !== screens[beforeIndex]).length : undefined;
+    const loaded = pageLoads.some((p) => p.at > click.at && p.at <= click.at + rules.clickResponseMs);
+    const frames = `${screensChanged ?? 0} of ${after.length} frame${after.length === 1 ? "" : "s"} after it differ${after.length === 1 ? "s" : ""}`;
+    if (textChanged || loaded || (screensChanged ?? 0) > 0) {
+      answered += 1;
+      if (!textChanged && !loaded) evidence.push(`${clock(click.at)}: a click changed the screen but no text (${frames})`);
+    } else if (click.id !== undefined && blankCanvases.has(click.id)) {
+      // What the user saw on the canvas is not in the replay: the click's effect cannot be judged.
+      unseen += 1;
+      evidence.push(`${clock(click.at)}: a click on a canvas the replay shows blank: its effect cannot be seen`);
+    } else {
       unanswered += 1;
       lastUnansweredMs = click.at;
-      if (unanswered <= 3) evidence.push(`${clock(click.at)}: a click changed nothing on screen`);
+      if (unanswered <= 3) {
+        evidence.push(screens ? `${clock(click.at)}: a click changed nothing on screen (${frames}, cursor aside)` : `${clock(click.at)}: a click changed no text on the page (the screen was not compared)`);
+      }
     }
   }
   const rage = hasRageClicks(clicks.filter((c) => c.at >= eventMs - rules.triggerClickBeforeMs));
@@ -164,16 +190,18 @@ export function judgeFromReplay(observation: ReplayObservation, eventMs: number)
   if (navigation) evidence.push(`${clock(navigation.at)}: went to ${pathOf(navigation.href)}`);
   const left = observation.recordingEndMs !== undefined && observation.recordingEndMs <= lastFrameMs && !navigation;
   if (left) evidence.push(`${clock(observation.recordingEndMs!)}: the session ends`);
+  for (const content of unreplayableContent(observation.events)) evidence.push(content.note);
 
   if (errorLines.size > 0) {
     return { verdict: "confirmed", observed: `An error message appeared after the event: "${[...errorLines.keys()][0]}".`, evidence };
   }
   const stuck = unanswered === 1 && answered === 0 && !navigation && (left || lastFrameMs - lastUnansweredMs >= rules.stuckAfterMs);
   if (rage || unanswered >= 2 || stuck) {
+    const nothing = screens ? "nothing on screen" : "no text on the page";
     const why = rage
       ? "rage clicks"
       : unanswered >= 2
-        ? `${unanswered} clicks that changed nothing on screen`
+        ? `${unanswered} clicks that changed ${nothing}`
         : left
           ? "a click that changed nothing, then the session ended"
           : `a click that changed nothing, and no progress in the ${Math.floor((lastFrameMs - lastUnansweredMs) / 1000)} s after it`;
@@ -184,9 +212,11 @@ export function judgeFromReplay(observation: ReplayObservation, eventMs: number)
     const moved = navigation ? `the user went on to ${pathOf(navigation.href)}` : "";
     return { verdict: "not_confirmed", observed: `No error was visible and the user was not stopped: ${[how, moved].filter(Boolean).join(", and ")}.`, evidence };
   }
-  return {
-    verdict: "inconclusive",
-    observed: clicks.length === 0 ? "No error was visible, and the user did not interact in the clip." : "No error was visible; the clicks after it give mixed signals.",
-    evidence,
-  };
+  const observed =
+    clicks.length === 0
+      ? "No error was visible, and the user did not interact in the clip."
+      : unseen > 0 && unanswered === 0 && answered === 0
+        ? `No error was visible; the user clicked on a canvas the replay shows blank, so what the click did cannot be seen.`
+        : "No error was visible; the clicks after it give mixed signals.";
+  return { verdict: "inconclusive", observed, evidence };
 }

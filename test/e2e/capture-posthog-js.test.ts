@@ -12,6 +12,7 @@ import type { AnalyticsEvent } from "../../src/domain/events.ts";
 import type { WindowedEvent } from "../../src/domain/recording.ts";
 import { computeRecordingMetadata } from "../../src/replay/metadata.ts";
 import { DatasetSource } from "../../src/sources/dataset.ts";
+import { CHROMIUM_QUIET_ARGS } from "../../src/render/chromium-args.ts";
 
 /*
  * The real posthog-js (installed bundle `array.full.no-external.js`, served by the capture server's
@@ -22,16 +23,6 @@ import { DatasetSource } from "../../src/sources/dataset.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const TOKEN = "phc_e2e_local_token";
-const LAUNCH_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 function shopPage(captureUrl: string): string {
   return `<!doctype html>
@@ -87,7 +78,7 @@ describe("capture server with the real posthog-js in Chromium", () => {
     await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
     // Another port is another origin: posthog-js talks to the capture server cross-origin.
     siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}/shop`;
-    browser = await puppeteer.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    browser = await puppeteer.launch({ executablePath: CHROMIUM, args: CHROMIUM_QUIET_ARGS });
   });
 
   afterAll(async () => {

@@ -127,6 +127,66 @@ describe("ReplaySession", () => {
     }
   });
 
+  it("reads the text inside open shadow roots and same-origin frames, and not a shadow root's styles", async () => {
+    const t = Date.parse("2026-11-01T10:00:00Z");
+    const element = (id: number, tagName: string, attributes: Record<string, string>, childNodes: unknown[] = [], extra: Record<string, unknown> = {}) => ({ type: NodeType.Element, id, tagName, attributes, childNodes, ...extra });
+    const text = (id: number, textContent: string, extra: Record<string, unknown> = {}) => ({ type: NodeType.Text, id, textContent, ...extra });
+    const snapshot = rr.fullSnapshot(t + 1) as eventWithTime & { data: { node: { childNodes: unknown[] } } };
+    snapshot.data.node.childNodes = [
+      element(2, "html", {}, [
+        element(3, "head", {}),
+        element(4, "body", {}, [
+          element(5, "p", {}, [text(6, "Light text")]),
+          element(7, "checkout-form", {}, [
+            element(8, "style", {}, [text(9, "p{color:red}", { isStyle: true })], { isShadow: true }),
+            element(10, "p", {}, [text(11, "Card declined inside the shadow root")], { isShadow: true }),
+          ], { isShadowHost: true }),
+          element(12, "iframe", {}),
+        ]),
+      ]),
+    ];
+    // rrweb records a same-origin frame's document as a mutation that attaches it to the iframe.
+    const frameDocument: eventWithTime = {
+      type: EventType.IncrementalSnapshot,
+      timestamp: t + 2,
+      data: {
+        source: IncrementalSource.Mutation,
+        isAttachIframe: true,
+        texts: [],
+        attributes: [],
+        removes: [],
+        adds: [{ parentId: 12, nextId: null, node: { type: NodeType.Document, id: 20, childNodes: [element(21, "html", {}, [element(22, "head", {}), element(23, "body", {}, [text(24, "Payment failed inside the frame")])])] } }],
+      },
+    } as unknown as eventWithTime;
+    const replay = await ReplaySession.open(browser, player, [rr.meta(t, "https://shop.example/"), snapshot, frameDocument]);
+    try {
+      await replay.seek(t + 500);
+      const visible = await replay.text();
+      expect(visible).toContain("Light text");
+      expect(visible).toContain("Card declined inside the shadow root");
+      expect(visible).toContain("Payment failed inside the frame");
+      expect(visible).not.toContain("color:red");
+    } finally {
+      await replay.close();
+    }
+  });
+
+  it("counts each refused URL once however often the replay is moved", async () => {
+    const t = Date.parse("2026-11-01T10:00:00Z");
+    const snapshot = rr.fullSnapshot(t + 1) as eventWithTime & { data: { node: { childNodes: Array<{ childNodes: Array<{ childNodes: unknown[] }> }> } } };
+    snapshot.data.node.childNodes[0]!.childNodes[0]!.childNodes.push({ type: NodeType.Element, id: 9, tagName: "img", attributes: { src: "https://images.example.com/a.png" }, childNodes: [] });
+    const replay = await ReplaySession.open(browser, player, [rr.meta(t, "https://shop.example/"), snapshot, rr.mutation(t + 300), rr.mutation(t + 600, "again")]);
+    try {
+      // Seeking back rebuilds the page from the snapshot: the image is asked for again each time.
+      for (const at of [t + 100, t + 700, t + 200, t + 800, t + 100]) await replay.seek(at);
+      for (let waited = 0; waited < 2_000 && replay.blockedAttempts < 2; waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(replay.blockedAttempts).toBeGreaterThan(1);
+      expect(replay.blocked.map((b) => b.url)).toEqual(["https://images.example.com/a.png"]);
+    } finally {
+      await replay.close();
+    }
+  });
+
   it("refuses events without a full snapshot", async () => {
     await expect(ReplaySession.open(browser, player, [rr.meta(1), rr.click(2)])).rejects.toMatchObject({ code: "no_full_snapshot" });
   });

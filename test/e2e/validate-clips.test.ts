@@ -64,7 +64,9 @@ describe("clip rendering of a recorded session", () => {
     const { stdout } = await run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries", "stream=codec_name,nb_read_frames:format=duration", "-of", "json", file]);
     const probe = JSON.parse(stdout) as { streams: Array<{ codec_name: string; nb_read_frames: string }>; format: { duration: string } };
     expect(probe.streams[0]).toEqual({ codec_name: "h264", nb_read_frames: "25" });
-    expect(Number(probe.format.duration)).toBeCloseTo(25 / 16, 1);
+    // 25 frames at 2 per recorded second, played at the default 2x: 6.25 s for a 12 s clip.
+    expect(Number(probe.format.duration)).toBeCloseTo(25 / (2 * DEFAULTS.clip.speed), 1);
+    expect(DEFAULTS.clip.speed).toBe(2);
   }, 90_000);
 
   it("replaces a browser that died, and the next clip still renders", async () => {
@@ -124,7 +126,7 @@ describe("validation when the replay cannot be had", () => {
     expect(report.validation).toMatchObject({ method: "dom", mode: "blocking", failed: 2 });
     expect(report.validation!.confirmed).toBeGreaterThanOrEqual(1);
     const summaryOf = async (id: string) =>
-      (await pipeline.runtime.summaries.get({ project: "local", sessionId: id, analyst: `heuristic+checked-blocking-dom` }))!;
+      (await pipeline.runtime.summaries.get({ project: "local", sessionId: id, analyst: `${pipeline.runtime.analyst.cacheLabel}+checked-blocking-dom` }))!;
     const corrupt = await summaryOf(PLACE_ORDER);
     const noSnapshot = await summaryOf(OTHER_SEARCH_500);
     for (const [summary, reason] of [
@@ -170,15 +172,15 @@ describe("validation when the replay cannot be had", () => {
       validation: createValidationRuntime({ config, validation: "blocking" })!,
     };
     try {
-      const key = { project: "p", sessionId: SEARCH_500, analyst: "heuristic" };
+      const key = { project: "p", sessionId: SEARCH_500, analyst: runtime.analyst.cacheLabel };
       await runtime.summaries.put(key, summary);
       const update = await makeValidateNode(runtime)({
         session_id: SEARCH_500,
         summary_key: summaryBlobKey(key),
         result: { session_id: SEARCH_500, status: "summarized", blocking: true },
       } as never);
-      expect(update.result).toMatchObject({ status: "summarized", blocking: true, summary_key: summaryBlobKey({ ...key, analyst: "heuristic+checked-blocking-dom" }) });
-      const [check] = (await runtime.summaries.get({ ...key, analyst: "heuristic+checked-blocking-dom" }))!.visual_checks!;
+      expect(update.result).toMatchObject({ status: "summarized", blocking: true, summary_key: summaryBlobKey({ ...key, analyst: `${runtime.analyst.cacheLabel}+checked-blocking-dom` }) });
+      const [check] = (await runtime.summaries.get({ ...key, analyst: `${runtime.analyst.cacheLabel}+checked-blocking-dom` }))!.visual_checks!;
       expect(check).toMatchObject({ verdict: "inconclusive" });
       expect(check!.error).toMatch(/after the recording ends|no recorded events between/);
     } finally {

@@ -1,12 +1,13 @@
-import { EventType, IncrementalSource, MouseInteractions, type eventWithTime } from "@rrweb/types";
+import { EventType, IncrementalSource, MouseInteractions, NodeType, type eventWithTime } from "@rrweb/types";
 import { describe, expect, it } from "vitest";
-import { changeTimes } from "../../src/render/clip-renderer.ts";
+import { changeTimes, changedFrameCount, clipCheckFacts, type RenderedClip } from "../../src/render/clip-renderer.ts";
+import { blankCanvasIds, unreplayableContent } from "../../src/render/unreplayable.ts";
 import { eventRowsBetween } from "../../graph/session/nodes/validate.ts";
 import { countChecks } from "../../graph/summarize/nodes/build-report.ts";
-import type { RawSessionSummary, VisualCheck } from "../../src/domain/summary.ts";
+import { VisualCheckSchema, type RawSessionSummary, type VisualCheck } from "../../src/domain/summary.ts";
 import type { EventRef } from "../../src/encode/types.ts";
 import { enrichSummary } from "../../src/summaries/enrich.ts";
-import { applyVisualChecks } from "../../src/summaries/visual-checks.ts";
+import { applyVisualChecks, withReason } from "../../src/summaries/visual-checks.ts";
 import { judgeFromReplay, type ReplayObservation } from "../../src/validation/dom-validator.ts";
 import { pendingClipTargets, planClips, selectClipTargets } from "../../src/validation/select.ts";
 
@@ -124,10 +125,20 @@ const meta = (at: number, href: string): eventWithTime => ({ type: EventType.Met
 const click = (at: number, x = 100, y = 100): eventWithTime =>
   ({ type: EventType.IncrementalSnapshot, timestamp: at, data: { source: IncrementalSource.MouseInteraction, type: MouseInteractions.Click, id: 7, x, y } }) as eventWithTime;
 
-/** Frames every 500 ms from T-7 s to T+5 s; `textAt(ms)` gives the page text at each. */
-function observe(textAt: (ms: number) => string, events: eventWithTime[], recordingEndMs = START + 90_000): ReplayObservation {
+/**
+ * Frames every 500 ms from T-7 s to T+5 s; `textAt(ms)` gives the page text at each, `screenAt(ms)`
+ * the screen's fingerprint (by default the screen changes exactly when the text does).
+ */
+function observe(textAt: (ms: number) => string, events: eventWithTime[], recordingEndMs = START + 90_000, screenAt: ((ms: number) => string) | null = textAt): ReplayObservation {
   const frameTimes = Array.from({ length: 25 }, (_, i) => T - 7_000 + i * 500);
-  return { frameTimes, texts: frameTimes.map(textAt), events: [meta(T - 30_000, "https://shop.test/search"), ...events], replayStartMs: START, recordingEndMs };
+  return {
+    frameTimes,
+    texts: frameTimes.map(textAt),
+    ...(screenAt ? { screens: frameTimes.map(screenAt) } : {}),
+    events: [meta(T - 30_000, "https://shop.test/search"), ...events],
+    replayStartMs: START,
+    recordingEndMs,
+  };
 }
 
 describe("the offline DOM validator", () => {
@@ -146,7 +157,10 @@ describe("the offline DOM validator", () => {
   it("confirms clicks that change nothing, twice, or rage clicks", () => {
     expect(judgeFromReplay(observe(() => "Add to cart\nCart (0)", [click(T - 100), click(T + 2_000)]), T)).toMatchObject({
       verdict: "confirmed",
-      evidence: ["t=19.9 s: a click changed nothing on screen", "t=22.0 s: a click changed nothing on screen"],
+      evidence: [
+        "t=19.9 s: a click changed nothing on screen (0 of 4 frames after it differ, cursor aside)",
+        "t=22.0 s: a click changed nothing on screen (0 of 4 frames after it differ, cursor aside)",
+      ],
     });
     const rage = judgeFromReplay(observe((ms) => (ms > T + 2_000 ? "Place order\nnew text" : "Place order"), [click(T + 1_000), click(T + 1_200, 104, 98), click(T + 1_400, 99, 103)]), T);
     expect(rage.verdict).toBe("confirmed");
@@ -196,5 +210,95 @@ describe("the offline DOM validator and earlier messages", () => {
   it("does not credit an error message shown before the event to it", () => {
     const verdict = judgeFromReplay(observe((ms) => (ms >= T - 3_000 ? "Search\nSomething went wrong." : "Search"), [click(T - 200), click(T + 1_000)]), T);
     expect(verdict.evidence.some((e) => e.includes("became visible"))).toBe(false);
+  });
+});
+
+/** A page whose body holds a canvas (node 7, the node `click` clicks) and a button. */
+function canvasPage(at: number, canvasAttributes: Record<string, unknown> = {}): eventWithTime {
+  const element = (id: number, tagName: string, attributes: Record<string, unknown>, childNodes: unknown[] = []) => ({ type: NodeType.Element, id, tagName, attributes, childNodes });
+  return {
+    type: EventType.FullSnapshot,
+    timestamp: at,
+    data: {
+      node: { type: NodeType.Document, id: 1, childNodes: [element(2, "html", {}, [element(3, "body", {}, [element(7, "canvas", { width: "300", ...canvasAttributes }), element(8, "button", {}, [{ type: NodeType.Text, id: 9, textContent: "Play" }])])])] },
+      initialOffset: { top: 0, left: 0 },
+    },
+  } as eventWithTime;
+}
+
+describe("the offline DOM validator compares frames, not only text", () => {
+  it("does not say a click changed nothing when the frames after it changed though the text did not", () => {
+    // The page answered with pixels only (a spinner, a disabled button): the text stays the same.
+    const verdict = judgeFromReplay(observe(() => "Add to cart\nCart (0)", [click(T - 100)], START + 90_000, (ms) => (ms > T ? "spinner" : "idle")), T);
+    expect(verdict.verdict).toBe("not_confirmed");
+    expect(verdict.observed).toContain("the page answered 1 click");
+    expect(verdict.evidence.join("\n")).not.toContain("changed nothing");
+    expect(verdict.evidence[0]).toBe("t=19.9 s: a click changed the screen but no text (3 of 4 frames after it differ)");
+  });
+
+  it("counts the frames after the click in its evidence, and says when the screen was not compared", () => {
+    const still = judgeFromReplay(observe(() => "Add to cart", [click(T - 100)]), T);
+    expect(still.evidence[0]).toBe("t=19.9 s: a click changed nothing on screen (0 of 4 frames after it differ, cursor aside)");
+    const textOnly = judgeFromReplay(observe(() => "Add to cart", [click(T - 100)], START + 90_000, null), T);
+    expect(textOnly.evidence[0]).toBe("t=19.9 s: a click changed no text on the page (the screen was not compared)");
+    expect(textOnly.observed).not.toContain("on screen");
+  });
+
+  it("names a canvas the replay shows blank, and does not judge a click on it", () => {
+    const verdict = judgeFromReplay(observe(() => "Play", [canvasPage(T - 8_000), click(T - 100)]), T);
+    expect(verdict.verdict).toBe("inconclusive");
+    expect(verdict.observed).toContain("canvas the replay shows blank");
+    expect(verdict.evidence).toContain("t=19.9 s: a click on a canvas the replay shows blank: its effect cannot be seen");
+    expect(verdict.evidence.some((e) => e.startsWith("this page has a canvas that the replay shows blank"))).toBe(true);
+  });
+});
+
+describe("content the replay cannot show", () => {
+  it("finds canvases whose drawing the recording did not keep, and only those", () => {
+    expect([...blankCanvasIds([canvasPage(1)])]).toEqual([7]);
+    expect(unreplayableContent([canvasPage(1)])).toEqual([{ kind: "canvas", elements: 1, note: expect.stringContaining("a canvas that the replay shows blank") }]);
+    // A snapshot image of the canvas, or recorded drawing calls, replay.
+    expect(unreplayableContent([canvasPage(1, { rr_dataURL: "data:image/png;base64,AAAA" })])).toEqual([]);
+    const drawing = { type: EventType.IncrementalSnapshot, timestamp: 2, data: { source: IncrementalSource.CanvasMutation, id: 7, type: 1, commands: [] } } as unknown as eventWithTime;
+    expect(unreplayableContent([canvasPage(1), drawing])).toEqual([]);
+    expect(unreplayableContent([meta(1, "https://shop.test/")])).toEqual([]);
+  });
+});
+
+describe("what a check records about its clip", () => {
+  it("counts frames that differ from the one before, and the blocked URLs and blank content", () => {
+    expect(changedFrameCount(["a", "a", "b", "b", "a"])).toBe(2);
+    expect(changedFrameCount(undefined)).toBeUndefined();
+    const frame = Buffer.from("x");
+    const rendered: RenderedClip = {
+      startMs: 0,
+      endMs: 1_000,
+      frames: [frame, frame, frame],
+      frameTimes: [0, 500, 1_000],
+      screens: ["a", "a", "b"],
+      framesHash: "h",
+      blocked: [{ url: "https://cdn.example/a.png", resourceType: "image" }],
+      blockedAttempts: 3,
+      unreplayable: unreplayableContent([canvasPage(1)]),
+    };
+    expect(clipCheckFacts(rendered)).toEqual({ frames_hash: "h", blocked_requests: 1, frames: 3, frames_changed: 1, unreplayable: [expect.objectContaining({ kind: "canvas", elements: 1 })] });
+  });
+
+  it("records the speed the clip's video was encoded at, so the page can say what real time is", () => {
+    const frame = Buffer.from("x");
+    const rendered: RenderedClip = { startMs: 0, endMs: 500, frames: [frame, frame], frameTimes: [0, 500], framesHash: "h", blocked: [], blockedAttempts: 0, unreplayable: [] };
+    expect(clipCheckFacts(rendered).clip_speed).toBeUndefined();
+    expect(clipCheckFacts({ ...rendered, video: Buffer.from("mp4"), videoSpeed: 2 }).clip_speed).toBe(2);
+    expect(VisualCheckSchema.parse({ event_id: "e", verdict: "confirmed", method: "dom", evidence: [], clip_speed: 2 }).clip_speed).toBe(2);
+  });
+});
+
+describe("a check's verdict always comes with its reason", () => {
+  it("fills in why when a check has none, from its error or its verdict", () => {
+    const failed = withReason({ event_id: "00000002", verdict: "inconclusive", method: "dom", evidence: [], changes: [], error: "Chromium not found" });
+    expect(failed.observed).toBe("The replay check could not be made: Chromium not found");
+    expect(withReason({ event_id: "00000002", verdict: "inconclusive", method: "dom", evidence: [], changes: [] }).observed).toContain("did not show");
+    const updated = applyVisualChecks(summary, [{ event_id: "00000002", verdict: "inconclusive", method: "dom", evidence: [], changes: [], error: "no full snapshot" }]);
+    expect(updated.visual_checks![0]).toMatchObject({ verdict: "inconclusive", observed: "The replay check could not be made: no full snapshot" });
   });
 });

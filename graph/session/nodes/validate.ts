@@ -5,6 +5,7 @@ import { extractClipWindow, type ClipWindow } from "../../../src/replay/clip.ts"
 import { blobKeys } from "../../../src/store/keys.ts";
 import { hasBlockingIssue } from "../../../src/summaries/enrich.ts";
 import { applyVisualChecks } from "../../../src/summaries/visual-checks.ts";
+import { clipCheckFacts } from "../../../src/render/clip-renderer.ts";
 import { pendingClipTargets, planClips, type PlannedClip } from "../../../src/validation/select.ts";
 import { addUsage, NO_USAGE, type Usage } from "../../analyst.ts";
 import type { PipelineRuntime, ValidationRuntime } from "../../runtime.ts";
@@ -111,7 +112,7 @@ async function checkClip(
   }
   const checks: VisualCheck[] = [];
   for (const target of clip.targets) {
-    const base = { event_id: target.event_id, method, clip_key: clipKey, ...span, frames_hash: rendered.framesHash, blocked_requests: rendered.blocked.length, changes: [] };
+    const base = { event_id: target.event_id, method, clip_key: clipKey, ...span, ...clipCheckFacts(rendered), changes: [] };
     try {
       const verdict = await validation.validator.validate(
         {
@@ -122,6 +123,7 @@ async function checkClip(
           frames: rendered.frames,
           frameTimes: rendered.frameTimes,
           texts: rendered.texts ?? [],
+          screens: rendered.screens,
           video: rendered.video,
           events,
           windowEvents: session.loaded

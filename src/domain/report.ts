@@ -17,6 +17,11 @@ export const RawPatternSchema = z.object({
   pattern_description: z.string().trim().min(1).max(1024),
   severity: SeveritySchema,
   indicators: z.array(z.string().trim().min(1).max(300)).min(1).max(8),
+  /**
+   * The offline analyst's matching key (its issue signature), so its assignment finds the pattern's
+   * events exactly. Bookkeeping: never shown, never in a prompt (models match by words).
+   */
+  match_key: z.string().min(1).max(300).optional(),
 });
 export type RawPattern = z.infer<typeof RawPatternSchema>;
 

@@ -86,6 +86,20 @@ export function redactPii(text: string, counter: RedactionCounter = new Redactio
   );
 }
 
+// Provider API keys by their documented prefixes (Stripe, OpenAI, GitHub, Slack, AWS, Google): a key pasted into a page or a URL path.
+const PROVIDER_KEY = /\b(?:(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]{8,}|sk-[A-Za-z0-9_-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|xox[abpr]-[A-Za-z0-9-]{10,}|AKIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{30,})/g;
+
+/**
+ * `redactPii` plus provider API keys found anywhere in the text: what goes into the report files and
+ * API answers. Prompts keep `redactPii` alone (their encoding is pinned by tests and caches).
+ */
+export function redactOutputText(text: string, counter: RedactionCounter = new RedactionCounter()): string {
+  return redactPii(text, counter).replace(PROVIDER_KEY, () => {
+    counter.add("token");
+    return "[token]";
+  });
+}
+
 function redactUrlSecrets(text: string, counter: RedactionCounter): string {
   if (!text.includes("=")) return text;
   return text.replace(URL_PARAM, (match, separator: string, name: string, value: string) => {

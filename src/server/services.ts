@@ -9,6 +9,7 @@ import { DatasetSource } from "../sources/dataset.ts";
 import type { SessionSource } from "../sources/types.ts";
 import type { BlobStore } from "../store/blob-store.ts";
 import { notFound } from "./errors.ts";
+import { reportLinks } from "./routes/reports.ts";
 import type { ProjectSpec } from "./projects.ts";
 import { ChatThreads } from "./threads.ts";
 
@@ -90,6 +91,8 @@ export class ServerServices {
         checkpointer: this.options.checkpointer,
         ...(this.options.models ? { models: this.options.models } : {}),
         ...(this.options.log ? { log: this.options.log } : {}),
+        // Answers about a report name its page (relative to the server; the page asks for the key).
+        reportLocation: async (report) => reportLinks(report.id).report_url,
       }),
     );
   }

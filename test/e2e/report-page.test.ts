@@ -118,7 +118,6 @@ describe("the written report page, in Chromium from file://", () => {
         severity: item.querySelector(".sev")!.textContent,
         sessions: item.querySelector('[data-stat="sessions"]')!.textContent,
         occurrences: item.querySelector('[data-stat="occurrences"]')!.textContent,
-        success: item.querySelector('[data-stat="success"]')!.textContent,
         open: (item.querySelector("details.pattern") as HTMLDetailsElement).open,
       })),
     );
@@ -131,9 +130,8 @@ describe("the written report page, in Chromium from file://", () => {
         id: p.id,
         name: p.name,
         severity: p.severity,
-        sessions: `${p.stats.sessions_affected} sessions (${Math.round(p.stats.sessions_affected_ratio * 100)}%)`,
-        occurrences: `${p.stats.occurrences} occurrences`,
-        success: `${Math.round(p.stats.segments_success_ratio * 100)}% succeeded anyway`,
+        sessions: `${p.stats.sessions_affected} session${p.stats.sessions_affected === 1 ? "" : "s"} (${Math.round(p.stats.sessions_affected_ratio * 100)}%)`,
+        occurrences: `seen ${p.stats.occurrences} time${p.stats.occurrences === 1 ? "" : "s"}`,
         open: false,
       });
     });
@@ -141,10 +139,17 @@ describe("the written report page, in Chromium from file://", () => {
     expect(header).toContain("Shop week");
     expect(header).toContain(`${written.sessions.summarized.length} of ${written.sessions.requested} requested`);
     expect(header).toContain("offline analyst");
+    // The users' outcomes lead, worded apart from the sessions the tool could not analyse.
+    const o = written.outcomes!;
+    expect(header).toContain(`Of ${o.sessions} sessions, ${o.succeeded} succeeded, ${o.failed} failed (an error stopped the user) and ${o.gave_up} gave up.`);
+    expect(header).not.toContain("Failed sessions");
     // Every analysed session is listed with its summary's outcome.
     const sessions = await page.$$eval(".sessions > li", (items) => items.map((li) => li.querySelector(".outcome")!.textContent));
     expect(sessions.length).toBe(written.sessions.summarized.length);
     expect(sessions.filter((o) => o === "unknown")).toEqual([]);
+    // The list words each session's outcome as the headline counts it.
+    expect(sessions.filter((o) => o === "gave up").length).toBe(written.outcomes!.gave_up);
+    expect(sessions.filter((o) => o === "failed").length).toBe(written.outcomes!.failed);
     await page.screenshot({ path: path.join(ARTIFACTS, "whole.png"), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
@@ -239,9 +244,9 @@ describe("the written report page, in Chromium from file://", () => {
     const example = checkedPattern.examples[0]!;
     expect(shown).toEqual({
       open: true,
-      verdict: "confirmed",
+      verdict: "✓ confirmed",
       evidence: ['t=1.5 s: "Something went wrong" shown on screen'],
-      outcome: example.segment_success ? "succeeded" : "failed",
+      outcome: example.segment_success ? "succeeded" : "not reached",
       target: example.target.description,
     });
     const played = await page.$eval(`#example-${key} video`, async (element) => {
@@ -254,6 +259,13 @@ describe("the written report page, in Chromium from file://", () => {
     expect(played.duration).toBeGreaterThan(0);
     expect(played.readyState).toBeGreaterThanOrEqual(2);
     expect(played.currentTime).toBeGreaterThan(0);
+    // The speed control sets the video's playback rate, and says which one is on.
+    await page.click(`#example-${key} button.clip-rate[data-rate="0.5"]`);
+    const speed = await page.$eval(`#example-${key} figure.clip`, (figure) => ({
+      rate: figure.querySelector("video")!.playbackRate,
+      pressed: Array.from(figure.querySelectorAll("button.clip-rate[aria-pressed=true]")).map((b) => (b as HTMLElement).dataset.rate),
+    }));
+    expect(speed).toEqual({ rate: 0.5, pressed: ["0.5"] });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -4,6 +4,7 @@ import { PassThrough } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runServe } from "../../src/cli/serve.ts";
 import type { RunningServer } from "../../src/server/server.ts";
+import { parseSelection } from "../../src/domain/selection.ts";
 import { resolveSelection } from "../../src/service/find-sessions.ts";
 import { DatasetSource } from "../../src/sources/dataset.ts";
 import { DATASET, pollReport, SAMPLE, startTestServer, tempDir, testConfig, type TestServer } from "./server-client.ts";
@@ -93,6 +94,8 @@ describe("reports API", () => {
     expect(report.patterns.length).toBeGreaterThan(0);
     const top = [...report.patterns].sort((a: any, b: any) => b.stats.sessions_affected - a.stats.sessions_affected)[0];
     expect(answer.events.at(-1)!.json.message).toContain(top.name);
+    // An answer about a report says where its page is.
+    expect(answer.events.at(-1)!.json.message).toContain(`Report page: /reports/${reportId}`);
 
     // The offline chat knows the thread has a report though no summarize_sessions result is in its messages.
     for (const question of ["sessions mentioning coupon", "which sessions mention coupon?"]) {
@@ -108,16 +111,19 @@ describe("reports API", () => {
   }, 60_000);
 
   it("a filter matching no session is a 400 naming the filter, not a crash", async () => {
-    const started = await server.json("POST", "/api/reports", { key: KEY, body: { filter: { url_contains: "/no-such-page-anywhere" } } });
+    const removed = await server.json("POST", "/api/reports", { key: KEY, body: { filter: { url_contains: "/checkout" } } });
+    expect(removed.status).toBe(400);
+    expect(removed.body.error.message).toMatch(/filter\.url_contains: was removed .*visited_url_contains/);
+    const started = await server.json("POST", "/api/reports", { key: KEY, body: { filter: { visited_url_contains: "/no-such-page-anywhere" } } });
     expect(started.status).toBe(400);
-    expect(started.body.error).toEqual({ code: "no_sessions", message: 'no session matches the filter (on pages containing "/no-such-page-anywhere"): nothing to summarize' });
+    expect(started.body.error).toEqual({ code: "no_sessions", message: 'no session matches the filter (that visited a page containing "/no-such-page-anywhere"): nothing to summarize' });
     expect((await server.json("GET", "/healthz")).status).toBe(200);
   }, 60_000);
 
-  it("url_contains matches any page of a session, as in the chat (the README's example)", async () => {
-    const readmeFilter = { has_exception: true, url_contains: "/checkout", limit: 50 };
+  it("visited_url_contains matches any page of a session, as in the chat (the README's example)", async () => {
+    const readmeFilter = { has_exception: true, visited_url_contains: "/checkout", limit: 50 };
     // What the chat's summarize_sessions picks for the same words.
-    const chatPicks = await resolveSelection(new DatasetSource(DATASET), readmeFilter, { maxSessions: 200 });
+    const chatPicks = await resolveSelection(new DatasetSource(DATASET), parseSelection(readmeFilter), { maxSessions: 200 });
     expect(chatPicks.ids!.length).toBeGreaterThan(10);
     const started = await server.json("POST", "/api/reports", { key: KEY, body: { filter: readmeFilter, title: "Checkout errors", focus_area: "checkout" } });
     expect(started.status).toBe(202);

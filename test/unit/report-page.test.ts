@@ -178,10 +178,10 @@ describe("loadReportPageData", () => {
 
     const s2 = data.examples[exampleKey(1, 1)]!;
     expect(s2.replay).toEqual({ status: "unavailable", reason: expect.stringContaining("the recording could not be read: s2/recording.jsonl: line 3 is not valid JSON") });
-    expect(s2.clip).toEqual({ status: "unavailable", reason: "clip local/clips/missing is not in the blob store (expired or never rendered)" });
+    expect(s2.clip).toEqual({ status: "unavailable", reason: "the clip is not in the blob store (expired or never rendered)" });
     const s3 = data.examples[exampleKey(2, 0)]!;
     expect(s3.replay.status).toBe("unavailable");
-    expect(s3.clip).toEqual({ status: "unavailable", reason: "clip local/clips/not-mp4 is not an MP4 video" });
+    expect(s3.clip).toEqual({ status: "unavailable", reason: "the stored clip is not an MP4 video" });
   });
 
   it("takes connection hints, frame sources and plugin data out of the replay", async () => {
@@ -300,11 +300,36 @@ describe("renderReportPage", () => {
     expect(html).toContain("&lt;/script&gt;&lt;script&gt;window.__pwned=1&lt;/script&gt;&lt;!--");
     expect(html).toContain(`content="${contentSecurityPolicy("test-nonce", false).replace(/'/g, "&#39;")}"`);
     expect(html).toContain("Replay unavailable: the recording could not be read");
-    expect(html).toContain("Clip unavailable: clip local/clips/missing is not in the blob store");
+    expect(html).toContain("Clip unavailable: the clip is not in the blob store");
+    // Blob keys are the tool's bookkeeping, never shown.
+    expect(html).not.toContain("local/clips/missing");
     expect(html).toContain('src="data:video/mp4;base64,');
     expect(html).not.toContain('id="page-chat"');
     // Patterns: critical first.
     expect(html.indexOf('id="pattern-p-2"')).toBeLessThan(html.indexOf('id="pattern-p-1"'));
+  });
+
+  it("labels the clip's speed buttons in real time from the speed the check recorded", () => {
+    const x = example("s1", "local/clips/good");
+    const withSpeed = { ...x, validation: { ...x.validation!, clip_speed: 2 } };
+    const clip = { status: "ready" as const, mime: "video/mp4", bytes: 4, data_url: "data:video/mp4;base64,AAAA" };
+    const page = (examples: ReportPattern["examples"]) =>
+      renderReportPage({ report: ReportSchema.parse({ ...report, patterns: [pattern(1, "high", 0.5, 1, examples)] }), sessions: [], examples: { [exampleKey(1, 0)]: { replay: { status: "unavailable", reason: "r" }, clip } } } as ReportPageData, { nonce: "n" });
+    const html = page([withSpeed]);
+    const buttons = [...html.matchAll(/<button type="button" class="clip-rate" data-rate="([^"]+)" aria-pressed="(true|false)">([^<]+)<\/button>/g)].map((m) => [Number(m[1]), m[2], m[3]]);
+    // The encoded clip plays at 2x real time: pressed by default at playbackRate 1; real time is playbackRate 0.5.
+    expect(buttons).toEqual([
+      [0.25, "false", "0.5x real time"],
+      [0.5, "false", "1x real time"],
+      [1, "true", "2x real time"],
+      [2, "false", "4x real time"],
+      [4, "false", "8x real time"],
+    ]);
+    expect(html).toContain("The clip the replay check looked at, sped up to 2x real time.");
+    // Without a recorded speed nothing claims to know real time.
+    const unknown = page([x]);
+    expect(unknown).not.toContain("real time");
+    expect(unknown).toContain('aria-pressed="true">1x</button>');
   });
 
   it("inlines replay JSON made elsewhere safely too", () => {
@@ -336,6 +361,7 @@ describe("a pattern slug that is also an id of the page", () => {
   const colliding = ReportSchema.parse({
     ...report,
     patterns: slugs.map((slug, i) => ({ ...pattern(i + 1, "medium", 0.5, 2, i === 0 ? [example("s1")] : []), slug, name: slug })),
+    dropped_patterns: [{ name: "Left out one", reason: "low severity" }],
   });
 
   it("gets no alias anchor: every id on the page is unique, and the page's own elements keep theirs", async () => {

@@ -84,14 +84,15 @@ describe("renderMarkdown", () => {
 
   it("lists patterns in order with their numbers, then details and examples", () => {
     expect(md).toContain("10 sessions analysed by offline analyst, focus: checkout");
-    expect(md).toContain("1. **Place order fails** — critical, 40% (4 of 10) sessions, 5 occurrences");
-    expect(md).toContain("2. **Coupon rejected** — medium, 30% (3 of 10) sessions, 3 occurrences");
+    expect(md).toContain("1. **Place order fails** — critical; 4 of 10 sessions (40%), seen 5 times");
+    expect(md).toContain("2. **Coupon rejected** — medium; 3 of 10 sessions (30%), seen 3 times");
     expect(md.indexOf("## 1. Place order fails")).toBeLessThan(md.indexOf("## 2. Coupon rejected"));
-    expect(md).toContain("Users still succeeded in 25% of the affected segments");
+    expect(md).toContain("- Sessions affected: 4 of 10 sessions (40%); seen 5 times");
+    expect(md).toContain("Users still succeeded in 25% of the affected steps");
     expect(md).toMatch(/\*\*→\*\* 01:05 Clicked Place order;.*\(blocking exception\)/);
     expect(md).toContain("Checked against the replay (dom): **confirmed**");
-    expect(md).toContain("- summarize `s10`: model timed out");
-    expect(md).toContain("## Left out\n\n- Slow fonts: evidence from 1 session(s), 2 needed");
+    expect(md).toContain("- Session `s10` could not be summarized: model timed out");
+    expect(md).toContain("- Slow fonts: only 1 session could be tied to it (2 needed)");
     expect(md).toContain("Assigned event ids not used: 2 unknown, 1 ambiguous (in two sessions), 0 for patterns that do not exist.");
   });
 
@@ -117,6 +118,6 @@ describe("renderHtml", () => {
   it("gives each pattern an anchor for sharing, in report order", () => {
     expect(html.indexOf('id="place-order-fails"')).toBeGreaterThan(0);
     expect(html.indexOf('id="place-order-fails"')).toBeLessThan(html.indexOf('id="coupon-rejected"'));
-    expect(html).toContain("40% (4 of 10) sessions · 5 occurrences");
+    expect(html).toContain("4 of 10 sessions (40%), seen 5 times");
   });
 });

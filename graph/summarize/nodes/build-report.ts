@@ -2,6 +2,8 @@ import { getWriter } from "@langchain/langgraph";
 import { ReportSchema, type ItemFailure, type Report } from "../../../src/domain/report.ts";
 import type { SessionSummary } from "../../../src/domain/summary.ts";
 import { buildReportPatterns, resolveAssignments, shortfall } from "../../../src/patterns/index.ts";
+import { computeOutcomes, presentPattern } from "../../../src/report/present.ts";
+import { redactReport } from "../../../src/report/redact.ts";
 import { blobKeys } from "../../../src/store/keys.ts";
 import type { PipelineRuntime } from "../../runtime.ts";
 import { PipelineError } from "../errors.ts";
@@ -42,7 +44,7 @@ export function makeBuildReportNode(runtime: PipelineRuntime, now: () => Date = 
       ...state.extracted.filter((c) => c.error).map((c) => ({ id: c.index >= 0 ? `extraction chunk ${c.index + 1}` : "summary left out", stage: "extract", error: c.error! })),
       ...state.assigned.filter((c) => c.error).map((c) => ({ id: `assignment chunk ${c.index + 1}`, stage: "assign", error: c.error! })),
     ];
-    const report: Report = ReportSchema.parse({
+    const built: Report = ReportSchema.parse({
       id: state.report_id,
       title: state.title,
       ...(state.focus_area ? { focus_area: state.focus_area } : {}),
@@ -55,7 +57,8 @@ export function makeBuildReportNode(runtime: PipelineRuntime, now: () => Date = 
         failed: state.session_results.filter((r) => r.status === "failed").map((r) => ({ id: r.session_id, stage: "summarize", error: r.reason ?? "unknown error" })),
         skipped: state.session_results.filter((r) => r.status === "skipped").map((r) => ({ id: r.session_id, reason: r.reason ?? "" })),
       },
-      patterns,
+      outcomes: computeOutcomes(summarizedIds.flatMap((id) => summaries.get(id) ?? [])),
+      patterns: patterns.map(presentPattern),
       chunk_failures: chunkFailures,
       dropped_patterns: dropped,
       assignment_skips: {
@@ -68,6 +71,8 @@ export function makeBuildReportNode(runtime: PipelineRuntime, now: () => Date = 
       usage: state.usage,
       ...(runtime.validation ? { validation: { method: runtime.validation.validator.method, mode: runtime.validation.mode, ...countChecks(summaries.values()) } } : {}),
     });
+    // Redacted here, once: report.json/md/html, the page and the API all read this object.
+    const report = redactReport(built, runtime.settings.redactPii ?? true);
     const key = blobKeys.report(runtime.project, state.report_id);
     await runtime.blobs.putJson(key, report);
     getWriter()?.({ kind: "report_ready", report_key: key, patterns: patterns.length } satisfies ProgressEvent);

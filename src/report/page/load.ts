@@ -1,4 +1,5 @@
 import { summaryCacheLabel, type PipelineRuntime } from "../../../graph/runtime.ts";
+import { redactDeep, redactSummary } from "../redact.ts";
 import type { PatternExample, Report } from "../../domain/report.ts";
 import { withoutConnectionHints } from "../../render/sanitize.ts";
 import { extractClipWindow } from "../../replay/clip.ts";
@@ -16,7 +17,8 @@ import {
 } from "./types.ts";
 
 /** The parts of the pipeline runtime the page reads: sessions' recordings, clips and cached summaries. */
-export type ReportPageRuntime = Pick<PipelineRuntime, "project" | "source" | "blobs" | "summaries" | "analyst" | "validation">;
+export type ReportPageRuntime = Pick<PipelineRuntime, "project" | "source" | "blobs" | "summaries" | "analyst" | "validation"> &
+  Partial<Pick<PipelineRuntime, "settings">>;
 
 export interface LoadReportPageOptions {
   /** Recordings and summaries read at once. */
@@ -48,7 +50,12 @@ export async function loadReportPageData(report: Report, runtime: ReportPageRunt
   const maxReplayBytes = options.maxReplayBytes ?? DEFAULT_MAX_REPLAY_BYTES;
   const perPattern = options.maxEmbeddedExamplesPerPattern ?? DEFAULT_MAX_EMBEDDED_EXAMPLES_PER_PATTERN;
   const budget = options.maxEmbeddedBytes ?? DEFAULT_MAX_EMBEDDED_BYTES;
-  const sessions = await mapLimit(report.sessions.summarized, concurrency, (sessionId) => loadSession(report, runtime, sessionId));
+  // The page shows summaries and replays besides the report: redacted by the same switch as the report and prompts.
+  const redact = runtime.settings?.redactPii ?? true;
+  const sessions = await mapLimit(report.sessions.summarized, concurrency, async (sessionId) => {
+    const session = await loadSession(report, runtime, sessionId);
+    return session.summary ? { ...session, summary: redactSummary(session.summary, redact) } : session;
+  });
 
   const examples: Record<string, ExampleMedia> = {};
   const candidates: Array<{ key: string; example: PatternExample }> = [];
@@ -79,7 +86,7 @@ export async function loadReportPageData(report: Report, runtime: ReportPageRunt
         const momentKey = momentKeyOf(example);
         let replay = replays.get(momentKey);
         if (!replay) {
-          replay = loadReplay(runtime, example, maxReplayBytes);
+          replay = loadReplay(runtime, example, maxReplayBytes, redact);
           replays.set(momentKey, replay);
         }
         const clipKey = example.validation?.clip_key;
@@ -142,7 +149,7 @@ async function loadSession(report: Report, runtime: ReportPageRuntime, sessionId
 }
 
 /** The window of the recording from `REPLAY_LEAD_MS` before the example's moment to `REPLAY_TAIL_MS` after it. */
-export async function loadReplay(runtime: Pick<ReportPageRuntime, "source">, example: PatternExample, maxBytes = DEFAULT_MAX_REPLAY_BYTES): Promise<ExampleReplay> {
+export async function loadReplay(runtime: Pick<ReportPageRuntime, "source">, example: PatternExample, maxBytes = DEFAULT_MAX_REPLAY_BYTES, redact = true): Promise<ExampleReplay> {
   const momentMs = Date.parse(example.target.timestamp);
   if (!Number.isFinite(momentMs)) return { status: "unavailable", reason: `the key event's time ${JSON.stringify(example.target.timestamp)} is not a date` };
   const startMs = momentMs - REPLAY_LEAD_MS;
@@ -154,7 +161,8 @@ export async function loadReplay(runtime: Pick<ReportPageRuntime, "source">, exa
     if (!window || window.events.length === 0) return { status: "unavailable", reason: "the recording has no replayable window at this moment" };
     // Connection hints and frame sources would open sockets from the reader's browser, which the page's policy cannot stop.
     const safe = withoutConnectionHints(window.events);
-    const eventsJson = jsonForScript(safe.events);
+    // Text and URLs in the recording (a page address with an email or a token in it) are redacted like the report's.
+    const eventsJson = jsonForScript(redact ? redactDeep(safe.events) : safe.events);
     if (eventsJson.length > maxBytes) {
       return { status: "unavailable", reason: `the replay window is too large to embed (${(eventsJson.length / 1048576).toFixed(1)} MB, limit ${(maxBytes / 1048576).toFixed(1)} MB)` };
     }
@@ -171,11 +179,11 @@ const MP4_BRAND = Buffer.from("ftyp");
 export async function loadClip(runtime: Pick<ReportPageRuntime, "blobs">, clipKey: string): Promise<ExampleClip> {
   try {
     const bytes = await runtime.blobs.get(clipKey);
-    if (!bytes) return { status: "unavailable", reason: `clip ${clipKey} is not in the blob store (expired or never rendered)` };
-    if (bytes.length < 12 || !bytes.subarray(4, 8).equals(MP4_BRAND)) return { status: "unavailable", reason: `clip ${clipKey} is not an MP4 video` };
+    if (!bytes) return { status: "unavailable", reason: "the clip is not in the blob store (expired or never rendered)" };
+    if (bytes.length < 12 || !bytes.subarray(4, 8).equals(MP4_BRAND)) return { status: "unavailable", reason: "the stored clip is not an MP4 video" };
     return { status: "ready", mime: "video/mp4", data_url: `data:video/mp4;base64,${bytes.toString("base64")}`, bytes: bytes.length };
   } catch (error) {
-    return { status: "unavailable", reason: `clip ${clipKey} could not be read: ${messageOf(error)}` };
+    return { status: "unavailable", reason: `the clip could not be read: ${messageOf(error).replaceAll(clipKey, "(clip)")}` };
   }
 }
 

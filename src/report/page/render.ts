@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
 import type { PatternExample, Report, ReportPattern, Severity } from "../../domain/report.ts";
 import type { KeyAction, SessionSummary } from "../../domain/summary.ts";
-import { issueFlags, percent, sessionClock } from "../format.ts";
-import { escapeHtml as e } from "../html.ts";
+import { assignmentSkipsLine, issueFlags, leftOutReason, notAnalysedLine, outcomesHeadline, patternFigures, percent, plural, sessionClock, VERDICT_TEXT } from "../format.ts";
+import { escapeHtml as e, htmlWithQuotes } from "../html.ts";
+import { isInternalIndicator, outcomeOf as computeOutcomeOf } from "../present.ts";
+import { patternTextParts } from "../untrusted.ts";
 import { inlineSafe, pageAssets } from "./assets.ts";
 import { exampleKey, REPLAY_LEAD_MS, type ExampleMedia, type ExampleReplay, type PageSession, type RenderReportPageOptions, type ReportPageData } from "./types.ts";
 
@@ -45,6 +47,8 @@ export const PAGE_ELEMENT_IDS: readonly string[] = [
   "filter-count",
   "page-sessions",
   "sessions-heading",
+  "page-left-out",
+  "left-out-heading",
   "page-chat",
   "chat-heading",
   "chat-log",
@@ -126,6 +130,7 @@ ${report.patterns.length === 0 ? '<p class="empty">No issue was seen in at least
 ${patternsHtml}
 </ol>`}
 </section>
+${renderLeftOut(report)}
 ${renderSessions(data.sessions, sessionExamples, data.examples)}
 </main>
 ${served?.chat ? renderChat() : ""}
@@ -143,16 +148,17 @@ function renderHeader(report: Report): string {
   const { failed, skipped } = report.sessions;
   const models = Object.entries(report.models);
   const validation = report.validation;
+  const notAnalysed = notAnalysedLine(report);
   const facts = [
     ["Sessions analysed", `${analysed} of ${report.sessions.requested} requested`],
+    // The tool's own failures, worded apart from the users' outcomes above.
+    ["Sessions not analysed", notAnalysed ? notAnalysed.replace(/^\d+ sessions? not analysed /, `${failed.length + skipped.length} `) : "0"],
     ["Analyst", report.analyst.label],
     ...(models.length ? [["Models", models.map(([role, model]) => `${role}: ${model}`).join(", ")]] : []),
     ["Created", report.created_at],
     ...(report.focus_area ? [["Focus", report.focus_area]] : []),
-    ["Failed sessions", String(failed.length)],
-    ["Skipped sessions", String(skipped.length)],
     ...(validation
-      ? [["Replay checks", `${validation.checked} checked (${validation.method}, ${validation.mode === "blocking" ? "blocking issues" : "all issues"}): ${validation.confirmed} confirmed, ${validation.not_confirmed} not confirmed, ${validation.inconclusive} inconclusive, ${validation.failed} failed`]]
+      ? [["Replay checks", `${validation.checked} checked (${validation.method}, ${validation.mode === "blocking" ? "blocking issues" : "all issues"}): ${validation.confirmed} confirmed, ${validation.not_confirmed} not confirmed, ${validation.inconclusive} inconclusive, ${validation.failed} could not be made`]]
       : []),
     ["Model calls", `${report.usage.model_calls} (${report.usage.input_tokens} tokens in, ${report.usage.output_tokens} out)`],
   ] as const;
@@ -182,9 +188,35 @@ function renderHeader(report: Report): string {
   }
   return `<header id="page-header">
 <h1>${e(report.title)}</h1>
+${renderOutcomes(report)}
 <dl class="facts">${dl}</dl>
 ${problems.join("\n")}
 </header>`;
+}
+
+/** The headline: what happened to the users, before anything about the tool. */
+function renderOutcomes(report: Report): string {
+  const o = report.outcomes;
+  if (!o) return "";
+  const share = (n: number) => (o.sessions === 0 ? "0%" : percent(n / o.sessions));
+  const box = (kind: string, n: number, label: string, note: string) =>
+    `<div class="outcome-box outcome-box-${kind}" data-outcome="${kind}"><span class="outcome-count">${n}</span> <span class="outcome-label">${label}</span> <span class="outcome-share">${share(n)}</span><span class="outcome-note">${note}</span></div>`;
+  return `<section class="outcomes" aria-label="What happened to the users">
+<p class="outcomes-headline">${e(outcomesHeadline(report)!)}</p>
+<div class="outcome-boxes">${box("succeeded", o.succeeded, "succeeded", "reached what they came for")}${box("failed", o.failed, "failed", "an error stopped them")}${box("gave_up", o.gave_up, "gave up", "left without an error stopping them")}</div>
+</section>`;
+}
+
+/** What the report leaves out, and why: the page says it as report.md does. */
+function renderLeftOut(report: Report): string {
+  const skips = assignmentSkipsLine(report);
+  if (report.dropped_patterns.length === 0 && !skips) return "";
+  return `<section id="page-left-out" aria-labelledby="left-out-heading">
+<h2 id="left-out-heading">Left out</h2>
+${report.dropped_patterns.length ? `<p>Patterns the analyst proposed that this report does not list, and why:</p>
+<ul class="left-out">${report.dropped_patterns.map((d) => `<li><span class="left-out-name">${e(d.name)}</span>: ${e(leftOutReason(d.reason))}</li>`).join("")}</ul>` : ""}
+${skips ? `<p class="muted">${e(skips)}</p>` : ""}
+</section>`;
 }
 
 function renderFilters(patterns: readonly ReportPattern[]): string {
@@ -231,27 +263,30 @@ function renderPattern(p: ReportPattern, report: Report, media: Record<string, E
   const validated = isValidatedPattern(p);
   const checked = p.examples.filter((x) => x.validation).length;
   const confirmed = p.examples.filter((x) => x.validation?.verdict === "confirmed").length;
+  const inconclusive = p.examples.filter((x) => x.validation?.verdict === "inconclusive").length;
   const examples = p.examples.map((x, i) => renderExample(x, exampleKey(p.id, i), media[exampleKey(p.id, i)], replays)).join("\n");
+  const text = patternTextParts(p);
+  const figures = patternFigures(p, analysed);
   // The bare slug stays an anchor too: links written for the earlier page keep working.
   return `<li class="pattern-item" data-pattern-id="${p.id}" data-severity="${p.severity}" data-blocking="${blocking}" data-validated="${validated}">
 <details class="pattern" id="${e(anchor)}">
 <summary>
-<span class="pattern-title"><span class="sev sev-${p.severity}">${p.severity}</span> <span class="pattern-name">${e(p.name)}</span></span>
+<span class="pattern-title"><span class="sev sev-${p.severity}">${p.severity}</span> <span class="pattern-name">${htmlWithQuotes(text.name)}</span></span>
 <span class="pattern-numbers">
-<span class="num" data-stat="sessions" title="sessions affected">${p.stats.sessions_affected} sessions (<span data-stat="share">${percent(p.stats.sessions_affected_ratio)}</span>)</span>
-<span class="num" data-stat="occurrences">${p.stats.occurrences} occurrences</span>
-<span class="num" data-stat="success" title="share of affected segments that still succeeded">${percent(p.stats.segments_success_ratio)} succeeded anyway</span>
-${blocking ? '<span class="tag tag-blocking">blocking</span>' : ""}${validated ? '<span class="tag tag-validated">validated</span>' : ""}
+<span class="num" data-stat="sessions" title="sessions affected">${plural(p.stats.sessions_affected, "session")} (<span data-stat="share">${percent(p.stats.sessions_affected_ratio)}</span>)</span>
+${figures.users ? `<span class="num" data-stat="users">${e(figures.users)}</span>` : ""}
+<span class="num" data-stat="occurrences">${e(figures.occurrences)}</span>
+${blocking ? '<span class="tag tag-blocking">blocking</span>' : ""}${validated ? '<span class="tag tag-validated">confirmed on the replay</span>' : ""}
 </span>
 </summary>
 <div class="pattern-body">
-${alias === undefined ? "" : `<span id="${e(alias)}" class="alias-anchor"></span>\n`}<p class="description">${e(p.description)}</p>
-<p class="reach">Affects ${p.stats.sessions_affected} of ${analysed} analysed sessions (${percent(p.stats.sessions_affected_ratio)}), ${p.stats.occurrences} occurrences; ${percent(p.stats.segments_success_ratio)} of the affected segments still succeeded.${
-    checked ? ` Replay checks: ${confirmed} of ${checked} confirmed.` : ""
+${alias === undefined ? "" : `<span id="${e(alias)}" class="alias-anchor"></span>\n`}<p class="description">${htmlWithQuotes(text.description)}</p>
+<p class="reach">Affects ${e(figures.sessions)}${figures.users ? `, ${e(figures.users)}` : ""}; ${e(figures.occurrences)}; ${e(figures.success)}.${
+    checked ? ` Replay checks: ${confirmed} of ${checked} confirmed${inconclusive ? `, ${inconclusive} inconclusive` : ""}.` : ""
   } <a class="permalink" href="#${e(anchor)}">Link to this pattern</a></p>
+${figures.consequences.length ? `<p class="consequences" data-stat="consequences">After it: ${e(figures.consequences.join("; "))}.</p>` : ""}
 ${p.severity_adjustment ? `<p class="adjusted">Severity changed from ${p.severity_adjustment.from}: ${e(p.severity_adjustment.reason)}</p>` : ""}
-<h3>Indicators</h3>
-<ul class="indicators">${p.indicators.map((i) => `<li>${e(i)}</li>`).join("")}</ul>
+${indicatorsHtml(p.indicators)}
 <h3>Examples (${p.examples.length})</h3>
 <div class="examples">
 ${examples || '<p class="empty">No example was kept.</p>'}
@@ -261,6 +296,11 @@ ${examples || '<p class="empty">No example was kept.</p>'}
 </li>`;
 }
 
+function indicatorsHtml(indicators: readonly string[]): string {
+  const shown = indicators.filter((i) => !isInternalIndicator(i));
+  return shown.length ? `<h3>Indicators</h3>\n<ul class="indicators">${shown.map((i) => `<li>${e(i)}</li>`).join("")}</ul>` : "";
+}
+
 function actionLine(action: KeyAction, role: "before" | "target" | "after"): string {
   const flags = issueFlags(action);
   return `<li class="action action-${role}"${role === "target" ? ' aria-current="step"' : ""}><span class="clock">${sessionClock(action.ms_since_start)}</span> <span class="action-text">${e(action.description)}</span>${
@@ -268,18 +308,27 @@ function actionLine(action: KeyAction, role: "before" | "target" | "after"): str
   }${role === "target" ? `${action.current_url ? `<br><span class="url">${e(action.current_url)}</span>` : ""}` : ""}</li>`;
 }
 
-const VERDICT_TEXT = { confirmed: "confirmed", not_confirmed: "not confirmed", inconclusive: "inconclusive" } as const;
+/** What each verdict means for the reader: only a confirmed check is proof. */
+const VERDICT_MEANING = {
+  confirmed: "the replay shows the problem",
+  not_confirmed: "the replay does not show the problem: its flags were downgraded",
+  inconclusive: "the replay neither shows nor rules out the problem: treat the issue as unchecked",
+} as const;
+const VERDICT_ICON = { confirmed: "✓", not_confirmed: "✗", inconclusive: "?" } as const;
 
 function renderExample(x: PatternExample, key: string, media: ExampleMedia | undefined, replays: ReplayBlocks): string {
   const flags = issueFlags(x.target);
   const verdict = x.validation ? VERDICT_TEXT[x.validation.verdict] : undefined;
-  const validation = x.validation
-    ? `<div class="validation"><p>Replay check: <strong class="verdict verdict-${x.validation.verdict}">${verdict}</strong> <span class="method">(${e(x.validation.method)})</span></p>${
-        x.validation.error ? `<p class="unavailable">The check could not be made: ${e(x.validation.error)}</p>` : ""
-      }${x.validation.observed ? `<p class="observed">Seen on screen: ${e(x.validation.observed)}</p>` : ""}${
-        x.validation.changes.length ? `<p class="changes">Changed in the summary: ${e(x.validation.changes.join("; "))}</p>` : ""
+  const check = x.validation;
+  const validation = check
+    ? `<div class="validation validation-${check.verdict}" data-verdict="${check.verdict}"><p>Replay check: <strong class="verdict verdict-${check.verdict}">${VERDICT_ICON[check.verdict]} ${verdict}</strong> <span class="method">(${e(check.method)})</span> <span class="verdict-meaning">${VERDICT_MEANING[check.verdict]}.</span></p>${
+        check.error ? `<p class="unavailable">Why: the check could not be made: ${e(check.error)}</p>` : ""
+      }${check.verdict === "inconclusive" && !check.error && check.observed ? `<p class="inconclusive-reason">Why: ${e(check.observed)}</p>` : check.observed ? `<p class="observed">Seen on screen: ${e(check.observed)}</p>` : ""}${
+        check.unreplayable?.length ? check.unreplayable.map((u) => `<p class="unreplayable">Not in the replay: ${e(u.note)}</p>`).join("") : ""
       }${
-        x.validation.evidence.length ? x.validation.evidence.map((q) => `<blockquote class="evidence">${e(q)}</blockquote>`).join("") : '<p class="muted">No evidence quoted.</p>'
+        check.changes.length ? `<p class="changes">Changed in the summary: ${e(check.changes.join("; "))}</p>` : ""
+      }${
+        check.evidence.length ? check.evidence.map((q) => `<blockquote class="evidence">${e(q)}</blockquote>`).join("") : '<p class="muted">No evidence quoted.</p>'
       }</div>`
     : '<p class="muted">Not checked against the replay.</p>';
   const clip = renderClip(media?.clip, x);
@@ -287,12 +336,12 @@ function renderExample(x: PatternExample, key: string, media: ExampleMedia | und
   return `<details class="example" id="example-${e(key)}" data-example="${e(key)}" data-session="${e(x.session_id)}">
 <summary><span class="clock">${sessionClock(x.target.ms_since_start)}</span> <span class="example-text">${e(x.target.description)}</span>${
     flags.length ? ` <span class="flags">${flags.map((f) => `<span class="flag">${e(f)}</span>`).join(" ")}</span>` : ""
-  }${verdict ? ` <span class="verdict verdict-${x.validation!.verdict}">${verdict}</span>` : ""}</summary>
+  }${verdict ? ` <span class="verdict verdict-${x.validation!.verdict}">${VERDICT_ICON[x.validation!.verdict]} ${verdict}</span>` : ""}</summary>
 <div class="example-body">
 <dl class="example-facts">
 <div><dt>Session</dt><dd><a href="#session-${e(x.session_id)}"><code>${e(x.session_id)}</code></a>${x.distinct_id ? ` (user <code>${e(x.distinct_id)}</code>)` : ""}, ${Math.round(x.session_duration_s)} s long</dd></div>
 <div><dt>Segment</dt><dd>${e(x.segment_name)}</dd></div>
-<div><dt>Outcome</dt><dd><span class="outcome outcome-${x.segment_success ? "ok" : "failed"}">${x.segment_success ? "succeeded" : "failed"}</span>: ${e(x.segment_outcome)}</dd></div>
+<div><dt>Step outcome</dt><dd><span class="outcome outcome-${x.segment_success ? "ok" : "failed"}">${x.segment_success ? "succeeded" : "not reached"}</span>: ${e(x.segment_outcome)}</dd></div>
 </dl>
 <h4>Key event, with what came before and after</h4>
 <ol class="context">${x.before.map((a) => actionLine(a, "before")).join("")}${actionLine(x.target, "target")}${x.after.map((a) => actionLine(a, "after")).join("")}</ol>
@@ -307,7 +356,22 @@ function renderClip(clip: ExampleMedia["clip"], x: PatternExample): string {
   if (!x.validation?.clip_key) return "";
   if (clip?.status === "not_embedded") return `<p class="muted clip-not-embedded">Clip not embedded in this page (${e(clip.reason)}).</p>`;
   if (!clip || clip.status !== "ready") return `<p class="unavailable">Clip unavailable: ${e(clip?.reason ?? "not loaded")}</p>`;
-  return `<figure class="clip"><video controls muted playsinline preload="none" src="${e(clip.data_url)}" aria-label="Rendered clip of the moment"></video><figcaption>The clip the replay check looked at (sped up)</figcaption></figure>`;
+  const speed = x.validation.clip_speed;
+  // Buttons name speeds in real time; the <video> plays the encoded clip, so its playbackRate is the real-time speed ÷ the encoded speed.
+  // A clip from before its speed was recorded has buttons relative to the clip itself.
+  const choices = speed
+    ? [...new Set([0.5, 1, speed, 4, 8])].sort((a, b) => a - b).map((real) => ({ rate: real / speed, label: `${formatRate(real)} real time`, pressed: real === speed }))
+    : [0.25, 0.5, 1, 2, 4].map((rate) => ({ rate, label: formatRate(rate), pressed: rate === 1 }));
+  const encoded = speed === undefined ? "" : speed === 1 ? ", at real time" : `, ${speed > 1 ? "sped up" : "slowed down"} to ${formatRate(speed)} real time`;
+  return `<figure class="clip" data-clip-speed="${speed ?? ""}"><video controls muted playsinline preload="none" src="${e(clip.data_url)}" aria-label="Rendered clip of the moment"></video>
+<div class="clip-speed" role="group" aria-label="Playback speed">Speed: ${choices
+    .map((choice) => `<button type="button" class="clip-rate" data-rate="${Number(choice.rate.toFixed(4))}" aria-pressed="${choice.pressed}">${choice.label}</button>`)
+    .join("")}</div>
+<figcaption>The clip the replay check looked at${encoded}.</figcaption></figure>`;
+}
+
+function formatRate(rate: number): string {
+  return `${Number(rate.toFixed(2))}x`;
 }
 
 function renderReplay(replay: ExampleReplay | undefined, key: string, replays: ReplayBlocks, x: PatternExample): string {
@@ -382,8 +446,10 @@ ${sessions.length ? `<ul class="sessions">\n${items}\n</ul>` : '<p class="empty"
 
 function renderSession(s: PageSession, examples: readonly SessionExample[], media: Record<string, ExampleMedia>): string {
   const summary: SessionSummary | undefined = s.summary;
-  const outcome = summary
-    ? `<span class="outcome outcome-${summary.session_outcome.success ? "ok" : "failed"}">${summary.session_outcome.success ? "succeeded" : "failed"}</span>`
+  // Worded as the headline counts it (`computeOutcomes`): succeeded, failed (an error stopped the user), gave up.
+  const kind = summary ? computeOutcomeOf(summary) : undefined;
+  const outcome = kind
+    ? `<span class="outcome outcome-${kind === "succeeded" ? "ok" : kind === "failed" ? "failed" : "gave-up"}">${kind === "gave_up" ? "gave up" : kind}</span>`
     : '<span class="outcome outcome-unknown">unknown</span>';
   // An example without an embedded replay is still linked: its context and verdict are on the page.
   const replayLinks = examples.length

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Router } from "express";
 import { escapeHtml } from "../../report/index.ts";
+import { redactReport } from "../../report/redact.ts";
 import { contentSecurityPolicy, loadReportPageData, renderReportPage, ReportPageCache } from "../../report/page/index.ts";
 import { projectOf } from "../auth.ts";
 import { notFound } from "../errors.ts";
@@ -23,8 +24,10 @@ export function pageRoutes(services: ServerServices): Router {
     if (!found) throw notFound(`report ${JSON.stringify(reportId)}`);
     res.set({ "Cache-Control": "no-store", "Referrer-Policy": "no-referrer" });
     if (found.report) {
-      const report = found.report;
-      const data = await cache.get(project, report, async () => loadReportPageData(report, (await services.pipeline(project)).runtime));
+      const runtime = (await services.pipeline(project)).runtime;
+      // A report written before redaction existed (or stored by an older version) is redacted on the way out too.
+      const report = redactReport(found.report, runtime.settings.redactPii ?? true);
+      const data = await cache.get(project, report, async () => loadReportPageData(report, runtime));
       const nonce = randomBytes(18).toString("base64");
       // The page carries its policy in a meta tag (the written file needs it); the header adds what a meta tag cannot: no framing by other sites.
       res.set("Content-Security-Policy", `${contentSecurityPolicy(nonce, true)}; frame-ancestors 'none'`);

@@ -1,6 +1,7 @@
 import { Router } from "express";
 import { readChatThread, streamChatTurn, type ChatStreamEvent } from "../../../graph/chat/index.ts";
 import { digestReport } from "../../../graph/chat/state.ts";
+import { redactDeep, StreamedTextRedactor } from "../../report/redact.ts";
 import { projectOf } from "../auth.ts";
 import { describeError, notFound, ServerError } from "../errors.ts";
 import { CreateThreadBodySchema, parseBody, PostMessageBodySchema } from "../schemas.ts";
@@ -46,13 +47,15 @@ export function threadRoutes(options: ThreadRoutesOptions): Router {
     const state = await readThread(services, project, threadId);
     if (!state.exists) throw notFound(`thread ${JSON.stringify(threadId)}`);
     const thread = state.thread;
-    res.json({
+    const answer = {
       thread_id: threadId,
       messages: thread?.messages ?? [],
       ...(thread?.report_id !== undefined ? { report_id: thread.report_id, ...reportLinks(thread.report_id) } : {}),
       ...(thread?.report_summary !== undefined ? { report_summary: thread.report_summary } : {}),
       report_ids: thread?.report_ids ?? [],
-    });
+    };
+    // Messages carry tool results (summaries, URLs): redacted like the report, by the same switch.
+    res.json((await redactsAnswers(services, project)) ? redactDeep(answer) : answer);
   });
 
   router.post("/:id/messages", async (req, res) => {
@@ -61,6 +64,7 @@ export function threadRoutes(options: ThreadRoutesOptions): Router {
     const body = parseBody(PostMessageBodySchema, req.body);
     const { exists, graph } = await readThread(services, project, threadId);
     if (!exists) throw notFound(`thread ${JSON.stringify(threadId)}`);
+    const redact = await redactsAnswers(services, project);
     const turn = services.threads.beginTurn(project, threadId);
     const sse = new SseWriter(res, {
       heartbeatMs: options.heartbeatMs,
@@ -68,13 +72,26 @@ export function threadRoutes(options: ThreadRoutesOptions): Router {
     });
     try {
       const events = streamChatTurn(graph, { threadId: ChatThreads.checkpointId(project, threadId), message: body.content, signal: turn.signal, log: options.log });
+      // Tokens are redacted as text up to a whitespace boundary, not one by one: a secret split over two tokens matches no rule in either.
+      const tokens = new StreamedTextRedactor(redact);
+      const sendHeldTokens = () => {
+        const held = tokens.flush();
+        if (held) sse.send("token", { text: held });
+      };
       for await (const event of events) {
         if (sse.closed) break;
+        if (event.type === "token") {
+          const ready = tokens.push(event.text);
+          if (ready) sse.send("token", { text: ready });
+          continue;
+        }
+        sendHeldTokens();
         const stoppedBy = turn.signal.reason as unknown;
         // A turn cut short by the server (shutdown) says so, rather than a bare "cancelled".
         if (event.type === "error" && stoppedBy instanceof ServerError) sse.send("error", { code: stoppedBy.code, message: stoppedBy.message });
-        else sse.send(event.type, eventPayload(event));
+        else sse.send(event.type, redact ? redactDeep(eventPayload(event)) : eventPayload(event));
       }
+      if (!sse.closed) sendHeldTokens();
     } catch (error) {
       const reason = turn.signal.reason as unknown;
       if (reason instanceof ServerError && reason.code === "client_disconnected") {
@@ -92,6 +109,11 @@ export function threadRoutes(options: ThreadRoutesOptions): Router {
   });
 
   return router;
+}
+
+/** Whether API answers are redacted: the project's pipeline setting (`SESSION_SUMMARIES_REDACT_PII`), on unless turned off. */
+async function redactsAnswers(services: ServerServices, project: string): Promise<boolean> {
+  return (await services.pipeline(project)).runtime.settings.redactPii ?? true;
 }
 
 async function readThread(services: ServerServices, project: string, threadId: string) {

@@ -114,6 +114,17 @@ function startReplay(container: HTMLElement): void {
   }
 }
 
+/** A clip's speed buttons set its video's playbackRate (kept across plays by the browser). */
+function setClipRate(button: HTMLButtonElement): void {
+  const figure = button.closest<HTMLElement>("figure.clip");
+  const video = figure?.querySelector("video");
+  const rate = Number(button.dataset.rate);
+  if (!figure || !video || !(rate > 0)) return;
+  video.defaultPlaybackRate = rate;
+  video.playbackRate = rate;
+  figure.querySelectorAll<HTMLButtonElement>("button.clip-rate").forEach((b) => b.setAttribute("aria-pressed", String(b === button)));
+}
+
 function init(): void {
   const form = own("form", "page-filters");
   form?.addEventListener("change", applyFilters);
@@ -121,6 +132,8 @@ function init(): void {
 
   document.addEventListener("click", (event) => {
     const target = event.target as Element | null;
+    const rate = target?.closest<HTMLButtonElement>("button.clip-rate");
+    if (rate) setClipRate(rate);
     const container = target?.closest<HTMLButtonElement>("button.replay-open")?.closest<HTMLElement>(".replay");
     if (container) startReplay(container);
     // A link to the fragment already in the URL fires no hashchange: follow it anyway.

@@ -52,7 +52,7 @@ export async function createPipeline(options: PipelineOptions): Promise<Pipeline
       blobs,
       summaries: new SummaryCache<SessionSummary>({ store: blobs, schema: SessionSummarySchema }),
       analyst: options.analyst ?? createPipelineAnalyst(options.config, options.models),
-      settings: { ...DEFAULTS.pipeline, ...options.settings },
+      settings: { ...DEFAULTS.pipeline, redactPii: options.config.redactPii, ...options.settings },
       ...(validation ? { validation } : {}),
     };
     return {

@@ -9,7 +9,7 @@ import type { ClipValidator } from "./validators.ts";
 
 /** Tunables of a report run. Defaults live in src/config/defaults.ts (`DEFAULTS.pipeline`). */
 export interface PipelineSettings {
-  /** Sessions shorter than this have nothing left after the replay cutoffs: skipped, not failed. */
+  /** Sessions shorter than this show nothing to analyse: skipped, not failed. */
   minSessionDurationMs: number;
   /** The report continues only if at least this share of the session summaries succeeded. */
   minSummaryRatio: number;
@@ -23,6 +23,8 @@ export interface PipelineSettings {
   singleItemMaxTokens: number;
   /** A pattern needs evidence from at least this many sessions. */
   minPatternSessions: number;
+  /** Redact PII and secrets in what the run writes (report, page), like in prompts (`SESSION_SUMMARIES_REDACT_PII`); absent = on. */
+  redactPii?: boolean;
 }
 
 /**

@@ -13,6 +13,8 @@ export interface SessionResult {
   blocking?: boolean;
   /** Why it failed, or why it was skipped. */
   reason?: string;
+  /** It failed on its own data (a file that cannot be read, an impossible replay range): a retry gives the same. */
+  data_problem?: boolean;
 }
 
 /** Later results for a session replace earlier ones (a resumed run re-reports the same session). */

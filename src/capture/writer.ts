@@ -9,6 +9,7 @@ import { splitLines } from "../io/lines.ts";
 import { CaptureError } from "./errors.ts";
 import type { PreparedBatch, SessionPart, SessionUpdate } from "./convert.ts";
 import { isSafeSessionId } from "./session-id.ts";
+import { fileExists } from "../io/open.ts";
 
 /**
  * Appends prepared batches to a dataset directory (DESIGN §4):
@@ -270,11 +271,11 @@ export async function writeJsonAtomic(file: string, value: unknown, nextId: () =
 /** A finalized session (`x.jsonl.gz`) is unpacked to `x.jsonl` so appends stay plain and visible. */
 async function unpackGzipped(dir: string, name: string): Promise<void> {
   const gz = path.join(dir, `${name}.gz`);
-  if (!(await exists(gz))) return;
+  if (!(await fileExists(gz))) return;
   const plain = path.join(dir, name);
   const temp = path.join(dir, `.${name}.${process.pid}.unpack.tmp`);
   await pipeline(createReadStream(gz), createGunzip(), createWriteStream(temp));
-  if (await exists(plain)) {
+  if (await fileExists(plain)) {
     // Both exist (an earlier run was cut short): keep the gz lines first, then the plain ones.
     await closeTornTail(temp);
     await pipeline(createReadStream(plain), createWriteStream(temp, { flags: "a" }));
@@ -333,11 +334,3 @@ async function sizeOf(file: string): Promise<number> {
   }
 }
 
-async function exists(file: string): Promise<boolean> {
-  try {
-    await access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}

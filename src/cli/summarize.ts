@@ -8,9 +8,10 @@ import { prepareResume } from "../../graph/summarize/resume.ts";
 import type { SessionSelection, SummarizeStateType } from "../../graph/summarize/state.ts";
 import { readConfig, type AppConfig } from "../config/env.ts";
 import { DEFAULTS } from "../config/defaults.ts";
-import { ReportSchema, type Report } from "../domain/report.ts";
+import { ReportSchema, type Report, type ReportPattern } from "../domain/report.ts";
 import { loadReportPageData, renderMarkdown, renderReportPage, type ReportPageData } from "../report/index.ts";
 import type { ReportPageRuntime } from "../report/page/index.ts";
+import { patternTextParts, textWithQuotes, type TextPart } from "../report/untrusted.ts";
 import { DatasetSource } from "../sources/dataset.ts";
 import type { ValidationMode } from "../validation/select.ts";
 import { formatTable } from "./output.ts";
@@ -62,11 +63,23 @@ export async function runSummarize(options: SummarizeCommandOptions): Promise<nu
     return 0;
   } catch (error) {
     if (!(error instanceof PipelineError)) throw error;
-    process.stderr.write(`error: the run stopped: ${error.message}\nRun id ${runId}: after fixing the cause, re-run with --run-id ${runId} to go on.\n`);
+    process.stderr.write(describeStop(error, runId, "run"));
     return 1;
   } finally {
     await pipeline.close();
   }
+}
+
+/**
+ * What a stopped run prints. Stopped by its data, it says what is wrong with the sessions and
+ * offers no resume (the same data stops it again); stopped by model errors or time-outs, it gives
+ * the `--run-id` that retries only what failed.
+ */
+export function describeStop(error: PipelineError, runId: string, what: "run" | "evaluation run"): string {
+  if (error.stoppedBy === "data") {
+    return `error: the ${what} stopped because of the selected sessions' data: ${error.message}\nRunning it again gives the same result: change the data or the selection (see the README's Data section), then start a new run.\n`;
+  }
+  return `error: the ${what} stopped: ${error.message}\nRun id ${runId}: after fixing the cause, re-run with --run-id ${runId} to go on.\n`;
 }
 
 export interface RunInput {
@@ -134,7 +147,7 @@ export function patternTable(report: Report): string {
     ["#", "pattern", "severity", "sessions", "share", "occurrences", "success"],
     report.patterns.map((p) => [
       p.id,
-      p.name.length > 60 ? `${p.name.slice(0, 59)}…` : p.name,
+      tableName(p),
       p.severity,
       p.stats.sessions_affected,
       `${Math.round(p.stats.sessions_affected_ratio * 100)}%`,
@@ -142,4 +155,19 @@ export function patternTable(report: Report): string {
       `${Math.round(p.stats.segments_success_ratio * 100)}%`,
     ]),
   )}`;
+}
+
+/** Characters of a pattern's name the table shows; the origin of a quotation is added to them, never cut. */
+const TABLE_NAME_CHARS = 60;
+
+/** A pattern's name for the terminal: page or error text in it is quoted with its origin, never printed as the tool's words. */
+function tableName(pattern: ReportPattern): string {
+  let budget = TABLE_NAME_CHARS;
+  const kept: TextPart[] = [];
+  for (const part of patternTextParts(pattern).name) {
+    if (budget <= 0) break;
+    kept.push({ ...part, text: part.text.length > budget ? `${part.text.slice(0, budget - 1)}…` : part.text });
+    budget -= part.text.length;
+  }
+  return textWithQuotes(kept);
 }

@@ -38,8 +38,8 @@ export const DEFAULTS = {
     inactivityGapMs: 5_000,
   },
   pipeline: {
-    /** Twice the replay cutoff: a shorter session has no events left to analyse. */
-    minSessionDurationMs: 10_001,
+    /** Shorter sessions show nothing to analyse (the page closed at once); longer ones keep events, the cutoffs shrink. */
+    minSessionDurationMs: 2_000,
     minSummaryRatio: 0.5,
     minChunkRatio: 0.75,
     maxUnknownIdRatio: 0.15,
@@ -55,7 +55,11 @@ export const DEFAULTS = {
     lengthMs: 12_000,
     /** Frames per second of recording time; the MP4 plays `speed` times faster. */
     framesPerSecond: 2,
-    speed: 8,
+    /**
+     * 2x: a 12 s clip plays in 6 s, slow enough for a person to follow (8x showed it in 1.5 s). The
+     * vision model gets the same MP4 and is told its speed; it does not need 8x.
+     */
+    speed: 2,
     /**
      * Clips rendered at once (pages of the one warm browser). One keeps frames byte-identical run to
      * run; two render ~13% more clips a second on 2 cores but now and then shift a sticky element by

@@ -7,7 +7,7 @@ import { EncodeError } from "./errors.ts";
 import { EventIdAllocator, sha256Hex } from "./event-id.ts";
 import { describeException, exceptionFactsOf, type ExceptionFacts } from "./exceptions.ts";
 import { fenceUntrusted, UNTRUSTED_DATA_NOTICE } from "./fence.ts";
-import { countByFingerprint, DROP_REASONS, dropReasonOf, retriedExceptionFingerprints, type DropReason } from "./filters.ts";
+import { countByFingerprint, DROP_REASONS, dropReasonOf, replayKeepWindow, retriedExceptionFingerprints, type DropReason } from "./filters.ts";
 import { formatMetadata } from "./metadata.ts";
 import { resolveEncodeOptions, type EncodeOptions } from "./options.ts";
 import { describeEventColumns, formatEventTable, type EventRow, type RowContent } from "./table.ts";
@@ -72,8 +72,7 @@ export function encodeSession(input: EncodeInput, overrides: Partial<EncodeOptio
     if (event.event === "$exception") exceptionByEvent.set(event, exceptionFactsOf(event.properties));
   }
   const filterContext = {
-    keepFromMs: replay.startMs + options.replayCutoffMs,
-    keepUntilMs: replay.endMs - options.replayCutoffMs,
+    ...replayKeepWindow(replay, options.replayCutoffMs),
     recurringExceptionMin: options.recurringExceptionMin,
     exceptionCountByFingerprint: countByFingerprint(exceptionByEvent.values()),
     retriedExceptionFingerprints: retriedExceptionFingerprints(ordered, exceptionByEvent, options.actionExceptionWindowMs, options.retriedExceptionMin),
@@ -139,6 +138,7 @@ export function encodeSession(input: EncodeInput, overrides: Partial<EncodeOptio
       mouseActivity: metadata.mouseActivity,
       startUrlAlias,
       windows: metadata.windows ?? windowTable.length,
+      loadingWaits: metadata.loadingWaits,
     }),
     `url_table:\n${fenceUntrusted("urls", formatAliasTable(urlTable))}`,
     `window_table:\n${fenceUntrusted("windows", formatAliasTable(windowTable))}`,

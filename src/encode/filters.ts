@@ -49,6 +49,25 @@ export function isContextlessCustomEvent(name: string, elements: readonly ChainE
   return isOneBareWord && !hasElementDetails(elements);
 }
 
+/**
+ * The start and end cutoffs actually applied to a replay of `durationMs`: `cutoffMs`, but never more
+ * than a quarter of the session. The cutoffs exist because a clip cannot show an event right at the
+ * replay's edges, so an issue there could never be confirmed; but a session shorter than twice the
+ * cutoffs (under 20 s with 5 s cutoffs) would lose most or all of its events to them, and an
+ * unconfirmable event beats no event. A quarter keeps the middle half of a short session, leaves a
+ * clip some lead-in on both sides, and shrinks smoothly (no cliff between a 19 s and a 21 s session);
+ * sessions of four cutoffs or longer are unchanged.
+ */
+export function effectiveReplayCutoffMs(cutoffMs: number, durationMs: number): number {
+  return Math.max(0, Math.min(cutoffMs, durationMs / 4));
+}
+
+/** The instants between which events are kept: the replay minus its (shrunk) cutoffs at each end. */
+export function replayKeepWindow(replay: { startMs: number; endMs: number }, cutoffMs: number): { keepFromMs: number; keepUntilMs: number } {
+  const cutoff = effectiveReplayCutoffMs(cutoffMs, replay.endMs - replay.startMs);
+  return { keepFromMs: replay.startMs + cutoff, keepUntilMs: replay.endMs - cutoff };
+}
+
 export interface FilterContext {
   /** Events before this instant are too close to the replay start for a clip to show them. */
   keepFromMs: number;
@@ -114,4 +133,24 @@ export function countByFingerprint(exceptions: Iterable<ExceptionFacts>): Map<st
   const counts = new Map<string, number>();
   for (const facts of exceptions) counts.set(facts.fingerprint, (counts.get(facts.fingerprint) ?? 0) + 1);
   return counts;
+}
+
+/** How each drop reason reads to a person looking at a skipped session. */
+const DROP_REASON_WORDS: Record<DropReason, string> = {
+  noise_event: "tracking noise (flag calls, heatmaps, web vitals, identity)",
+  replay_cutoff: "at the very start or end of the replay",
+  autocapture_without_element: "clicks without an element",
+  contextless_custom_event: "one-word custom events",
+  exception_not_actionable: "background errors",
+};
+
+/**
+ * Why a session has no row left, in words: `14 events: 9 tracking noise (...), 5 at the very start
+ * or end of the replay`. Says what is wrong with the data, not which setting to change.
+ */
+export function describeDroppedEvents(stats: { inputEvents: number; duplicates: number; dropped: Record<DropReason, number> }): string {
+  if (stats.inputEvents === 0) return "the session has no events";
+  const parts = DROP_REASONS.filter((reason) => stats.dropped[reason] > 0).map((reason) => `${stats.dropped[reason]} ${DROP_REASON_WORDS[reason]}`);
+  if (stats.duplicates > 0) parts.push(`${stats.duplicates} duplicates`);
+  return `${stats.inputEvents} event${stats.inputEvents === 1 ? "" : "s"}: ${parts.join(", ")}`;
 }

@@ -3,7 +3,7 @@ import { DEFAULTS } from "../config/defaults.ts";
 import { EncodeError } from "./errors.ts";
 
 const EncodeOptionsSchema = z.object({
-  /** Events this close (ms) to the start or end of the replay are dropped. */
+  /** Events this close (ms) to the start or end of the replay are dropped; shrunk to a quarter of a shorter session (`effectiveReplayCutoffMs`). */
   replayCutoffMs: z.number().finite().nonnegative(),
   /** Longest URL in the url table; room for scheme, host and a `[...]` marker is needed. */
   maxUrlLength: z.number().int().min(24),

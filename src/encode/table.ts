@@ -35,7 +35,8 @@ import { formatRow, ROW_DELIMITER } from "./cells.ts";
  * - `noise_event`: flag evaluations, heatmap and web-vitals batches, identity/person/consent
  *   bookkeeping (`NOISE_EVENTS`): none is a user action or something the user met.
  * - `replay_cutoff`: events within `replayCutoffMs` of the replay start or end: a clip cannot show
- *   them, so an issue there could never be confirmed.
+ *   them, so an issue there could never be confirmed. In a session shorter than four cutoffs each
+ *   cutoff shrinks to a quarter of its length, so a short session keeps its middle half.
  * - `autocapture_without_element`: an `$autocapture` with no element says nothing.
  * - `contextless_custom_event`: a custom event named by one bare word with no element detail.
  * - `exception_not_actionable`: an exception that is neither recurring, nor network/auth related,

@@ -1,5 +1,5 @@
 import { createReadStream } from "node:fs";
-import { open, stat } from "node:fs/promises";
+import { access, open, stat } from "node:fs/promises";
 import { createGunzip } from "node:zlib";
 import { InputError } from "../domain/errors.ts";
 
@@ -82,5 +82,15 @@ async function* readChunks(file: string, gzip: boolean): AsyncGenerator<Buffer> 
   } finally {
     raw.destroy();
     gunzip.destroy();
+  }
+}
+
+/** Whether a path exists (and is reachable): for "write it unless it is there". */
+export async function fileExists(file: string): Promise<boolean> {
+  try {
+    await access(file);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -77,3 +77,33 @@ export function parseRecordingLine(text: string, location: InputLocation, warnin
   });
   return [];
 }
+
+/**
+ * Parses one element of the `snapshots` array of PostHog's older JSON recording shape
+ * (`{"snapshots": [...]}`). Seen in the wild: plain rrweb events (one window; posthog-js adds a
+ * `window_id` to some), and `{"window_id": "...", "data": [events]}` groups like a JSONL line.
+ */
+export function parseSnapshotsElement(
+  raw: unknown,
+  location: InputLocation,
+  defaultWindowId: string,
+  warnings?: ReadWarnings,
+): WindowedEvent[] {
+  if (typeof raw === "object" && raw !== null && !Array.isArray(raw)) {
+    const element = raw as { window_id?: unknown; data?: unknown; type?: unknown };
+    const windowId = typeof element.window_id === "string" && element.window_id.length > 0 ? element.window_id : undefined;
+    // A group has a window and an array of events; an rrweb event's `data` is an object.
+    if (windowId && Array.isArray(element.data) && element.type === undefined) {
+      const events: WindowedEvent[] = [];
+      for (const item of element.data) {
+        const event = toRrwebEvent(item, location, warnings);
+        if (event) events.push({ windowId, event });
+      }
+      return events;
+    }
+    const event = toRrwebEvent(raw, location, warnings);
+    return event ? [{ windowId: windowId ?? defaultWindowId, event }] : [];
+  }
+  warnings?.add({ ...location, code: "invalid_recording_element", problem: "snapshots element is not an object" });
+  return [];
+}

@@ -100,6 +100,8 @@ describe("the pipeline under failing model calls", () => {
   it("fails, naming the failed sessions, when about 60% of sessions fail", async () => {
     const attempt = runWith((call) => (bucketOf(call.human) < 60 ? { error: new Error("provider down") } : summaryYamlFromPrompt(call.human)));
     await expect(attempt).rejects.toThrow(/session summaries: only \d+ of 20 succeeded, at least 10 \(50%\) are needed\. Failed sessions: [0-9a-f-]{36}: .*provider down/);
+    // Model errors are the run's, not the data's: resuming retries them.
+    await expect(attempt).rejects.toMatchObject({ stoppedBy: "run" });
   });
 
   it("rejects a summary citing made-up event ids and asks again", async () => {

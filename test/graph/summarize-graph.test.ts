@@ -166,7 +166,8 @@ describe("summarize graph", () => {
 
   it("refuses an empty selection and unknown ids clearly", async () => {
     const graph = buildSummarizeGraph(runtimeWith(new RowRuleAnalyst())).compile();
-    await expect(graph.invoke({ report_id: "r", title: "T", selection: { url_contains: "no-such-page" } })).rejects.toThrow(/no sessions in dataset .* match/);
+    await expect(graph.invoke({ report_id: "r", title: "T", selection: { visited_url_contains: "no-such-page" } })).rejects.toThrow(/no sessions in dataset .* match/);
+    await expect(graph.invoke({ report_id: "r", title: "T", selection: { url_contains: "checkout" } as never })).rejects.toThrow(/url_contains: was removed/);
     await expect(graph.invoke({ report_id: "r", title: "T", selection: { ids: ["nope"] } })).rejects.toThrow(/unknown session id\(s\): nope/);
   });
 });

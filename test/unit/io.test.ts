@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { InputError } from "../../src/domain/errors.ts";
 import { ReadWarnings } from "../../src/domain/warnings.ts";
-import { splitJsonArray } from "../../src/io/json-array.ts";
+import { jsonArrayUnderKey, splitJsonArray } from "../../src/io/json-array.ts";
 import { readJsonl } from "../../src/io/jsonl.ts";
 import { splitLines } from "../../src/io/lines.ts";
 import { openInput } from "../../src/io/open.ts";
@@ -132,6 +132,35 @@ describe("splitJsonArray", () => {
     expect(error.code).toBe("invalid_json_array");
     expect(error.message).toMatch(message);
     expect(error.message).toContain("broken.json");
+  });
+});
+
+describe("jsonArrayUnderKey", () => {
+  const body = {
+    next: 'cursor "}]{ with \\ and \u00e9',
+    meta: { nested: [{ deep: ["]", "}"] }], n: -1.5e3, ok: true, none: null },
+    "snap\"shots": [{ decoy: 1 }],
+    snapshots: [{ type: 4, timestamp: 1, data: { href: "a]" } }, { type: 2, timestamp: 2, data: {} }],
+    after: [1, 2, { x: "]" }],
+  };
+  const text = Buffer.from(JSON.stringify(body, null, 1));
+
+  it.each([[[1]], [[2, 5]], [[64]], [[100_000]]])("finds the array under the key for chunk sizes %j", async (sizes) => {
+    const items = await collect(splitJsonArray(jsonArrayUnderKey(chunked(text, sizes), "mem", "snapshots"), "mem"));
+    expect(items.map((item) => JSON.parse(item.text))).toEqual(body.snapshots);
+  });
+
+  it.each([
+    ['{"a": 1}', /no "snapshots" array \(its keys: a\)/],
+    ["{}", /no "snapshots" array \(it is empty\)/],
+    ['{"snapshots": {"a": 1}}', /"snapshots" is not an array/],
+    ['{"snapshots": []} {"snapshots": []}', /one JSON object was expected/],
+    ['{"snapshots": [], "next": ', /truncated/],
+    ['{"a" 1}', /expected ':'/],
+  ])("refuses %s", async (input, problem) => {
+    const error = await rejection(collect(jsonArrayUnderKey(chunked(Buffer.from(input), [3]), "mem", "snapshots")));
+    expect(error.code).toBe("invalid_json_object");
+    expect(error.message).toMatch(problem);
   });
 });
 

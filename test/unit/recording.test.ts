@@ -137,6 +137,79 @@ describe("readRecording", () => {
   });
 });
 
+const FIXTURES = path.join(import.meta.dirname, "../fixtures/recordings");
+
+describe("readRecording: PostHog's older {\"snapshots\": [...]} JSON shape", () => {
+  it("reads {window_id, data} groups and bare events with their windows, without a warning", async () => {
+    const warnings = new ReadWarnings();
+    const file = path.join(FIXTURES, "posthog-snapshots-object.json");
+    const events = await collect(readRecording(file, { warnings }));
+    expect(warnings.total).toBe(0);
+    expect(events).toHaveLength(11);
+    const windows = [...new Set(events.map((e) => e.windowId))];
+    expect(windows).toHaveLength(2);
+    expect(events.filter((e) => e.event.type === EventType.FullSnapshot).map((e) => e.windowId)).toEqual(windows);
+    // The bare event at the end keeps the window it names.
+    expect(events.at(-1)!.windowId).toBe(windows[1]);
+    const metadata = await computeRecordingMetadata(readRecording(file));
+    expect(metadata.durationMs).toBe(11_800);
+    expect(metadata.windows).toHaveLength(2);
+  });
+
+  it("cuts a clip from it, with each window's own snapshot", async () => {
+    const file = path.join(FIXTURES, "posthog-snapshots-object.json");
+    const start = (await collect(readRecording(file)))[0]!.event.timestamp;
+    const clip = await extractClipFromFile(file, { startMs: start + 2_000, endMs: start + 11_800 });
+    expect(clip.windows.map((w) => w.events.some((e) => e.type === EventType.FullSnapshot))).toEqual([true, true]);
+    expect(clip.windows.flatMap((w) => w.events.filter((e) => e.type === EventType.IncrementalSnapshot)).length).toBeGreaterThan(3);
+  });
+
+  it("reads PostHog's own mock recording (rrweb events under \"snapshots\") without a warning", async () => {
+    const warnings = new ReadWarnings();
+    const events = await collect(readRecording(path.join(FIXTURES, "posthog-frontend-mock-snapshots.json"), { warnings }));
+    expect(warnings.total).toBe(0);
+    expect(events).toHaveLength(11);
+    expect(events[0]!.event.type).toBe(EventType.Meta);
+    expect(new Set(events.map((e) => e.windowId)).size).toBe(1);
+  });
+
+  it("finds the array after other keys and skips nested values, gzipped or not, compact or indented", async () => {
+    const body = {
+      next: "https://x.test/?cursor=\"}]{",
+      meta: { nested: [{ deep: ["]", "}"] }], n: -1.5e3, ok: true, none: null },
+      snapshots: [rr.meta(T0), rr.fullSnapshot(T0 + 10), rr.click(T0 + 600)],
+      after: [1, 2, { x: "]" }],
+    };
+    const compact = await write("object.json.gz", gzipSync(JSON.stringify(body)));
+    const spaced = await write("object-spaced.json", JSON.stringify(body, null, 3));
+    for (const file of [compact, spaced]) {
+      const events = await collect(readRecording(file));
+      expect(events.map((e) => e.event)).toEqual(body.snapshots);
+    }
+  });
+
+  it("says what is wrong with an object that has no snapshots array, or is cut short", async () => {
+    const noKey = await write("no-key.json", JSON.stringify({ next: null, results: [] }));
+    const noKeyError = (await collect(readRecording(noKey)).catch((e: unknown) => e)) as InputError;
+    expect(noKeyError).toBeInstanceOf(InputError);
+    expect(noKeyError.message).toMatch(/no "snapshots" array.*next, results/);
+    const cut = await write("cut.json", JSON.stringify({ snapshots: [rr.meta(T0), rr.fullSnapshot(T0 + 10)] }).slice(0, -30));
+    const cutError = (await collect(readRecording(cut)).catch((e: unknown) => e)) as InputError;
+    expect(cutError).toBeInstanceOf(InputError);
+    expect(cutError.message).toMatch(/truncated/);
+  });
+
+  it("still reads JSONL lines that are objects starting with window_id or data", async () => {
+    const text = [JSON.stringify({ data: windowAEvents(), window_id: "w" }), snapshotLine("w", [rr.click(T0 + 700)])].join("\n");
+    const events = await collect(readRecording(await write("data-first.jsonl", text)));
+    expect(events).toHaveLength(windowAEvents().length + 1);
+  });
+});
+
+function windowAEvents() {
+  return [rr.meta(T0), rr.fullSnapshot(T0 + 10), rr.mouseMove(T0 + 500)];
+}
+
 describe("computeRecordingMetadata", () => {
   it("derives duration, windows, viewport and activity", async () => {
     const events: WindowedEvent[] = [

@@ -1,12 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
-import { SessionSummariesError } from "../../../src/domain/errors.ts";
+import { InputError, SessionSummariesError } from "../../../src/domain/errors.ts";
 import type { AnalyticsEvent } from "../../../src/domain/events.ts";
 import { sessionDurationMs, type SessionMeta } from "../../../src/domain/session.ts";
 import { ReadWarnings } from "../../../src/domain/warnings.ts";
+import { EncodeError } from "../../../src/encode/errors.ts";
+import { describeDroppedEvents } from "../../../src/encode/filters.ts";
 import { encodeRecordedSession } from "../../../src/encode/recorded.ts";
 import type { EncodedSession } from "../../../src/encode/types.ts";
 import type { EventRef } from "../../../src/encode/types.ts";
+import { RecordingError } from "../../../src/replay/errors.ts";
 import { computeRecordingMetadata, type RecordingMetadata } from "../../../src/replay/metadata.ts";
 import { blobKeys } from "../../../src/store/keys.ts";
 import { summaryBlobKey } from "../../../src/store/summary-cache.ts";
@@ -64,7 +67,7 @@ export function makeLoadNode(runtime: PipelineRuntime) {
       const meta = await runtime.source.getMeta(sessionId);
       if (sessionDurationMs(meta) < runtime.settings.minSessionDurationMs) {
         const seconds = Math.round(sessionDurationMs(meta) / 100) / 10;
-        return { result: { session_id: sessionId, status: "skipped", reason: `only ${seconds} s long: nothing is left after the replay cutoffs` } };
+        return { result: { session_id: sessionId, status: "skipped", reason: `only ${seconds} s long: too short to show what the user did` } };
       }
       const warnings = new ReadWarnings();
       const events: AnalyticsEvent[] = [];
@@ -78,9 +81,9 @@ export function makeLoadNode(runtime: PipelineRuntime) {
         if (!(error instanceof SessionSummariesError)) throw error;
         notes.push(`recording unusable: ${error.message}`);
       }
-      const encoded = encodeRecordedSession({ sessionId, events, recording, startUrl: meta.first_url });
+      const encoded = encodeRecordedSession({ sessionId, events, recording, startUrl: meta.first_url }, { redactPii: runtime.settings.redactPii ?? true });
       if (encoded.stats.rows === 0) {
-        return { result: { session_id: sessionId, status: "skipped", reason: "no events left after filtering noise and the replay cutoffs" } };
+        return { result: { session_id: sessionId, status: "skipped", reason: `no event left to analyse (${describeDroppedEvents(encoded.stats)})` } };
       }
       const loaded: LoadedSession = {
         meta,
@@ -95,7 +98,9 @@ export function makeLoadNode(runtime: PipelineRuntime) {
     } catch (error) {
       // A cached summary stays good when its session cannot be read again: its checks just go without the events table.
       if (cachedResult) return { ...cachedResult, needs_validation: true };
-      return { result: { session_id: sessionId, status: "failed", reason: messageOf(error) } };
+      // Unreadable files or an impossible replay range fail the same way every time: the data must change.
+      const dataProblem = error instanceof InputError || error instanceof EncodeError || error instanceof RecordingError;
+      return { result: { session_id: sessionId, status: "failed", reason: messageOf(error), ...(dataProblem ? { data_problem: true } : {}) } };
     }
   };
 }

@@ -2,6 +2,7 @@ import { getWriter } from "@langchain/langgraph";
 import { packByTokens, shortfall } from "../../../src/patterns/index.ts";
 import type { PipelineRuntime } from "../../runtime.ts";
 import { PipelineError } from "../errors.ts";
+import type { SessionResult } from "../../session/state.ts";
 import type { ProgressEvent, SummarizeStateType, SummarizeStateUpdate } from "../state.ts";
 import { loadSummaries, summaryRefs } from "./summaries.ts";
 
@@ -19,15 +20,21 @@ export function makeGatherNode(runtime: PipelineRuntime) {
       const skipped = results.filter((r) => r.status === "skipped");
       throw new PipelineError(
         "nothing_to_summarize",
-        `all ${skipped.length} selected sessions were skipped: ${skipped.slice(0, 5).map((r) => `${r.session_id} (${r.reason})`).join("; ")}`,
+        `none of the ${skipped.length} selected session(s) has anything to analyse: ${nameSessions(skipped)}`,
+        { stoppedBy: "data" },
       );
     }
     const problem = shortfall("session summaries", summarized.length, considered, runtime.settings.minSummaryRatio);
     if (problem) {
-      const named = failed.slice(0, 20).map((r) => `${r.session_id}: ${r.reason}`);
+      // Only when every failure is the sessions' own data does running again give the same answer.
+      const byData = failed.every((r) => r.data_problem === true);
+      const skipped = results.filter((r) => r.status === "skipped");
       throw new PipelineError(
         "too_many_failed_sessions",
-        `${problem}. Failed sessions: ${named.join("; ")}${failed.length > named.length ? `; and ${failed.length - named.length} more` : ""}`,
+        byData
+          ? `${summarized.length === 0 ? `none of the ${results.length} selected session(s) can be analysed` : problem}. What is wrong with them: ${nameSessions([...failed, ...skipped])}`
+          : `${problem}. Failed sessions: ${nameSessions(failed)}`,
+        { stoppedBy: byData ? "data" : "run" },
       );
     }
     const ids = state.session_ids.filter((id) => summarized.some((r) => r.session_id === id));
@@ -43,7 +50,8 @@ export function makeGatherNode(runtime: PipelineRuntime) {
     if (plan.chunks.length === 0) {
       throw new PipelineError(
         "nothing_fits",
-        `no summary fits in a pattern prompt: ${plan.tooLarge.slice(0, 5).map((i) => `${i.id} (${i.tokens} tokens)`).join(", ")}`,
+        `no summary fits in a pattern prompt: ${plan.tooLarge.slice(0, 5).map((i) => `${i.id} (${i.tokens} tokens)`).join(", ")}; ` +
+          `raise the settings extractionMaxTokens (${runtime.settings.extractionMaxTokens}) and singleItemMaxTokens (${runtime.settings.singleItemMaxTokens}) in src/config/defaults.ts`,
       );
     }
     const event: ProgressEvent = { kind: "stage", stage: "extracting", total: plan.chunks.length };
@@ -55,4 +63,10 @@ export function makeGatherNode(runtime: PipelineRuntime) {
         : {}),
     };
   };
+}
+
+/** `<id>: <what is wrong>; ...`, the first 20, then how many more. */
+function nameSessions(results: readonly SessionResult[], max = 20): string {
+  const named = results.slice(0, max).map((r) => `${r.session_id}: ${r.reason ?? "no reason given"}`);
+  return `${named.join("; ")}${results.length > max ? `; and ${results.length - max} more` : ""}`;
 }

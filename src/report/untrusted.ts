@@ -132,8 +132,10 @@ function mergeQuoteMarks(parts: TextPart[]): TextPart[] {
 
 /** A pattern's name and description, each cut into the tool's words and quotations of untrusted text. */
 export function patternTextParts(pattern: Pick<ReportPattern, "name" | "description" | "examples">): { name: TextPart[]; description: TextPart[] } {
-  const sources = untrustedSourcesOf(pattern);
-  return { name: splitUntrusted(pattern.name, sources), description: splitUntrusted(pattern.description, sources) };
+  // The examples are read only when a text is long enough to quote from them (most names are not).
+  let sources: UntrustedSource[] | undefined;
+  const split = (text: string): TextPart[] => (wordsOf(text).length < MIN_QUOTED_WORDS ? [{ text }] : splitUntrusted(text, (sources ??= untrustedSourcesOf(pattern))));
+  return { name: split(pattern.name), description: split(pattern.description) };
 }
 
 /**

@@ -122,5 +122,5 @@ describe("session-summaries summarize and eval, offline", () => {
     const noLabels = await cli("eval", path.join(work, "out"));
     expect(noLabels.code).toBe(2);
     expect(noLabels.stderr).toContain("labels.json is missing");
-  });
+  }, 90_000);
 });

@@ -10,7 +10,7 @@ import type { Persona } from "./types.ts";
 export const hiddenFieldAbandoner: Persona = {
   name: "hidden-field-abandoner",
   summary: "Fills the checkout form, but a required phone field sits far below the fold; \"Please complete all required fields\" keeps coming back; the user leaves.",
-  kinds: ["abandonment"],
+  kinds: ["confusion", "abandonment"],
   happy: false,
   variants: ["rechecks-fields", "retries"],
   pages: ["/", "/product/*", "/cart", "/checkout"],
@@ -36,16 +36,25 @@ export const hiddenFieldAbandoner: Persona = {
     } else {
       await user.stare(1000, 2000);
     }
-    lastAt = await user.click("#place-order");
-    await user.read(2000, 3500);
-    lastAt = await user.click("#place-order");
+    // Clicking the same control again against the same vague refusal is confusion; leaving after it
+    // is its consequence: one root problem, the hidden field.
+    const retryAt = await user.click("#place-order");
     record.issue({
-      kind: "abandonment",
+      kind: "confusion",
       patternKey: "checkout-hidden-required-field",
       visible: true,
-      at: lastAt,
+      at: retryAt,
       description:
-        "\"Place order\" keeps answering \"Please complete all required fields.\" because a required phone field is far below the fold; the user never finds it and leaves.",
+        "\"Place order\" keeps answering \"Please complete all required fields.\" because a required phone field is far below the fold; the user clicks it again and again without finding what is missing.",
+      page: "/checkout",
+    });
+    await user.read(2000, 3500);
+    lastAt = await user.click("#place-order");
+    record.consequence("checkout-hidden-required-field", {
+      kind: "abandonment",
+      visible: true,
+      at: lastAt,
+      description: "After \"Place order\" was refused again for a field they never found, the user leaves without ordering.",
       page: "/checkout",
     });
     await user.read(6500, 9000);

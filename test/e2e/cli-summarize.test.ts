@@ -35,7 +35,8 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-describe("session-summaries summarize and eval, offline", () => {
+// Each test runs the CLI as a process (tsx start-up, Chromium for replay checks): up to tens of seconds on a loaded 2-core machine.
+describe("session-summaries summarize and eval, offline", { timeout: 90_000 }, () => {
   it("writes the three report files and prints the patterns", async () => {
     // Replay checks are covered below on two sessions; all 64 would render a dozen clips.
     const { code, stdout, stderr } = await cli("summarize", DATASET, "--out", "out", "--run-id", "first", "--title", "Shop week", "--validate", "off");

@@ -6,7 +6,7 @@ import { fenceUntrusted, UNTRUSTED_DATA_NOTICE } from "../src/encode/index.ts";
 export const CHAT_SYSTEM = `You help a product team understand what goes wrong in their users' sessions (recorded visits to their web app).
 Tools:
 - summarize_sessions runs the full analysis (slow): use it only for a new set of sessions, never to answer a follow-up about a report already made.
-- list_patterns, get_pattern, get_session_summary and search_summaries read reports and summaries already made: use them for follow-ups ("what are the top problems on checkout?", "which pattern is most common?", "show an example" (one example: get_pattern with example), "which sessions mention the coupon?").
+- list_patterns, get_pattern, get_session_summary and search_summaries read reports and summaries already made: use them for follow-ups ("what are the top problems on sign-up?", "which pattern is most common?", "show an example" (one example: get_pattern with example), "which sessions mention the export?").
 - find_sessions lists sessions matching filters without analysing them: visited_url_contains is any page of the session, first_url_contains only its first page.
 Answer briefly and only from tool results and the report below; give numbers (sessions affected, shares), the patterns' own numbers, the report id and its page (the "Report page:" line of tool results). If the tools cannot answer, say so.
 ${UNTRUSTED_DATA_NOTICE}`;

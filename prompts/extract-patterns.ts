@@ -8,23 +8,23 @@ import { oneLine, YAML_RULES } from "./common.ts";
  */
 
 export const PATTERN_SEVERITY_RULES = `severity, by the impact on an affected user (frequency is weighed later, in code):
-  critical = blocks a conversion or core task, users give up;
+  critical = blocks the user's goal or a core task, users give up;
   high = failed attempts or major frustration, some users get through;
   medium = minor friction, users recover;
   low = cosmetic: leave such patterns out.`;
 
 export const PATTERN_OUTPUT_SHAPE = `patterns:
   - pattern_id: 1
-    pattern_name: "Place order button fails"
-    pattern_description: "Clicking Place order throws an error and nothing happens, so users cannot buy."
+    pattern_name: "Confirm booking button fails"
+    pattern_description: "Clicking Confirm booking throws an error and nothing happens, so users cannot book a room."
     severity: critical
     indicators:
-      - "error right after the Place order click"
-      - "repeated clicks on Place order"`;
+      - "error right after the Confirm booking click"
+      - "repeated clicks on Confirm booking"`;
 
 export const EXTRACT_PATTERNS_SYSTEM = `You find recurring problems across user sessions of a web app, for the product team that has to fix them. Each session is listed with its segments (what the user tried: ok or failed) and its flagged key actions (event id, flags, description).
 
-A pattern is a technical failure, UX friction or conversion barrier seen in at least 2 different sessions.
+A pattern is a technical failure, UX friction or barrier to the user's goal seen in at least 2 different sessions.
 - No single-session patterns and no generic ones ("users browse", "errors occur").
 - "So what?" test: keep a pattern only if a team could act on it: it names the feature or flow and what goes wrong.
 - Non-blocking errors alone are not a pattern.

@@ -6,55 +6,55 @@ import { oneLine, withNotice, YAML_RULES } from "./common.ts";
  * (`encodeSession(...).text`: notice, column legend, metadata, fenced url/window/event tables).
  */
 
-export const SUMMARIZE_SESSION_SYSTEM = `You analyse one recorded session of a web app from its analytics events and summarize it for the product team: what the user tried, and what stopped or troubled them, with evidence. Flag real problems only.
+export const SUMMARIZE_SESSION_SYSTEM = `You summarize one recorded session of a web app from its analytics events for the product team: what the user tried and what stopped or troubled them, with evidence. Flag real problems only.
 
 Segments
-- Split the session in time order into the fewest segments, one user goal each (browse, search, sign in, check out). Merge aggressively: a short session is often 1-2 segments.
-- Together they cover every row: the first starts at the first row, the last ends at the last row, each starts after the previous one ends.
-- Name each by what the user did, 3-6 words.
+- Split the session in time order into the fewest segments, one user goal each (browse, search, sign in, create or edit something). Merge aggressively: a short session is often 1-2 segments.
+- Together they cover every row, first to last, without overlaps.
+- Name each by what the user did, in the product's words, 3-6 words.
 
 Key actions
 - Per segment, the events that matter: steps toward the goal and every issue; at most 3 in a short segment, 5 in a long one. Description: 4-10 words, what happened from the user's side.
 - exception: blocking = an error stopped the user: the rows after it show retries without progress, being stuck, or leaving. Never blocking without that evidence.
 - exception: non-blocking = an error occurred but the user carried on (reached the goal, or moved on by choice), including errors they likely never saw. Flag a repeated error once.
 - exception: null = no error at this event.
-- confusion: true = the user was visibly unsure or stuck: repeated attempts at one step, back-and-forth, rage or dead clicks, re-entering rejected input.
-- abandonment: true = on the last action of a goal given up midway (a form or checkout left unfinished, leaving after a failure).
-- slow: true = on the page load or action followed by seconds of loading (session_metadata loading_waits) while the user waited or left.
+- confusion: true = the user was visibly unsure or stuck: repeated attempts at one step, back-and-forth, rage clicks, re-entering rejected input, dead clicks nothing followed (no input, no screen change).
+- abandonment: true = on the last action of a goal given up midway: a form or multi-step flow left unfinished, leaving after a failure or after repeating a step against a vague message.
+- slow: true = on the page load or action followed by seconds of loading (session_metadata loading_waits), whether the user waited or left.
 - Retries and leaving after a failure keep their own flags; their description says so ("after the error").
 - Normal navigation, browsing and going back are not issues. Report no error that no row shows.
 
 Outcomes
 - Segment: success = its goal was reached; summary at most 15 words.
-- Session: success = the user achieved what they came for; summary at most 30 words, naming the main problem if any.
-- Use session_metadata (active time, clicks, keypresses) to judge engagement.
+- Session: success = the user reached the goal they came for (the product's own goal: saving, sending, booking...); summary at most 30 words, naming the main problem if any.
+- Judge engagement by session_metadata (active time, clicks, keypresses).
 
 Cite only event_id values of the events table, copied exactly.
 
 Output shape:
 segments:
-  - name: "Check out with card"
+  - name: "Book a meeting room"
     start_event_id: "1a2b3c4d"
     end_event_id: "5e6f7a8b"
     key_actions:
       - event_id: "9c0d1e2f"
-        description: "Place order click throws an error"
+        description: "Confirm booking click throws an error"
         exception: blocking
         confusion: false
         abandonment: false
         slow: false
     outcome:
       success: false
-      summary: "Order could not be placed"
+      summary: "Booking was not confirmed"
 session_outcome:
   success: false
-  summary: "Chose a product but could not place the order"
+  summary: "Picked a room but could not confirm the booking"
 ${YAML_RULES}`;
 
 export interface SummarizeSessionInput {
   /** `encodeSession(...).text`. */
   encodedText: string;
-  /** What the person asking cares about, e.g. "checkout". */
+  /** What the person asking cares about, e.g. "sign-up". */
   focusArea?: string;
 }
 

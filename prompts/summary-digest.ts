@@ -4,10 +4,10 @@ import type { KeyAction, SessionSummary } from "../src/domain/summary.ts";
  * A session summary as the pattern stages read it: a few lines, no uuids, urls or timestamps.
  *
  * ```
- * session s3: 142 s, failed: "Could not pay; left checkout"
- * - Browse blankets: ok
- * - Check out with card: failed: "Place order did nothing"
- *   1a2b3c4d blocking confusion replay-confirmed: "Place order click throws TypeError"
+ * session s3: 142 s, failed: "Could not book a room; left"
+ * - Find a free meeting room: ok
+ * - Book a meeting room: failed: "Booking was not confirmed"
+ *   1a2b3c4d blocking confusion replay-confirmed: "Confirm booking click throws an error"
  * ```
  *
  * Only flagged key actions are listed (they are the only pattern evidence). Actions whose only

@@ -29,7 +29,7 @@ Output shape:
 verdict: confirmed
 observed: "What the user saw, 1-3 sentences, quoting on-screen error text exactly."
 evidence:
-  - "t=31.2 s: red banner 'Something went wrong' under the search box"
+  - "t=31.2 s: red banner 'Request failed, try again' under the Confirm booking button"
 ${YAML_RULES}`;
 
 export interface ClipFrame {

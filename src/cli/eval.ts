@@ -7,10 +7,10 @@ import { loadSummaries, summaryRefs } from "../../graph/summarize/nodes/summarie
 import { PipelineError } from "../../graph/summarize/errors.ts";
 import { readConfig, type AppConfig } from "../config/env.ts";
 import { InputError, describeIssues } from "../domain/errors.ts";
-import { LabelsSchema, type Labels } from "../domain/labels.ts";
+import { LabelsSchema, SESSION_OUTCOMES, type Labels } from "../domain/labels.ts";
 import type { Report } from "../domain/report.ts";
 import type { SessionSummary } from "../domain/summary.ts";
-import { evaluate, type Evaluation } from "../eval/score.ts";
+import { evaluate, type Evaluation, type OutcomeMismatch } from "../eval/score.ts";
 import { DatasetSource } from "../sources/dataset.ts";
 import { formatTable } from "./output.ts";
 import { describeStop, executeRun, newRunId } from "./summarize.ts";
@@ -112,6 +112,7 @@ export function flatFigures(e: Evaluation, analyst: string): Record<string, unkn
     patterns_reported: e.patterns_reported,
     duplicate_patterns: e.duplicate_patterns.length,
     pattern_precision: e.pattern_precision,
+    outcome_accuracy: e.outcome_accuracy,
   };
   for (const [kind, score] of Object.entries(e.kinds)) {
     figures[`${kind}_precision`] = score.precision;
@@ -120,10 +121,20 @@ export function flatFigures(e: Evaluation, analyst: string): Record<string, unkn
   figures.patterns_missed = e.patterns.filter((p) => !p.recovered).map((p) => `${p.pattern_key} (${p.matches} matches)`);
   figures.duplicate_pattern_pairs = e.duplicate_patterns.map((d) => `${d.a} ~ ${d.b} (${d.overlap})`);
   figures.patterns_unmatched = e.patterns_unmatched;
+  figures.outcome_mismatches = e.outcome_mismatches.map(describeMismatch);
   return figures;
 }
 
-function describeEvaluation(e: Evaluation, analyst: string): string {
+/** `<session id>: failure, reported abandoned` (whole ids: UUIDv7 sessions of one minute share their head). */
+function describeMismatch(m: OutcomeMismatch): string {
+  return `${m.session_id}: ${m.labelled}, reported ${m.reported}`;
+}
+
+/** How many mismatched sessions the text output names; the JSON line names them all. */
+const MISMATCHES_LISTED = 10;
+
+/** The figures for a person: the per-kind table, the report's figures, outcomes, then each root problem. */
+export function describeEvaluation(e: Evaluation, analyst: string): string {
   const fmt = (v: number | null) => (v === null ? "n/a" : v.toFixed(2));
   return [
     `Evaluated ${e.sessions_scored} of ${e.sessions_labelled} labelled sessions (${e.sessions_failed} failed) with ${analyst}.`,
@@ -137,6 +148,20 @@ function describeEvaluation(e: Evaluation, analyst: string): string {
     `Root problems recovered: ${e.patterns_recovered} of ${e.patterns_labelled}`,
     `Patterns reported: ${e.patterns_reported}; matching a labelled root problem: ${fmt(e.pattern_precision)}${e.patterns_unmatched.length > 0 ? ` (unmatched: ${e.patterns_unmatched.join("; ")})` : ""}`,
     `Duplicate patterns (sessions overlap >= 75%): ${e.duplicate_patterns.length}${e.duplicate_patterns.map((d) => `\n  ${d.a} ~ ${d.b} (${d.overlap})`).join("")}`,
+    "",
+    `Session outcomes as the report gives them, against the labels: ${fmt(e.outcome_accuracy)} right`,
+    formatTable(
+      ["labelled ↓ reported →", ...SESSION_OUTCOMES],
+      SESSION_OUTCOMES.map((labelled) => [labelled, ...SESSION_OUTCOMES.map((reported) => e.outcome_matrix[labelled][reported])]),
+    ),
+    ...(e.outcome_mismatches.length === 0
+      ? []
+      : [
+          `Mismatched sessions:${e.outcome_mismatches
+            .slice(0, MISMATCHES_LISTED)
+            .map((m) => `\n  ${describeMismatch(m)}`)
+            .join("")}${e.outcome_mismatches.length > MISMATCHES_LISTED ? `\n  and ${e.outcome_mismatches.length - MISMATCHES_LISTED} more (--json lists them all)` : ""}`,
+        ]),
     "",
     formatTable(
       ["labelled root problem", "sessions", "found as", "purity"],

@@ -1,6 +1,7 @@
-import type { IssueKind, LabelledIssue, Labels } from "../domain/labels.ts";
+import { SESSION_OUTCOMES, type IssueKind, type LabelledIssue, type Labels, type SessionOutcome } from "../domain/labels.ts";
 import type { Report } from "../domain/report.ts";
 import type { SessionSummary } from "../domain/summary.ts";
+import { outcomeOf } from "../report/present.ts";
 
 /**
  * Scoring a report against ground truth, at session level. Labelled issue kinds map onto what an
@@ -12,6 +13,8 @@ import type { SessionSummary } from "../domain/summary.ts";
  * - dead_click on its own: a confusion-flagged key action on a `$dead_click` event, or (for a
  *   labelled one) within `DEAD_CLICK_NEAR_MS` of the labelled click.
  * Consequences (`consequence_of`) are scored per session by their kind like any issue.
+ * A session's outcome is the one the report counts in its headline (`outcomeOf`), compared with
+ * the label's.
  */
 export const SCORED_KINDS = {
   blocking: ["blocking_exception", "visible_api_failure"],
@@ -31,6 +34,25 @@ export type ScoredKind = keyof typeof SCORED_KINDS;
 const NOISE_KINDS: readonly IssueKind[] = ["benign_exception", "invisible_api_failure"];
 /** Labelled problems that should surface as patterns: noise is reported as low and dropped. */
 const PATTERN_WORTHY: ReadonlySet<IssueKind> = new Set(["blocking_exception", "visible_api_failure", "confusion", "abandonment", "dead_click", "slow_page"]);
+
+/**
+ * The report's outcome of a session in the labels' words: the page and the eval must agree, so the
+ * eval reads the report's own classification rather than judging outcomes a second way.
+ */
+export const LABEL_OF_REPORTED_OUTCOME = {
+  succeeded: "success",
+  failed: "failure",
+  gave_up: "abandoned",
+} as const satisfies Record<ReturnType<typeof outcomeOf>, SessionOutcome>;
+
+/** Scored sessions counted by labelled outcome (rows), then by the outcome the report gives (columns). */
+export type OutcomeMatrix = Record<SessionOutcome, Record<SessionOutcome, number>>;
+
+export interface OutcomeMismatch {
+  session_id: string;
+  labelled: SessionOutcome;
+  reported: SessionOutcome;
+}
 
 export interface KindScore {
   precision: number | null;
@@ -70,6 +92,11 @@ export interface Evaluation {
   pattern_precision: number | null;
   /** Reported patterns that match no labelled root problem. */
   patterns_unmatched: string[];
+  /** Scored sessions whose reported outcome is the labelled one, over scored sessions. */
+  outcome_accuracy: number | null;
+  outcome_matrix: OutcomeMatrix;
+  /** The scored sessions whose reported outcome is not the labelled one, in label order. */
+  outcome_mismatches: OutcomeMismatch[];
 }
 
 const ratio = (a: number, b: number) => (b === 0 ? null : Math.round((a / b) * 1000) / 1000);
@@ -108,11 +135,16 @@ export function evaluate(labels: Labels, report: Report, summaries: ReadonlyMap<
   let noiseSessions = 0;
   let falseBlocking = 0;
   let scored = 0;
+  const outcomeMatrix = emptyOutcomeMatrix();
+  const outcomeMismatches: OutcomeMismatch[] = [];
 
   for (const [sessionId, label] of Object.entries(labels.sessions)) {
     const summary = summaries.get(sessionId);
     if (!summary) continue;
     scored += 1;
+    const reportedOutcome = LABEL_OF_REPORTED_OUTCOME[outcomeOf(summary)];
+    outcomeMatrix[label.outcome][reportedOutcome] += 1;
+    if (reportedOutcome !== label.outcome) outcomeMismatches.push({ session_id: sessionId, labelled: label.outcome, reported: reportedOutcome });
     const predicted = predictedKinds(summary);
     const labelled = new Set(label.issues.map((i) => i.kind));
     for (const kind of Object.keys(SCORED_KINDS) as ScoredKind[]) {
@@ -147,7 +179,15 @@ export function evaluate(labels: Labels, report: Report, summaries: ReadonlyMap<
     patterns_recovered: patterns.filter((p) => p.recovered).length,
     patterns,
     ...reported,
+    outcome_accuracy: ratio(scored - outcomeMismatches.length, scored),
+    outcome_matrix: outcomeMatrix,
+    outcome_mismatches: outcomeMismatches,
   };
+}
+
+function emptyOutcomeMatrix(): OutcomeMatrix {
+  const row = () => Object.fromEntries(SESSION_OUTCOMES.map((outcome) => [outcome, 0])) as Record<SessionOutcome, number>;
+  return Object.fromEntries(SESSION_OUTCOMES.map((outcome) => [outcome, row()])) as OutcomeMatrix;
 }
 
 /**

@@ -2,14 +2,16 @@ import { describe, expect, it } from "vitest";
 import type { Labels } from "../../src/domain/labels.ts";
 import type { Report, ReportPattern } from "../../src/domain/report.ts";
 import type { KeyAction, SessionSummary } from "../../src/domain/summary.ts";
+import { describeEvaluation, flatFigures } from "../../src/cli/eval.ts";
 import { evaluate } from "../../src/eval/score.ts";
+import { computeOutcomes } from "../../src/report/present.ts";
 
 const T = "2026-11-01T10:00:10.000Z";
 const issue = (kind: Labels["sessions"][string]["issues"][number]["kind"], pattern_key: string) => ({ kind, pattern_key, visible: true, timestamp: T, description: kind });
 
 type Flags = Partial<Pick<KeyAction, "exception" | "confusion" | "abandonment" | "slow" | "event">>;
 
-function summaryWith(sessionId: string, flags: Flags[]): SessionSummary {
+function summaryWith(sessionId: string, flags: Flags[], sessionSuccess = false): SessionSummary {
   const actions: KeyAction[] = flags.map((f, i) => ({
     event_id: `0000000${i}`,
     description: "x",
@@ -28,7 +30,7 @@ function summaryWith(sessionId: string, flags: Flags[]): SessionSummary {
     start: T,
     duration_s: 60,
     segments: [{ index: 0, name: "s", start_event_id: "00000000", end_event_id: "00000000", start: T, end: T, key_actions: actions, outcome: { success: false, summary: "x" }, stats: { duration_s: 1, duration_ratio: 1, key_action_count: 0, failure_count: 0, exception_count: 0, confusion_count: 0, abandonment_count: 0 } }],
-    session_outcome: { success: false, summary: "x" },
+    session_outcome: { success: sessionSuccess, summary: "x" },
     analyst: { kind: "heuristic", label: "offline analyst" },
   };
 }
@@ -167,5 +169,66 @@ describe("evaluate: one pattern per root problem, as a reader sees the report", 
     // fake-button is in one session only: not a root problem to recover, so the pattern matches none.
     expect(e.patterns_unmatched).toEqual(["Clicks on nothing"]);
     expect(e.pattern_precision).toBe(0.5);
+  });
+});
+
+describe("evaluate: session outcomes as the report gives them", () => {
+  const outcomes: Labels = {
+    version: 2,
+    sessions: {
+      // Reached the goal despite an error on the way: the report counts it succeeded, as the label does.
+      ok: { outcome: "success", issues: [issue("benign_exception", "widget-noise")] },
+      stopped: { outcome: "failure", issues: [issue("blocking_exception", "save-throws")] },
+      left: { outcome: "abandoned", issues: [issue("abandonment", "form-left")] },
+      // The analyst missed the blocker: not succeeded and nothing blocking reads as giving up.
+      missed: { outcome: "failure", issues: [issue("blocking_exception", "save-throws")] },
+      // Saved and moved on, yet summarized as not reaching the goal.
+      undersold: { outcome: "success", issues: [] },
+      unsummarized: { outcome: "success", issues: [] },
+    },
+  };
+  const sums = new Map(
+    [
+      summaryWith("ok", [{ exception: "blocking" }], true),
+      summaryWith("stopped", [{ exception: "blocking" }]),
+      summaryWith("left", [{ abandonment: true }]),
+      summaryWith("missed", [{ exception: "non-blocking" }]),
+      summaryWith("undersold", [{ confusion: true }]),
+    ].map((s) => [s.session_id, s]),
+  );
+  const reportOf = { sessions: { requested: 6, summarized: [...sums.keys()], failed: [], skipped: [] }, patterns: [] } as unknown as Report;
+  const e = evaluate(outcomes, reportOf, sums);
+
+  it("compares the report's outcome (succeeded / failed / gave up) with the label's, over scored sessions", () => {
+    expect(e.outcome_accuracy).toBe(0.6);
+    expect(e.outcome_mismatches).toEqual([
+      { session_id: "missed", labelled: "failure", reported: "abandoned" },
+      { session_id: "undersold", labelled: "success", reported: "abandoned" },
+    ]);
+    expect(e.outcome_matrix).toEqual({
+      success: { success: 1, failure: 0, abandoned: 1 },
+      failure: { success: 0, failure: 1, abandoned: 1 },
+      abandoned: { success: 0, failure: 0, abandoned: 1 },
+    });
+  });
+
+  it("agrees with the report's headline counts", () => {
+    const headline = computeOutcomes(sums.values());
+    const column = (outcome: "success" | "failure" | "abandoned") => Object.values(e.outcome_matrix).reduce((sum, row) => sum + row[outcome], 0);
+    expect([column("success"), column("failure"), column("abandoned")]).toEqual([headline.succeeded, headline.failed, headline.gave_up]);
+  });
+
+  it("has no accuracy without scored sessions", () => {
+    expect(evaluate(outcomes, reportOf, new Map()).outcome_accuracy).toBeNull();
+  });
+
+  it("prints the accuracy in the JSON line and the matrix with the mismatched sessions in the text", () => {
+    const figures = flatFigures(e, "offline analyst");
+    expect(figures.outcome_accuracy).toBe(0.6);
+    expect(figures.outcome_mismatches).toEqual(["missed: failure, reported abandoned", "undersold: success, reported abandoned"]);
+    const text = describeEvaluation(e, "offline analyst");
+    expect(text).toContain("Session outcomes as the report gives them, against the labels: 0.60 right");
+    expect(text).toMatch(/^failure\s+0\s+1\s+1$/m);
+    expect(text).toContain("Mismatched sessions:\n  missed: failure, reported abandoned\n  undersold: success, reported abandoned");
   });
 });

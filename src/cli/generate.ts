@@ -2,13 +2,13 @@ import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import puppeteer from "puppeteer-core";
 import type { Browser } from "puppeteer-core";
-import { startShop } from "../../examples/shop/server.ts";
 import { finalizeDataset, startCaptureServer } from "../capture/index.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import { CHROMIUM_QUIET_ARGS } from "../render/chromium-args.ts";
 import { ConfigError } from "../domain/errors.ts";
 import { LABELS_VERSION, LabelsSchema } from "../domain/labels.ts";
 import type { Labels, SessionLabel } from "../domain/labels.ts";
+import type { DemoApp } from "../generate/app.ts";
 import { planNamedSessions, planSessions } from "../generate/schedule.ts";
 import type { SessionPlan } from "../generate/schedule.ts";
 import { runSession } from "../generate/session.ts";
@@ -32,17 +32,33 @@ export interface GenerateOptions {
   short?: boolean;
   /** Gzip the finalized files. Default true. */
   gzip?: boolean;
+  /** The demo app the users visit (see `DEMO_APPS`). Default `shop`. */
+  app?: string;
 }
 
-/** The project token the demo shop's posthog-js sends with every event. */
-export const DEMO_TOKEN = "phc_fernhill_demo_shop";
+/**
+ * The demo apps `generate --app` knows, each loaded from its folder only when chosen: every folder
+ * exports a `DemoApp` (server, bugs, personas) as its default export.
+ */
+export const DEMO_APPS: Readonly<Record<string, () => Promise<{ default: DemoApp }>>> = {
+  shop: () => import("../../examples/shop/app.ts"),
+  campaigns: () => import("../../examples/campaigns/app.ts"),
+};
+export const DEFAULT_APP = "shop";
+
+/** The demo app of this name; a name no app has is a configuration error that lists the apps. */
+export async function loadDemoApp(name: string): Promise<DemoApp> {
+  const load = Object.hasOwn(DEMO_APPS, name) ? DEMO_APPS[name] : undefined;
+  if (!load) throw new ConfigError("unknown_app", `unknown app ${JSON.stringify(name)}; known: ${Object.keys(DEMO_APPS).join(", ")}`);
+  return (await load()).default;
+}
 /** Quiet (no traffic of Chromium's own), without the renderer's frame-fixing flags: recorded pages keep their real scrollbars and fonts. */
 const CHROMIUM_ARGS = CHROMIUM_QUIET_ARGS;
 /** A session that throws is run once more from scratch before it counts as failed. */
 const ATTEMPTS = 2;
 
 /**
- * `session-summaries generate`: records sessions of scripted users on the demo shop with a real
+ * `session-summaries generate`: records sessions of scripted users on a demo app with a real
  * browser and the real posthog-js, through the capture server into a dataset directory, and writes
  * `labels.json` with what each session's script knows happened. Returns the exit code: 0 when every
  * session was recorded, 1 when some failed (the others are kept).
@@ -53,15 +69,16 @@ export async function runGenerate(options: GenerateOptions): Promise<number> {
   if (!Number.isInteger(options.sessions) || options.sessions < 1) throw new ConfigError("invalid_sessions", "--sessions must be a positive integer");
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new ConfigError("invalid_concurrency", "--concurrency must be a positive integer");
   if (!Number.isInteger(options.seed)) throw new ConfigError("invalid_seed", "--seed must be an integer");
-  const plans = options.personas ? planNamedSessions(options.personas, options.sessions) : planSessions(options.sessions, options.seed);
+  const app = await loadDemoApp(options.app ?? DEFAULT_APP);
+  const plans = options.personas ? planNamedSessions(options.personas, options.sessions, app.personas) : planSessions(options.sessions, options.seed, app.personas, app.cast);
   const out = path.resolve(options.out);
   await mkdir(out, { recursive: true });
-  const labels = await readExistingLabels(out, options.seed);
+  const labels = await readExistingLabels(out, { generator: "scripted-users", ...app.labelSource, seed: options.seed });
   const sessionsBefore = new Set(await sessionDirs(out));
   const started = Date.now();
 
   const capture = await startCaptureServer({ out, port: 0 });
-  const shop = await startShop({ port: 0, captureUrl: capture.url, token: DEMO_TOKEN });
+  const server = await app.start({ captureUrl: capture.url, token: app.token });
   let browser: Browser | undefined;
   const results: SessionResult[] = [];
   const failures: string[] = [];
@@ -73,7 +90,7 @@ export async function runGenerate(options: GenerateOptions): Promise<number> {
       const name = `${plan.persona.name}${plan.variant ? ` (${plan.variant})` : ""}`;
       for (let attempt = 1; attempt <= ATTEMPTS; attempt += 1) {
         try {
-          const result = await runSession({ browser: activeBrowser, shopUrl: shop.url, out, seed: options.seed, plan, short: options.short ?? false });
+          const result = await runSession({ browser: activeBrowser, app, appUrl: server.url, out, seed: options.seed, plan, short: options.short ?? false });
           results.push(result);
           labels.sessions[result.sessionId] = result.label;
           done += 1;
@@ -94,7 +111,7 @@ export async function runGenerate(options: GenerateOptions): Promise<number> {
     await runPool(plans, concurrency, runOne);
   } finally {
     await browser?.close().catch(() => undefined);
-    await shop.close();
+    await server.close();
     await capture.close();
   }
   const captured = capture.stats();
@@ -129,8 +146,7 @@ async function runPool<T>(items: readonly T[], limit: number, work: (item: T) =>
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
-async function readExistingLabels(out: string, seed: number): Promise<Labels> {
-  const source = { generator: "scripted-users", shop: "examples/shop", seed };
+async function readExistingLabels(out: string, source: NonNullable<Labels["source"]>): Promise<Labels> {
   try {
     const parsed = LabelsSchema.safeParse(JSON.parse(await readFile(path.join(out, "labels.json"), "utf8")));
     // A dataset labelled before consequences were marked is continued in today's convention.

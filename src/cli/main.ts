@@ -87,15 +87,16 @@ export function buildProgram(): Command {
 
   program
     .command("generate")
-    .description("Record sessions of scripted users on the demo shop in Debian's Chromium, with posthog-js and the capture server, and label them")
+    .description("Record sessions of scripted users on a demo app in Debian's Chromium, with posthog-js and the capture server, and label them")
     .requiredOption("--out <dataset>", "dataset directory to write (an existing one is continued)")
+    .option("--app <name>", "demo app the users visit: shop or campaigns", "shop")
     .option("--sessions <n>", "how many sessions", parsePositiveInt, 10)
     .option("--seed <n>", "seed for personas and variants", (v: string) => Number.parseInt(v, 10), 1)
     .option("--concurrency <n>", "browser contexts at once", parsePositiveInt, 3)
     .option("--personas <names>", "run these personas in order (name or name:variant, comma-separated)", (v: string) => v.split(",").map((p) => p.trim()).filter(Boolean))
     .option("--short", "shorter sessions (20–45 s)")
     .option("--chromium <path>", "Chromium binary")
-    .action(async (o: { out: string; sessions: number; seed: number; concurrency: number; personas?: string[]; short?: boolean; chromium?: string }) => {
+    .action(async (o: { out: string; app: string; sessions: number; seed: number; concurrency: number; personas?: string[]; short?: boolean; chromium?: string }) => {
       program.setOptionValue("exitCode", await runGenerate(o));
     });
 

@@ -87,7 +87,11 @@ export const LABELS_VERSION = 2;
 export const LabelsSchema = z.object({
   /** 1: every issue had its own key (an abandonment after an error was a pattern of its own); 2: see LABELS_VERSION. */
   version: z.union([z.literal(1), z.literal(2)]),
-  /** How the labels were made, e.g. `{ generator: "scripted-users", seed: 7 }`. */
+  /**
+   * How the labels were made, e.g. `{ generator: "scripted-users", app: "examples/campaigns", seed: 7 }`:
+   * `app` is the demo app the sessions were recorded on. The shop's labels, written before apps were
+   * a choice, name it `shop: "examples/shop"` (and keep doing so, so its output is unchanged).
+   */
   source: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   sessions: z.record(z.string(), SessionLabelSchema),
 });

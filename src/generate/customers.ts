@@ -1,6 +1,6 @@
 import type { Rng } from "./random.ts";
 
-/** What a scripted user types into the shop's forms. Fictional people, test card numbers. */
+/** What a scripted user types into a demo app's forms. Fictional people, test card numbers. */
 export interface Customer {
   firstName: string;
   lastName: string;

@@ -1,14 +1,13 @@
 import type { Browser } from "puppeteer-core";
-import { visitUrl } from "../../examples/shop/issues.ts";
-import type { ShopIssue } from "../../examples/shop/issues.ts";
 import type { SessionLabel } from "../domain/labels.ts";
+import type { BenignWidget, DemoApp } from "./app.ts";
 import { waitForCapturedSession } from "./capture-wait.ts";
 import { checkCapture, readCapturedEvents } from "./verify.ts";
 import { makeCustomer } from "./customers.ts";
 import { SessionRecord } from "./personas/types.ts";
 import { Rng } from "./random.ts";
 import type { SessionPlan } from "./schedule.ts";
-import { ISSUE_NOT_BEFORE_MS } from "./shop-steps.ts";
+import { ISSUE_NOT_BEFORE_MS } from "./steps.ts";
 import { Visitor } from "./visitor.ts";
 import type { BrowserMark } from "./visitor.ts";
 
@@ -35,23 +34,11 @@ const USER_AGENTS = [
   "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/139.0.0.0 Safari/537.36",
 ];
 
-/** The benign widget crashes, the widget name the page logs for each, and their labels. */
-const BENIGN_WIDGETS: Partial<Record<ShopIssue, { widget: string; patternKey: string; description: string }>> = {
-  "chat-widget-crash": {
-    widget: "chat",
-    patternKey: "chat-widget-greeting-typeerror",
-    description: "The chat widget's boot rejects with TypeError: Cannot read properties of undefined (reading 'text') on every page load; the widget still works and nobody notices.",
-  },
-  "currency-widget-crash": {
-    widget: "currency",
-    patternKey: "currency-switcher-null-dataset",
-    description: "The currency switcher throws TypeError: Cannot read properties of null (reading 'dataset') on every page load; prices show in dollars as always.",
-  },
-};
-
 export interface SessionRunOptions {
   browser: Browser;
-  shopUrl: string;
+  app: DemoApp;
+  /** Where the app's server listens. */
+  appUrl: string;
   /** Dataset directory the capture server writes; watched to know the session's data arrived. */
   out: string;
   seed: number;
@@ -70,13 +57,13 @@ export interface SessionResult {
 }
 
 /**
- * One scripted visit in its own incognito browser context: lands on the shop with the plan's issues
+ * One scripted visit in its own incognito browser context: lands on the app with the plan's issues
  * switched on, lets the persona act, lingers so no issue falls in the session's last seconds, closes
  * the tab (posthog-js sends `$pageleave` and flushes by sendBeacon), and waits for the capture server
  * to have written the session.
  */
 export async function runSession(options: SessionRunOptions): Promise<SessionResult> {
-  const { plan, seed } = options;
+  const { plan, seed, app } = options;
   const choices = Rng.derive(seed, plan.index, "choices");
   const motion = Rng.derive(seed, plan.index, "motion");
   const viewport = choices.pick(VIEWPORTS);
@@ -91,10 +78,10 @@ export async function runSession(options: SessionRunOptions): Promise<SessionRes
     const page = await context.newPage();
     await page.setViewport(viewport);
     await page.setUserAgent(userAgent);
-    await page.goto(visitUrl(options.shopUrl, setup.landing, issues), { waitUntil: "load", timeout: 30_000 });
+    await page.goto(app.visitUrl(options.appUrl, setup.landing, issues), { waitUntil: "load", timeout: 30_000 });
     const user = new Visitor(page, motion, options.short ? SHORT_PACE : 1, viewport);
     const firstMark = (await user.marks())[0];
-    if (!firstMark) throw new Error("the shop page did not start its visit log");
+    if (!firstMark) throw new Error(`the ${app.name} page did not start its visit log`);
     const startedAt = firstMark.t;
     const record = new SessionRecord();
 
@@ -107,7 +94,10 @@ export async function runSession(options: SessionRunOptions): Promise<SessionRes
 
     const closingAt = await user.now();
     const marks = await user.marks();
-    for (const issue of issues) labelBenignNoise(issue, marks, record, startedAt, closingAt, warnings);
+    for (const issue of issues) {
+      const widget = app.benignWidgets[issue];
+      if (widget) labelBenignNoise(widget, marks, record, startedAt, closingAt, warnings);
+    }
     for (const issue of record.issues) {
       if (issue.at < startedAt + 5_000 || issue.at > closingAt - 5_000) {
         warnings.push(`${issue.patternKey} at ${new Date(issue.at).toISOString()} is within 5 s of the session's start or end`);
@@ -144,9 +134,7 @@ export class IncompleteCaptureError extends Error {
 }
 
 /** Labels a benign widget crash at its first occurrence inside the labelling window. */
-function labelBenignNoise(issue: ShopIssue, marks: BrowserMark[], record: SessionRecord, startedAt: number, closingAt: number, warnings: string[]): void {
-  const spec = BENIGN_WIDGETS[issue];
-  if (!spec) return;
+function labelBenignNoise(spec: BenignWidget, marks: BrowserMark[], record: SessionRecord, startedAt: number, closingAt: number, warnings: string[]): void {
   const occurrence = marks.find(
     (m) => m.type === "widget-error" && m.detail.widget === spec.widget && m.t >= startedAt + ISSUE_NOT_BEFORE_MS && m.t <= closingAt - ISSUE_NOT_AFTER_MS,
   );

@@ -6,20 +6,13 @@ import { PRODUCTS } from "../../examples/shop/catalogue.ts";
 import type { Product } from "../../examples/shop/catalogue.ts";
 import type { PersonaContext } from "./personas/types.ts";
 
-/** Issues are labelled only after this much of the session has passed (the first 5 s, plus margin). */
-export const ISSUE_NOT_BEFORE_MS = 6_500;
+export { ISSUE_NOT_BEFORE_MS, reachIssueWindow } from "./steps.ts";
 
 export const SEARCH_QUERIES = ["mug", "linen", "kettle", "candle", "wool throw", "pour over", "storage jar", "serving bowl", "tote bag", "cushion", "lamp"];
 
 export function pickProduct(context: PersonaContext, filter: (p: Product) => boolean = () => true, exclude: string[] = []): Product {
   const candidates = PRODUCTS.filter((p) => filter(p) && !exclude.includes(p.slug));
   return context.rng.pick(candidates.length > 0 ? candidates : PRODUCTS);
-}
-
-/** Waits, reading the page, until an issue may be triggered (not in the session's first seconds). */
-export async function reachIssueWindow(context: PersonaContext): Promise<void> {
-  const wait = context.startedAt + ISSUE_NOT_BEFORE_MS - (await context.user.now());
-  if (wait > 0) await context.user.read(wait / context.user.pace);
 }
 
 export async function waitForProductGrid(context: PersonaContext, timeoutMs = 25_000): Promise<void> {

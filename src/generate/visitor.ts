@@ -1,7 +1,7 @@
 import type { ElementHandle, Page } from "puppeteer-core";
 import type { Rng } from "./random.ts";
 
-/** One entry of the shop's in-page log (`Fernhill.marks()`, see examples/shop/public/visit.js). */
+/** One entry of the app's in-page log (`visitLog.marks()`, e.g. examples/shop/public/visit.js). */
 export interface BrowserMark {
   seq: number;
   /** `page` | `click` | `submit` | `widget-error` | `api-failure` | `content-ready` */
@@ -31,7 +31,7 @@ export interface TypeOptions {
   typoRate?: number;
 }
 
-const READ_MARKS = "window.Fernhill ? window.Fernhill.marks() : []";
+const READ_MARKS = "window.visitLog ? window.visitLog.marks() : []";
 const NAVIGATION_TIMEOUT_MS = 30_000;
 
 /**
@@ -198,7 +198,7 @@ export class Visitor {
     return (await this.evaluate("Date.now()")) as number;
   }
 
-  /** The shop's in-page log for this visit. */
+  /** The app's in-page log for this visit. */
   async marks(): Promise<BrowserMark[]> {
     return (await this.evaluate(READ_MARKS)) as BrowserMark[];
   }

@@ -1,24 +1,44 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { readFile } from "node:fs/promises";
+import { readFile, readdir, stat } from "node:fs/promises";
 import { EventType } from "@rrweb/types";
 import { describe, expect, it } from "vitest";
-import { ISSUE_KINDS, LabelsSchema } from "../../src/domain/labels.ts";
+import { ISSUE_KINDS, LabelsSchema, SESSION_OUTCOMES } from "../../src/domain/labels.ts";
 import { ReadWarnings } from "../../src/domain/warnings.ts";
 import type { AnalyticsEvent } from "../../src/domain/events.ts";
 import { findTrigger } from "../../src/generate/verify.ts";
 import { DatasetSource } from "../../src/sources/dataset.ts";
 
-const DATASET = fileURLToPath(new URL("../../examples/dataset", import.meta.url));
+/** The committed datasets recorded by the generator, one per demo app, with the size each must have. */
+const DATASETS = [
+  { dir: "examples/dataset", app: "examples/shop", minSessions: 60 },
+  { dir: "examples/campaigns-dataset", app: "examples/campaigns", minSessions: 44 },
+];
+/** A committed dataset stays small enough to clone without thinking about it. */
+const MAX_DATASET_BYTES = 15 * 1024 * 1024;
 
-/** The committed, recorded dataset: read back with the project's own readers, every label checked. */
-describe("examples/dataset", async () => {
+async function bytesUnder(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    total += entry.isDirectory() ? await bytesUnder(full) : (await stat(full)).size;
+  }
+  return total;
+}
+
+/** The committed, recorded datasets: read back with the project's own readers, every label checked. */
+describe.each(DATASETS)("$dir", async ({ dir, app, minSessions }) => {
+  const DATASET = fileURLToPath(new URL(`../../${dir}`, import.meta.url));
   const labels = LabelsSchema.parse(JSON.parse(await readFile(path.join(DATASET, "labels.json"), "utf8")));
   const source = new DatasetSource(DATASET);
   const metas = await source.listSessions();
 
-  it("has at least 60 labelled sessions, a third or more happy, every issue kind in 3+ sessions", () => {
-    expect(metas.length).toBeGreaterThanOrEqual(60);
+  it(`has at least ${minSessions} labelled sessions of its app, a third or more happy, every issue kind in 3+ sessions, every outcome, at most 15 MB`, async () => {
+    expect(metas.length).toBeGreaterThanOrEqual(minSessions);
+    // Labels written before apps were a choice name the shop as `source.shop`.
+    expect(labels.source?.app ?? labels.source?.shop).toBe(app);
+    expect(await bytesUnder(DATASET)).toBeLessThanOrEqual(MAX_DATASET_BYTES);
+    for (const outcome of SESSION_OUTCOMES) expect(Object.values(labels.sessions).some((l) => l.outcome === outcome), outcome).toBe(true);
     expect(Object.keys(labels.sessions).sort()).toEqual(metas.map((m) => m.session_id).sort());
     const happy = Object.values(labels.sessions).filter((l) => l.issues.length === 0);
     expect(happy.length / metas.length).toBeGreaterThanOrEqual(0.3);

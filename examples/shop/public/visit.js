@@ -49,6 +49,8 @@
     mark: mark,
     marks: readMarks,
   };
+  // The generator reads every demo app's log under this name.
+  window.visitLog = window.Fernhill;
 
   mark("page", { url: location.pathname + location.search });
   // Capture phase: the time is taken in the same dispatch in which posthog-js autocaptures the click.

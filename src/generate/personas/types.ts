@@ -1,13 +1,13 @@
-import type { ShopIssue } from "../../../examples/shop/issues.ts";
 import type { IssueKind, LabelledIssue, SessionOutcome } from "../../domain/labels.ts";
 import type { Customer } from "../customers.ts";
 import type { Rng } from "../random.ts";
 import type { Visitor } from "../visitor.ts";
 
-/** How a session starts: which bugs the shop has for this visit and where the user lands. */
+/** How a session starts: which bugs the app has for this visit and where the user lands. */
 export interface VisitSetup {
-  issues: ShopIssue[];
-  /** Path of the first page, e.g. `/` or `/product/linen-apron`. */
+  /** The app's issue names (each app checks its own; see its `issues.ts`). */
+  issues: string[];
+  /** Path of the first page, e.g. `/`, `/product/linen-apron` or `/campaigns`. */
   landing: string;
 }
 
@@ -64,7 +64,7 @@ export class SessionRecord {
 export interface PersonaContext {
   /** Drives the browser like a person. */
   user: Visitor;
-  /** Choices: products, queries, how many retries. Independent of mouse-path randomness. */
+  /** Choices: products, queries, texts, how many retries. Independent of mouse-path randomness. */
   rng: Rng;
   variant: string;
   /** Short sessions for tests: optional steps are skipped and pauses shortened. */

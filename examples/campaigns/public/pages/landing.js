@@ -1,0 +1,1 @@
+/* The marketing page: links only. */

@@ -5,7 +5,16 @@ import type { z } from "zod";
 import type { AppConfig, ModelRole } from "../src/config/env.ts";
 import { RawAssignmentListSchema, RawPatternListSchema, type RawAssignment, type RawPattern } from "../src/domain/report.ts";
 import { RawSessionSummarySchema, type Analyst, type RawSessionSummary, type SessionSummary } from "../src/domain/summary.ts";
-import { assignEventsOffline, extractPatternsOffline, OFFLINE_ANALYST_LABEL, OFFLINE_ANALYST_VERSION, summarizeSessionOffline } from "../src/analysts/index.ts";
+import {
+  assignEventsOffline,
+  createSiteModel,
+  extractPatternsOffline,
+  loadProductMap,
+  OFFLINE_ANALYST_LABEL,
+  OFFLINE_ANALYST_VERSION,
+  summarizeSessionOffline,
+  type OfflineAnalystOverrides,
+} from "../src/analysts/index.ts";
 import { countTokens } from "../src/encode/tokens.ts";
 import {
   countPromptTokens,
@@ -44,13 +53,16 @@ export class StagedAnalyst implements PipelineAnalyst {
     private readonly reasoner: BaseChatModel | undefined,
     readonly models: Record<string, string>,
     private readonly timeoutMs: number,
+    /** The offline rules' settings (a product map's site model); `offlineKey` names them in the cache label. */
+    private readonly offlineSettings: OfflineAnalystOverrides = {},
+    offlineKey = "",
   ) {
     const offline = !summarizer && !reasoner;
     this.label = offline
       ? { kind: "heuristic", label: OFFLINE_ANALYST_LABEL }
       : { kind: "model", label: `summarizer ${models.summarizer}, reasoner ${models.reasoner}` };
     // A model's summaries are cached per prompt too, the offline analyst's per version of its rules: editing either summarizes again.
-    this.cacheLabel = summarizer ? `${models.summarizer!}@${SUMMARY_PROMPT_VERSION}` : `heuristic@${OFFLINE_ANALYST_VERSION}`;
+    this.cacheLabel = summarizer ? `${models.summarizer!}@${SUMMARY_PROMPT_VERSION}` : `heuristic@${OFFLINE_ANALYST_VERSION}${offlineKey ? `+${offlineKey}` : ""}`;
     // The offline rules read no prompt: all summaries go in one chunk, so no cluster is split.
     this.patternPromptBaseTokens = reasoner ? countPromptTokens(formatExtractPatterns({ digests: [] })) : 0;
   }
@@ -58,7 +70,7 @@ export class StagedAnalyst implements PipelineAnalyst {
   async summarize(input: SessionInput, onUsage: (usage: Usage) => void, signal?: AbortSignal): Promise<RawSessionSummary> {
     if (!this.summarizer) {
       onUsage(NO_CALL);
-      return summarizeSessionOffline(input);
+      return summarizeSessionOffline(input, this.offlineSettings);
     }
     const usage = createUsage();
     try {
@@ -79,7 +91,7 @@ export class StagedAnalyst implements PipelineAnalyst {
   }
 
   async extractPatterns(summaries: SessionSummary[], focusArea: string | undefined, onUsage: (usage: Usage) => void): Promise<RawPattern[]> {
-    if (!this.reasoner) return extractPatternsOffline(summaries);
+    if (!this.reasoner) return extractPatternsOffline(summaries, this.offlineSettings);
     const value = await this.reason(
       formatExtractPatterns({ digests: summaries.map((s, i) => formatSummaryForPatterns(s, { label: `s${i + 1}` })), focusArea }),
       RawPatternListSchema,
@@ -102,7 +114,7 @@ export class StagedAnalyst implements PipelineAnalyst {
   }
 
   async assignEvents(patterns: RawPattern[], summaries: SessionSummary[], onUsage: (usage: Usage) => void): Promise<RawAssignment[]> {
-    if (!this.reasoner) return assignEventsOffline(patterns, summaries);
+    if (!this.reasoner) return assignEventsOffline(patterns, summaries, this.offlineSettings);
     const value = await this.reason(
       formatAssignPatterns({ patterns, digests: summaries.map((s, i) => formatSummaryForPatterns(s, { label: `s${i + 1}` })) }),
       RawAssignmentListSchema,
@@ -130,5 +142,9 @@ export class StagedAnalyst implements PipelineAnalyst {
 /** The analyst for a run, from the configured models (tests pass a `factory` with scripted fakes). */
 export function createPipelineAnalyst(config: AppConfig, options: LoadModelOptions = {}): StagedAnalyst {
   const load = (role: ModelRole) => loadModel(role, config, options);
-  return new StagedAnalyst(load("summarizer"), load("reasoner"), describeModels(config, options.overrides), config.modelCalls.timeoutMs);
+  // A product map sharpens the offline rules; its content is part of the cache key, so editing it summarizes again.
+  const productMap = config.productMapPath ? loadProductMap(config.productMapPath) : undefined;
+  const offline: OfflineAnalystOverrides = productMap ? { site: createSiteModel({ productMap }) } : {};
+  const offlineKey = productMap ? `map:${createHash("sha256").update(JSON.stringify(productMap)).digest("hex").slice(0, 8)}` : "";
+  return new StagedAnalyst(load("summarizer"), load("reasoner"), describeModels(config, options.overrides), config.modelCalls.timeoutMs, offline, offlineKey);
 }

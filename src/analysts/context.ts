@@ -1,5 +1,6 @@
 import { isForwardNavigation, type PageArea } from "./areas.ts";
 import type { LoadingWait } from "../replay/waits.ts";
+import type { ClickAnswer } from "../replay/metadata.ts";
 import type { OfflineAnalystOptions } from "./options.ts";
 import { isProgressEvent, isTriggerAction, type Moment, type Timeline } from "./timeline.ts";
 
@@ -9,6 +10,7 @@ export class SessionContext {
   readonly startMs: number;
   readonly endMs: number;
   readonly waits: readonly LoadingWait[];
+  readonly clickAnswers: readonly ClickAnswer[];
   private readonly indexByMoment: Map<Moment, number>;
 
   constructor(
@@ -19,6 +21,7 @@ export class SessionContext {
     this.startMs = timeline.startMs;
     this.endMs = timeline.endMs;
     this.waits = timeline.waits;
+    this.clickAnswers = timeline.clickAnswers;
     this.indexByMoment = new Map(this.moments.map((moment, index) => [moment, index]));
   }
 
@@ -86,6 +89,17 @@ export class SessionContext {
       if (other.kind === "pageview" && this.sameWindow(other, moment)) return other;
     }
     return undefined;
+  }
+
+  /** The recorded click nearest to a click event (same window, within `slackMs`), if the recording has it. */
+  recordedClick(moment: Moment, slackMs: number): ClickAnswer | undefined {
+    let best: ClickAnswer | undefined;
+    for (const click of this.clickAnswers) {
+      if (moment.windowId !== undefined && click.windowId !== moment.windowId) continue;
+      const distance = Math.abs(click.ms - moment.ms);
+      if (distance <= slackMs && (!best || distance < Math.abs(best.ms - moment.ms))) best = click;
+    }
+    return best;
   }
 
   firstConversion(): Moment | undefined {

@@ -1,8 +1,10 @@
 import type { AbandonmentFinding } from "./abandonment.ts";
+import type { PageArea } from "./areas.ts";
+import { routeTitle } from "./titles.ts";
 import type { ConfusionFinding } from "./confusion.ts";
 import type { FailureEpisode } from "./exceptions.ts";
 import type { SlowFinding } from "./slow.ts";
-import { capitalize, cleanText, quote, times, type QuoteOptions } from "./text.ts";
+import { capitalize, cleanText, eventWords, quote, times, type QuoteOptions } from "./text.ts";
 import type { Moment } from "./timeline.ts";
 
 /**
@@ -43,12 +45,14 @@ const DETAIL_KEYS: ReadonlyArray<{ keys: string[]; format: (value: string, text:
 
 /** `Added to cart: "Linen apron", quantity 1`; `Order completed`. */
 export function describeCustomEvent(moment: Moment, text: QuoteOptions): string {
+  if (moment.kind === "pageview") return `Reached ${moment.page.area}`;
   const details: string[] = [];
   for (const { keys, format } of DETAIL_KEYS) {
     const key = keys.find((candidate) => ["string", "number"].includes(typeof moment.props[candidate]) && String(moment.props[candidate]).trim() !== "");
     if (key) details.push(format(String(moment.props[key]), text));
   }
-  const name = capitalize(cleanText(moment.name, { ...text, maxQuotedLength: 60 }));
+  // `doc_published`, `docPublished` → "Doc published".
+  const name = capitalize(cleanText(eventWords(moment.name) || moment.name, { ...text, maxQuotedLength: 60 }));
   return details.length > 0 ? `${name}: ${details.join(", ")}` : name;
 }
 
@@ -118,6 +122,10 @@ export function describeConfusion(finding: ConfusionFinding, text: QuoteOptions)
       }
       return `Got ${feedback} ${times(failures)} on ${area}: repeated attempts that kept failing.`;
     }
+    case "repeated_attempt": {
+      const label = controlLabel(finding.anchor, text) || "the same control";
+      return `Tried ${label} ${times(finding.attempts.length)} on ${area}; nothing came of it (no new page, no step), and the app reported no error.`;
+    }
     case "dead_click": {
       const label = controlLabel(finding.anchor, text) || "an element";
       const count = finding.moments.length;
@@ -145,13 +153,20 @@ const PHASE_NAMES: Record<string, string> = {
   confirmation: "the confirmation page",
 };
 
+/** "editing a campaign" from `/campaigns/:id/edit`; a route with no such reading is "the /x page". */
+function whatTheUserDid(area: PageArea): string {
+  const title = routeTitle(area);
+  return /^(Creating|Editing|Composing|Previewing|Reviewing|Importing|Inviting|Uploading|Duplicating|Sharing|Deleting) /.test(title) ? title.charAt(0).toLowerCase() + title.slice(1) : `the ${area.area} page`;
+}
+
 /** `Left checkout on /checkout without completing it, after the TypeError kept happening; last attempt: "Place order".` */
 export function describeAbandonment(finding: AbandonmentFinding, text: QuoteOptions): string {
-  const what = PHASE_NAMES[finding.phase] ?? `the ${finding.area.area} page`;
+  const what = finding.area.name ? quote(finding.area.name, { ...text, maxQuotedLength: 60 }) : (PHASE_NAMES[finding.phase] ?? whatTheUserDid(finding.area));
   const lastAttempt = finding.anchor.control ? `; last attempt: ${controlLabel(finding.anchor, text)}` : "";
   let cause = "";
   if (finding.episode) cause = `, after the ${cleanText(finding.episode.failure.type, { ...text, maxQuotedLength: 40 })} kept happening`;
-  else if (finding.confusion) cause = `, after ${quote(finding.confusion.feedbackName, text)} ${times(finding.confusion.moments.length)}`;
+  else if (finding.confusion?.kind === "repeated_failure") cause = `, after ${quote(finding.confusion.feedbackName, text)} ${times(finding.confusion.moments.length)}`;
+  else if (finding.confusion) cause = `, after trying ${controlLabel(finding.confusion.anchor, text) || "the same control"} ${times(finding.confusion.attempts.length)}`;
   return `Left ${what} on ${finding.area.area} without completing it${cause}${lastAttempt}.`;
 }
 

@@ -1,5 +1,9 @@
 import type { EventProperties } from "../domain/events.ts";
 import { exceptionFactsOf } from "../encode/exceptions.ts";
+import { DEFAULT_SITE, type SiteModel } from "./site.ts";
+import { eventWords } from "./text.ts";
+
+export { eventWords };
 
 /**
  * What a product's own (custom) events and its exceptions say, read from names and properties
@@ -8,8 +12,9 @@ import { exceptionFactsOf } from "../encode/exceptions.ts";
  */
 
 /**
- * - `conversion`: the user reached a goal (order completed, purchase, sign-up done, subscribed).
- * - `step`: a step toward one (added to cart, checkout started, payment info entered, signed in).
+ * - `conversion`: the user reached a goal: a verb of completion (`campaign sent`, `draft saved`,
+ *   `member invited`, `onboarding completed`, `order completed`, `signed up`), or a product map goal.
+ * - `step`: a step toward one (`checkout started`, `plan selected`, `step 2 completed`, signed in).
  * - `failure`: the app answered an attempt with a failure the user sees (`coupon rejected`,
  *   `sign in failed`, `error: true`, a 4xx status).
  * - `server_error`: a request that failed on the server (5xx, `api error`): counted like an exception.
@@ -17,39 +22,9 @@ import { exceptionFactsOf } from "../encode/exceptions.ts";
  */
 export type CustomEventClass = "conversion" | "step" | "failure" | "server_error" | "neutral";
 
-/** `order_completed`, `orderCompleted`, `Order-Completed` → `order completed`. */
-export function eventWords(name: string): string {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, " ")
-    .trim();
-}
-
 const FAILURE_WORDS =
   /\b(fail|fails|failed|failure|error|errors|errored|reject|rejected|invalid|denied|declined|unsuccessful|timeout|timed out|refused|not found|blocked|unavailable)\b/;
 const SERVER_ERROR_WORDS = /\b(request|api|http|network|server|fetch|xhr)\b.*\b(fail|failed|failure|error)\b|\b(fail|failed|failure|error)\b.*\b(request|api|http|network|server)\b/;
-const CONVERSION_WORDS = new RegExp(
-  [
-    String.raw`\b(order|purchase|checkout|payment|transaction)s? (completed?|placed|confirmed|succeeded|successful|success|done)\b`,
-    String.raw`\b(completed?|placed|confirmed) (an? )?(order|purchase|checkout)\b`,
-    String.raw`\bpurchased?\b`,
-    String.raw`\b(sign ?up|signup|registration|account creation) (completed?|done|succeeded|finished)\b`,
-    String.raw`\b(signed up|registered|account created|subscribed|subscription (started|created|activated)|trial started)\b`,
-  ].join("|"),
-);
-const STEP_WORDS = new RegExp(
-  [
-    String.raw`\b(added|add) (item )?to (cart|bag|basket|wishlist)\b`,
-    String.raw`\b(checkout (started|step|step completed|progressed)|started checkout|begin checkout|step completed)\b`,
-    String.raw`\b(payment|shipping|billing|contact) (info|information|details) (entered|added|submitted|completed)\b`,
-    String.raw`\b(coupon|promo|discount|voucher) (code )?(applied|redeemed|accepted)\b`,
-    String.raw`\b(signed in|logged in|log in succeeded|login succeeded|sign in succeeded|authenticated)\b`,
-    String.raw`\b(search performed|products searched|searched)\b`,
-    String.raw`\b(form submitted|submitted|saved|created|uploaded|booked|scheduled|invited|shared|downloaded|updated)\b`,
-  ].join("|"),
-);
-
 function numberOf(value: unknown): number | undefined {
   if (typeof value === "number" && Number.isFinite(value)) return value;
   if (typeof value === "string" && /^\d{3}$/.test(value.trim())) return Number(value);
@@ -74,7 +49,8 @@ function reportsFailure(properties: Record<string, unknown>): boolean {
   return status !== undefined && status >= 400;
 }
 
-export function classifyCustomEvent(name: string, properties: Record<string, unknown>): CustomEventClass {
+/** Goals and steps are read through the site's vocabulary and product map (`site.ts`). */
+export function classifyCustomEvent(name: string, properties: Record<string, unknown>, site: SiteModel = DEFAULT_SITE): CustomEventClass {
   const words = eventWords(name);
   const status = statusOfProperties(properties);
   const failed = FAILURE_WORDS.test(words) || reportsFailure(properties);
@@ -82,8 +58,10 @@ export function classifyCustomEvent(name: string, properties: Record<string, unk
     if ((status !== undefined && status >= 500) || SERVER_ERROR_WORDS.test(words)) return "server_error";
     return "failure";
   }
-  if (CONVERSION_WORDS.test(words)) return "conversion";
-  if (STEP_WORDS.test(words)) return "step";
+  if (site.mappedGoals.has(words)) return "conversion";
+  if (site.mappedSteps.has(words)) return "step";
+  if (site.goalEvent.test(words)) return "conversion";
+  if (site.stepEvent.test(words)) return "step";
   return "neutral";
 }
 

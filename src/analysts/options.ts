@@ -1,3 +1,5 @@
+import { DEFAULT_SITE, type SiteModel } from "./site.ts";
+
 /**
  * Every threshold of the offline analyst, with its default. Functions take a partial override and
  * merge it over these; nothing else in `src/analysts` hard-codes a number that changes a verdict.
@@ -48,10 +50,32 @@ export const OFFLINE_ANALYST_DEFAULTS = {
     failureTriggerWindowMs: 3_000,
     /** Pages A, B, A, B (exact paths) within this window, without progress, is back-and-forth navigation. */
     backAndForthWindowMs: 60_000,
+    /**
+     * A `$dead_click` is confusion only when nothing answered it: no field changed (a change event,
+     * or an input in the recording), no page change and no DOM change in the recording within this
+     * long after it (posthog-js flags clicks on working `<select>`s, radio pills and checkboxes).
+     */
+    deadClickAnswerWithinMs: 1_500,
+    /** posthog-js stamps a `$dead_click` with its click's time; the recorded click is looked for this close to it. */
+    deadClickRecordingSlackMs: 400,
+    /**
+     * The same forward control (a submit, or one named like "Continue", "Next", "Save") used this
+     * many times on one page with nothing to show for it (no new page, no goal, no step) is
+     * confusion even when the app reports no failure event ("complete all required fields").
+     */
+    minRepeatedAttempts: 3,
+    /** Attempts further apart than this are separate episodes. */
+    repeatedAttemptGapMs: 30_000,
+    /** Clicks on the same control closer together than this are one attempt (a double or rage click). */
+    minAttemptSpacingMs: 1_200,
   },
   abandonment: {
     /** User actions (clicks, typing, submits) needed in a flow step before leaving it counts as abandoning it. */
     minEngagementActions: 1,
+    /** Fields typed into (change events on text inputs) that make any page a flow step (a form the user worked on). */
+    minTypedFieldsForTask: 1,
+    /** A field's change this soon after a click on it is a choice (radio, checkbox), not typing. */
+    choiceChangeWithinMs: 300,
     /** A submit this soon after a click was sent by that click: the click is the attempt to cite. */
     submitAfterClickMs: 1_000,
   },
@@ -64,6 +88,27 @@ export const OFFLINE_ANALYST_DEFAULTS = {
     triggerAfterMs: 1_500,
     /** When nothing near the wait can be cited (the encoding cut it), the last citable event this long before it stands in. */
     citeBeforeMs: 30_000,
+  },
+  outcome: {
+    /**
+     * A session that reached no goal but met no problem (nothing blocked, nothing abandoned) is a
+     * success. Off by default: success is reaching the product's goal (sending, saving, buying).
+     */
+    successWithoutGoal: false,
+  },
+  routes: {
+    /** A path position with at least this many distinct values across sessions may be a parameter (`/campaigns/:id`). */
+    minDistinctValues: 4,
+    /** A plain word at a parameter position stays a word (`/campaigns/new`) when at least this many sessions visit it… */
+    wordMinSessions: 2,
+    /** … and at least this share of the sessions that visit that position. */
+    wordMinSessionShare: 0.2,
+  },
+  titles: {
+    /** Clicked element texts quoted in a segment title (the most used first). */
+    maxClickedTexts: 2,
+    /** Element texts longer than this are not used in titles (paragraphs, not controls). */
+    maxClickedTextLength: 24,
   },
   text: {
     /** Element texts, queries and error messages quoted in descriptions are cut to this length. */
@@ -80,15 +125,22 @@ export const OFFLINE_ANALYST_DEFAULTS = {
     includeNonBlocking: true,
     /** Patterns a model wrote (no signature): share of a flagged action's words they must contain. */
     looseMatchMin: 0.35,
+    /** Retries and rage/dead clicks this long after a blocking failure or a slow page are its consequences. */
+    consequenceWindowMs: 120_000,
+    /** A slow page whose typical wait is at least this many seconds is `high`. */
+    slowHighSeconds: 10,
   },
 } as const;
 
 type Widen<T> = T extends boolean ? boolean : T extends number ? number : T extends object ? { -readonly [K in keyof T]: Widen<T[K]> } : T;
 
-export type OfflineAnalystOptions = Widen<typeof OFFLINE_ANALYST_DEFAULTS>;
+type NumericOptions = Widen<typeof OFFLINE_ANALYST_DEFAULTS>;
 
-/** Overrides per group, e.g. `{ exceptions: { consequenceWindowMs: 15_000 } }`. */
-export type OfflineAnalystOverrides = { [K in keyof OfflineAnalystOptions]?: Partial<OfflineAnalystOptions[K]> };
+/** The numbers, plus what the analyst knows about the site (vocabulary, product map, learned routes). */
+export type OfflineAnalystOptions = NumericOptions & { site: SiteModel };
+
+/** Overrides per group, e.g. `{ exceptions: { consequenceWindowMs: 15_000 } }`; `site` from `createSiteModel`. */
+export type OfflineAnalystOverrides = { [K in keyof NumericOptions]?: Partial<NumericOptions[K]> } & { site?: SiteModel };
 
 export function resolveAnalystOptions(overrides: OfflineAnalystOverrides = {}): OfflineAnalystOptions {
   const d = OFFLINE_ANALYST_DEFAULTS;
@@ -98,7 +150,11 @@ export function resolveAnalystOptions(overrides: OfflineAnalystOverrides = {}): 
     confusion: { ...d.confusion, ...overrides.confusion },
     abandonment: { ...d.abandonment, ...overrides.abandonment },
     slow: { ...d.slow, ...overrides.slow },
+    outcome: { ...d.outcome, ...overrides.outcome },
+    routes: { ...d.routes, ...overrides.routes },
+    titles: { ...d.titles, ...overrides.titles },
     text: { ...d.text, ...overrides.text },
     patterns: { ...d.patterns, ...overrides.patterns },
+    site: overrides.site ?? DEFAULT_SITE,
   };
 }

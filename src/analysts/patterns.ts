@@ -1,8 +1,9 @@
 import type { RawAssignment, RawPattern, Severity } from "../domain/report.ts";
 import { RawAssignmentListSchema, RawPatternListSchema, SEVERITIES } from "../domain/report.ts";
 import { issueKindsOf, keyActionsOf, type IssueKind, type KeyAction, type SessionSummary } from "../domain/summary.ts";
-import type { Phase } from "./areas.ts";
-import { resolveAnalystOptions, type OfflineAnalystOverrides } from "./options.ts";
+import { pageAreaOf, type Phase } from "./areas.ts";
+import { resolveAnalystOptions, type OfflineAnalystOptions, type OfflineAnalystOverrides } from "./options.ts";
+import { learnSite, type SiteModel } from "./site.ts";
 import { SEVERAL_PAGES, signatureKey, signatureOf, type IssueSignature } from "./signature.ts";
 import { capitalize, limitLength } from "./text.ts";
 
@@ -45,25 +46,38 @@ interface FlaggedAction {
   rootKey?: string;
 }
 
-function flaggedActions(summaries: readonly SessionSummary[], includeNonBlocking: boolean): FlaggedAction[] {
+/**
+ * The site as these sessions show it: route templates learned from the pages their key actions
+ * were on (`routes.ts`), so the same page with different ids or slugs is one area across sessions.
+ */
+function siteOf(summaries: readonly SessionSummary[], options: OfflineAnalystOptions): SiteModel {
+  const paths = summaries.map((summary) =>
+    keyActionsOf(summary)
+      .map(({ action }) => action.current_url)
+      .filter((url): url is string => typeof url === "string")
+      .map((url) => pageAreaOf(url, options.site).path),
+  );
+  return learnSite(options.site, paths, options.routes);
+}
+
+function flaggedActions(summaries: readonly SessionSummary[], options: OfflineAnalystOptions): FlaggedAction[] {
+  const { includeNonBlocking, consequenceWindowMs } = options.patterns;
+  const site = siteOf(summaries, options);
   const flagged: FlaggedAction[] = [];
   for (const summary of summaries) {
     const ofSession: FlaggedAction[] = [];
     for (const { segment, action } of keyActionsOf(summary)) {
       for (const kind of issueKindsOf(action)) {
         if (kind === "non_blocking_exception" && !includeNonBlocking) continue;
-        const signature = signatureOf(action, kind);
+        const signature = signatureOf(action, kind, site);
         ofSession.push({ sessionId: summary.session_id, action, signature, key: signatureKey(signature), segmentSuccess: segment.outcome.success, ms: action.ms_since_start });
       }
     }
-    markConsequences(ofSession);
+    markConsequences(ofSession, consequenceWindowMs);
     flagged.push(...ofSession);
   }
   return flagged;
 }
-
-/** Retries and rage/dead clicks this long after a blocking failure or a slow page are its consequences. */
-const CONSEQUENCE_WINDOW_MS = 120_000;
 
 const sameWords = (a: string | undefined, b: string | undefined): boolean => a !== undefined && b !== undefined && a.trim().toLowerCase() === b.trim().toLowerCase();
 
@@ -73,13 +87,13 @@ const sameWords = (a: string | undefined, b: string | undefined): boolean => a !
  * failure, a slow page or repeated failure answers on the same page, or naming that cause. Chains
  * resolve to the first root (an abandonment after answers that followed an exception is the exception's).
  */
-function markConsequences(session: FlaggedAction[]): void {
+function markConsequences(session: FlaggedAction[], consequenceWindowMs: number): void {
   const ordered = [...session].sort((a, b) => a.ms - b.ms);
   const rootOf = (flagged: FlaggedAction): string => flagged.rootKey ?? flagged.key;
   const hardRoots = ordered.filter((f) => f.signature.kind === "blocking_exception" || f.signature.kind === "slow_page");
   for (const confusion of ordered.filter((f) => f.signature.kind === "confusion")) {
     const root = hardRoots
-      .filter((r) => r.ms <= confusion.ms && confusion.ms - r.ms <= CONSEQUENCE_WINDOW_MS && r.signature.area === confusion.signature.area)
+      .filter((r) => r.ms <= confusion.ms && confusion.ms - r.ms <= consequenceWindowMs && r.signature.area === confusion.signature.area)
       .at(-1);
     if (root) confusion.rootKey = rootOf(root);
   }
@@ -98,28 +112,25 @@ function markConsequences(session: FlaggedAction[]): void {
   }
 }
 
-const CONVERSION_CONTROL = /\b(order|pay|payment|buy|purchase|checkout|check out|add to (cart|bag|basket)|sign ?up|subscribe|book|reserve)\b/i;
-const CONVERSION_PHASES: ReadonlySet<Phase> = new Set(["product", "cart", "sign-in", "checkout"]);
-
-/** A slow page whose typical wait is at least this long is `high`. */
-const SLOW_HIGH_SECONDS = 10;
+/** Pages where a blocking failure keeps users from a goal: flow steps, and a shop's product pages. */
+const CONVERSION_PHASES: ReadonlySet<Phase> = new Set(["product", "cart", "sign-in", "task", "checkout"]);
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted.length === 0 ? 0 : sorted[Math.floor(sorted.length / 2)]!;
 }
 
-function proposedSeverity(signature: IssueSignature, members: readonly FlaggedAction[] = []): Severity {
+function proposedSeverity(signature: IssueSignature, options: OfflineAnalystOptions, members: readonly FlaggedAction[] = []): Severity {
   switch (signature.kind) {
     case "slow_page": {
       const left = members.filter((member) => member.signature.leftWhileWaiting).length;
       const wait = median(members.map((member) => member.signature.waitedSeconds ?? 0));
-      return left * 2 >= members.length || wait >= SLOW_HIGH_SECONDS ? "high" : "medium";
+      return left * 2 >= members.length || wait >= options.patterns.slowHighSeconds ? "high" : "medium";
     }
     case "blocking_exception":
-      return CONVERSION_PHASES.has(signature.phase) || CONVERSION_CONTROL.test(signature.control ?? "") ? "critical" : "high";
+      return CONVERSION_PHASES.has(signature.phase) || options.site.goalControl.test(signature.control ?? "") ? "critical" : "high";
     case "abandonment":
-      return signature.phase === "checkout" || signature.phase === "cart" ? "high" : "medium";
+      return signature.phase === "checkout" || signature.phase === "cart" || signature.phase === "task" ? "high" : "medium";
     case "confusion":
       return "medium";
     case "non_blocking_exception":
@@ -135,9 +146,15 @@ const PHASE_TITLES: Record<Phase, string> = {
   cart: "Cart",
   "sign-in": "Sign-in",
   checkout: "Checkout",
-  confirmation: "Order confirmation",
+  confirmation: "Confirmation",
+  task: "Form",
   other: "Page",
 };
+
+/** A page role's title; a confirmation after an order or a checkout is an order confirmation. */
+function phaseTitle(phase: Phase, area: string): string {
+  return phase === "confirmation" && /\b(checkout|order|orders)\b/.test(area) ? "Order confirmation" : PHASE_TITLES[phase];
+}
 
 function controlName(control: string): string {
   return /\p{L}/u.test(control) ? control : `"${control}" control`;
@@ -158,7 +175,7 @@ function patternName(members: readonly FlaggedAction[], mostlyGaveUp = false): s
   const control = mostCommon(members.map((member) => member.signature.control));
   const errorType = mostCommon(members.map((member) => member.signature.errorType));
   const status = members.find((member) => member.signature.status !== undefined)?.signature.status;
-  const where = signature.phase === "other" ? area : `${PHASE_TITLES[signature.phase]}`;
+  const where = signature.phase === "other" ? area : `${phaseTitle(signature.phase, signature.area)}`;
   switch (signature.kind) {
     case "blocking_exception": {
       const subject = control ? controlName(control) : where;
@@ -171,16 +188,19 @@ function patternName(members: readonly FlaggedAction[], mostlyGaveUp = false): s
     }
     case "slow_page": {
       const seconds = median(members.map((member) => member.signature.waitedSeconds ?? 0));
-      const subject = signature.phase === "other" ? area : `${PHASE_TITLES[signature.phase]} (${area})`;
+      const subject = signature.phase === "other" ? area : `${phaseTitle(signature.phase, signature.area)} (${area})`;
       return `${subject} loads slowly${seconds > 0 ? ` (about ${seconds} s behind a loading indicator)` : ""}`;
     }
     case "confusion": {
       const feedback = mostCommon(members.map((member) => member.signature.feedback));
       const signs = new Set(members.map((member) => member.signature.confusionSign));
       // Repeated refusals that most users gave up on: the leaving is what a reader must see first.
-      if (feedback && mostlyGaveUp && signature.phase !== "other") return `${PHASE_TITLES[signature.phase]} abandoned after "${feedback}" repeatedly on ${area}`;
+      if (feedback && mostlyGaveUp && signature.phase !== "other") return `${phaseTitle(signature.phase, signature.area)} abandoned after "${feedback}" repeatedly on ${area}`;
       if (feedback && mostlyGaveUp) return `Users abandon ${area} after "${feedback}" repeatedly`;
       if (feedback) return `${capitalize(feedback)} repeatedly on ${area}`;
+      // The same control used again and again with no answer at all: the app refuses without saying so.
+      if (signs.has("repeated_failure") && control && mostlyGaveUp) return `Users give up after ${controlName(control)} repeatedly gets nowhere on ${area}`;
+      if (signs.has("repeated_failure") && control) return `${controlName(control)} repeatedly gets nowhere on ${area}`;
       if (signs.has("dead_click") && control) return `${controlName(control)} does nothing when clicked on ${area}`;
       if (signs.has("rage_click") && control) return `Rage clicks on ${controlName(control)} on ${area}`;
       if (signs.has("back_and_forth")) return `Back-and-forth navigation on ${area}`;
@@ -188,7 +208,7 @@ function patternName(members: readonly FlaggedAction[], mostlyGaveUp = false): s
     }
     case "abandonment": {
       const cause = signature.errorType ? ` after ${signature.errorType}` : signature.feedback ? ` after "${signature.feedback}"` : "";
-      return signature.phase === "other" ? `Users abandon ${area}${cause}` : `${PHASE_TITLES[signature.phase]} abandoned${cause} on ${area}`;
+      return signature.phase === "other" ? `Users abandon ${area}${cause}` : `${phaseTitle(signature.phase, signature.area)} abandoned${cause} on ${area}`;
     }
   }
 }
@@ -256,19 +276,20 @@ function consequencesOf(key: string, rootSessions: ReadonlySet<string>, flagged:
 }
 
 function clustersOf(summaries: readonly SessionSummary[], overrides: OfflineAnalystOverrides): Cluster[] {
-  const { minSessions, includeNonBlocking } = resolveAnalystOptions(overrides).patterns;
+  const options = resolveAnalystOptions(overrides);
+  const { minSessions } = options.patterns;
   const byKey = new Map<string, FlaggedAction[]>();
-  const all = flaggedActions(summaries, includeNonBlocking);
+  const all = flaggedActions(summaries, options);
   // Consequences are counted on their root, never clustered on their own.
   for (const flagged of all.filter((f) => f.rootKey === undefined)) byKey.set(flagged.key, [...(byKey.get(flagged.key) ?? []), flagged]);
   return [...byKey.entries()]
     .map(([key, members]) => {
       const sessionIds = new Set(members.map((member) => member.sessionId));
       const consequences = consequencesOf(key, sessionIds, all);
-      let severity = proposedSeverity(members[0]!.signature, members);
+      let severity = proposedSeverity(members[0]!.signature, options, members);
       if (consequences.gaveUp * 4 >= sessionIds.size * 3) {
         // Most users gave up: at least as severe as the abandonment it caused.
-        const asAbandonment = proposedSeverity({ ...members[0]!.signature, kind: "abandonment" });
+        const asAbandonment = proposedSeverity({ ...members[0]!.signature, kind: "abandonment" }, options);
         if (SEVERITIES.indexOf(asAbandonment) > SEVERITIES.indexOf(severity)) severity = asAbandonment;
       }
       return { key, members, sessions: sessionIds.size, severity, consequences };
@@ -360,9 +381,10 @@ function looseScore(matcher: PatternMatcher, flagged: FlaggedAction): number {
  * first in the session); patterns with no event are left out.
  */
 export function assignEventsOffline(patterns: readonly RawPattern[], summaries: readonly SessionSummary[], overrides: OfflineAnalystOverrides = {}): RawAssignment[] {
-  const { includeNonBlocking, looseMatchMin } = resolveAnalystOptions(overrides).patterns;
+  const options = resolveAnalystOptions(overrides);
+  const { looseMatchMin } = options.patterns;
   const matchers = patterns.map(matcherOf);
-  const flagged = flaggedActions(summaries, includeNonBlocking);
+  const flagged = flaggedActions(summaries, options);
   const chosen = new Map<number, Map<string, string>>();
   const assign = (patternId: number, flaggedAction: FlaggedAction): void => {
     const bySession = chosen.get(patternId) ?? new Map<string, string>();

@@ -1,7 +1,10 @@
-import { searchQueryOf, type Phase } from "./areas.ts";
+import { searchQueryOf, type PageArea, type Phase } from "./areas.ts";
 import type { OfflineAnalystOptions } from "./options.ts";
 import { quote, type QuoteOptions } from "./text.ts";
 import { isUserAction, type Moment } from "./timeline.ts";
+import { clickedTexts, routeTitle } from "./titles.ts";
+
+type TitleOptions = OfflineAnalystOptions["titles"];
 
 /**
  * Segments: stretches of the session with one goal.
@@ -21,11 +24,11 @@ export interface SegmentDraft {
 
 /** Browsing pages group together; each flow step stands alone. */
 function groupOf(phase: Phase): string {
-  return phase === "cart" || phase === "sign-in" || phase === "checkout" || phase === "confirmation" ? phase : "browse";
+  return phase === "cart" || phase === "sign-in" || phase === "task" || phase === "checkout" || phase === "confirmation" ? phase : "browse";
 }
 
 /** What it costs to lose a phase group's own segment by merging it with another group. */
-const STANDALONE_WEIGHT: Record<string, number> = { browse: 0, cart: 500, confirmation: 2_000, "sign-in": 3_000, checkout: 5_000 };
+const STANDALONE_WEIGHT: Record<string, number> = { browse: 0, cart: 500, confirmation: 2_000, "sign-in": 3_000, task: 4_000, checkout: 5_000 };
 const ISSUE_WEIGHT = 1_000;
 
 function citableCount(segment: SegmentDraft): number {
@@ -137,8 +140,32 @@ function productNames(moments: readonly Moment[]): string[] {
   return [...names];
 }
 
-function labelOfPhase(phase: Phase, moments: readonly Moment[], text: QuoteOptions): string {
+/** The page of these moments the user did the most on (citable events, then actions). */
+function dominantPage(moments: readonly Moment[]): PageArea | undefined {
+  const weight = new Map<string, { page: PageArea; weight: number }>();
+  for (const moment of moments) {
+    if (!moment.url) continue;
+    const entry = weight.get(moment.page.area) ?? { page: moment.page, weight: 0 };
+    entry.weight += (moment.eventId ? 2 : 0) + (isUserAction(moment) ? 1 : 0) + 0.01;
+    weight.set(moment.page.area, entry);
+  }
+  return [...weight.values()].sort((a, b) => b.weight - a.weight)[0]?.page;
+}
+
+/** A route's title, with the controls the user used there: `Onboarding: plan — "Choose Pro", "Continue"`. */
+function routeLabel(moments: readonly Moment[], titles: TitleOptions, text: QuoteOptions): string | undefined {
+  const page = dominantPage(moments);
+  if (!page) return undefined;
+  const used = clickedTexts(moments.filter((moment) => moment.page.area === page.area), titles, { ...text, maxQuotedLength: titles.maxClickedTextLength });
+  const title = routeTitle(page);
+  return used.length > 0 ? `${title} — ${used.join(", ")}` : title;
+}
+
+function labelOfPhase(phase: Phase, moments: readonly Moment[], text: QuoteOptions, titles: TitleOptions): string {
   const inPhase = moments.filter((moment) => moment.page.phase === phase);
+  const named = dominantPage(inPhase);
+  // The product map's name for the page says it in the product's own words.
+  if (named?.name) return routeLabel(inPhase, titles, text) ?? named.name;
   switch (phase) {
     case "home":
       return "Browsing the home page";
@@ -158,15 +185,14 @@ function labelOfPhase(phase: Phase, moments: readonly Moment[], text: QuoteOptio
     case "cart":
       return "Reviewing the cart";
     case "sign-in":
-      return "Signing in";
+      return /sign-?up|register|join/.test(named?.area ?? "") ? "Signing up" : "Signing in";
     case "checkout":
       return "Checkout";
     case "confirmation":
-      return "Order confirmation";
-    case "other": {
-      const area = inPhase.find((moment) => moment.url)?.page.area;
-      return area ? `Visiting ${area}` : "Other activity";
-    }
+      return /checkout|order/.test(named?.area ?? "") ? "Order confirmation" : named ? routeTitle(named) : "Confirmation";
+    case "task":
+    case "other":
+      return routeLabel(inPhase, titles, text) ?? "Other activity";
   }
 }
 
@@ -179,7 +205,7 @@ function lowerFirst(text: string): string {
  * ("Searching for 'jacket' and browsing products"). A checkout that did not succeed is a
  * "Checkout attempt".
  */
-export function nameSegment(segment: SegmentDraft, succeeded: boolean, text: QuoteOptions): string {
+export function nameSegment(segment: SegmentDraft, succeeded: boolean, text: QuoteOptions, titles: TitleOptions): string {
   const weight = new Map<Phase, number>();
   for (const moment of segment.moments) {
     if (!moment.url) continue;
@@ -190,7 +216,7 @@ export function nameSegment(segment: SegmentDraft, succeeded: boolean, text: Quo
   const chosen = ordered.filter((phase) => top.includes(phase));
   if (chosen.length === 0) return "Session activity";
   const labels = chosen.map((phase) => {
-    const label = labelOfPhase(phase, segment.moments, text);
+    const label = labelOfPhase(phase, segment.moments, text, titles);
     return phase === "checkout" && !succeeded ? "Checkout attempt" : label;
   });
   return labels.length === 1 ? labels[0]! : `${labels[0]} and ${lowerFirst(labels[1]!)}`;

@@ -1,5 +1,6 @@
 import type { IssueKind, KeyAction } from "../domain/summary.ts";
 import { pageAreaOf, type Phase } from "./areas.ts";
+import { DEFAULT_SITE, type SiteModel } from "./site.ts";
 import { normalizeErrorText, statusInText } from "./event-kinds.ts";
 
 /**
@@ -76,11 +77,11 @@ function errorIn(sentence: string): { text: string; type: string } | undefined {
 }
 
 /** The signature of one issue kind a key action carries. */
-export function signatureOf(action: Pick<KeyAction, "description" | "current_url">, kind: IssueKind): IssueSignature {
+export function signatureOf(action: Pick<KeyAction, "description" | "current_url">, kind: IssueKind, site: SiteModel = DEFAULT_SITE): IssueSignature {
   const sentence = sentenceFor(action.description, kind);
-  const fromUrl = action.current_url ? pageAreaOf(action.current_url) : undefined;
+  const fromUrl = action.current_url ? pageAreaOf(action.current_url, site) : undefined;
   const areaInText = AREA_IN_TEXT.exec(sentence)?.[1];
-  const page = fromUrl ?? pageAreaOf(areaInText);
+  const page = fromUrl ?? pageAreaOf(areaInText, site);
   const signature: IssueSignature = { kind, area: fromUrl ? fromUrl.area : areaInText ? page.area : "(unknown page)", phase: page.phase };
 
   if (kind === "non_blocking_exception" && NOISE_SENTENCE.test(sentence)) {
@@ -125,7 +126,7 @@ export function signatureOf(action: Pick<KeyAction, "description" | "current_url
     // The waiting page is named in the description ("for /search to load"); the cited event may be the click that led there.
     const waiting = /\bfor (\/\S*) to load\b/.exec(sentence)?.[1];
     if (waiting) {
-      const page = pageAreaOf(waiting);
+      const page = pageAreaOf(waiting, site);
       signature.area = page.area;
       signature.phase = page.phase;
     }

@@ -38,7 +38,7 @@ function sameWindow(moment: Moment, wait: LoadingWait): boolean {
  */
 function anchorOf(context: SessionContext, wait: LoadingWait): { anchor: Moment; startedBy: SlowFinding["startedBy"] } | undefined {
   const { triggerBeforeMs, triggerAfterMs } = context.options.slow;
-  const waitingPath = wait.url ? pageAreaOf(wait.url).path : undefined;
+  const waitingPath = wait.url ? pageAreaOf(wait.url, context.options.site).path : undefined;
   const onWaitingPage = (moment: Moment) => waitingPath === undefined || moment.page.path === waitingPath;
   const near = context
     .between(wait.startMs - triggerBeforeMs, wait.startMs + triggerAfterMs)
@@ -83,7 +83,7 @@ export function findSlowPages(context: SessionContext): SlowFinding[] {
       startedBy,
       waitedMs,
       left: !wait.resolved,
-      area: wait.url ? pageAreaOf(wait.url) : anchor.page,
+      area: wait.url ? pageAreaOf(wait.url, context.options.site) : anchor.page,
     };
     // Two waits started by the same moment are one slow page: the longer tells it.
     const known = findings.get(anchor);

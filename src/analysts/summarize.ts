@@ -35,8 +35,10 @@ import { buildTimeline, type Moment } from "./timeline.ts";
  *   action is citable (`flagTriggerOfDroppedBlockingException`).
  * - Segment outcome: success when nothing blocked the user there (or a conversion came after the
  *   block) and nothing was abandoned there.
- * - Session outcome: success when a conversion happened and no blocking issue stopped the user
- *   (none without a conversion after it) and no abandonment came after the last conversion.
+ * - Session outcome: success when no blocking issue stopped the user (none without a goal after
+ *   it), no abandonment came after the last goal, and the user did not leave a page still loading;
+ *   and a goal was reached, unless `outcome.successWithoutGoal` (a visit with no goal and no
+ *   problem is a success: most visits to a product are not a purchase or a send).
  * - Focus area (free text): only ordering and wording change; it never adds or removes an issue.
  * - Page text is only ever quoted (cleaned, PII-redacted); it cannot change a verdict.
  */
@@ -236,12 +238,17 @@ function sessionOutcome(context: SessionContext, drafts: readonly KeyActionDraft
   const confused = drafts.filter((draft) => draft.confusion);
   // Leaving a slow page fails a session that converted nothing; after a conversion the goal was met.
   const leftWaiting = lastConversion ? undefined : drafts.flatMap((draft) => draft.slowFindings).find((finding) => finding.left);
-  const success = lastConversion !== undefined && stoppedBy.length === 0 && !abandoned && !leftWaiting;
+  const unhindered = stoppedBy.length === 0 && !abandoned && !leftWaiting;
+  // Without a goal in the session, success means nothing stopped the user (when the option says so).
+  const success = unhindered && (lastConversion !== undefined || context.options.outcome.successWithoutGoal);
 
   let summary: string;
-  if (success) {
+  if (success && !lastConversion) {
+    const pages = context.moments.filter((moment) => moment.kind === "pageview").length;
+    summary = `No goal reached, and nothing stopped the user: ${plural(pages, "page")} viewed${confused.length > 0 ? `, ${plural(confused.length, "sign")} of confusion` : ""}.`;
+  } else if (success) {
     const workedAround = drafts.some((draft) => draft.exception === "blocking");
-    summary = `Converted: ${describeCustomEvent(lastConversion!, text).toLowerCase()}${workedAround ? ", after getting past a blocking error" : ""}${
+    summary = `Goal reached: ${describeCustomEvent(lastConversion!, text).toLowerCase()}${workedAround ? ", after getting past a blocking error" : ""}${
       confused.length > 0 ? `, despite ${plural(confused.length, "sign")} of confusion` : ""
     }.`;
   } else if (stoppedBy.length > 0) {
@@ -254,7 +261,7 @@ function sessionOutcome(context: SessionContext, drafts: readonly KeyActionDraft
     summary = `Failed: the user left ${leftWaiting.area.area} after waiting ${Math.round(leftWaiting.waitedMs / 1000)} s for it to load.`;
   } else {
     const pages = context.moments.filter((moment) => moment.kind === "pageview").length;
-    summary = `No conversion: ${plural(pages, "page")} viewed${confused.length > 0 ? `, ${plural(confused.length, "sign")} of confusion` : ", no blocking issue seen"}.`;
+    summary = `No goal reached: ${plural(pages, "page")} viewed${confused.length > 0 ? `, ${plural(confused.length, "sign")} of confusion` : ", no blocking issue seen"}.`;
   }
   if (focusArea?.trim()) {
     const inFocus = drafts.filter((draft) => draft.rank >= ISSUE_RANK && focusMatches(draft.moment));
@@ -275,15 +282,15 @@ function keptKeyActions(drafts: KeyActionDraft[], limit: number, focusMatches: (
 export function summarizeSessionOffline(input: OfflineSummaryInput, overrides: OfflineAnalystOverrides = {}): RawSessionSummary {
   const options: OfflineAnalystOptions = resolveAnalystOptions(overrides);
   const text: QuoteOptions = options.text;
-  const timeline = buildTimeline(input);
+  const timeline = buildTimeline(input, { site: options.site, minTypedFieldsForTask: options.abandonment.minTypedFieldsForTask, choiceChangeWithinMs: options.abandonment.choiceChangeWithinMs });
   if (!timeline.moments.some((moment) => moment.eventId)) {
     throw new AnalystError("nothing_to_cite", `session ${input.encoded.sessionId}: the encoding kept no event to cite`);
   }
   const context = new SessionContext(timeline, options);
   const episodes = judgeFailures(context);
   const confusion = findConfusion(context, episodes);
-  const abandonment = findAbandonment(context, episodes, confusion);
   const slowPages = findSlowPages(context);
+  const abandonment = findAbandonment(context, episodes, confusion, slowPages);
   const book = collectKeyActions(context, episodes, confusion, abandonment, slowPages, text);
   const focusMatches = focusMatcher(input.focusArea);
 
@@ -299,7 +306,7 @@ export function summarizeSessionOffline(input: OfflineSummaryInput, overrides: O
     const citable = segment.moments.filter((moment) => moment.eventId);
     const outcome = segmentOutcome(segment, drafts, text);
     return {
-      name: limitLength(nameSegment(segment, outcome.success, text), 256),
+      name: limitLength(nameSegment(segment, outcome.success, text, options.titles), 256),
       start_event_id: citable[0]!.eventId!,
       end_event_id: citable.at(-1)!.eventId!,
       key_actions: drafts.map(toRawKeyAction),

@@ -46,3 +46,12 @@ export function limitLength(text: string, max: number): string {
   const space = cut.lastIndexOf(" ");
   return `${space > max * 0.6 ? cut.slice(0, space) : cut}…`;
 }
+
+/** `order_completed`, `orderCompleted`, `Order-Completed` → `order completed`. */
+export function eventWords(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, " ")
+    .trim();
+}

@@ -2,9 +2,10 @@ import type { AnalyticsEvent } from "../domain/events.ts";
 import { elementsOf, type ChainElement } from "../encode/elements-chain.ts";
 import { NOISE_EVENTS } from "../encode/filters.ts";
 import type { EncodedSession } from "../encode/types.ts";
-import type { RecordingMetadata } from "../replay/metadata.ts";
+import type { ClickAnswer, RecordingMetadata } from "../replay/metadata.ts";
 import type { LoadingWait } from "../replay/waits.ts";
 import { pageAreaOf, type PageArea } from "./areas.ts";
+import { DEFAULT_SITE, type SiteModel } from "./site.ts";
 import {
   classifyCustomEvent,
   exceptionFailureOf,
@@ -43,6 +44,8 @@ export interface Control {
   href?: string;
   /** An `<a href>` or a submit: a click expected to navigate. */
   navigates: boolean;
+  /** The `type` attribute of an input or button (`text`, `checkbox`, `submit`), when it has one. */
+  inputType?: string;
 }
 
 export interface Moment {
@@ -57,7 +60,7 @@ export interface Moment {
   control?: Control;
   /** Exceptions and custom server-error events. */
   failure?: FailureFacts;
-  /** Custom events only. */
+  /** Custom events; and `conversion` on the load of a goal page (see `markGoalPages`). */
   customClass?: CustomEventClass;
   /** A custom event's own properties (no `$` ones). */
   props: Record<string, unknown>;
@@ -72,6 +75,8 @@ export interface Timeline {
   endMs: number;
   /** Loading indicators the recording showed (none without a recording). */
   waits: LoadingWait[];
+  /** Recorded clicks and how soon the page answered each (none without a recording). */
+  clickAnswers: ClickAnswer[];
 }
 
 const USER_ACTION_KINDS: ReadonlySet<MomentKind> = new Set(["click", "submit", "change", "rageclick", "deadclick", "copy"]);
@@ -106,7 +111,8 @@ function controlOf(elements: readonly ChainElement[], eventType: string | undefi
   // A symbol button ("+", "×") is better named by its aria-label ("Increase quantity").
   const label = (/\p{L}/u.test(text) ? text : "") || aria || text || id || meaningful.tag;
   const navigates = Boolean(href) || eventType === "submit" || meaningful.tag === "form" || meaningful.attributes.type === "submit";
-  return { key: `${meaningful.tag}|${identity}`.toLowerCase(), label, tag: meaningful.tag, ...(href ? { href } : {}), navigates };
+  const inputType = meaningful.attributes.type?.toLowerCase();
+  return { key: `${meaningful.tag}|${identity}`.toLowerCase(), label, tag: meaningful.tag, ...(href ? { href } : {}), navigates, ...(inputType ? { inputType } : {}) };
 }
 
 function kindOf(event: AnalyticsEvent): MomentKind {
@@ -158,7 +164,70 @@ function sameRow(a: Moment, b: Moment): boolean {
 
 const TWIN_SEARCH_SPAN = 6;
 
-export function buildTimeline(input: { encoded: EncodedSession; events: readonly AnalyticsEvent[]; recording?: RecordingMetadata }): Timeline {
+/** Default of `abandonment.choiceChangeWithinMs`. */
+const CHOICE_CHANGE_WITHIN_MS = 300;
+
+const NOT_TYPED = new Set(["checkbox", "radio", "range", "color", "file", "hidden", "submit", "button", "reset", "image", "search"]);
+
+/**
+ * A field the user typed into (text, email, a textarea), not a choice, and not a search or filter
+ * box. posthog-js often leaves an input's `type` out of the element chain, so a change that comes
+ * right after a click on the same control (`choiceChangeWithinMs`) is read as a choice too: a
+ * radio or checkbox changes on the click, a typed field only when it loses focus.
+ */
+export function isTypedField(moment: Moment, previous?: Moment, choiceChangeWithinMs = CHOICE_CHANGE_WITHIN_MS): boolean {
+  const control = moment.control;
+  if (moment.kind !== "change" || !control) return false;
+  if (control.tag !== "input" && control.tag !== "textarea") return false;
+  if (control.inputType !== undefined && NOT_TYPED.has(control.inputType)) return false;
+  if (previous?.kind === "click" && previous.control?.key === control.key && moment.ms - previous.ms <= choiceChangeWithinMs) return false;
+  return !/search|query|filter|(^|[^a-z])q($|[^a-z])/.test(control.key);
+}
+
+
+/**
+ * A page of no known role where the user typed into form fields is a task: a form they worked
+ * on (a settings form, an editor, a checkout without the word). Its moments take the `task` role.
+ */
+function promoteTypedPages(moments: Moment[], minTypedFields: number, choiceChangeWithinMs: number): void {
+  const typed = new Map<string, Set<string>>();
+  let lastClick: Moment | undefined;
+  for (const moment of moments) {
+    const previousClick = lastClick;
+    if (moment.kind === "click") lastClick = moment;
+    if (moment.page.phase !== "other" || !isTypedField(moment, previousClick, choiceChangeWithinMs)) continue;
+    typed.set(moment.page.area, (typed.get(moment.page.area) ?? new Set()).add(moment.control!.key));
+  }
+  const tasks = new Set([...typed].filter(([, fields]) => fields.size >= Math.max(1, minTypedFields)).map(([area]) => area));
+  for (const moment of moments) if (tasks.has(moment.page.area)) moment.page = { ...moment.page, phase: "task" };
+}
+
+/**
+ * Reaching a goal page is a goal: always for a page the product map marks as one; for a page that
+ * only reads like one (`/done`, `/thanks`, `/confirmation`), only in a session whose product sends
+ * no goal event of its own (its events, when it has them, say better what was reached).
+ */
+function markGoalPages(moments: Moment[], waits: readonly LoadingWait[], site: SiteModel): void {
+  const hasGoalEvents = moments.some((moment) => moment.kind === "custom" && moment.customClass === "conversion");
+  for (const moment of moments) {
+    if (moment.kind !== "pageview" || moment.page.phase !== "confirmation") continue;
+    if (!moment.page.goal && hasGoalEvents) continue;
+    // A goal page still loading when the user left was never reached.
+    const neverLoaded = waits.some((wait) => !wait.resolved && wait.url !== undefined && pageAreaOf(wait.url, site).path === moment.page.path && wait.endMs >= moment.ms);
+    if (!neverLoaded) moment.customClass = "conversion";
+  }
+}
+
+export interface TimelineOptions {
+  site?: SiteModel;
+  /** `abandonment.minTypedFieldsForTask`. */
+  minTypedFieldsForTask?: number;
+  /** `abandonment.choiceChangeWithinMs`. */
+  choiceChangeWithinMs?: number;
+}
+
+export function buildTimeline(input: { encoded: EncodedSession; events: readonly AnalyticsEvent[]; recording?: RecordingMetadata }, options: TimelineOptions = {}): Timeline {
+  const site = options.site ?? DEFAULT_SITE;
   // The same stable time sort as the encoding, so positions equal the encoding's `index`.
   const ordered = input.events
     .map((event) => ({ event, ms: Date.parse(event.timestamp) }))
@@ -177,14 +246,14 @@ export function buildTimeline(input: { encoded: EncodedSession; events: readonly
     const properties = event.properties;
     const kind = kindOf(event);
     const props = ownProperties(event);
-    const moment: Moment = { position, ms, name: event.event, kind, page: pageAreaOf(properties.$current_url), props };
+    const moment: Moment = { position, ms, name: event.event, kind, page: pageAreaOf(properties.$current_url, site), props };
     if (properties.$window_id) moment.windowId = properties.$window_id;
     if (properties.$current_url) moment.url = properties.$current_url;
     const control = USER_ACTION_KINDS.has(kind) ? controlOf(elementsOf(properties), properties.$event_type) : undefined;
     if (control) moment.control = control;
     if (kind === "exception") moment.failure = exceptionFailureOf(properties);
     if (kind === "custom") {
-      moment.customClass = classifyCustomEvent(event.event, props);
+      moment.customClass = classifyCustomEvent(event.event, props, site);
       if (moment.customClass === "server_error") moment.failure = serverErrorFailureOf(event.event, props);
     }
     const atPosition = idByPosition.get(position);
@@ -205,13 +274,17 @@ export function buildTimeline(input: { encoded: EncodedSession; events: readonly
     }
   });
 
+  promoteTypedPages(moments, options.minTypedFieldsForTask ?? 1, options.choiceChangeWithinMs ?? CHOICE_CHANGE_WITHIN_MS);
   const firstMs = moments[0]?.ms ?? 0;
   const lastMs = moments.at(-1)?.ms ?? firstMs;
   const recording = input.recording && input.recording.events > 0 ? input.recording : undefined;
+  markGoalPages(moments, recording?.loadingWaits ?? [], site);
+
   return {
     moments,
     startMs: recording ? Math.min(recording.startMs, firstMs) : firstMs,
     endMs: recording ? Math.max(recording.endMs, lastMs) : lastMs,
     waits: recording?.loadingWaits ?? [],
+    clickAnswers: recording?.clickAnswers ?? [],
   };
 }

@@ -4,8 +4,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-/** Sources outside this folder whose rules shape an offline summary (the loading-wait tracker). */
-const ALSO_READ = [path.join(HERE, "../replay/waits.ts")];
+/** Sources outside this folder whose rules shape an offline summary (the loading-wait tracker, click answers). */
+const ALSO_READ = [path.join(HERE, "../replay/waits.ts"), path.join(HERE, "../replay/metadata.ts")];
 
 /**
  * A hash of the offline analyst's own rules (its source files), 8 hex characters. Cached offline

@@ -33,6 +33,8 @@ const EnvSchema = z.object({
   SESSION_SUMMARIES_RENDER_PAGES: z.coerce.number().int().min(1).max(16).optional(),
   /** Dataset directory the LangGraph dev server's graphs read. */
   SESSION_SUMMARIES_DATASET: z.string().min(1).optional(),
+  /** Optional product map (JSON or YAML) that sharpens the offline analyst: see `src/analysts/product-map.ts`. */
+  SESSION_SUMMARIES_PRODUCT_MAP: blankAsUnset(z.string().min(1)),
   SESSION_SUMMARIES_BLOB_STORE: z.enum(["memory", "filesystem", "redis"]).optional(),
   SESSION_SUMMARIES_DATA_DIR: z.string().min(1).optional(),
   SESSION_SUMMARIES_BLOB_TTL_SECONDS: z.coerce.number().int().positive().optional(),
@@ -114,6 +116,8 @@ export interface AppConfig {
   clip: { beforeEventMs: number; lengthMs: number; framesPerSecond: number; speed: number; maxPages: number };
   /** Dataset directory for surfaces that take none on the command line (LangGraph Studio). */
   datasetDir?: string;
+  /** Product map file of the offline analyst (`SESSION_SUMMARIES_PRODUCT_MAP`): page names, goal events, steps that matter. */
+  productMapPath?: string;
   /** Where blobs and checkpoints live; URLs may hold passwords: print them with `describeBlobStore`/`describeCheckpointer`. */
   store: { blobs: BlobStoreConfig; checkpointer: CheckpointerConfig };
   server: ServerConfig;
@@ -210,6 +214,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxPages: e.SESSION_SUMMARIES_RENDER_PAGES ?? DEFAULTS.clip.maxPages,
     },
     ...(e.SESSION_SUMMARIES_DATASET ? { datasetDir: e.SESSION_SUMMARIES_DATASET } : {}),
+    ...(e.SESSION_SUMMARIES_PRODUCT_MAP ? { productMapPath: e.SESSION_SUMMARIES_PRODUCT_MAP } : {}),
     store: readStoreConfig(e),
     server: {
       host: e.SESSION_SUMMARIES_HOST ?? DEFAULTS.server.host,

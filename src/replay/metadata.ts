@@ -42,11 +42,33 @@ export interface RecordingMetadata {
   replayable: boolean;
   /** Spans during which a loading indicator showed (see `waits.ts`); absent in metadata stored before they were read. */
   loadingWaits?: LoadingWait[];
+  /** Each recorded click, and how soon the page answered it (see `ClickAnswer`); absent in metadata stored before they were read. */
+  clickAnswers?: ClickAnswer[];
+}
+
+/**
+ * A recorded click and the page's first answer to it in the same window: a DOM change, a field
+ * whose value changed (an `<select>` option, a checkbox, a radio), or a new page. Whether a click
+ * "did nothing" is read from this, not from the click alone.
+ */
+export interface ClickAnswer {
+  windowId: string;
+  /** Epoch ms of the click. */
+  ms: number;
+  /** Ms from the click to the first DOM change, input or new page, when one came within `clickAnswerHorizonMs`. */
+  answeredAfterMs?: number;
+  /** What answered first. */
+  answeredBy?: "mutation" | "input" | "page";
 }
 
 export interface MetadataOptions {
   inactivityGapMs?: number;
+  /** How long after a click an answer is looked for (the analyst decides how soon counts). */
+  clickAnswerHorizonMs?: number;
 }
+
+/** Default `clickAnswerHorizonMs`: later changes are not the click's answer for any rule. */
+export const CLICK_ANSWER_HORIZON_MS = 5_000;
 
 export async function computeRecordingMetadata(
   events: AsyncIterable<WindowedEvent>,
@@ -63,6 +85,20 @@ export async function computeRecordingMetadata(
   let keypresses = 0;
   let mouseActivity = 0;
   const waits = new LoadingWaitTracker();
+  const clickAnswers: ClickAnswer[] = [];
+  const pendingClicks = new Map<string, ClickAnswer[]>();
+  const horizonMs = options.clickAnswerHorizonMs ?? CLICK_ANSWER_HORIZON_MS;
+  const answerClicks = (windowId: string, t: number, by: NonNullable<ClickAnswer["answeredBy"]>): void => {
+    const pending = pendingClicks.get(windowId);
+    if (!pending) return;
+    for (const click of pending) {
+      if (t - click.ms <= horizonMs && t >= click.ms) {
+        click.answeredAfterMs = t - click.ms;
+        click.answeredBy = by;
+      }
+    }
+    pendingClicks.delete(windowId);
+  };
 
   for await (const { windowId, event } of events) {
     count += 1;
@@ -82,15 +118,30 @@ export async function computeRecordingMetadata(
     if (event.type === EventType.FullSnapshot) {
       fullSnapshots += 1;
       window.fullSnapshots += 1;
+      answerClicks(windowId, t, "page");
     } else if (event.type === EventType.Meta) {
+      answerClicks(windowId, t, "page");
       const { href, width, height } = event.data as { href?: string; width?: number; height?: number };
       if (!window.viewport && typeof width === "number" && typeof height === "number") window.viewport = { width, height };
       if (typeof href === "string" && window.urls[window.urls.length - 1] !== href) window.urls.push(href);
     } else if (event.type === EventType.IncrementalSnapshot) {
       const source = incrementalSource(event);
-      if (source === IncrementalSource.Mutation) mutations += 1;
-      else if (source === IncrementalSource.Input) keypresses += 1;
-      if (isClick(event)) clicks += 1;
+      if (source === IncrementalSource.Mutation) {
+        mutations += 1;
+        answerClicks(windowId, t, "mutation");
+      } else if (source === IncrementalSource.Input) {
+        keypresses += 1;
+        answerClicks(windowId, t, "input");
+      }
+      if (isClick(event)) {
+        clicks += 1;
+        const click: ClickAnswer = { windowId, ms: t };
+        clickAnswers.push(click);
+        // Clicks wait for an answer until the horizon; older ones never got one.
+        const pending = (pendingClicks.get(windowId) ?? []).filter((known) => t - known.ms <= horizonMs);
+        pending.push(click);
+        pendingClicks.set(windowId, pending);
+      }
       mouseActivity += mouseActivityCount(event);
       if (isUserActivity(event)) activityInstants.push(t);
     }
@@ -114,5 +165,6 @@ export async function computeRecordingMetadata(
     mouseActivity,
     replayable: fullSnapshots > 0,
     loadingWaits: waits.finish(),
+    clickAnswers,
   };
 }

@@ -25,7 +25,7 @@ interface DatasetRow {
 
 const DATASETS: readonly DatasetRow[] = [
   { name: "demo shop (seed 7)", dir: path.join(ROOT, "examples/dataset") },
-  // The second demo app's dataset is one more row here once it is committed under examples/.
+  { name: "Postbird, the campaign SaaS (seed 7)", dir: path.join(ROOT, "examples/campaigns-dataset") },
 ];
 
 /** The targets every dataset must meet; figures are the `--json` line's. */

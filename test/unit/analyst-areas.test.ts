@@ -13,7 +13,7 @@ describe("page areas", () => {
     ["https://shop.example.com/", "/", "home"],
     ["https://shop.example.com/?category=Kitchen", "/", "catalogue"],
     ["https://shop.example.com/search?q=wool+blanket", "/search", "search"],
-    ["https://shop.example.com/product/oak-serving-board", "/product/:id", "product"],
+    ["https://shop.example.com/product/oak-serving-board", "/product/:slug", "product"],
     ["https://shop.example.com/products/12345?variant=2", "/products/:id", "product"],
     ["https://shop.example.com/cart", "/cart", "cart"],
     ["https://shop.example.com/checkout", "/checkout", "checkout"],
@@ -28,7 +28,7 @@ describe("page areas", () => {
   });
 
   it("keeps the exact path beside the normalized one", () => {
-    expect(normalizePath("/Product/Oak-Serving-Board/")).toEqual({ path: "/product/oak-serving-board", area: "/product/:id" });
+    expect(normalizePath("/Product/Oak-Serving-Board/")).toEqual({ path: "/product/oak-serving-board", area: "/product/:slug" });
   });
 });
 

@@ -3,7 +3,8 @@
  * campaigns`): its server, its bugs, its personas.
  */
 import type { DemoApp } from "../../src/generate/app.ts";
-import { parseIssues, visitUrl } from "./issues.ts";
+import { visitUrl } from "../common/issues.ts";
+import { parseIssues } from "./issues.ts";
 import { CAMPAIGN_PERSONAS } from "./personas/index.ts";
 import { startCampaignsApp } from "./server.ts";
 

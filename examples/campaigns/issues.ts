@@ -1,9 +1,9 @@
 /**
- * The bugs the demo campaigns app "Postbird" can be told to have, one visit at a time. As in the
- * shop, a visit switches them on with `?issues=a,b` on its first URL; `public/visit.js` moves the
- * list into sessionStorage and a session cookie (which the API reads) and cleans the address bar
- * before analytics start, so no event or recording names the bug.
+ * The bugs the demo campaigns app "Postbird" can be told to have, one visit at a time, switched on
+ * as every demo app's are (see `examples/common/issues.ts`).
  */
+import { issueSwitches } from "../common/issues.ts";
+
 export const CAMPAIGN_ISSUES = {
   /** Campaign editor: "Send now" in the confirm dialog throws `TypeError: ... (reading 'length')`; the dialog stays. */
   "send-confirm-throws": "campaign editor",
@@ -37,7 +37,6 @@ export const CAMPAIGN_ISSUES = {
 
 export type CampaignIssue = keyof typeof CAMPAIGN_ISSUES;
 
-export const ISSUES_QUERY_PARAM = "issues";
 export const ISSUES_COOKIE = "pb_issues";
 
 /** How long the slow preview keeps its spinner up, in ms. */
@@ -45,20 +44,4 @@ export const PREVIEW_SLOW_MS = 12_000;
 /** A request that "never" answers is held this long (far beyond any session), then dropped. */
 export const STUCK_REQUEST_MS = 10 * 60_000;
 
-export function isCampaignIssue(value: string): value is CampaignIssue {
-  return Object.hasOwn(CAMPAIGN_ISSUES, value);
-}
-
-export function parseIssues(value: string | undefined): Set<CampaignIssue> {
-  const issues = new Set<CampaignIssue>();
-  for (const part of (value ?? "").split(/[,\s]+/)) if (isCampaignIssue(part)) issues.add(part);
-  return issues;
-}
-
-/** The first URL of a visit that has these issues. */
-export function visitUrl(appUrl: string, path: string, issues: Iterable<CampaignIssue>): string {
-  const url = new URL(path, appUrl);
-  const list = [...issues];
-  if (list.length > 0) url.searchParams.set(ISSUES_QUERY_PARAM, list.join(","));
-  return url.toString();
-}
+export const { parseIssues } = issueSwitches<CampaignIssue>(CAMPAIGN_ISSUES);

@@ -2,15 +2,18 @@
  * Server-rendered page shells of Postbird. Lists, previews, reports, dialogs, toasts and banners are
  * rendered in the browser by the scripts in `public/`, so recordings hold real DOM mutations.
  */
+import { bodyScripts, documentHead, escapeHtml } from "../common/pages.ts";
+import type { AnalyticsSettings, VisitLogSettings } from "../common/pages.ts";
+import { ISSUES_COOKIE } from "./issues.ts";
 import type { Campaign } from "./workspace.ts";
 import { AUDIENCES } from "./workspace.ts";
 
-export interface AnalyticsSettings {
-  captureUrl: string;
-  token: string;
-}
+export type { AnalyticsSettings };
 
 const PRODUCT = "Postbird";
+/** Each visit keeps its own workspace, by the visit cookie (see `server.ts`). */
+export const VISIT_COOKIE = "pb_visit";
+const VISIT_LOG: VisitLogSettings = { storagePrefix: "pb", issuesCookie: ISSUES_COOKIE, visitCookie: VISIT_COOKIE };
 export const ONBOARDING_STEPS = ["profile", "audience", "sender"] as const;
 type OnboardingStep = (typeof ONBOARDING_STEPS)[number];
 
@@ -27,7 +30,6 @@ interface PageParts {
 }
 
 function layout(settings: AnalyticsSettings, parts: PageParts): string {
-  const data = parts.data === undefined ? "" : `<script type="application/json" id="page-data">${jsonForScript(parts.data)}</script>`;
   const body =
     parts.shell === "app"
       ? `<div class="app">
@@ -43,20 +45,11 @@ ${parts.main}
   return `<!doctype html>
 <html lang="en">
 <head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(parts.title)} · ${PRODUCT}</title>
-<link rel="stylesheet" href="/static/app.css">
-<script src="/static/visit.js"></script>
-<script>window.POSTBIRD_ANALYTICS = ${jsonForScript({ apiHost: settings.captureUrl, token: settings.token })};</script>
-<script src="/vendor/posthog.js"></script>
-<script src="/static/analytics.js"></script>
+${documentHead({ title: parts.title, product: PRODUCT, stylesheet: "app.css", analytics: settings, visitLog: VISIT_LOG })}
 </head>
 <body data-page="${parts.page}" class="shell-${parts.shell}">
 ${body}
-${data}
-<script src="/static/app.js"></script>
-<script src="/static/pages/${parts.page}.js"></script>
+${bodyScripts({ data: parts.data, appScript: "app.js", page: parts.page })}
 </body>
 </html>
 `;
@@ -72,15 +65,6 @@ function sidebar(section: PageParts["section"]): string {
   ${item("settings", "/settings/billing", "Settings")}
   <div class="sidebar-foot"><span class="avatar">AK</span> Acme Kitchens<br><span class="muted small">Starter plan</span></div>
 </nav>`;
-}
-
-/** JSON inside a script element must not close it. */
-function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c");
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
 function pills(name: string, options: Array<[string, string]>, type: "radio" | "checkbox" = "radio", checked: string | null = null): string {

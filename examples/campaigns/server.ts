@@ -6,15 +6,12 @@
  * Run it by hand: `npx tsx examples/campaigns/server.ts [port] [captureUrl] [token]`, then open
  * `http://127.0.0.1:<port>/campaigns?issues=campaign-save-500`.
  */
-import { readFile } from "node:fs/promises";
-import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { Delays, cookie, readJson, sendHtml, sendJson, startDemoServer } from "../common/server.ts";
+import type { DemoAppOptions, RunningDemoServer } from "../common/server.ts";
 import { ISSUES_COOKIE, PREVIEW_SLOW_MS, STUCK_REQUEST_MS, parseIssues } from "./issues.ts";
-
 import {
   billingPage,
   campaignEditorPage,
@@ -28,49 +25,24 @@ import {
   reportsPage,
   signUpPage,
   teamPage,
+  VISIT_COOKIE,
 } from "./pages.ts";
 import type { AnalyticsSettings } from "./pages.ts";
 import { AUDIENCES, Workspace } from "./workspace.ts";
 import type { Campaign } from "./workspace.ts";
 
-export interface CampaignsAppOptions {
-  /** 0 (default) picks a free port. */
-  port?: number;
-  /** Base URL of the capture server posthog-js sends to. */
-  captureUrl: string;
-  /** posthog project token. */
-  token: string;
-  host?: string;
-}
-
-export interface RunningCampaignsApp {
-  url: string;
-  close(): Promise<void>;
-}
+export type CampaignsAppOptions = DemoAppOptions;
+export type RunningCampaignsApp = RunningDemoServer;
 
 const PUBLIC_DIR = fileURLToPath(new URL("./public/", import.meta.url));
-const POSTHOG_BUNDLE = createRequire(import.meta.url).resolve("posthog-js/dist/array.full.no-external.js");
-const CONTENT_TYPES: Record<string, string> = {
-  ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".svg": "image/svg+xml",
-};
-const VISIT_COOKIE = "pb_visit";
 /** Ordinary API latencies, in ms: an app on a decent connection. */
 const LATENCY_MS = { list: 220, read: 150, write: 380, send: 650, preview: 450, report: 600, usage: 260 } as const;
 
 export async function startCampaignsApp(options: CampaignsAppOptions): Promise<RunningCampaignsApp> {
   const settings: AnalyticsSettings = { captureUrl: options.captureUrl.replace(/\/$/, ""), token: options.token };
   const workspaces = new Map<string, Workspace>();
-  const pendingTimers = new Set<NodeJS.Timeout>();
-  const delay = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        pendingTimers.delete(timer);
-        resolve();
-      }, ms);
-      pendingTimers.add(timer);
-    });
+  const delays = new Delays();
+  const delay = delays.delay;
 
   function workspaceOf(req: IncomingMessage): Workspace {
     const visit = cookie(req, VISIT_COOKIE) ?? "anonymous";
@@ -82,8 +54,7 @@ export async function startCampaignsApp(options: CampaignsAppOptions): Promise<R
     return workspace;
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://postbird.local");
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const issues = parseIssues(cookie(req, ISSUES_COOKIE));
     const route = url.pathname;
     const workspace = workspaceOf(req);
@@ -106,9 +77,6 @@ export async function startCampaignsApp(options: CampaignsAppOptions): Promise<R
       if (route === "/reports") return sendHtml(res, reportsPage(settings));
       if (route === "/settings" || route === "/settings/billing") return sendHtml(res, billingPage(settings, workspace.plan));
       if (route === "/settings/team") return sendHtml(res, teamPage(settings, workspace.invites));
-      if (route === "/vendor/posthog.js") return sendFile(res, POSTHOG_BUNDLE, "public, max-age=3600");
-      if (route.startsWith("/static/")) return sendStatic(res, route.slice("/static/".length));
-      if (route === "/favicon.ico") return send(res, 204, "");
 
       if (route === "/api/campaigns") {
         await delay(LATENCY_MS.list);
@@ -216,86 +184,12 @@ export async function startCampaignsApp(options: CampaignsAppOptions): Promise<R
     return sendJson(res, 404, { error: "not found" });
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { error: error instanceof Error ? error.message : String(error) });
-      else res.destroy();
-    });
-  });
-  const host = options.host ?? "127.0.0.1";
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${host}:${port}`,
-    close: async () => {
-      for (const timer of pendingTimers) clearTimeout(timer);
-      pendingTimers.clear();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return startDemoServer({ port: options.port, host: options.host, publicDir: PUBLIC_DIR, delays }, handle);
 }
 
 function summary(c: Campaign): Record<string, unknown> {
   return { id: c.id, name: c.name, subject: c.subject, status: c.status, owner: c.owner, when: c.when, audience: AUDIENCES[c.audience]?.name ?? c.audience, recipients: c.recipients };
 }
-
-function cookie(req: IncomingMessage, name: string): string | undefined {
-  for (const part of (req.headers.cookie ?? "").split(";")) {
-    const [key, ...rest] = part.trim().split("=");
-    if (key === name) return decodeURIComponent(rest.join("="));
-  }
-  return undefined;
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > 64 * 1024) throw new Error("request body too large");
-    chunks.push(chunk);
-  }
-  if (size === 0) return {};
-  try {
-    const value: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
-function send(res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { "cache-control": "no-store", ...headers });
-  res.end(body);
-}
-
-function sendHtml(res: ServerResponse, html: string, status = 200): void {
-  send(res, status, html, { "content-type": "text/html; charset=utf-8" });
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  send(res, status, JSON.stringify(value), { "content-type": "application/json" });
-}
-
-async function sendFile(res: ServerResponse, file: string, cacheControl = "no-store"): Promise<void> {
-  const type = CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream";
-  send(res, 200, await readFile(file), { "content-type": type, "cache-control": cacheControl });
-}
-
-async function sendStatic(res: ServerResponse, relative: string): Promise<void> {
-  const file = path.resolve(PUBLIC_DIR, relative);
-  if (!file.startsWith(PUBLIC_DIR) || !(path.extname(file) in CONTENT_TYPES)) return sendJson(res, 404, { error: "not found" });
-  try {
-    await sendFile(res, file, "public, max-age=600");
-  } catch {
-    sendJson(res, 404, { error: "not found" });
-  }
-}
-
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const [port, captureUrl, token] = process.argv.slice(2);

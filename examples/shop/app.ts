@@ -4,7 +4,8 @@
  */
 import type { DemoApp } from "../../src/generate/app.ts";
 import { PERSONAS } from "../../src/generate/personas/index.ts";
-import { parseIssues, visitUrl } from "./issues.ts";
+import { visitUrl } from "../common/issues.ts";
+import { parseIssues } from "./issues.ts";
 import { startShop } from "./server.ts";
 
 export const shopApp: DemoApp = {

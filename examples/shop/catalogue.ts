@@ -2,6 +2,7 @@
  * What "Fernhill Home" sells. Product pictures are inline SVG drawn from a few shapes, so pages load
  * no external images and a recording holds every pixel it needs.
  */
+import { escapeHtml } from "../common/pages.ts";
 
 export type ArtKind = "kettle" | "mug" | "apron" | "blanket" | "pot" | "lamp" | "board" | "jar" | "candle" | "bowl" | "tote" | "cushion";
 
@@ -241,7 +242,3 @@ const ART: Record<ArtKind, (hex: string) => string> = {
   cushion: (c) =>
     `<path d="M46 50 Q100 40 154 50 Q164 94 154 138 Q100 148 46 138 Q36 94 46 50 Z" fill="${c}"/><path d="M46 50 L60 62 M154 50 L140 62 M46 138 L60 126 M154 138 L140 126" stroke="#000" opacity=".15" stroke-width="3"/>`,
 };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch);
-}

@@ -1,9 +1,9 @@
 /**
- * The bugs the demo shop can be told to have, one visit at a time. A visit switches them on with
- * `?issues=a,b` on its first URL; the page moves the list into sessionStorage and a session cookie
- * (so the server's API sees it too) and removes it from the address bar before analytics start, so
- * recordings and events never name the bug.
+ * The bugs the demo shop can be told to have, one visit at a time, switched on as every demo app's
+ * are (see `examples/common/issues.ts`).
  */
+import { issueSwitches } from "../common/issues.ts";
+
 export const SHOP_ISSUES = {
   /** Checkout: "Place order" throws `TypeError: ... (reading 'total')`; nothing happens. */
   "place-order-throws": "checkout",
@@ -43,7 +43,6 @@ export const SHOP_ISSUES = {
 
 export type ShopIssue = keyof typeof SHOP_ISSUES;
 
-export const ISSUES_QUERY_PARAM = "issues";
 export const ISSUES_COOKIE = "fh_issues";
 
 /** How long the slow issues keep the spinner up, in ms. */
@@ -53,20 +52,4 @@ export const SLOW_RESPONSE_MS = {
   "confirmation-slow": 12_000,
 } as const satisfies Partial<Record<ShopIssue, number>>;
 
-export function isShopIssue(value: string): value is ShopIssue {
-  return Object.hasOwn(SHOP_ISSUES, value);
-}
-
-export function parseIssues(value: string | undefined): Set<ShopIssue> {
-  const issues = new Set<ShopIssue>();
-  for (const part of (value ?? "").split(/[,\s]+/)) if (isShopIssue(part)) issues.add(part);
-  return issues;
-}
-
-/** The first URL of a visit that has these issues. */
-export function visitUrl(shopUrl: string, path: string, issues: Iterable<ShopIssue>): string {
-  const url = new URL(path, shopUrl);
-  const list = [...issues];
-  if (list.length > 0) url.searchParams.set(ISSUES_QUERY_PARAM, list.join(","));
-  return url.toString();
-}
+export const { parseIssues } = issueSwitches<ShopIssue>(SHOP_ISSUES);

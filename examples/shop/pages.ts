@@ -3,14 +3,13 @@
  * banners, spinners) are rendered in the browser by the scripts in `public/`, so recordings hold
  * real DOM mutations.
  */
-import { escapeHtml, money, productArt } from "./catalogue.ts";
+import { bodyScripts, documentHead, escapeHtml } from "../common/pages.ts";
+import type { AnalyticsSettings, VisitLogSettings } from "../common/pages.ts";
+import { money, productArt } from "./catalogue.ts";
 import type { Product } from "./catalogue.ts";
+import { ISSUES_COOKIE } from "./issues.ts";
 
-export interface AnalyticsSettings {
-  /** Where posthog-js sends events and recordings. */
-  captureUrl: string;
-  token: string;
-}
+export type { AnalyticsSettings };
 
 export type PageName = "catalogue" | "search" | "product" | "cart" | "checkout" | "sign-in" | "confirmation" | "not-found";
 
@@ -23,21 +22,13 @@ interface PageParts {
 }
 
 const SHOP_NAME = "Fernhill Home";
+const VISIT_LOG: VisitLogSettings = { storagePrefix: "fh", issuesCookie: ISSUES_COOKIE };
 
 function layout(settings: AnalyticsSettings, parts: PageParts): string {
-  const analytics = JSON.stringify({ apiHost: settings.captureUrl, token: settings.token });
-  const data = parts.data === undefined ? "" : `<script type="application/json" id="page-data">${jsonForScript(parts.data)}</script>`;
   return `<!doctype html>
 <html lang="en">
 <head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(parts.title)} · ${SHOP_NAME}</title>
-<link rel="stylesheet" href="/static/shop.css">
-<script src="/static/visit.js"></script>
-<script>window.FERNHILL_ANALYTICS = ${jsonForScript(JSON.parse(analytics))};</script>
-<script src="/vendor/posthog.js"></script>
-<script src="/static/analytics.js"></script>
+${documentHead({ title: parts.title, product: SHOP_NAME, stylesheet: "shop.css", analytics: settings, visitLog: VISIT_LOG })}
 </head>
 <body data-page="${parts.page}">
 ${promoBar()}
@@ -46,17 +37,10 @@ ${header()}
 ${parts.main}
 </main>
 ${footer()}
-${data}
-<script src="/static/shop.js"></script>
-<script src="/static/pages/${parts.page}.js"></script>
+${bodyScripts({ data: parts.data, appScript: "shop.js", page: parts.page })}
 </body>
 </html>
 `;
-}
-
-/** JSON inside a script element must not close it. */
-function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c");
 }
 
 function promoBar(): string {

@@ -6,13 +6,11 @@
  * Run it by hand: `npx tsx examples/shop/server.ts [port] [captureUrl] [token]`, then open
  * `http://127.0.0.1:<port>/?issues=search-500`.
  */
-import { readFile } from "node:fs/promises";
-import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { Delays, cookie, readJson, sendHtml, sendJson, startDemoServer } from "../common/server.ts";
+import type { DemoAppOptions, RunningDemoServer } from "../common/server.ts";
 import { PRODUCTS, findProduct, recommendationsFor, searchProducts } from "./catalogue.ts";
 import { ISSUES_COOKIE, SLOW_RESPONSE_MS, parseIssues } from "./issues.ts";
 import type { ShopIssue } from "./issues.ts";
@@ -29,29 +27,10 @@ import {
 } from "./pages.ts";
 import type { AnalyticsSettings } from "./pages.ts";
 
-export interface ShopOptions {
-  /** 0 (default) picks a free port. */
-  port?: number;
-  /** Base URL of the capture server posthog-js sends to. */
-  captureUrl: string;
-  /** posthog project token. */
-  token: string;
-  host?: string;
-}
-
-export interface RunningShop {
-  url: string;
-  close(): Promise<void>;
-}
+export type ShopOptions = DemoAppOptions;
+export type RunningShop = RunningDemoServer;
 
 const PUBLIC_DIR = fileURLToPath(new URL("./public/", import.meta.url));
-const POSTHOG_BUNDLE = createRequire(import.meta.url).resolve("posthog-js/dist/array.full.no-external.js");
-const CONTENT_TYPES: Record<string, string> = {
-  ".js": "text/javascript; charset=utf-8",
-  ".css": "text/css; charset=utf-8",
-  ".svg": "image/svg+xml",
-  ".json": "application/json",
-};
 
 interface Order {
   id: string;
@@ -66,19 +45,11 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
   const settings: AnalyticsSettings = { captureUrl: options.captureUrl.replace(/\/$/, ""), token: options.token };
   const orders = new Map<string, Order>();
   let nextOrder = 10_230;
-  const pendingTimers = new Set<NodeJS.Timeout>();
-  const delay = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        pendingTimers.delete(timer);
-        resolve();
-      }, ms);
-      pendingTimers.add(timer);
-    });
+  const delays = new Delays();
+  const delay = delays.delay;
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://shop.local");
-    const issues = issuesOf(req);
+  async function handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const issues = parseIssues(cookie(req, ISSUES_COOKIE));
     const route = url.pathname;
 
     if (req.method === "GET") {
@@ -92,9 +63,6 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
       if (route === "/checkout") return sendHtml(res, checkoutPage(settings, issues.has("checkout-hidden-required")));
       if (route === "/checkout/confirmation") return sendHtml(res, confirmationPage(settings, url.searchParams.get("order") ?? ""));
       if (route === "/sign-in") return sendHtml(res, signInPage(settings, safeNext(url.searchParams.get("next"))));
-      if (route === "/vendor/posthog.js") return sendFile(res, POSTHOG_BUNDLE, "public, max-age=3600");
-      if (route.startsWith("/static/")) return sendStatic(res, route.slice("/static/".length));
-      if (route === "/favicon.ico") return send(res, 204, "");
 
       if (route === "/api/products") {
         await slowIf(issues, "catalogue-slow", 180);
@@ -172,36 +140,7 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
     }
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      if (!res.headersSent) sendJson(res, 500, { error: error instanceof Error ? error.message : String(error) });
-      else res.destroy();
-    });
-  });
-  const host = options.host ?? "127.0.0.1";
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://${host}:${port}`,
-    close: async () => {
-      for (const timer of pendingTimers) clearTimeout(timer);
-      pendingTimers.clear();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-function issuesOf(req: IncomingMessage): Set<ShopIssue> {
-  const cookies = req.headers.cookie ?? "";
-  for (const part of cookies.split(";")) {
-    const [name, ...rest] = part.trim().split("=");
-    if (name === ISSUES_COOKIE) return parseIssues(decodeURIComponent(rest.join("=")));
-  }
-  return new Set();
+  return startDemoServer({ port: options.port, host: options.host, publicDir: PUBLIC_DIR, delays }, handle);
 }
 
 function categoryOf(value: string | null): string | null {
@@ -211,51 +150,6 @@ function categoryOf(value: string | null): string | null {
 /** Only same-site paths, so the sign-in page cannot redirect elsewhere. */
 function safeNext(value: string | null): string {
   return value && value.startsWith("/") && !value.startsWith("//") ? value : "/";
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > 64 * 1024) throw new Error("request body too large");
-    chunks.push(chunk);
-  }
-  if (size === 0) return {};
-  try {
-    const value: unknown = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-    return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
-function send(res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { "cache-control": "no-store", ...headers });
-  res.end(body);
-}
-
-function sendHtml(res: ServerResponse, html: string, status = 200): void {
-  send(res, status, html, { "content-type": "text/html; charset=utf-8" });
-}
-
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  send(res, status, JSON.stringify(value), { "content-type": "application/json" });
-}
-
-async function sendFile(res: ServerResponse, file: string, cacheControl = "no-store"): Promise<void> {
-  const type = CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream";
-  send(res, 200, await readFile(file), { "content-type": type, "cache-control": cacheControl });
-}
-
-async function sendStatic(res: ServerResponse, relative: string): Promise<void> {
-  const file = path.resolve(PUBLIC_DIR, relative);
-  if (!file.startsWith(PUBLIC_DIR) || !(path.extname(file) in CONTENT_TYPES)) return sendJson(res, 404, { error: "not found" });
-  try {
-    await sendFile(res, file, "public, max-age=600");
-  } catch {
-    sendJson(res, 404, { error: "not found" });
-  }
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -1,7 +1,7 @@
 import type { ElementHandle, Page } from "puppeteer-core";
 import type { Rng } from "./random.ts";
 
-/** One entry of the app's in-page log (`visitLog.marks()`, e.g. examples/shop/public/visit.js). */
+/** One entry of the app's in-page log (`visitLog.marks()`, kept by examples/common/public/visit.js). */
 export interface BrowserMark {
   seq: number;
   /** `page` | `click` | `submit` | `widget-error` | `api-failure` | `content-ready` */

@@ -1,12 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { summarizeSessionOffline } from "../../src/analysts/index.ts";
-import type { AnalyticsEvent } from "../../src/domain/events.ts";
-import { LabelsSchema, type IssueKind, type Labels } from "../../src/domain/labels.ts";
-import { encodeSession } from "../../src/encode/index.ts";
-import { computeRecordingMetadata } from "../../src/replay/metadata.ts";
-import { DatasetSource } from "../../src/sources/dataset.ts";
+import type { IssueKind } from "../../src/domain/labels.ts";
+import { analystFlags, readLabelledSessions, type AnalystFlag } from "../fixtures/labelled-sessions.ts";
 
 /*
  * The offline analyst on the dataset recorded with real posthog-js in a real browser
@@ -19,10 +16,10 @@ import { DatasetSource } from "../../src/sources/dataset.ts";
 const DATASET = fileURLToPath(new URL("../../examples/dataset", import.meta.url));
 const LABELS = `${DATASET}/labels.json`;
 
-type Flag = "blocking" | "confusion" | "abandonment";
+type Flag = Exclude<AnalystFlag, "slow">;
 interface Scored {
   kinds: Set<IssueKind>;
-  flags: Set<Flag>;
+  flags: Set<AnalystFlag>;
 }
 
 const scored: Scored[] = [];
@@ -38,23 +35,9 @@ const labelledWith = (...kinds: IssueKind[]) => (session: Scored) => kinds.some(
 
 describe.skipIf(!existsSync(LABELS))("offline analyst on examples/dataset (real posthog-js)", () => {
   beforeAll(async () => {
-    const labels: Labels = LabelsSchema.parse(JSON.parse(readFileSync(LABELS, "utf8")));
-    const source = new DatasetSource(DATASET);
-    for (const meta of await source.listSessions()) {
-      const label = labels.sessions[meta.session_id];
-      if (!label) continue;
-      const events: AnalyticsEvent[] = [];
-      for await (const event of source.streamEvents(meta.session_id)) events.push(event);
-      const recording = await computeRecordingMetadata(source.streamRecording(meta.session_id));
-      const encoded = encodeSession({ sessionId: meta.session_id, events, replayStartMs: recording.startMs, replayEndMs: recording.endMs });
+    for await (const { label, encoded, events, recording } of readLabelledSessions(DATASET)) {
       const summary = summarizeSessionOffline({ encoded, events, recording });
-      const flags = new Set<Flag>();
-      for (const action of summary.segments.flatMap((segment) => segment.key_actions)) {
-        if (action.exception === "blocking") flags.add("blocking");
-        if (action.confusion) flags.add("confusion");
-        if (action.abandonment) flags.add("abandonment");
-      }
-      scored.push({ kinds: new Set(label.issues.map((issue) => issue.kind)), flags });
+      scored.push({ kinds: new Set(label.issues.map((issue) => issue.kind)), flags: analystFlags(summary) });
     }
   }, 120_000);
 

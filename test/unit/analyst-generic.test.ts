@@ -1,5 +1,5 @@
 import type { eventWithTime } from "@rrweb/types";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
@@ -11,13 +11,12 @@ import {
   withoutShopWords,
   type OfflineAnalystOverrides,
 } from "../../src/analysts/index.ts";
-import { AnalyticsEventSchema, type AnalyticsEvent } from "../../src/domain/events.ts";
-import { LabelsSchema, type Labels } from "../../src/domain/labels.ts";
+import { AnalyticsEventSchema } from "../../src/domain/events.ts";
 import type { WindowedEvent } from "../../src/domain/recording.ts";
 import type { RawKeyAction, RawSessionSummary } from "../../src/domain/summary.ts";
 import { encodeSession } from "../../src/encode/index.ts";
 import { computeRecordingMetadata } from "../../src/replay/metadata.ts";
-import { DatasetSource } from "../../src/sources/dataset.ts";
+import { analystFlags, readLabelledSessions, type AnalystFlag } from "../fixtures/labelled-sessions.ts";
 import { SessionBuilder, h, type BuiltSession, type PageSpec, type RecordingLineOut } from "../fixtures/session-builder.ts";
 
 /*
@@ -230,19 +229,11 @@ const DATASETS = [
 
 for (const [name, DATASET] of DATASETS) {
   describe.skipIf(!existsSync(`${DATASET}/labels.json`))(`${name} without shop words`, () => {
-    type Kind = "blocking" | "confusion" | "abandonment" | "slow";
+    type Kind = AnalystFlag;
     const rows: Array<{ truth: Set<Kind>; flags: Record<"generic" | "default", Set<Kind>>; outcome: Record<"generic" | "default", boolean>; labelled: boolean }> = [];
 
     beforeAll(async () => {
-      const labels: Labels = LabelsSchema.parse(JSON.parse(readFileSync(`${DATASET}/labels.json`, "utf8")));
-      const source = new DatasetSource(DATASET);
-      for (const meta of await source.listSessions()) {
-        const label = labels.sessions[meta.session_id];
-        if (!label) continue;
-        const events: AnalyticsEvent[] = [];
-        for await (const event of source.streamEvents(meta.session_id)) events.push(event);
-        const recording = await computeRecordingMetadata(source.streamRecording(meta.session_id));
-        const encoded = encodeSession({ sessionId: meta.session_id, events, replayStartMs: recording.startMs, replayEndMs: recording.endMs });
+      for await (const { label, encoded, events, recording } of readLabelledSessions(DATASET)) {
         const kinds = new Set(label.issues.map((issue) => issue.kind));
         const truth = new Set<Kind>();
         if (kinds.has("blocking_exception") || kinds.has("visible_api_failure")) truth.add("blocking");
@@ -251,15 +242,7 @@ for (const [name, DATASET] of DATASETS) {
         if (kinds.has("slow_page")) truth.add("slow");
         const run = (overrides: OfflineAnalystOverrides) => {
           const summary = summarizeSessionOffline({ encoded, events, recording }, overrides);
-          const actions = summary.segments.flatMap((segment) => segment.key_actions);
-          const flags = new Set<Kind>();
-          for (const action of actions) {
-            if (action.exception === "blocking") flags.add("blocking");
-            if (action.confusion) flags.add("confusion");
-            if (action.abandonment) flags.add("abandonment");
-            if (action.slow) flags.add("slow");
-          }
-          return { flags, success: summary.session_outcome.success };
+          return { flags: analystFlags(summary), success: summary.session_outcome.success };
         };
         const generic = run(GENERIC);
         const standard = run({});

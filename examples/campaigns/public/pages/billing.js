@@ -5,7 +5,7 @@
   App.api("GET", "/api/billing/usage").then(function (result) {
     if (!result.ok) {
       // The meter simply stays hidden.
-      Postbird.mark("api-failure", { path: "/api/billing/usage", status: result.status });
+      visitLog.mark("api-failure", { path: "/api/billing/usage", status: result.status });
       App.reportError(App.ApiError("GET", "/api/billing/usage", result.status, result.data.error));
       return;
     }
@@ -13,7 +13,7 @@
     usage.innerHTML = '<div class="meter"><span class="meter-fill" style="width:' + percent + '%"></span></div><p>' + result.data.sent.toLocaleString("en-US") + " of " + result.data.limit.toLocaleString("en-US") + " emails</p>";
     usage.hidden = false;
   });
-  if (!Postbird.has("compare-plans-dead")) {
+  if (!visitLog.has("compare-plans-dead")) {
     document.getElementById("compare-plans").addEventListener("click", function () {
       var table = document.getElementById("compare-table");
       table.hidden = !table.hidden;

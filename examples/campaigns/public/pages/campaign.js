@@ -14,7 +14,7 @@
 
   // Templates: the toolbar's "Templates ▾" opens a panel of starting points.
   var templatesPanel = document.getElementById("templates-panel");
-  if (!Postbird.has("templates-label-dead")) {
+  if (!visitLog.has("templates-label-dead")) {
     document.getElementById("templates-toggle").addEventListener("click", function () {
       templatesPanel.hidden = !templatesPanel.hidden;
     });
@@ -34,7 +34,7 @@
       saveButton.disabled = false;
       saveButton.textContent = "Save changes";
       if (!result.ok) {
-        Postbird.mark("api-failure", { path: "/api/campaigns/:id", status: result.status });
+        visitLog.mark("api-failure", { path: "/api/campaigns/:id", status: result.status });
         App.toast("Couldn't save your changes. Please try again.", "error");
         App.reportError(App.ApiError("PUT", "/api/campaigns/" + campaign.id, result.status, result.data.error));
         return;
@@ -62,7 +62,7 @@
     var iso = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(value);
     if (iso) return build(iso[1], iso[2], iso[3]);
     // The bug: a "strict ISO" refactor dropped every other format.
-    if (Postbird.has("schedule-date-strict")) return null;
+    if (visitLog.has("schedule-date-strict")) return null;
     var us = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(value);
     if (us) return build(us[3], us[1], us[2]);
     var named = /^([a-z]{3})[a-z]*\.? (\d{1,2}),? (\d{4})$/.exec(value) || /^(\d{1,2}) ([a-z]{3})[a-z]* (\d{4})$/.exec(value);
@@ -84,7 +84,7 @@
   function schedule() {
     var date = parseDate(dateInput.value);
     if (!date) {
-      dateError.textContent = Postbird.has("schedule-date-strict") ? "Invalid date" : "Use a date like 12/20/2026 or Dec 20, 2026.";
+      dateError.textContent = visitLog.has("schedule-date-strict") ? "Invalid date" : "Use a date like 12/20/2026 or Dec 20, 2026.";
       dateError.hidden = false;
       dateInput.classList.add("invalid");
       App.track("schedule_date_rejected", { campaign_id: campaign.id });
@@ -117,7 +117,7 @@
   });
   document.getElementById("confirm-send-button").addEventListener("click", function () {
     // The bug: audiences became segment lists in one place only; a plain audience has no `segments`.
-    var segments = Postbird.has("send-confirm-throws") ? campaign.audience.segments.length : 1;
+    var segments = visitLog.has("send-confirm-throws") ? campaign.audience.segments.length : 1;
     var confirm = document.getElementById("confirm-send-button");
     confirm.disabled = true;
     confirm.textContent = "Sending…";

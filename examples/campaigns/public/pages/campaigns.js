@@ -38,7 +38,7 @@
     rows.innerHTML = '<tr><td colspan="6">' + App.spinner("Loading campaigns…") + "</td></tr>";
     App.api("GET", path).then(function (result) {
       if (!result.ok) {
-        Postbird.mark("api-failure", { path: "/api/campaigns", status: result.status });
+        visitLog.mark("api-failure", { path: "/api/campaigns", status: result.status });
         rows.innerHTML = "";
         App.showBanner(banner, "error", "<strong>We couldn't load your campaigns.</strong> Please try again. <button type=\"button\" class=\"btn btn-small\" id=\"list-retry\">Retry</button>");
         document.getElementById("list-retry").addEventListener("click", load);
@@ -46,7 +46,7 @@
         return;
       }
       render(result.data.campaigns);
-      Postbird.mark("content-ready", { list: "campaigns" });
+      visitLog.mark("content-ready", { list: "campaigns" });
       App.track("campaign_list_viewed", { status: statusFilter.value, results: result.data.campaigns.length, searched: search.value !== "" });
       refreshStats();
     });
@@ -56,7 +56,7 @@
     App.api("GET", "/api/campaigns/stats").then(function (result) {
       if (!result.ok) {
         // Nobody sees this: the counts keep their last values.
-        Postbird.mark("api-failure", { path: "/api/campaigns/stats", status: result.status });
+        visitLog.mark("api-failure", { path: "/api/campaigns/stats", status: result.status });
         App.reportError(App.ApiError("GET", "/api/campaigns/stats", result.status, result.data.error));
         return;
       }

@@ -19,7 +19,7 @@
         return '<div class="bar-row"><span class="bar-label">' + App.escapeText(c.name) + '</span><span class="bar"><span class="bar-fill" style="width:' + opens + '%"></span></span><span>' + opens + "% opened · " + clicks + "% clicked</span></div>";
       })
       .join("");
-    Postbird.mark("content-ready", { view: "report" });
+    visitLog.mark("content-ready", { view: "report" });
     App.track("report_viewed", { campaigns: result.data.campaigns.length });
   });
 })();

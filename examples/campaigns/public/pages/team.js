@@ -6,7 +6,7 @@
   App.takeFlash();
   button.addEventListener("click", function () {
     // The bug: the role used to be radio buttons; reading a checked radio that no longer exists throws.
-    var role = Postbird.has("invite-throws") ? form.querySelector('input[name="role"]:checked').value : form.role.value;
+    var role = visitLog.has("invite-throws") ? form.querySelector('input[name="role"]:checked').value : form.role.value;
     var email = form.email.value.trim();
     if (!email) {
       App.showBanner(banner, "error", "Enter the email address of the person to invite.");

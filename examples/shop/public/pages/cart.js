@@ -39,7 +39,7 @@
     Shop.api("PATCH", "/api/cart/line", { sku: line.sku, quantity: quantity }).then(function (result) {
       row.classList.remove("updating");
       if (!result.ok) {
-        Fernhill.mark("api-failure", { path: "/api/cart/line", status: result.status });
+        visitLog.mark("api-failure", { path: "/api/cart/line", status: result.status });
         Shop.showBanner(banner, "error", "<strong>We couldn't update your cart.</strong> Please try again in a moment.");
         Shop.reportError(Shop.ApiError("PATCH", "/api/cart/line", result.status, result.data.error), { sku: line.sku });
         return;
@@ -70,7 +70,7 @@
   var estimate = document.getElementById("shipping-estimate");
   var panel = document.getElementById("shipping-panel");
   // The dead-click issue: styled as a button, but the panel toggle was lost.
-  if (!Fernhill.has("shipping-estimate-dead")) {
+  if (!visitLog.has("shipping-estimate-dead")) {
     estimate.addEventListener("click", function () {
       document.getElementById("shipping-standard").textContent = Shop.cartSubtotal() >= 50 ? "Free" : "$6.00";
       panel.hidden = !panel.hidden;

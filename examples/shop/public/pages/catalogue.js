@@ -19,7 +19,7 @@
       return;
     }
     grid.innerHTML = result.data.products.map(Shop.productCard).join("");
-    Fernhill.mark("content-ready", { list: "catalogue" });
+    visitLog.mark("content-ready", { list: "catalogue" });
     Shop.track("product list viewed", { category: data.category || "all", products: result.data.products.length, load_ms: Date.now() - started });
   });
 })();

@@ -93,7 +93,7 @@
     }
     var order = orderFromForm();
     // The bug: a refactor moved totals into `order.summary` in one place but not the other.
-    var total = Fernhill.has("place-order-throws") ? order.summary.total : order.total;
+    var total = visitLog.has("place-order-throws") ? order.summary.total : order.total;
     placeOrder.disabled = true;
     placeOrder.innerHTML = '<span class="spinner small" aria-hidden="true"></span> Placing order…';
     Shop.api("POST", "/api/orders", Object.assign({}, order, { total: total })).then(function (result) {

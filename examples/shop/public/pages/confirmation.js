@@ -22,6 +22,6 @@
       }).join("") +
       '<p class="summary-row total"><span>Total</span><span>' + Shop.money(order.total) + "</span></p>" +
       '<a class="btn" href="/" id="continue-shopping">Continue shopping</a></div>';
-    Fernhill.mark("content-ready", { list: "confirmation" });
+    visitLog.mark("content-ready", { list: "confirmation" });
   });
 })();

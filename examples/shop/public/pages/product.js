@@ -35,7 +35,7 @@
   function addToCart() {
     var swatch = selectedSwatch();
     // The bug: the colour is read from `data-color`, which the markup does not have, so no colourway matches.
-    var colour = Fernhill.has("add-to-cart-throws") ? swatch.dataset.color : swatch.dataset.colour;
+    var colour = visitLog.has("add-to-cart-throws") ? swatch.dataset.color : swatch.dataset.colour;
     var colourway = product.colourways.find(function (c) {
       return c.name === colour;
     });
@@ -67,7 +67,7 @@
   function syncCart(lines) {
     Shop.api("POST", "/api/cart/sync", { lines: lines.map(function (l) { return { sku: l.sku, quantity: l.quantity }; }) }).then(function (result) {
       if (result.ok) return;
-      Fernhill.mark("api-failure", { path: "/api/cart/sync", status: result.status });
+      visitLog.mark("api-failure", { path: "/api/cart/sync", status: result.status });
       Shop.reportError(Shop.ApiError("POST", "/api/cart/sync", result.status, result.data.error));
     });
   }
@@ -77,7 +77,7 @@
   var zoom = document.getElementById("zoom-badge");
   var lightbox = document.getElementById("lightbox");
   // The dead-click issue: the badge is styled as a button but the lightbox was never wired up.
-  if (!Fernhill.has("zoom-dead")) {
+  if (!visitLog.has("zoom-dead")) {
     zoom.addEventListener("click", function () {
       lightbox.hidden = false;
     });
@@ -91,7 +91,7 @@
   var path = "/api/recommendations?product=" + encodeURIComponent(product.slug);
   Shop.api("GET", path).then(function (result) {
     if (!result.ok) {
-      Fernhill.mark("api-failure", { path: "/api/recommendations", status: result.status });
+      visitLog.mark("api-failure", { path: "/api/recommendations", status: result.status });
       Shop.reportError(Shop.ApiError("GET", "/api/recommendations", result.status, result.data.error));
       return;
     }

@@ -19,7 +19,7 @@
     Shop.api("GET", path).then(function (result) {
       clearTimeout(slowNotice);
       if (!result.ok) {
-        Fernhill.mark("api-failure", { path: "/api/search", status: result.status });
+        visitLog.mark("api-failure", { path: "/api/search", status: result.status });
         Shop.showBanner(
           status,
           "error",
@@ -39,7 +39,7 @@
           ? "No products match “" + escapeText(query) + "”. Try a shorter word."
           : products.length + (products.length === 1 ? " result" : " results") + " for “" + escapeText(query) + "”";
       results.innerHTML = products.map(Shop.productCard).join("");
-      Fernhill.mark("content-ready", { list: "search" });
+      visitLog.mark("content-ready", { list: "search" });
       Shop.track("search performed", { query: query, results: products.length, load_ms: Date.now() - started });
     });
   }

@@ -1,20 +1,34 @@
 /*
- * Runs first on every page, before analytics: moves this visit's issue list from the URL into
- * sessionStorage and a session cookie (the API reads it there), cleans the address bar so no event
- * or recording names the issues, and keeps a log of when things happened by the browser clock
- * (the scripted-users generator reads it to time its labels).
+ * Runs first on every page of a demo app, before analytics: moves this visit's issue list from the
+ * URL into sessionStorage and a session cookie (the API reads it there), gives the visit its own id
+ * cookie when the app asks for one (an app that keeps data per visit), cleans the address bar so no
+ * event or recording names the issues, and keeps a log of when things happened by the browser clock
+ * (`window.visitLog`, read by the scripted-users generator and by the app's own scripts).
+ *
+ * Configured by its script element (see `examples/common/pages.ts`):
+ *   data-storage-prefix  sessionStorage key prefix, e.g. "fh"
+ *   data-issues-cookie   cookie the API reads the issue list from
+ *   data-visit-cookie    optional: cookie holding a per-visit id
  */
 (function () {
-  var ISSUES_KEY = "fh:issues";
-  var MARKS_KEY = "fh:marks";
+  var config = (document.currentScript && document.currentScript.dataset) || {};
+  var prefix = config.storagePrefix || "demo";
+  var ISSUES_KEY = prefix + ":issues";
+  var MARKS_KEY = prefix + ":marks";
+  var VISIT_KEY = prefix + ":visit";
   var params = new URLSearchParams(location.search);
   if (params.has("issues")) {
     var list = params.get("issues") || "";
     sessionStorage.setItem(ISSUES_KEY, list);
-    document.cookie = "fh_issues=" + encodeURIComponent(list) + "; path=/; SameSite=Lax";
+    document.cookie = (config.issuesCookie || prefix + "_issues") + "=" + encodeURIComponent(list) + "; path=/; SameSite=Lax";
     params.delete("issues");
     var query = params.toString();
     history.replaceState(history.state, "", location.pathname + (query ? "?" + query : "") + location.hash);
+  }
+  if (config.visitCookie && !sessionStorage.getItem(VISIT_KEY)) {
+    var visit = Date.now().toString(36) + Math.random().toString(36).slice(2, 8);
+    sessionStorage.setItem(VISIT_KEY, visit);
+    document.cookie = config.visitCookie + "=" + visit + "; path=/; SameSite=Lax";
   }
   var issues = (sessionStorage.getItem(ISSUES_KEY) || "").split(",").filter(Boolean);
 
@@ -41,7 +55,7 @@
     return el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (text ? ' "' + text + '"' : "");
   }
 
-  window.Fernhill = {
+  window.visitLog = {
     issues: issues,
     has: function (name) {
       return issues.indexOf(name) >= 0;
@@ -49,14 +63,14 @@
     mark: mark,
     marks: readMarks,
   };
-  // The generator reads every demo app's log under this name.
-  window.visitLog = window.Fernhill;
 
   mark("page", { url: location.pathname + location.search });
   // Capture phase: the time is taken in the same dispatch in which posthog-js autocaptures the click.
+  // A click on a label also clicks its input: only the one the person made is logged.
   document.addEventListener(
     "click",
     function (event) {
+      if (event.detail === 0 && event.target && event.target.tagName === "INPUT") return;
       mark("click", { target: describe(event.target) });
     },
     true,

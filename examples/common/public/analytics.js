@@ -1,6 +1,9 @@
-/* posthog-js, configured the way a product team would: autocapture, exceptions, dead clicks, page leave, heatmaps, replay. */
+/*
+ * posthog-js, configured the way a product team would: autocapture, exceptions, dead clicks, page
+ * leave, heatmaps, replay. The page sets `window.DEMO_ANALYTICS` ({apiHost, token}) before it.
+ */
 (function () {
-  var settings = window.FERNHILL_ANALYTICS;
+  var settings = window.DEMO_ANALYTICS;
   if (!window.posthog || !settings) return;
   window.posthog.init(settings.token, {
     api_host: settings.apiHost,

@@ -175,6 +175,7 @@ async function sendFile(res: ServerResponse, file: string, cacheControl: string)
 /** A file of `dir` by its relative path; nothing outside `dir`, nothing of an unlisted type. */
 async function sendStatic(res: ServerResponse, dir: string, relative: string, limits: DemoServerLimits): Promise<void> {
   const file = path.resolve(dir, relative);
+  // `dir` ends with a separator: a sibling folder whose name starts like it (`public-old`) is outside it.
   if (!file.startsWith(dir) || !(path.extname(file) in CONTENT_TYPES)) return sendJson(res, 404, { error: "not found" });
   try {
     await sendFile(res, file, limits.staticCacheControl);

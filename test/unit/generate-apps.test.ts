@@ -49,6 +49,17 @@ describe("examples/campaigns server", () => {
     expect((await bundle.text()).length).toBeGreaterThan(50_000);
   });
 
+  it("serves the scripts both apps share under /common/, and nothing outside that folder", async () => {
+    const page = await (await get("/campaigns")).text();
+    expect(page).toContain('src="/common/visit.js"');
+    const visit = await get("/common/visit.js");
+    expect(visit.status).toBe(200);
+    expect(await visit.text()).toContain("visitLog");
+    for (const escape of ["/common/../server.ts", "/common/%2e%2e/server.ts", "/common/..%2fserver.ts", "/static/../../common/server.ts"]) {
+      expect((await get(escape)).status, escape).toBe(404);
+    }
+  });
+
   it("tells /campaigns/new from /campaigns/<id>", async () => {
     expect(await (await get("/campaigns/new")).text()).toContain('id="new-form"');
     expect(await (await get("/campaigns/1042")).text()).toContain('id="editor-form"');

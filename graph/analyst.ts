@@ -3,6 +3,7 @@ import type { Analyst as AnalystLabel, RawSessionSummary, SessionSummary } from 
 import type { AnalyticsEvent } from "../src/domain/events.ts";
 import type { EncodedSession } from "../src/encode/index.ts";
 import type { RecordingMetadata } from "../src/replay/metadata.ts";
+import type { LearnedSiteData, SiteLearningOptions } from "../src/analysts/index.ts";
 
 /** Model calls and tokens spent, summed across the run. */
 export interface Usage {
@@ -26,6 +27,8 @@ export interface SessionInput {
   events: AnalyticsEvent[];
   recording?: RecordingMetadata;
   focusArea?: string;
+  /** What the run learned about the site across its sessions (offline analyst only; see `learn_site`). */
+  learnedSite?: LearnedSiteData;
 }
 
 /**
@@ -40,6 +43,14 @@ export interface PipelineAnalyst {
   readonly models: Record<string, string>;
   /** The summary cache key part: a different analyst means a different summary. */
   readonly cacheLabel: string;
+  /**
+   * Set when session summaries are made by rules that learn the site across sessions first (the
+   * offline analyst): the report graph's `learn_site` step then runs with these settings. A model
+   * reads each session on its own and leaves it unset.
+   */
+  readonly siteLearning?: SiteLearningOptions;
+  /** Learns the site from the sessions' events (called by `learn_site` when `siteLearning` is set). */
+  learnSite?(sessions: ReadonlyArray<readonly AnalyticsEvent[]>): LearnedSiteData;
   summarize(input: SessionInput, onUsage: (usage: Usage) => void, signal?: AbortSignal): Promise<RawSessionSummary>;
   extractPatterns(summaries: SessionSummary[], focusArea: string | undefined, onUsage: (usage: Usage) => void): Promise<RawPattern[]>;
   combinePatterns(lists: RawPattern[][], focusArea: string | undefined, onUsage: (usage: Usage) => void): Promise<RawPattern[]>;

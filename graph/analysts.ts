@@ -8,13 +8,20 @@ import { RawSessionSummarySchema, type Analyst, type RawSessionSummary, type Ses
 import {
   assignEventsOffline,
   createSiteModel,
+  DEFAULT_SITE,
   extractPatternsOffline,
+  learnSiteFromSessions,
+  resolveAnalystOptions,
+  withLearnedSite,
   loadProductMap,
   OFFLINE_ANALYST_LABEL,
   OFFLINE_ANALYST_VERSION,
   summarizeSessionOffline,
+  type LearnedSiteData,
   type OfflineAnalystOverrides,
+  type SiteLearningOptions,
 } from "../src/analysts/index.ts";
+import type { AnalyticsEvent } from "../src/domain/events.ts";
 import { countTokens } from "../src/encode/tokens.ts";
 import {
   countPromptTokens,
@@ -47,6 +54,7 @@ export class StagedAnalyst implements PipelineAnalyst {
   readonly label: Analyst;
   readonly cacheLabel: string;
   readonly patternPromptBaseTokens: number;
+  readonly siteLearning?: SiteLearningOptions;
 
   constructor(
     private readonly summarizer: BaseChatModel | undefined,
@@ -65,12 +73,20 @@ export class StagedAnalyst implements PipelineAnalyst {
     this.cacheLabel = summarizer ? `${models.summarizer!}@${SUMMARY_PROMPT_VERSION}` : `heuristic@${OFFLINE_ANALYST_VERSION}${offlineKey ? `+${offlineKey}` : ""}`;
     // The offline rules read no prompt: all summaries go in one chunk, so no cluster is split.
     this.patternPromptBaseTokens = reasoner ? countPromptTokens(formatExtractPatterns({ digests: [] })) : 0;
+    // Only the offline rules summarize better for knowing the site across sessions.
+    if (!summarizer) this.siteLearning = resolveAnalystOptions(offlineSettings).learning;
+  }
+
+  learnSite(sessions: ReadonlyArray<readonly AnalyticsEvent[]>): LearnedSiteData {
+    const options = resolveAnalystOptions(this.offlineSettings);
+    return learnSiteFromSessions(sessions, options.site, options.learning, options.routes);
   }
 
   async summarize(input: SessionInput, onUsage: (usage: Usage) => void, signal?: AbortSignal): Promise<RawSessionSummary> {
     if (!this.summarizer) {
       onUsage(NO_CALL);
-      return summarizeSessionOffline(input, this.offlineSettings);
+      const site = input.learnedSite ? withLearnedSite(this.offlineSettings.site ?? DEFAULT_SITE, input.learnedSite) : this.offlineSettings.site;
+      return summarizeSessionOffline(input, { ...this.offlineSettings, ...(site ? { site } : {}) });
     }
     const usage = createUsage();
     try {

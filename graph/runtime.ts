@@ -52,6 +52,16 @@ export interface ValidationRuntime {
   clip: { beforeEventMs: number; lengthMs: number };
 }
 
+/** A cache label for summaries made knowing a learned site (`learn_site`): another site, another summary. */
+export function withLearnedSiteLabel(label: string, learnedSiteHash: string | undefined): string {
+  return learnedSiteHash ? `${label}+site:${learnedSiteHash}` : label;
+}
+
+/** The labels a report's summaries are cached under, the checked one first (readers of a finished report). */
+export function summaryCacheLabels(runtime: Pick<PipelineRuntime, "analyst" | "validation">, learnedSiteHash?: string): string[] {
+  return [...new Set([summaryCacheLabel(runtime), runtime.analyst.cacheLabel].map((label) => withLearnedSiteLabel(label, learnedSiteHash)))];
+}
+
 /**
  * The summary cache's analyst part: who labelled, and how the labels were checked, since a
  * validated summary differs from an unvalidated one.

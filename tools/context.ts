@@ -1,7 +1,7 @@
 import { getCurrentTaskInput } from "@langchain/langgraph";
 import type { ChatStateType } from "../graph/chat/state.ts";
 import type { Pipeline } from "../graph/pipeline.ts";
-import { summaryCacheLabel } from "../graph/runtime.ts";
+import { summaryCacheLabels } from "../graph/runtime.ts";
 import { SessionSummariesError } from "../src/domain/errors.ts";
 import type { Report } from "../src/domain/report.ts";
 import type { SessionSummary } from "../src/domain/summary.ts";
@@ -51,9 +51,9 @@ export async function resolveReport(context: ChatToolContext, reportId: string |
 }
 
 /** A session's stored summary for a report: the checked one first (validation ran), then the unchecked one. */
-export async function readSummary(pipeline: Pipeline, sessionId: string, focusArea: string | undefined): Promise<SessionSummary | undefined> {
+export async function readSummary(pipeline: Pipeline, sessionId: string, focusArea: string | undefined, learnedSiteHash?: string): Promise<SessionSummary | undefined> {
   const runtime = pipeline.runtime;
-  for (const analyst of new Set([summaryCacheLabel(runtime), runtime.analyst.cacheLabel])) {
+  for (const analyst of summaryCacheLabels(runtime, learnedSiteHash)) {
     const summary = await runtime.summaries.get({ project: runtime.project, sessionId, focusArea, analyst });
     if (summary) return summary;
   }

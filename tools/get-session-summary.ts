@@ -17,7 +17,7 @@ export function makeGetSessionSummaryTool(context: ChatToolContext) {
         const reportId = input.report_id ?? currentChatState().report?.report_id;
         const report = reportId ? await context.runs.getReport(context.project, reportId) : undefined;
         if (input.report_id && !report) return `There is no finished report ${JSON.stringify(input.report_id)} in this project.`;
-        const summary = await readSummary(context.pipeline, input.session_id, report?.focus_area);
+        const summary = await readSummary(context.pipeline, input.session_id, report?.focus_area, report?.learned_site);
         if (!summary) {
           return `No summary of session ${JSON.stringify(input.session_id)} is stored${report ? ` for report ${report.id}` : ""}: it was not summarized yet (summarize_sessions with its id), or it is not in this project.`;
         }

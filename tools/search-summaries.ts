@@ -50,7 +50,7 @@ export function makeSearchSummariesTool(context: ChatToolContext) {
           for (const sessionId of report.sessions.summarized) {
             if (searched.has(sessionId) || matches.length >= limit) continue;
             searched.add(sessionId);
-            const summary = await readSummary(context.pipeline, sessionId, report.focus_area);
+            const summary = await readSummary(context.pipeline, sessionId, report.focus_area, report.learned_site);
             const match = summary && matchSummary(summary, input.query);
             if (match) matches.push(match);
           }

@@ -1,6 +1,15 @@
 import { Annotation } from "@langchain/langgraph";
 import { addUsage, NO_USAGE, type Usage } from "../analyst.ts";
 
+/**
+ * Where the site knowledge learned across a run's sessions is stored (`learn_site`): the blob key,
+ * and the hash of its content, which is part of the summary cache key.
+ */
+export interface LearnedSiteRef {
+  key: string;
+  hash: string;
+}
+
 /** What happened to one session in a report run; small, so it lives in state. */
 export interface SessionResult {
   session_id: string;
@@ -31,6 +40,8 @@ export function mergeSessionResults(current: SessionResult[], update: SessionRes
 export const SessionState = Annotation.Root({
   session_id: Annotation<string>(),
   focus_area: Annotation<string | undefined>(),
+  /** What the run learned about the site across sessions (offline analyst only): from the `Send` payload. */
+  learned_site: Annotation<LearnedSiteRef | undefined>(),
   /** Blob key of the loaded, encoded session (set by `load`). */
   input_key: Annotation<string | undefined>(),
   summary_key: Annotation<string | undefined>(),

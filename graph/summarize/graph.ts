@@ -6,6 +6,7 @@ import { makeBuildReportNode } from "./nodes/build-report.ts";
 import { makeCombinePatternsNode } from "./nodes/combine-patterns.ts";
 import { makeExtractPatternsNode } from "./nodes/extract-patterns.ts";
 import { makeGatherNode } from "./nodes/gather.ts";
+import { makeLearnSiteNode } from "./nodes/learn-site.ts";
 import { makeResolveSessionsNode } from "./nodes/resolve-sessions.ts";
 import { summaryRefs } from "./nodes/summaries.ts";
 import { SummarizeState, type ChunkTask, type SummarizeStateType } from "./state.ts";
@@ -18,7 +19,7 @@ export function fanOutSessions(state: SummarizeStateType): Send[] | "gather" {
   const done = new Set(state.session_results.filter((r) => r.status !== "failed").map((r) => r.session_id));
   const pending = state.session_ids.filter((id) => !done.has(id));
   if (pending.length === 0) return "gather";
-  return pending.map((id) => new Send("session", { session_id: id, focus_area: state.focus_area }));
+  return pending.map((id) => new Send("session", { session_id: id, focus_area: state.focus_area, ...(state.learned_site ? { learned_site: state.learned_site } : {}) }));
 }
 
 export function fanOutExtraction(state: SummarizeStateType): Send[] {
@@ -35,13 +36,19 @@ export function fanOutAssignment(state: SummarizeStateType): Send[] | "build_rep
   );
 }
 
+/** The offline analyst learns the site across sessions before summarizing them; a model goes straight to the sessions. */
+export function routeAfterResolve(runtime: PipelineRuntime): (state: SummarizeStateType) => Send[] | "gather" | "learn_site" {
+  return (state) => (runtime.analyst.siteLearning && !state.learned_site ? "learn_site" : fanOutSessions(state));
+}
+
 /**
- * A report: resolve sessions → one session subgraph each (bounded by the run's `maxConcurrency`) →
+ * A report: resolve sessions → (learn the site, offline analyst only) → one session subgraph each (bounded by the run's `maxConcurrency`) →
  * gather (threshold, chunking) → extract per chunk → combine → assign per chunk → build the report.
  */
 export function buildSummarizeGraph(runtime: PipelineRuntime) {
   return new StateGraph(SummarizeState)
     .addNode("resolve_sessions", makeResolveSessionsNode(runtime))
+    .addNode("learn_site", makeLearnSiteNode(runtime))
     .addNode("session", buildSessionGraph(runtime).compile())
     .addNode("gather", makeGatherNode(runtime))
     // Chunk workers take their `Send` payload (a ChunkTask), not the graph state.
@@ -50,7 +57,8 @@ export function buildSummarizeGraph(runtime: PipelineRuntime) {
     .addNode("assign_patterns", makeAssignPatternsNode(runtime) as never)
     .addNode("build_report", makeBuildReportNode(runtime))
     .addEdge(START, "resolve_sessions")
-    .addConditionalEdges("resolve_sessions", fanOutSessions, ["session", "gather"])
+    .addConditionalEdges("resolve_sessions", routeAfterResolve(runtime), ["learn_site", "session", "gather"])
+    .addConditionalEdges("learn_site", fanOutSessions, ["session", "gather"])
     .addEdge("session", "gather")
     .addConditionalEdges("gather", fanOutExtraction, ["extract_patterns"])
     .addEdge("extract_patterns", "combine_patterns")

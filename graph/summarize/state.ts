@@ -2,7 +2,7 @@ import { Annotation } from "@langchain/langgraph";
 import type { SessionSelection } from "../../src/domain/selection.ts";
 import type { RawAssignment, RawPattern } from "../../src/domain/report.ts";
 import { addUsage, NO_USAGE, type Usage } from "../analyst.ts";
-import { mergeSessionResults, type SessionResult } from "../session/state.ts";
+import { mergeSessionResults, type LearnedSiteRef, type SessionResult } from "../session/state.ts";
 
 /** Which sessions a report covers: the one selection of every surface (`src/domain/selection.ts`). */
 export type { SessionSelection } from "../../src/domain/selection.ts";
@@ -33,6 +33,11 @@ export const SummarizeState = Annotation.Root({
   selection: Annotation<SessionSelection>(),
   /** Session ids resolved from the selection, in report order. */
   session_ids: Annotation<string[]>({ reducer: (_, next) => next, default: () => [] }),
+  /**
+   * What `learn_site` learned about the site across the sessions (offline analyst only): its blob
+   * key and content hash. Checkpointed, so a resumed run summarizes with the same knowledge.
+   */
+  learned_site: Annotation<LearnedSiteRef | undefined>(),
   session_results: Annotation<SessionResult[]>({ reducer: mergeSessionResults, default: () => [] }),
   /** Session ids per extraction chunk, packed by tokens. */
   extraction_chunks: Annotation<string[][]>({ reducer: (_, next) => next, default: () => [] }),

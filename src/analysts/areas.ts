@@ -45,6 +45,10 @@ export interface PageArea {
   name?: string;
   /** The product map says reaching this page is a goal. */
   goal?: boolean;
+  /** Learned across sessions to be where a goal leaves users (`learn.ts`): a goal only in a session that sent no goal event. */
+  learnedGoal?: boolean;
+  /** Its usual place in sessions (0 first … 1 last), when learned across sessions. */
+  order?: number;
 }
 
 export const UNKNOWN_AREA: PageArea = { path: "", area: "(unknown page)", phase: "other" };
@@ -88,7 +92,16 @@ export function pageAreaOf(url: string | undefined, site: SiteModel = DEFAULT_SI
   const queryAt = url.indexOf("?");
   const query = queryAt < 0 ? "" : url.slice(queryAt).split("#")[0]!.toLowerCase();
   const phase: Phase = route?.goal ? "confirmation" : route?.step ? "task" : phaseOf(area, query, site);
-  return { path: `/${segments.join("/")}`, area, phase, ...(route?.name ? { name: route.name } : {}), ...(route?.goal ? { goal: true } : {}) };
+  const order = site.pageOrder?.get(area);
+  return {
+    path: `/${segments.join("/")}`,
+    area,
+    phase,
+    ...(route?.name ? { name: route.name } : {}),
+    ...(route?.goal ? { goal: true } : {}),
+    ...(!route && site.learnedGoals?.has(area) ? { learnedGoal: true } : {}),
+    ...(order !== undefined ? { order } : {}),
+  };
 }
 
 /** The search query carried by a URL (`?q=`, `?query=`, `?search=`, `?s=`, `?term=`), if any. */
@@ -106,8 +119,22 @@ export function searchQueryOf(url: string | undefined): string | undefined {
   return undefined;
 }
 
-/** Whether moving from one page to another carries the user forward (or onward while browsing). */
-export function isForwardNavigation(from: PageArea, to: PageArea): boolean {
+/** Pages among which any move is onward: browsing has no order. */
+const BROWSE_PHASES: ReadonlySet<Phase> = new Set(["home", "catalogue", "search", "product"]);
+
+/**
+ * Whether moving from one page to another carries the user forward (or onward while browsing).
+ * The page roles decide; the usual order of pages learned across sessions (`learn.ts`) decides
+ * what the roles cannot tell: two pages of the same role (two steps of a task), or a page with no
+ * known role (`other`: a preview after its editor is forward, a list before it is back), when both
+ * pages have a usual place at least `minOrderGap` apart. Between browse pages every move is onward.
+ */
+export function isForwardNavigation(from: PageArea, to: PageArea, minOrderGap = Number.POSITIVE_INFINITY): boolean {
   if (to.path === from.path) return false;
-  return FUNNEL_RANK[to.phase] >= FUNNEL_RANK[from.phase];
+  const byRole = FUNNEL_RANK[to.phase] >= FUNNEL_RANK[from.phase];
+  if (BROWSE_PHASES.has(from.phase) && BROWSE_PHASES.has(to.phase)) return byRole;
+  const rolesCannotTell = from.phase === to.phase || from.phase === "other" || to.phase === "other";
+  if (!rolesCannotTell || from.order === undefined || to.order === undefined || to.phase === "confirmation") return byRole;
+  if (Math.abs(to.order - from.order) < minOrderGap) return byRole;
+  return to.order > from.order;
 }

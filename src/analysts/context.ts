@@ -71,7 +71,7 @@ export class SessionContext {
     return this.between(fromMs, toMs).find(
       (moment) =>
         isProgressEvent(moment) ||
-        (moment.kind === "pageview" && (!reference || this.sameWindow(moment, reference)) && isForwardNavigation(area, moment.page)),
+        (moment.kind === "pageview" && (!reference || this.sameWindow(moment, reference)) && isForwardNavigation(area, moment.page, this.options.learning.minOrderGap)),
     );
   }
 

@@ -17,6 +17,7 @@ export { AnalystError } from "./errors.ts";
 export { OFFLINE_ANALYST_VERSION } from "./version.ts";
 export { signatureOf, signatureKey, type IssueSignature } from "./signature.ts";
 export { pageAreaOf, normalizePath, type PageArea, type Phase } from "./areas.ts";
+export { learnSiteFromSessions, withLearnedSite, type LearnedSiteData, type LearningSession, type SiteLearningOptions } from "./learn.ts";
 export { createSiteModel, learnSite, DEFAULT_SITE, type SiteModel, type SiteSettings } from "./site.ts";
 export { loadProductMap, parseProductMap, ProductMapError, ProductMapSchema, type ProductMap } from "./product-map.ts";
 export { DEFAULT_VOCABULARY, GENERIC_VOCABULARY, SHOP_VOCABULARY, withoutShopWords, type SiteVocabulary } from "./vocabulary.ts";

@@ -104,6 +104,25 @@ export const OFFLINE_ANALYST_DEFAULTS = {
     /** … and at least this share of the sessions that visit that position. */
     wordMinSessionShare: 0.2,
   },
+  learning: {
+    /** Sessions read to learn the site before summarizing (the newest of the selection). */
+    maxSessionsToLearn: 300,
+    /** Sessions read at once while learning. */
+    concurrency: 4,
+    /** A page template takes a place in the usual order of pages when at least this many sessions visit it. */
+    minSessionsForOrder: 3,
+    /**
+     * Moving to a page whose usual place is this much earlier (positions run 0…1 through a session)
+     * is a step back; anything less apart is no clear order, and the page roles decide.
+     */
+    minOrderGap: 0.2,
+    /** A goal page must be reached right after a goal in, and end issue-free sessions in, at least this many sessions each. */
+    goalMinSessions: 3,
+    /** … be reached after a goal was sent by at least this share of the sessions that reach it … */
+    goalMinReachedAfterShare: 0.8,
+    /** … and be visited by at most this share of the sessions that sent no goal (a page sessions see anyway is no goal). */
+    goalMaxVisitShare: 0.5,
+  },
   titles: {
     /** Clicked element texts quoted in a segment title (the most used first). */
     maxClickedTexts: 2,
@@ -152,6 +171,7 @@ export function resolveAnalystOptions(overrides: OfflineAnalystOverrides = {}): 
     slow: { ...d.slow, ...overrides.slow },
     outcome: { ...d.outcome, ...overrides.outcome },
     routes: { ...d.routes, ...overrides.routes },
+    learning: { ...d.learning, ...overrides.learning },
     titles: { ...d.titles, ...overrides.titles },
     text: { ...d.text, ...overrides.text },
     patterns: { ...d.patterns, ...overrides.patterns },

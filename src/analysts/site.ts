@@ -12,6 +12,10 @@ export interface SiteModel {
   vocabulary: SiteVocabulary;
   routes: CompiledRoute[];
   learned?: LearnedRoutes;
+  /** Route template → its usual place in sessions (0 first … 1 last), learned across sessions (`learn.ts`). */
+  pageOrder?: ReadonlyMap<string, number>;
+  /** Route templates learned to be goal pages (`learn.ts`). */
+  learnedGoals?: ReadonlySet<string>;
   /** Compiled from the vocabulary. */
   goalEvent: RegExp;
   stepEvent: RegExp;

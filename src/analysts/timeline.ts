@@ -205,12 +205,13 @@ function promoteTypedPages(moments: Moment[], minTypedFields: number, choiceChan
 /**
  * Reaching a goal page is a goal: always for a page the product map marks as one; for a page that
  * only reads like one (`/done`, `/thanks`, `/confirmation`), only in a session whose product sends
- * no goal event of its own (its events, when it has them, say better what was reached).
+ * no goal event of its own (its events, when it has them, say better what was reached); so too for
+ * a page learned across sessions to be where goals leave users (`learn.ts`).
  */
 function markGoalPages(moments: Moment[], waits: readonly LoadingWait[], site: SiteModel): void {
   const hasGoalEvents = moments.some((moment) => moment.kind === "custom" && moment.customClass === "conversion");
   for (const moment of moments) {
-    if (moment.kind !== "pageview" || moment.page.phase !== "confirmation") continue;
+    if (moment.kind !== "pageview" || (moment.page.phase !== "confirmation" && !moment.page.learnedGoal)) continue;
     if (!moment.page.goal && hasGoalEvents) continue;
     // A goal page still loading when the user left was never reached.
     const neverLoaded = waits.some((wait) => !wait.resolved && wait.url !== undefined && pageAreaOf(wait.url, site).path === moment.page.path && wait.endMs >= moment.ms);

@@ -102,6 +102,8 @@ export const ReportSchema = z.object({
   created_at: z.string(),
   analyst: AnalystSchema,
   models: z.record(z.string(), z.string()),
+  /** Hash of what the offline analyst learned about the site across the sessions before summarizing them: part of their summaries' cache keys. */
+  learned_site: z.string().optional(),
   sessions: z.object({
     requested: z.number().int().nonnegative(),
     summarized: z.array(z.string()),

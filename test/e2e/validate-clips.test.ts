@@ -22,6 +22,7 @@ import { SummaryCache, summaryBlobKey } from "../../src/store/summary-cache.ts";
 import { DEFAULTS } from "../../src/config/defaults.ts";
 import { enrichSummary } from "../../src/summaries/enrich.ts";
 import type { EventRef } from "../../src/encode/types.ts";
+import { summaryCacheLabels } from "../../graph/runtime.ts";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -126,7 +127,7 @@ describe("validation when the replay cannot be had", () => {
     expect(report.validation).toMatchObject({ method: "dom", mode: "blocking", failed: 2 });
     expect(report.validation!.confirmed).toBeGreaterThanOrEqual(1);
     const summaryOf = async (id: string) =>
-      (await pipeline.runtime.summaries.get({ project: "local", sessionId: id, analyst: `${pipeline.runtime.analyst.cacheLabel}+checked-blocking-dom` }))!;
+      (await pipeline.runtime.summaries.get({ project: "local", sessionId: id, analyst: summaryCacheLabels(pipeline.runtime, report.learned_site)[0]! }))!;
     const corrupt = await summaryOf(PLACE_ORDER);
     const noSnapshot = await summaryOf(OTHER_SEARCH_500);
     for (const [summary, reason] of [

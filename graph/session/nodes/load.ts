@@ -15,7 +15,7 @@ import { blobKeys } from "../../../src/store/keys.ts";
 import { summaryBlobKey } from "../../../src/store/summary-cache.ts";
 import { pendingClipTargets } from "../../../src/validation/select.ts";
 import { hasBlockingIssue } from "../../../src/summaries/enrich.ts";
-import { summaryCacheLabel, type PipelineRuntime } from "../../runtime.ts";
+import { summaryCacheLabel, withLearnedSiteLabel, type PipelineRuntime } from "../../runtime.ts";
 import type { SessionStateType, SessionStateUpdate } from "../state.ts";
 
 /** What `load` stores for `summarize`: the session's events, its encoding and the recording's signals. */
@@ -27,9 +27,14 @@ export interface LoadedSession {
   warnings: string[];
 }
 
+/** The analyst part of a cache key, with the learned site's hash when the summary was made knowing it: another site, another summary. */
+function withSite(label: string, state: Pick<SessionStateType, "learned_site">): string {
+  return withLearnedSiteLabel(label, state.learned_site?.hash);
+}
+
 /** The cache key of the analyst's summary, before any replay check. */
-export function cacheKeyOf(runtime: PipelineRuntime, state: Pick<SessionStateType, "session_id" | "focus_area">) {
-  return { project: runtime.project, sessionId: state.session_id, focusArea: state.focus_area, analyst: runtime.analyst.cacheLabel };
+export function cacheKeyOf(runtime: PipelineRuntime, state: Pick<SessionStateType, "session_id" | "focus_area" | "learned_site">) {
+  return { project: runtime.project, sessionId: state.session_id, focusArea: state.focus_area, analyst: withSite(runtime.analyst.cacheLabel, state) };
 }
 
 /**
@@ -37,8 +42,8 @@ export function cacheKeyOf(runtime: PipelineRuntime, state: Pick<SessionStateTyp
  * kept apart from the analyst's, so turning checks on or changing the vision model re-checks
  * without asking the analyst again.
  */
-export function checkedCacheKeyOf(runtime: PipelineRuntime, state: Pick<SessionStateType, "session_id" | "focus_area">) {
-  return { ...cacheKeyOf(runtime, state), analyst: summaryCacheLabel(runtime) };
+export function checkedCacheKeyOf(runtime: PipelineRuntime, state: Pick<SessionStateType, "session_id" | "focus_area" | "learned_site">) {
+  return { ...cacheKeyOf(runtime, state), analyst: withSite(summaryCacheLabel(runtime), state) };
 }
 
 /**

@@ -9,6 +9,7 @@ import { validateCitedIds } from "../../structured.ts";
 import { addUsage, NO_USAGE, type Usage } from "../../analyst.ts";
 import type { PipelineRuntime } from "../../runtime.ts";
 import type { SessionStateType, SessionStateUpdate } from "../state.ts";
+import { loadLearnedSite } from "../../summarize/nodes/learn-site.ts";
 import { cacheKeyOf, messageOf, type LoadedSession } from "./load.ts";
 
 /**
@@ -27,7 +28,8 @@ export function makeSummarizeNode(runtime: PipelineRuntime) {
       const loaded = await runtime.blobs.getJson<LoadedSession>(state.input_key!);
       if (!loaded) throw new Error(`the loaded session ${state.input_key} is missing from the blob store`);
       const encoded: EncodedSession = { ...loaded.encoded, idMap: new Map(loaded.encoded.idMap) };
-      const input = { encoded, events: loaded.events, recording: loaded.recording, focusArea: state.focus_area };
+      const learnedSite = state.learned_site ? await loadLearnedSite(runtime, state.learned_site) : undefined;
+      const input = { encoded, events: loaded.events, recording: loaded.recording, focusArea: state.focus_area, ...(learnedSite ? { learnedSite } : {}) };
 
       let raw: RawSessionSummary | undefined;
       let lastProblem = "";

@@ -51,6 +51,7 @@ export function makeBuildReportNode(runtime: PipelineRuntime, now: () => Date = 
       created_at: now().toISOString(),
       analyst: runtime.analyst.label,
       models: runtime.analyst.models,
+      ...(state.learned_site ? { learned_site: state.learned_site.hash } : {}),
       sessions: {
         requested: state.session_ids.length,
         summarized: summarizedIds,

@@ -1,4 +1,5 @@
-import { summaryCacheLabel, type PipelineRuntime } from "../../../graph/runtime.ts";
+import pLimit from "p-limit";
+import { summaryCacheLabels, type PipelineRuntime } from "../../../graph/runtime.ts";
 import { redactDeep, redactSummary } from "../redact.ts";
 import type { PatternExample, Report } from "../../domain/report.ts";
 import { withoutConnectionHints } from "../../render/sanitize.ts";
@@ -52,7 +53,7 @@ export async function loadReportPageData(report: Report, runtime: ReportPageRunt
   const budget = options.maxEmbeddedBytes ?? DEFAULT_MAX_EMBEDDED_BYTES;
   // The page shows summaries and replays besides the report: redacted by the same switch as the report and prompts.
   const redact = runtime.settings?.redactPii ?? true;
-  const sessions = await mapLimit(report.sessions.summarized, concurrency, async (sessionId) => {
+  const sessions = await pLimit(Math.max(1, concurrency)).map(report.sessions.summarized, async (sessionId) => {
     const session = await loadSession(report, runtime, sessionId);
     return session.summary ? { ...session, summary: redactSummary(session.summary, redact) } : session;
   });
@@ -136,7 +137,7 @@ function sizeText(bytes: number): string {
 
 async function loadSession(report: Report, runtime: ReportPageRuntime, sessionId: string): Promise<PageSession> {
   // The checked summary first (what the report was built from when validation ran), then the unchecked one.
-  const labels = [...new Set([summaryCacheLabel(runtime), runtime.analyst.cacheLabel])];
+  const labels = summaryCacheLabels(runtime, report.learned_site);
   try {
     for (const analyst of labels) {
       const summary = await runtime.summaries.get({ project: runtime.project, sessionId, focusArea: report.focus_area, analyst });
@@ -185,20 +186,6 @@ export async function loadClip(runtime: Pick<ReportPageRuntime, "blobs">, clipKe
   } catch (error) {
     return { status: "unavailable", reason: `the clip could not be read: ${messageOf(error).replaceAll(clipKey, "(clip)")}` };
   }
-}
-
-/** `fn` over `items` with at most `limit` running at once; results in input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
 }
 
 function messageOf(error: unknown): string {

@@ -31,8 +31,4 @@ export const PERSONAS: readonly Persona[] = [
   slowPageVisitor,
 ];
 
-export function findPersona(name: string): Persona | undefined {
-  return PERSONAS.find((p) => p.name === name);
-}
-
 export type { Persona } from "./types.ts";

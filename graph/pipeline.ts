@@ -13,7 +13,7 @@ import type { LoadModelOptions } from "./models.ts";
 import type { PipelineRuntime, PipelineSettings, ValidationRuntime } from "./runtime.ts";
 import { createClipValidator, type ClipValidator } from "./validators.ts";
 import { ClipRenderService } from "../src/render/clip-service.ts";
-import type { ValidationMode } from "../src/validation/select.ts";
+import type { ValidationMode } from "../src/domain/validation-mode.ts";
 import { buildSummarizeGraph } from "./summarize/graph.ts";
 
 export interface PipelineOptions {

@@ -3,7 +3,7 @@ import type { SessionSource } from "../src/sources/types.ts";
 import type { BlobStore } from "../src/store/blob-store.ts";
 import type { SummaryCache } from "../src/store/summary-cache.ts";
 import type { ClipRenderService } from "../src/render/clip-service.ts";
-import type { ValidationMode } from "../src/validation/select.ts";
+import type { CheckingValidationMode } from "../src/domain/validation-mode.ts";
 import type { PipelineAnalyst } from "./analyst.ts";
 import type { ClipValidator } from "./validators.ts";
 
@@ -45,7 +45,7 @@ export interface PipelineRuntime {
 
 /** What the session graph's `validate` node uses. */
 export interface ValidationRuntime {
-  mode: Exclude<ValidationMode, "off">;
+  mode: CheckingValidationMode;
   validator: ClipValidator;
   /** Starts Chromium on the first clip only. */
   renderer: ClipRenderService;

@@ -1,6 +1,6 @@
 import { tool } from "@langchain/core/tools";
 import { z } from "zod";
-import type { PatternExample, Report, ReportPattern } from "../src/domain/report.ts";
+import { severityRank, type PatternExample, type Report, type ReportPattern } from "../src/domain/report.ts";
 import { fenceUntrusted } from "../src/encode/fence.ts";
 import { quotedPatternName } from "../src/report/untrusted.ts";
 import { failureText, oneLine, percent, reportPageLine, resolveReport, type ChatToolContext } from "./context.ts";
@@ -21,8 +21,6 @@ export const GetPatternInput = z.object({
   example: z.number().int().min(1).optional().describe('Instead of the whole pattern: only its example of this number (1, 2, ...), for "show an example"'),
 });
 
-const SEVERITY_ORDER = { low: 0, medium: 1, high: 2, critical: 3 } as const;
-
 /** The pattern a rank picks; ties go to the lower id. */
 export function pickPattern(patterns: readonly ReportPattern[], rank: PatternRank): ReportPattern | undefined {
   const score = (p: ReportPattern): number[] => {
@@ -32,7 +30,7 @@ export function pickPattern(patterns: readonly ReportPattern[], rank: PatternRan
       case "most_occurrences":
         return [p.stats.occurrences, p.stats.sessions_affected];
       case "most_severe":
-        return [SEVERITY_ORDER[p.severity], p.stats.sessions_affected];
+        return [severityRank(p.severity), p.stats.sessions_affected];
       case "least_success":
         return [-p.stats.segments_success_ratio, p.stats.sessions_affected];
     }

@@ -1,5 +1,5 @@
 import type { RawAssignment, RawPattern, Severity } from "../domain/report.ts";
-import { RawAssignmentListSchema, RawPatternListSchema, SEVERITIES } from "../domain/report.ts";
+import { compareSeverity, RawAssignmentListSchema, RawPatternListSchema } from "../domain/report.ts";
 import { issueKindsOf, keyActionsOf, type IssueKind, type KeyAction, type SessionSummary } from "../domain/summary.ts";
 import { pageAreaOf, type Phase } from "./areas.ts";
 import { resolveAnalystOptions, type OfflineAnalystOptions, type OfflineAnalystOverrides } from "./options.ts";
@@ -290,14 +290,14 @@ function clustersOf(summaries: readonly SessionSummary[], overrides: OfflineAnal
       if (consequences.gaveUp * 4 >= sessionIds.size * 3) {
         // Most users gave up: at least as severe as the abandonment it caused.
         const asAbandonment = proposedSeverity({ ...members[0]!.signature, kind: "abandonment" }, options);
-        if (SEVERITIES.indexOf(asAbandonment) > SEVERITIES.indexOf(severity)) severity = asAbandonment;
+        if (compareSeverity(asAbandonment, severity) < 0) severity = asAbandonment;
       }
       return { key, members, sessions: sessionIds.size, severity, consequences };
     })
     .filter((cluster) => cluster.sessions >= minSessions)
     .sort(
       (a, b) =>
-        SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity) || b.sessions - a.sessions || b.members.length - a.members.length || a.key.localeCompare(b.key),
+        compareSeverity(a.severity, b.severity) || b.sessions - a.sessions || b.members.length - a.members.length || a.key.localeCompare(b.key),
     );
 }
 

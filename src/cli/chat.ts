@@ -12,7 +12,7 @@ import { ReportRuns } from "../service/report-runs.ts";
 import type { RunStage } from "../service/progress.ts";
 import { DatasetSource } from "../sources/dataset.ts";
 import { createCheckpointer } from "../store/checkpointer.ts";
-import type { ValidationMode } from "../validation/select.ts";
+import type { ValidationMode } from "../domain/validation-mode.ts";
 import { RunProgress } from "./run-progress.ts";
 import { writeReport } from "./summarize.ts";
 import { fileExists } from "../io/open.ts";

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { ValidationMode } from "../validation/select.ts";
+import type { ValidationMode } from "../domain/validation-mode.ts";
 import { createPipeline } from "../../graph/pipeline.ts";
 import type { ModelOverrides } from "../../graph/models.ts";
 import { loadSummaries, summaryRefs } from "../../graph/summarize/nodes/summaries.ts";

@@ -8,12 +8,15 @@ import { runSummarize } from "./summarize.ts";
 import { runEval } from "./eval.ts";
 import { runGenerate } from "./generate.ts";
 import { parseModelOverrides } from "../config/env.ts";
-import { VALIDATION_MODES, type ValidationMode } from "../validation/select.ts";
+import { VALIDATION_MODES, type ValidationMode } from "../domain/validation-mode.ts";
+// Imported once when the CLI loads, so --version names the package this code was installed from.
+import packageJson from "../../package.json" with { type: "json" };
 
 export function buildProgram(): Command {
   const program = new Command()
     .name("session-summaries")
     .description("Watches a product's user sessions so nobody has to, and says what went wrong, with evidence.")
+    .version(`${packageJson.name} ${packageJson.version}`, "-V, --version", "print the name and version, then exit")
     .exitOverride()
     .showHelpAfterError();
 

@@ -13,7 +13,7 @@ import { loadReportPageData, renderMarkdown, renderReportPage, type ReportPageDa
 import type { ReportPageRuntime } from "../report/page/index.ts";
 import { patternTextParts, textWithQuotes, type TextPart } from "../report/untrusted.ts";
 import { DatasetSource } from "../sources/dataset.ts";
-import type { ValidationMode } from "../validation/select.ts";
+import type { ValidationMode } from "../domain/validation-mode.ts";
 import { formatTable } from "./output.ts";
 import { RunProgress } from "./run-progress.ts";
 

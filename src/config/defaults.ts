@@ -1,3 +1,5 @@
+import type { ValidationMode } from "../domain/validation-mode.ts";
+
 /**
  * Every tunable number in one place. Nodes and functions take these through parameters so tests
  * can change them; nothing else hard-codes them.
@@ -68,7 +70,7 @@ export const DEFAULTS = {
     maxPages: 1,
   },
   /** Which flagged key actions are checked against the replay: off | blocking | all-issues. */
-  validation: "blocking" as "off" | "blocking" | "all-issues",
+  validation: "blocking" as ValidationMode,
   store: {
     /** Under the current directory: the filesystem blob store and the SQLite checkpoint file. */
     dataDir: ".session-summaries",

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../domain/errors.ts";
+import { ValidationModeSchema, type ValidationMode } from "../domain/validation-mode.ts";
 import type { BlobStoreConfig, CheckpointerConfig } from "../store/config.ts";
 import { DEFAULTS } from "./defaults.ts";
 
@@ -25,7 +26,7 @@ const EnvSchema = z.object({
   SESSION_SUMMARIES_REDACT_PII: booleanish.optional(),
   SESSION_SUMMARIES_CHROMIUM: z.string().min(1).optional(),
   /** Which flagged issues are checked against the replay. */
-  SESSION_SUMMARIES_VALIDATE: z.enum(["off", "blocking", "all-issues"]).optional(),
+  SESSION_SUMMARIES_VALIDATE: ValidationModeSchema.optional(),
   SESSION_SUMMARIES_CLIP_BEFORE_MS: z.coerce.number().int().nonnegative().optional(),
   SESSION_SUMMARIES_CLIP_LENGTH_MS: z.coerce.number().int().min(1_000).max(120_000).optional(),
   SESSION_SUMMARIES_CLIP_FPS: z.coerce.number().min(0.5).max(10).optional(),
@@ -111,7 +112,7 @@ export interface AppConfig {
   /** Path of the Chromium binary used to replay recordings. */
   chromiumPath: string;
   /** Which flagged key actions are checked against the replay (`SESSION_SUMMARIES_VALIDATE`). */
-  validation: "off" | "blocking" | "all-issues";
+  validation: ValidationMode;
   /** The clip around a checked event, and how it is rendered. */
   clip: { beforeEventMs: number; lengthMs: number; framesPerSecond: number; speed: number; maxPages: number };
   /** Dataset directory for surfaces that take none on the command line (LangGraph Studio). */

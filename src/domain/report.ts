@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { AnalystSchema, KeyActionSchema, VisualCheckSchema } from "./summary.ts";
+import { CHECKING_VALIDATION_MODES } from "./validation-mode.ts";
 
 /**
  * Patterns and reports. As with summaries, the model writes only the `Raw*` parts (names,
@@ -10,6 +11,19 @@ import { AnalystSchema, KeyActionSchema, VisualCheckSchema } from "./summary.ts"
 export const SEVERITIES = ["low", "medium", "high", "critical"] as const;
 export const SeveritySchema = z.enum(SEVERITIES);
 export type Severity = z.infer<typeof SeveritySchema>;
+
+/** The one severity order: 0 for `low` up to 3 for `critical` (higher is more severe). */
+export function severityRank(severity: Severity): number {
+  return SEVERITIES.indexOf(severity);
+}
+
+/** Sorts the most severe first: negative when `a` is more severe than `b`. */
+export function compareSeverity(a: Severity, b: Severity): number {
+  return severityRank(b) - severityRank(a);
+}
+
+/** The severities as readers scan them, the most severe first (the report page's filters). */
+export const SEVERITIES_MOST_SEVERE_FIRST: readonly Severity[] = [...SEVERITIES].sort(compareSeverity);
 
 export const RawPatternSchema = z.object({
   pattern_id: z.coerce.number().int().min(1),
@@ -151,7 +165,7 @@ export const ReportSchema = z.object({
     .object({
       /** `dom` (offline) or `vision <provider:model>`. */
       method: z.string(),
-      mode: z.enum(["blocking", "all-issues"]),
+      mode: z.enum(CHECKING_VALIDATION_MODES),
       checked: z.number().int().nonnegative(),
       confirmed: z.number().int().nonnegative(),
       not_confirmed: z.number().int().nonnegative(),

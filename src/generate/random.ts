@@ -1,10 +1,13 @@
 /**
- * Seeded randomness for scripted users: the same seed gives the same personas, variants, products,
- * typed text and mouse paths. Only timing (how fast the browser answers) differs between runs.
+ * Seeded randomness, the one PRNG of the project: the same seed gives the same scripted users
+ * (personas, variants, products, typed text and mouse paths; only timing, how fast the browser
+ * answers, differs between runs) and the same test fixtures, byte for byte.
  */
 
+const ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789";
+
 /** mulberry32: a tiny 32-bit PRNG yielding uint32 values. */
-function mulberry32(seed: number): () => number {
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -30,6 +33,10 @@ export class Rng {
       hash = Math.imul(hash ^ 0x2f, 0x01000193) >>> 0;
     }
     return new Rng(hash);
+  }
+
+  uint32(): number {
+    return this.next();
   }
 
   /** Uniform in [0, 1). */
@@ -65,6 +72,20 @@ export class Rng {
     return out;
   }
 
+  /** A lowercase alphanumeric string, the shape of posthog-js's `$insert_id`. */
+  alnum(length: number): string {
+    let out = "";
+    for (let i = 0; i < length; i += 1) out += ALNUM[this.int(0, ALNUM.length - 1)];
+    return out;
+  }
+
+  hex(length: number): string {
+    let out = "";
+    for (let i = 0; i < length; i += 1) out += (this.next() & 0xf).toString(16);
+    return out;
+  }
+
+  /** A child generator, so one consumer's draws do not shift another's. */
   fork(): Rng {
     return new Rng(this.next());
   }

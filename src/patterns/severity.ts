@@ -1,5 +1,7 @@
 import type { PatternStats, Severity } from "../domain/report.ts";
 
+export { compareSeverity } from "../domain/report.ts";
+
 export interface SeverityRules {
   /** A medium pattern affecting more than this share of sessions is raised to high. */
   raiseMediumAboveRatio: number;
@@ -35,10 +37,4 @@ export function adjustSeverity(
     return { severity: "high", reason: `seen in only ${stats.sessions_affected} sessions (${shown})` };
   }
   return { severity: proposed };
-}
-
-const ORDER: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
-
-export function compareSeverity(a: Severity, b: Severity): number {
-  return ORDER[a] - ORDER[b];
 }

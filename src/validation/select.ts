@@ -1,8 +1,5 @@
 import { issueKindsOf, keyActionsOf, type KeyAction, type SessionSummary } from "../domain/summary.ts";
-
-/** Which flagged key actions are checked against the replay. */
-export const VALIDATION_MODES = ["off", "blocking", "all-issues"] as const;
-export type ValidationMode = (typeof VALIDATION_MODES)[number];
+import type { ValidationMode } from "../domain/validation-mode.ts";
 
 export interface ClipPlanOptions {
   /** The clip starts this long before the flagged event. */

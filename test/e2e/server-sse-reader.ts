@@ -1,5 +1,7 @@
 /** A Server-Sent Events reader for the server tests: parses the response bytes as a browser would. */
 
+import { SseParser } from "../../src/report/page/client/sse.ts";
+
 export interface SseEvent {
   /** `message` when the block had no `event:` line (the SSE default). */
   event: string;
@@ -19,63 +21,36 @@ export interface SseStream {
 }
 
 /**
- * Parses an event stream as the SSE spec says: blocks end at a blank line, `field: value` lines
- * (one optional space after the colon), `data` lines joined by `\n`, lines starting with `:`
- * are comments, CRLF / CR / LF all end a line. `onEvent` can abort the request mid-stream.
+ * Reads an event stream with the project's SSE parser (the one the report page's chat uses), keeping
+ * the raw text and the comments for assertions on the wire format. `onEvent` can abort the request
+ * mid-stream.
  */
 export async function readSse(response: Response, onEvent?: (event: SseEvent, stream: SseStream) => void | "stop"): Promise<SseStream> {
   const stream: SseStream = { status: response.status, contentType: response.headers.get("content-type"), events: [], comments: [], raw: "" };
   if (!response.body) return stream;
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
-  let buffer = "";
-  let block: { event?: string; data: string[] } = { data: [] };
-  const flushLine = (line: string): "stop" | undefined => {
-    if (line === "") {
-      if (block.data.length > 0 || block.event !== undefined) {
-        const data = block.data.join("\n");
-        let json: unknown;
-        try {
-          json = JSON.parse(data);
-        } catch {
-          json = undefined;
-        }
-        const event: SseEvent = { event: block.event ?? "message", data, json };
-        stream.events.push(event);
-        block = { data: [] };
-        if (onEvent?.(event, stream) === "stop") return "stop";
-      }
-      block = { data: [] };
-      return undefined;
-    }
-    if (line.startsWith(":")) {
-      stream.comments.push(line.slice(1).trim());
-      return undefined;
-    }
-    const colon = line.indexOf(":");
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? "" : line.slice(colon + 1);
-    if (value.startsWith(" ")) value = value.slice(1);
-    if (field === "event") block.event = value;
-    else if (field === "data") block.data.push(value);
-    return undefined;
-  };
+  const parser = new SseParser({ onComment: (comment) => stream.comments.push(comment.trim()) });
   for (;;) {
     const { value, done } = await reader.read();
     if (done) break;
     const text = decoder.decode(value, { stream: true });
     stream.raw += text;
-    buffer += text;
-    // A trailing CR may be the first half of a CRLF split across chunks: keep it for the next one.
-    const cut = buffer.endsWith("\r") ? buffer.length - 1 : buffer.length;
-    const lines = buffer.slice(0, cut).split(/\r\n|\r|\n/);
-    buffer = (lines.pop() ?? "") + buffer.slice(cut);
-    for (const line of lines) {
-      if (flushLine(line) === "stop") {
+    for (const parsed of parser.push(text)) {
+      let json: unknown;
+      try {
+        json = JSON.parse(parsed.data);
+      } catch {
+        json = undefined;
+      }
+      const event: SseEvent = { ...parsed, json };
+      stream.events.push(event);
+      if (onEvent?.(event, stream) === "stop") {
         await reader.cancel();
         return stream;
       }
     }
   }
+  parser.end();
   return stream;
 }

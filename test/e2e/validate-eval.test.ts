@@ -14,7 +14,7 @@ import { evaluate } from "../../src/eval/score.ts";
 import { DatasetSource } from "../../src/sources/dataset.ts";
 import { MemoryBlobStore } from "../../src/store/memory-blob-store.ts";
 import { MemorySaver } from "@langchain/langgraph";
-import type { ValidationMode } from "../../src/validation/select.ts";
+import type { ValidationMode } from "../../src/domain/validation-mode.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const DATASET = path.join(ROOT, "examples/dataset");

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { InputError } from "../../src/domain/errors.ts";
 import type { WindowedEvent } from "../../src/domain/recording.ts";
 import { ReadWarnings } from "../../src/domain/warnings.ts";
+import { Rng } from "../../src/generate/random.ts";
 import { extractClipFromFile, extractClipWindow } from "../../src/replay/clip.ts";
 import { RecordingError } from "../../src/replay/errors.ts";
 import { computeRecordingMetadata } from "../../src/replay/metadata.ts";
@@ -357,13 +358,8 @@ describe("extractClipFromFile", () => {
 describe("extractClipFromFile against extractClipWindow on random recordings", () => {
   /** Deterministic PRNG so a failure names a seed that reproduces it. */
   function random(seed: number): () => number {
-    let state = seed >>> 0;
-    return () => {
-      state = (state + 0x6d2b79f5) >>> 0;
-      let t = Math.imul(state ^ (state >>> 15), state | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-    };
+    const rng = new Rng(seed);
+    return () => rng.float();
   }
 
   function randomRecording(seed: number): string[] {

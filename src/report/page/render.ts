@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { PatternExample, Report, ReportPattern, Severity } from "../../domain/report.ts";
+import { compareSeverity, SEVERITIES_MOST_SEVERE_FIRST, type PatternExample, type Report, type ReportPattern, type Severity } from "../../domain/report.ts";
 import type { KeyAction, SessionSummary } from "../../domain/summary.ts";
 import { assignmentSkipsLine, issueFlags, leftOutReason, notAnalysedLine, outcomesHeadline, patternFigures, percent, plural, sessionClock, VERDICT_TEXT } from "../format.ts";
 import { escapeHtml as e, htmlWithQuotes } from "../html.ts";
@@ -8,14 +8,11 @@ import { patternTextParts } from "../untrusted.ts";
 import { inlineSafe, pageAssets } from "./assets.ts";
 import { exampleKey, REPLAY_LEAD_MS, type ExampleMedia, type ExampleReplay, type PageSession, type RenderReportPageOptions, type ReportPageData } from "./types.ts";
 
-const SEVERITY_RANK: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3 };
-const SEVERITY_ORDER: Severity[] = ["critical", "high", "medium", "low"];
-
 /** Most severe first, then the larger share of sessions, then more sessions, then report order. */
 export function rankPatterns(patterns: readonly ReportPattern[]): ReportPattern[] {
   return [...patterns].sort(
     (a, b) =>
-      SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
+      compareSeverity(a.severity, b.severity) ||
       b.stats.sessions_affected_ratio - a.stats.sessions_affected_ratio ||
       b.stats.sessions_affected - a.stats.sessions_affected ||
       a.id - b.id,
@@ -222,7 +219,7 @@ ${skips ? `<p class="muted">${e(skips)}</p>` : ""}
 function renderFilters(patterns: readonly ReportPattern[]): string {
   const counts = new Map<Severity, number>();
   for (const p of patterns) counts.set(p.severity, (counts.get(p.severity) ?? 0) + 1);
-  const severities = SEVERITY_ORDER.map(
+  const severities = SEVERITIES_MOST_SEVERE_FIRST.map(
     (s) =>
       `<label class="sev-filter"><input type="checkbox" name="severity" value="${s}" checked${counts.get(s) ? "" : " disabled"}> <span class="sev sev-${s}">${s}</span> (${counts.get(s) ?? 0})</label>`,
   ).join("");

@@ -8,25 +8,11 @@ import { renderReportPage } from "../../src/report/page/index.ts";
 import { computeOutcomes, indicatorWithoutCounts, presentPattern, withoutCountClaims } from "../../src/report/present.ts";
 import { redactDeep, redactReport } from "../../src/report/redact.ts";
 import { splitUntrusted, untrustedSourcesOf } from "../../src/report/untrusted.ts";
+import { keyAction } from "../fixtures/key-action.ts";
 
 /** Issue 11 items 6–8, the report side: what a product manager reads must be right, agree with itself, and be safe to share. */
 
-function action(id: string, description: string, flags: Partial<KeyAction> = {}): KeyAction {
-  return {
-    event_id: id,
-    description,
-    exception: null,
-    confusion: false,
-    abandonment: false,
-    slow: false,
-    event_uuid: `uuid-${id}`,
-    event: "$autocapture",
-    timestamp: "2026-11-01T10:00:05.000Z",
-    ms_since_start: 65_000,
-    event_index: 3,
-    ...flags,
-  };
-}
+const action = (id: string, description: string, flags: Partial<KeyAction> = {}): KeyAction => keyAction(id, description, { slow: false, ...flags });
 
 function example(sessionId: string, target: KeyAction, validation?: PatternExample["validation"]): PatternExample {
   return {

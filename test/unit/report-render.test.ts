@@ -1,27 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { ReportSchema, type Report } from "../../src/domain/report.ts";
-import type { KeyAction } from "../../src/domain/summary.ts";
 import { renderHtml, renderMarkdown } from "../../src/report/index.ts";
+import { keyAction } from "../fixtures/key-action.ts";
 
 const HOSTILE = `<script>alert(1)</script> **bold** [link](http://evil.test) \`code\` | pipe`;
 /** Tries to close an inline code span early with a longer backtick run. */
 const FENCE_BREAKER = "x``<img src=x onerror=alert(1)>[click](javascript:alert(1))``y";
 
-function action(id: string, description: string, flags: Partial<KeyAction> = {}): KeyAction {
-  return {
-    event_id: id,
-    description,
-    exception: null,
-    confusion: false,
-    abandonment: false,
-    event_uuid: `uuid-${id}`,
-    event: "$autocapture",
-    timestamp: "2026-11-01T10:00:05.000Z",
-    ms_since_start: 65_000,
-    event_index: 3,
-    ...flags,
-  };
-}
+const action = keyAction;
 
 const report: Report = ReportSchema.parse({
   id: "r1",

@@ -109,6 +109,11 @@ export type ReportPattern = z.infer<typeof ReportPatternSchema>;
 export const ItemFailureSchema = z.object({ id: z.string(), stage: z.string(), error: z.string() });
 export type ItemFailure = z.infer<typeof ItemFailureSchema>;
 
+/** An object of non-negative integer counts, one per key, in the keys' order. */
+function countsSchema<const K extends string>(keys: readonly K[]) {
+  return z.object(Object.fromEntries(keys.map((key) => [key, z.number().int().nonnegative()])) as Record<K, z.ZodNumber>);
+}
+
 export const ReportSchema = z.object({
   id: z.string(),
   title: z.string(),
@@ -146,31 +151,15 @@ export const ReportSchema = z.object({
   /** Patterns the analyst proposed that the report leaves out, and why (too few sessions, low severity). */
   dropped_patterns: z.array(z.object({ name: z.string(), reason: z.string() })).default([]),
   /** Event ids the analyst assigned to patterns that could not be used, by reason. */
-  assignment_skips: z
-    .object({
-      unknown: z.number().int().nonnegative(),
-      ambiguous: z.number().int().nonnegative(),
-      unflagged: z.number().int().nonnegative(),
-      non_blocking_only: z.number().int().nonnegative(),
-      unknown_pattern: z.number().int().nonnegative(),
-    })
-    .optional(),
-  usage: z.object({
-    model_calls: z.number().int().nonnegative(),
-    input_tokens: z.number().int().nonnegative(),
-    output_tokens: z.number().int().nonnegative(),
-  }),
+  assignment_skips: countsSchema(["unknown", "ambiguous", "unflagged", "non_blocking_only", "unknown_pattern"]).optional(),
+  usage: countsSchema(["model_calls", "input_tokens", "output_tokens"]),
   /** Flagged issues checked against the replay (absent when validation was off). */
   validation: z
     .object({
       /** `dom` (offline) or `vision <provider:model>`. */
       method: z.string(),
       mode: z.enum(CHECKING_VALIDATION_MODES),
-      checked: z.number().int().nonnegative(),
-      confirmed: z.number().int().nonnegative(),
-      not_confirmed: z.number().int().nonnegative(),
-      inconclusive: z.number().int().nonnegative(),
-      failed: z.number().int().nonnegative(),
+      ...countsSchema(["checked", "confirmed", "not_confirmed", "inconclusive", "failed"]).shape,
     })
     .optional(),
 });

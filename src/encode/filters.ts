@@ -4,17 +4,19 @@ import { hasElementDetails } from "./element-context.ts";
 import { isNetworkOrAuthRelated, type ExceptionFacts } from "./exceptions.ts";
 
 /**
- * Why an event does not become a row. An event is counted under the first reason that applies, in
- * this order.
+ * Why an event does not become a row, with how each reason reads to a person looking at a skipped
+ * session. An event is counted under the first reason that applies, in this order.
  */
-export const DROP_REASONS = [
-  "noise_event",
-  "replay_cutoff",
-  "autocapture_without_element",
-  "contextless_custom_event",
-  "exception_not_actionable",
-] as const;
-export type DropReason = (typeof DROP_REASONS)[number];
+const DROP_REASON_WORDS = {
+  noise_event: "tracking noise (flag calls, heatmaps, web vitals, identity)",
+  replay_cutoff: "at the very start or end of the replay",
+  autocapture_without_element: "clicks without an element",
+  contextless_custom_event: "one-word custom events",
+  exception_not_actionable: "background errors",
+} as const;
+export type DropReason = keyof typeof DROP_REASON_WORDS;
+/** The reasons in order (an object keeps its string keys in the order they were written). */
+export const DROP_REASONS = Object.keys(DROP_REASON_WORDS) as readonly DropReason[];
 
 /**
  * Events that never say anything about what the user did or met. Everything else a browser SDK
@@ -134,15 +136,6 @@ export function countByFingerprint(exceptions: Iterable<ExceptionFacts>): Map<st
   for (const facts of exceptions) counts.set(facts.fingerprint, (counts.get(facts.fingerprint) ?? 0) + 1);
   return counts;
 }
-
-/** How each drop reason reads to a person looking at a skipped session. */
-const DROP_REASON_WORDS: Record<DropReason, string> = {
-  noise_event: "tracking noise (flag calls, heatmaps, web vitals, identity)",
-  replay_cutoff: "at the very start or end of the replay",
-  autocapture_without_element: "clicks without an element",
-  contextless_custom_event: "one-word custom events",
-  exception_not_actionable: "background errors",
-};
 
 /**
  * Why a session has no row left, in words: `14 events: 9 tracking noise (...), 5 at the very start

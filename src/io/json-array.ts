@@ -1,4 +1,5 @@
 import { InputError } from "../domain/errors.ts";
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from "./json-syntax.ts";
 import { MAX_LINE_BYTES } from "./lines.ts";
 
 /** One top-level element of a JSON array file, as JSON text, with its 0-based position. */
@@ -6,15 +7,6 @@ export interface ArrayItem {
   text: string;
   index: number;
 }
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const COMMA = 0x2c;
-const COLON = 0x3a;
 
 function isWhitespace(byte: number): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;

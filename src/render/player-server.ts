@@ -5,6 +5,7 @@ import type { AddressInfo } from "node:net";
 import { createRequire } from "node:module";
 import path from "node:path";
 import type { eventWithTime } from "@rrweb/types";
+import { REPLAYER_OPTIONS } from "./replayer-options.ts";
 
 const require = createRequire(import.meta.url);
 const RRWEB_DIST = path.dirname(require.resolve("rrweb"));
@@ -37,13 +38,8 @@ window.__replay = {
     if (!response.ok) throw new Error("clip " + url + ": HTTP " + response.status);
     const events = await response.json();
     const replayer = new rrweb.Replayer(events, {
+      ...${JSON.stringify(REPLAYER_OPTIONS)},
       root: document.getElementById("root"),
-      mouseTail: false,
-      showWarning: false,
-      showDebug: false,
-      skipInactive: false,
-      triggerFocus: false,
-      speed: 1,
       // What a frame shows must depend on the recording only, not on when the screenshot is taken.
       insertStyleRules: ["*,*::before,*::after{animation-play-state:paused!important;transition:none!important;caret-color:transparent!important}"],
     });

@@ -7,6 +7,7 @@ import { DOM_STATE_SOURCES, incrementalSource } from "./activity.ts";
 import { RecordingError } from "./errors.ts";
 import { parseRecordingLine } from "./parse.ts";
 import { readRecordingLines } from "./reader.ts";
+import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, DIGIT_0, DIGIT_9 } from "../io/json-syntax.ts";
 
 export interface ClipRequest {
   /** Epoch ms, inclusive. */
@@ -221,12 +222,6 @@ export async function extractClipWindow(
 }
 
 const TIMESTAMP_KEY = '"timestamp"';
-const COLON = 0x3a;
-const COMMA = 0x2c;
-const CLOSE_BRACE = 0x7d;
-const CLOSE_BRACKET = 0x5d;
-const DIGIT_0 = 0x30;
-const DIGIT_9 = 0x39;
 /** Texts without which a line cannot hold a Meta (`href`) or a FullSnapshot (`initialOffset`, or compressed: `cv`). */
 const SNAPSHOT_MARKERS = ['"href"', '"initialOffset"', '"cv"'];
 

@@ -5,8 +5,9 @@ import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { MemorySaver } from "@langchain/langgraph";
 import { PostgresSaver } from "@langchain/langgraph-checkpoint-postgres";
 import { SqliteSaver } from "@langchain/langgraph-checkpoint-sqlite";
-import { DEFAULT_POSTGRES_SCHEMA, describeCheckpointer, type CheckpointerConfig } from "./config.ts";
-import { StoreError, maskUrlPassword, messageOf } from "./errors.ts";
+import { DEFAULT_POSTGRES_SCHEMA, describeCheckpointer } from "./config.ts";
+import { type CheckpointerConfig } from "../config/stores.ts";
+import { StoreError, messageOf, parseServiceUrl } from "./errors.ts";
 
 export interface Checkpointer {
   saver: BaseCheckpointSaver;
@@ -133,15 +134,7 @@ interface PostgresTarget {
 }
 
 function describePostgresTarget(url: string): PostgresTarget {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new StoreError("invalid_config", `not a PostgreSQL URL: ${maskUrlPassword(url)}`);
-  }
-  if (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") {
-    throw new StoreError("invalid_config", `a PostgreSQL URL must start with postgresql:// or postgres://, got ${maskUrlPassword(url)}`);
-  }
+  const parsed = parseServiceUrl(url, "PostgreSQL", ["postgresql:", "postgres:"]);
   const database = decodeURIComponent(parsed.pathname.replace(/^\//, "")) || "(default database)";
   const user = parsed.username ? ` as ${decodeURIComponent(parsed.username)}` : "";
   return {

@@ -34,6 +34,24 @@ export function describeEndpoint(url: string, defaultPort: number): string {
   }
 }
 
+/**
+ * A service URL parsed and checked for one of `protocols` (e.g. `["redis:", "rediss:"]`); an
+ * `invalid_config` `StoreError` naming `service` otherwise, with the password masked.
+ */
+export function parseServiceUrl(url: string, service: string, protocols: readonly string[]): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new StoreError("invalid_config", `not a ${service} URL: ${maskUrlPassword(url)}`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    const allowed = protocols.map((protocol) => `${protocol}//`).join(" or ");
+    throw new StoreError("invalid_config", `a ${service} URL must start with ${allowed}, got ${maskUrlPassword(url)}`);
+  }
+  return parsed;
+}
+
 /** The message of anything thrown, with a secret (a URL password) removed if it appears. */
 export function messageOf(error: unknown, secret?: string): string {
   const message =

@@ -1,6 +1,6 @@
 import { Redis } from "ioredis";
 import { BaseBlobStore, toBuffer, type BlobStoreOptions, type PutOptions } from "./blob-store.ts";
-import { StoreError, describeEndpoint, maskUrlPassword, messageOf } from "./errors.ts";
+import { StoreError, describeEndpoint, maskUrlPassword, messageOf, parseServiceUrl } from "./errors.ts";
 import { gunzipBytes, gzipBytes } from "./gzip.ts";
 
 export const DEFAULT_REDIS_PORT = 6379;
@@ -147,14 +147,5 @@ export class RedisBlobStore extends BaseBlobStore {
 }
 
 export function parseRedisUrl(url: string): URL {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new StoreError("invalid_config", `not a Redis URL: ${maskUrlPassword(url)}`);
-  }
-  if (parsed.protocol !== "redis:" && parsed.protocol !== "rediss:") {
-    throw new StoreError("invalid_config", `a Redis URL must start with redis:// or rediss://, got ${maskUrlPassword(url)}`);
-  }
-  return parsed;
+  return parseServiceUrl(url, "Redis", ["redis:", "rediss:"]);
 }

@@ -1,3 +1,5 @@
+import { REPLAYER_OPTIONS } from "../../../render/replayer-options.ts";
+
 /** The part of rrweb's Replayer (UMD global `rrweb`) the page uses. */
 interface Replayer {
   play(offsetMs?: number): void;
@@ -66,15 +68,7 @@ export class ReplayManager {
     slot.replaceChildren(bar, stage);
     openButton.hidden = true;
 
-    const replayer = new rrweb.Replayer(events, {
-      root: stage,
-      mouseTail: false,
-      showWarning: false,
-      showDebug: false,
-      skipInactive: false,
-      triggerFocus: false,
-      speed: 1,
-    });
+    const replayer = new rrweb.Replayer(events, { ...REPLAYER_OPTIONS, root: stage });
     const zeroMs = replayer.getMetaData().startTime;
     const startMs = Number(container.dataset.startMs);
     const momentMs = Number(container.dataset.momentMs);

@@ -1,5 +1,5 @@
 import { SystemMessage } from "@langchain/core/messages";
-import type { ReportDigest } from "../graph/chat/state.ts";
+import type { ReportDigest } from "../src/domain/report-digest.ts";
 import { fenceUntrusted, UNTRUSTED_DATA_NOTICE } from "../src/encode/index.ts";
 
 /** The chat agent's instructions; the latest report's digest is appended when there is one. */

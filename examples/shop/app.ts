@@ -1,9 +1,9 @@
 /**
  * The demo shop as the scripted-users generator sees it (`session-summaries generate --app shop`):
- * its server, its bugs, its personas (in `src/generate/personas`, written before apps were a choice).
+ * its server, its bugs, its personas (`personas/`, steps shared by them in `personas/steps.ts`).
  */
 import type { DemoApp } from "../../src/generate/app.ts";
-import { PERSONAS } from "../../src/generate/personas/index.ts";
+import { PERSONAS } from "./personas/index.ts";
 import { visitUrl } from "../common/issues.ts";
 import { parseIssues } from "./issues.ts";
 import { startShop } from "./server.ts";

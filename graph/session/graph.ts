@@ -1,5 +1,5 @@
 import { END, START, StateGraph } from "@langchain/langgraph";
-import type { PipelineRuntime } from "../runtime.ts";
+import type { PipelineRuntime } from "../../src/runtime/runtime.ts";
 import { makeFinalizeNode } from "./nodes/finalize.ts";
 import { makeLoadNode } from "./nodes/load.ts";
 import { makeSummarizeNode } from "./nodes/summarize.ts";

@@ -1,5 +1,5 @@
 import { Annotation } from "@langchain/langgraph";
-import { addUsage, NO_USAGE, type Usage } from "../analyst.ts";
+import { addUsage, NO_USAGE, type Usage } from "../../src/llm/analyst.ts";
 
 /**
  * Where the site knowledge learned across a run's sessions is stored (`learn_site`): the blob key,

@@ -8,4 +8,4 @@ export { buildRemoteConfig, buildFlagsResponse, buildRemoteConfigScript, type Re
 export { startCaptureServer, type CaptureServer, type CaptureServerOptions } from "./server.ts";
 export { isSafeSessionId } from "./session-id.ts";
 export { CaptureStats, type CaptureStatsSnapshot } from "./stats.ts";
-export { DatasetWriter, DATASET_FILES, KeyedQueue, type WriterStats } from "./writer.ts";
+export { DatasetWriter, DATASET_FILES, type WriterStats } from "./writer.ts";

@@ -1,5 +1,5 @@
 import { constants as fsConstants, createReadStream, createWriteStream } from "node:fs";
-import { access, mkdir, open, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { access, mkdir, readFile, rename, unlink } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { createGunzip } from "node:zlib";
@@ -10,6 +10,8 @@ import { CaptureError } from "./errors.ts";
 import type { PreparedBatch, SessionPart, SessionUpdate } from "./convert.ts";
 import { isSafeSessionId } from "./session-id.ts";
 import { fileExists } from "../io/open.ts";
+import { appendWhole, closeTornTail, sizeOf, writeJsonAtomic } from "../io/files.ts";
+import { KeyedQueue } from "../io/keyed-queue.ts";
 
 /**
  * Appends prepared batches to a dataset directory (DESIGN §4):
@@ -34,15 +36,10 @@ export const DATASET_FILES = {
   meta: "meta.json",
 } as const;
 
-interface SessionState {
+/** A session's totals so far: every request's `SessionUpdate` merged into one (`mergeUpdate`). */
+interface SessionState extends SessionUpdate {
   sessionId: string;
   dir: string;
-  minMs: number;
-  maxMs: number;
-  events: number;
-  exceptions: number;
-  distinctId?: { value: string; ms: number };
-  firstPageview?: { url: string; ms: number };
   recordingBytes: number;
   /** Files whose last byte must be checked (and a newline added) before the next append. */
   uncheckedTails: Set<string>;
@@ -176,25 +173,6 @@ export class DatasetWriter {
   }
 }
 
-/** Runs tasks one after another per key, concurrently across keys. */
-export class KeyedQueue {
-  private readonly tails = new Map<string, Promise<void>>();
-
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const result = previous.then(task);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.tails.set(key, tail);
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return result;
-  }
-}
-
 function mergeUpdate(state: SessionState, update: SessionUpdate): void {
   state.minMs = Math.min(state.minMs, update.minMs);
   state.maxMs = Math.max(state.maxMs, update.maxMs);
@@ -218,54 +196,6 @@ function metaOf(state: SessionState): SessionMeta {
     ...(state.recordingBytes > 0 ? { recording_bytes: state.recordingBytes } : {}),
   };
   return SessionMetaSchema.parse(meta);
-}
-
-/** Appends a buffer with as few writes as the OS allows (one, for any sane size). */
-export async function appendWhole(file: string, buffer: Buffer): Promise<void> {
-  const handle = await open(file, "a");
-  try {
-    let offset = 0;
-    while (offset < buffer.length) {
-      const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset);
-      offset += bytesWritten;
-    }
-  } finally {
-    await handle.close();
-  }
-}
-
-/** If a file does not end with a newline (an append cut short), ends it with one. */
-async function closeTornTail(file: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(file, "r");
-  } catch {
-    return; // no file yet
-  }
-  let torn = false;
-  try {
-    const { size } = await handle.stat();
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      await handle.read(last, 0, 1, size - 1);
-      torn = last[0] !== 0x0a;
-    }
-  } finally {
-    await handle.close();
-  }
-  if (torn) await appendWhole(file, Buffer.from("\n"));
-}
-
-/** Writes JSON to a temp file in the same folder and renames it over the target. */
-export async function writeJsonAtomic(file: string, value: unknown, nextId: () => number): Promise<void> {
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${nextId()}.tmp`);
-  await writeFile(temp, JSON.stringify(value, null, 2) + "\n", "utf8");
-  try {
-    await rename(temp, file);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
 }
 
 /** A finalized session (`x.jsonl.gz`) is unpacked to `x.jsonl` so appends stay plain and visible. */
@@ -325,12 +255,3 @@ async function mergeExistingMeta(state: SessionState, file: string): Promise<voi
   // Recorded before anything this process will see, so it stays the first.
   if (!state.firstPageview && meta.first_url) state.firstPageview = { url: meta.first_url, ms: Number.NEGATIVE_INFINITY };
 }
-
-async function sizeOf(file: string): Promise<number> {
-  try {
-    return (await stat(file)).size;
-  } catch {
-    return 0;
-  }
-}
-

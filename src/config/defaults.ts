@@ -92,6 +92,10 @@ export const DEFAULTS = {
     /** Loading a replay page (player, rrweb, the clip's events) must finish within this. */
     loadTimeoutMs: 30_000,
   },
+  log: {
+    /** `SESSION_SUMMARIES_LOG_LEVEL`: one line per request problem, run failure and capture batch. */
+    level: "info",
+  },
   server: {
     /** Loopback by default: a server without API keys serves one local project to this machine only. */
     host: "127.0.0.1",

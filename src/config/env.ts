@@ -2,8 +2,20 @@ import path from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../domain/errors.ts";
 import { ValidationModeSchema, type ValidationMode } from "../domain/validation-mode.ts";
-import type { BlobStoreConfig, CheckpointerConfig } from "../store/config.ts";
+import type { BlobStoreConfig, CheckpointerConfig } from "./stores.ts";
 import { DEFAULTS } from "./defaults.ts";
+import { LOG_LEVELS, type LogLevel } from "./log-levels.ts";
+import {
+  defaultModels,
+  MODEL_ROLES,
+  parseModelSpec,
+  withOpenAiBaseUrl,
+  type ModelCallSettings,
+  type ModelProvidersConfig,
+  type ModelRole,
+  type ModelSpec,
+} from "./models.ts";
+import { parseApiKeys, type ServerConfig } from "./server.ts";
 
 /**
  * The only reader of `process.env`. Every setting the product reads from the environment is
@@ -63,6 +75,8 @@ const EnvSchema = z.object({
   SESSION_SUMMARIES_MAX_BODY_BYTES: blankAsUnset(z.coerce.number().int().min(1_024)),
   SESSION_SUMMARIES_MAX_RUNS_PER_PROJECT: blankAsUnset(z.coerce.number().int().min(1).max(100)),
   SESSION_SUMMARIES_MAX_TURNS_PER_PROJECT: blankAsUnset(z.coerce.number().int().min(1).max(1_000)),
+  /** How much the servers and sources log (JSON lines on stderr). */
+  SESSION_SUMMARIES_LOG_LEVEL: blankAsUnset(z.enum(LOG_LEVELS)),
 });
 
 export interface PostHogConfig {
@@ -72,38 +86,10 @@ export interface PostHogConfig {
   apiKey?: string;
 }
 
-/** What each model does: see DESIGN.md §7. */
-export const MODEL_ROLES = ["summarizer", "reasoner", "vision", "chat"] as const;
-export type ModelRole = (typeof MODEL_ROLES)[number];
-
-/** `heuristic` is the built-in offline analyst: no model at all. */
-export const MODEL_PROVIDERS = ["openai", "google-genai", "heuristic"] as const;
-export type ModelProvider = (typeof MODEL_PROVIDERS)[number];
-
-export interface ModelSpec {
-  provider: ModelProvider;
-  /** The provider's model name; `offline` for the heuristic analyst. */
-  model: string;
-  /** OpenAI-compatible server (Ollama, vLLM, LM Studio); defaults to `OPENAI_BASE_URL`, then OpenAI. */
-  baseUrl?: string;
-}
-
-/** Provider credentials. Never logged: `describeModels` prints only provider, model and host. */
-export interface ModelProvidersConfig {
-  openai: { apiKey?: string; baseUrl?: string };
-  google: { apiKey?: string };
-}
-
-export interface ModelCallSettings {
-  timeoutMs: number;
-  maxConcurrency: number;
-  temperature: number;
-  /** Retries the provider client makes on 429/5xx. */
-  providerRetries: number;
-}
-
 export interface AppConfig {
   posthog: PostHogConfig;
+  /** Level of the structured log on stderr (`SESSION_SUMMARIES_LOG_LEVEL`). */
+  logLevel: LogLevel;
   /** The model behind each role (`heuristic` = the offline analyst). */
   models: Record<ModelRole, ModelSpec>;
   providers: ModelProvidersConfig;
@@ -122,51 +108,6 @@ export interface AppConfig {
   /** Where blobs and checkpoints live; URLs may hold passwords: print them with `describeBlobStore`/`describeCheckpointer`. */
   store: { blobs: BlobStoreConfig; checkpointer: CheckpointerConfig };
   server: ServerConfig;
-}
-
-/** One API key and the project it opens. Keys are secrets: never logged. */
-export interface ApiKeyGrant {
-  key: string;
-  project: string;
-}
-
-/** Settings of `session-summaries serve` (the chat and reports API). */
-export interface ServerConfig {
-  host: string;
-  port: number;
-  /** From `SESSION_SUMMARIES_API_KEYS`; a `--config` file can add projects with their own datasets. */
-  apiKeys: ApiKeyGrant[];
-  maxBodyBytes: number;
-  maxRunsPerProject: number;
-  /** Chat turns answering at once per project. */
-  maxTurnsPerProject: number;
-  heartbeatMs: number;
-}
-
-/** Project names become blob-key and thread-id prefixes: plain identifiers only. */
-export const PROJECT_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-/** Short keys are guessable; whitespace and `,`/`=` would break the `key=project` list. */
-export const API_KEY_PATTERN = /^[^\s,=]{12,256}$/;
-
-/** `key=project,key=project` → grants; `source` names the setting in errors. Keys never appear in messages. */
-export function parseApiKeys(text: string, source = "SESSION_SUMMARIES_API_KEYS"): ApiKeyGrant[] {
-  const grants: ApiKeyGrant[] = [];
-  const items = text.split(",").map((item) => item.trim()).filter(Boolean);
-  items.forEach((item, index) => {
-    const equals = item.lastIndexOf("=");
-    const key = equals === -1 ? "" : item.slice(0, equals).trim();
-    const project = equals === -1 ? "" : item.slice(equals + 1).trim();
-    if (equals === -1) throw new ConfigError("invalid_env", `${source}: item ${index + 1} is not key=project`);
-    if (!API_KEY_PATTERN.test(key)) {
-      throw new ConfigError("invalid_env", `${source}: the key of item ${index + 1} must be 12 to 256 characters without spaces, commas or =`);
-    }
-    if (!PROJECT_NAME_PATTERN.test(project)) {
-      throw new ConfigError("invalid_env", `${source}: item ${index + 1}: project ${JSON.stringify(project)} must be 1 to 64 letters, digits, _ or -`);
-    }
-    if (grants.some((grant) => grant.key === key)) throw new ConfigError("invalid_env", `${source}: item ${index + 1} repeats a key`);
-    grants.push({ key, project });
-  });
-  return grants;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -196,6 +137,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   ) as Record<ModelRole, ModelSpec>;
   return {
     posthog: { host: e.POSTHOG_HOST, projectId: e.POSTHOG_PROJECT_ID, apiKey: e.POSTHOG_API_KEY },
+    logLevel: e.SESSION_SUMMARIES_LOG_LEVEL ?? DEFAULTS.log.level,
     models,
     providers,
     modelCalls: {
@@ -227,76 +169,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       heartbeatMs: DEFAULTS.server.heartbeatMs,
     },
   };
-}
-
-const HEURISTIC_SPEC: ModelSpec = { provider: "heuristic", model: "offline" };
-const PROVIDER_ALIASES: Record<string, ModelProvider> = {
-  openai: "openai",
-  "google-genai": "google-genai",
-  google: "google-genai",
-  gemini: "google-genai",
-  heuristic: "heuristic",
-  offline: "heuristic",
-};
-
-/**
- * `provider:model` → a spec, e.g. `openai:gpt-4.1`, `google-genai:gemini-2.5-flash`, `heuristic`.
- * Only the first colon separates, so `openai:llama3.1:8b` (an Ollama tag) keeps its own.
- * `source` names where the text came from (an env var, a CLI flag) in the error.
- */
-export function parseModelSpec(text: string, source = "model"): ModelSpec {
-  const trimmed = text.trim();
-  const colon = trimmed.indexOf(":");
-  const providerText = (colon === -1 ? trimmed : trimmed.slice(0, colon)).trim().toLowerCase();
-  const model = colon === -1 ? "" : trimmed.slice(colon + 1).trim();
-  const provider = Object.hasOwn(PROVIDER_ALIASES, providerText) ? PROVIDER_ALIASES[providerText] : undefined;
-  if (!provider) {
-    throw new ConfigError(
-      "invalid_model",
-      `${source}: unknown provider ${JSON.stringify(providerText)} in ${JSON.stringify(text)}; expected one of ${MODEL_PROVIDERS.join(", ")} (e.g. openai:gpt-4.1)`,
-    );
-  }
-  if (provider === "heuristic") {
-    if (model !== "") throw new ConfigError("invalid_model", `${source}: heuristic takes no model name, got ${JSON.stringify(text)}`);
-    return { ...HEURISTIC_SPEC };
-  }
-  if (model === "") {
-    throw new ConfigError("invalid_model", `${source}: missing model name in ${JSON.stringify(text)}; expected ${provider}:<model>, e.g. openai:gpt-4.1`);
-  }
-  if (/\s/.test(model)) throw new ConfigError("invalid_model", `${source}: model name must not contain spaces: ${JSON.stringify(model)}`);
-  return { provider, model };
-}
-
-/** CLI-style overrides, each `role=provider:model` (e.g. `reasoner=openai:o4-mini`). */
-export function parseModelOverrides(items: readonly string[], source = "--model"): Partial<Record<ModelRole, ModelSpec>> {
-  const overrides: Partial<Record<ModelRole, ModelSpec>> = {};
-  for (const item of items) {
-    const equals = item.indexOf("=");
-    const role = item.slice(0, Math.max(0, equals)).trim().toLowerCase();
-    if (equals === -1 || !(MODEL_ROLES as readonly string[]).includes(role)) {
-      throw new ConfigError(
-        "invalid_model",
-        `${source}: expected role=provider:model with role one of ${MODEL_ROLES.join(", ")}, got ${JSON.stringify(item)}`,
-      );
-    }
-    overrides[role as ModelRole] = parseModelSpec(item.slice(equals + 1), `${source} ${role}`);
-  }
-  return overrides;
-}
-
-/** The model per role when none is configured: OpenAI with its key, else Gemini with its key, else offline. */
-export function defaultModels(keys: { openai: boolean; google: boolean }): Record<ModelRole, ModelSpec> {
-  const pick = (role: ModelRole): ModelSpec => {
-    // Gemini takes video, so with both keys it looks at clips.
-    if (keys.google && (!keys.openai || role === "vision")) return { provider: "google-genai", model: DEFAULTS.models.google[role] };
-    if (keys.openai) return { provider: "openai", model: DEFAULTS.models.openai[role] };
-    return { ...HEURISTIC_SPEC };
-  };
-  return Object.fromEntries(MODEL_ROLES.map((role) => [role, pick(role)])) as Record<ModelRole, ModelSpec>;
-}
-
-function withOpenAiBaseUrl(spec: ModelSpec, baseUrl: string | undefined): ModelSpec {
-  return spec.provider === "openai" && baseUrl !== undefined && spec.baseUrl === undefined ? { ...spec, baseUrl } : spec;
 }
 
 /**

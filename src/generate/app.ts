@@ -1,4 +1,4 @@
-import type { Persona } from "./personas/types.ts";
+import type { Persona } from "./persona.ts";
 
 /**
  * What the scripted-users generator needs from a demo app: a server to start, how a visit switches

@@ -1,6 +1,6 @@
 import { ConfigError } from "../domain/errors.ts";
 import type { CastOptions } from "./app.ts";
-import type { Persona } from "./personas/types.ts";
+import type { Persona } from "./persona.ts";
 import { Rng } from "./random.ts";
 
 /** What one generated session will be. */

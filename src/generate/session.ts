@@ -4,7 +4,7 @@ import type { BenignWidget, DemoApp } from "./app.ts";
 import { waitForCapturedSession } from "./capture-wait.ts";
 import { checkCapture, readCapturedEvents } from "./verify.ts";
 import { makeCustomer } from "./customers.ts";
-import { SessionRecord } from "./personas/types.ts";
+import { SessionRecord } from "./persona.ts";
 import { Rng } from "./random.ts";
 import type { SessionPlan } from "./schedule.ts";
 import { ISSUE_NOT_BEFORE_MS } from "./steps.ts";

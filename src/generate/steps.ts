@@ -1,5 +1,5 @@
 /** Steps every app's personas share. */
-import type { PersonaContext } from "./personas/types.ts";
+import type { PersonaContext } from "./persona.ts";
 import type { BrowserMark } from "./visitor.ts";
 
 /** Issues are labelled only after this much of the session has passed (the first 5 s, plus margin). */

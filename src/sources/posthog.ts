@@ -36,6 +36,7 @@ import {
   sessionListQuery,
   type HogQLQuery,
 } from "./posthog/hogql.ts";
+import type { Logger } from "../log/logger.ts";
 import { defaultSleep, PostHogHttp, type FetchLike, type Sleep } from "./posthog/http.ts";
 import { planSnapshotRequests, SnapshotSourcesSchema } from "./posthog/snapshots.ts";
 import type { ReadOptions, SessionFilter, SessionSource } from "./types.ts";
@@ -52,8 +53,8 @@ export interface PostHogSourceOptions {
   requestTimeoutMs?: number;
   /** Sessions listed when the filter gives no `limit`. */
   listLimit?: number;
-  /** Retry notices. Nothing else is logged, and never the key. */
-  onProgress?: (message: string) => void;
+  /** Retry notices (warn). Nothing else is logged, and never the key. */
+  logger?: Logger;
 }
 
 /** PostHog caps one HogQL answer at 50k rows. */
@@ -101,7 +102,7 @@ export class PostHogSource implements SessionSource {
       retryBaseMs: options.retryBaseMs ?? DEFAULTS.posthog.retryBaseMs,
       sleep: options.sleep ?? defaultSleep,
       requestTimeoutMs: options.requestTimeoutMs ?? DEFAULTS.posthog.requestTimeoutMs,
-      onProgress: options.onProgress,
+      ...(options.logger ? { logger: options.logger } : {}),
     });
   }
 

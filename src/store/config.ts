@@ -1,20 +1,8 @@
 import { DEFAULTS } from "../config/defaults.ts";
+import type { BlobStoreConfig, CheckpointerConfig } from "../config/stores.ts";
 import { maskUrlPassword } from "./errors.ts";
 
 export const DEFAULT_POSTGRES_SCHEMA: string = DEFAULTS.store.postgresSchema;
-
-/** Which blob store to use. `ttlSeconds` is the default time to live of every value (none: forever). */
-export type BlobStoreConfig =
-  | { kind: "memory"; maxBytes?: number; ttlSeconds?: number }
-  | { kind: "filesystem"; dir: string; ttlSeconds?: number }
-  /** `prefix` defaults to `session-summaries:`; pass "" for none. */
-  | { kind: "redis"; url: string; prefix?: string; ttlSeconds?: number };
-
-/** Which LangGraph checkpointer to use: memory for tests, a SQLite file embedded, Postgres in production. */
-export type CheckpointerConfig =
-  | { kind: "memory" }
-  | { kind: "sqlite"; file: string }
-  | { kind: "postgres"; url: string; schema?: string };
 
 /** One line for logs and `--help` output; passwords in URLs are masked. */
 export function describeBlobStore(config: BlobStoreConfig): string {

@@ -1,6 +1,6 @@
 import { DEFAULTS } from "../config/defaults.ts";
 import type { BlobStore } from "./blob-store.ts";
-import type { BlobStoreConfig } from "./config.ts";
+import type { BlobStoreConfig } from "../config/stores.ts";
 import { FilesystemBlobStore } from "./filesystem-blob-store.ts";
 import { MemoryBlobStore } from "./memory-blob-store.ts";
 import { RedisBlobStore } from "./redis-blob-store.ts";

@@ -1,6 +1,7 @@
 export { BaseBlobStore, type BlobStore, type BlobStoreOptions, type PutOptions } from "./blob-store.ts";
 export { createCheckpointer, type Checkpointer } from "./checkpointer.ts";
-export { describeBlobStore, describeCheckpointer, type BlobStoreConfig, type CheckpointerConfig } from "./config.ts";
+export { describeBlobStore, describeCheckpointer } from "./config.ts";
+export type { BlobStoreConfig, CheckpointerConfig } from "../config/stores.ts";
 export { createBlobStore } from "./create-blob-store.ts";
 export { StoreError, maskUrlPassword } from "./errors.ts";
 export { FilesystemBlobStore, type FilesystemBlobStoreOptions } from "./filesystem-blob-store.ts";

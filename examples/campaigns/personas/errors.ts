@@ -1,5 +1,5 @@
 /** Postbird's users who meet errors: exceptions, failing API calls (seen and unseen), crashing widgets. */
-import type { Persona } from "../../../src/generate/personas/types.ts";
+import type { Persona } from "../../../src/generate/persona.ts";
 import { firstMarkInWindow, reachIssueWindow } from "../../../src/generate/steps.ts";
 import {
   browseList,

@@ -1,5 +1,5 @@
 /** Postbird's users who meet friction without an error: vague validation, hidden required choices, dead controls, slow pages. */
-import type { Persona, PersonaContext } from "../../../src/generate/personas/types.ts";
+import type { Persona, PersonaContext } from "../../../src/generate/persona.ts";
 import { pageLoadedAt, reachIssueWindow } from "../../../src/generate/steps.ts";
 import { PREVIEW_SLOW_MS } from "../issues.ts";
 import {

@@ -1,5 +1,5 @@
 /** Postbird's happy paths: sending, scheduling, onboarding, settings. Nothing goes wrong (beyond posthog-js's own noise). */
-import type { Persona } from "../../../src/generate/personas/types.ts";
+import type { Persona } from "../../../src/generate/persona.ts";
 import {
   browseList,
   changePlan,

@@ -1,4 +1,4 @@
-import type { Persona } from "../../../src/generate/personas/types.ts";
+import type { Persona } from "../../../src/generate/persona.ts";
 import { benignNoiseUser, inviteException, invisibleFailureUser, listFilterFailure, saveFailure, sendException } from "./errors.ts";
 import { deadClickUser, onboardingHiddenChoice, scheduleDateConfusion, slowPageUser } from "./friction.ts";
 import { happyAdmin, happyOnboarder, happyScheduler, happySender } from "./happy.ts";

@@ -2,7 +2,7 @@
  * Steps of a visit to Postbird shared by its personas: the campaign list, the editor, sending and
  * scheduling, the sign-up and onboarding funnel, settings. Each acts through the `Visitor`.
  */
-import type { PersonaContext } from "../../../src/generate/personas/types.ts";
+import type { PersonaContext } from "../../../src/generate/persona.ts";
 
 export const CAMPAIGN_NAMES = ["Spring launch", "January digest", "Holiday hours", "New recipes", "Workshop invite", "Price update", "Member stories", "Year in review"];
 export const SUBJECTS = ["A few things we made for you", "Your January reading list", "We're open late this week", "Three recipes for cold evenings", "Save your seat for Thursday", "What's changing in March"];

@@ -1,15 +1,7 @@
 import { getWriter } from "@langchain/langgraph";
-import type { PipelineRuntime } from "../../runtime.ts";
+import type { PipelineRuntime } from "../../../src/runtime/runtime.ts";
 import type { SessionStateType, SessionStateUpdate } from "../state.ts";
-
-/** A progress event streamed in `custom` mode; consumers count them to show "Watching sessions 37/100". */
-export interface SessionDoneEvent {
-  kind: "session_done";
-  session_id: string;
-  status: "summarized" | "failed" | "skipped";
-  cached: boolean;
-  reason?: string;
-}
+import type { SessionDoneEvent } from "../../../src/domain/progress.ts";
 
 /** Hands the session's result to the report, announces it, and drops the loaded input it no longer needs. */
 export function makeFinalizeNode(runtime: PipelineRuntime) {

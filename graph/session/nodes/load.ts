@@ -15,7 +15,8 @@ import { blobKeys } from "../../../src/store/keys.ts";
 import { summaryBlobKey } from "../../../src/store/summary-cache.ts";
 import { pendingClipTargets } from "../../../src/validation/select.ts";
 import { hasBlockingIssue } from "../../../src/summaries/enrich.ts";
-import { summaryCacheLabel, withLearnedSiteLabel, type PipelineRuntime } from "../../runtime.ts";
+import { summaryCacheLabel, withLearnedSiteLabel } from "../../../src/store/cache-labels.ts";
+import type { PipelineRuntime } from "../../../src/runtime/runtime.ts";
 import type { SessionStateType, SessionStateUpdate } from "../state.ts";
 
 /** What `load` stores for `summarize`: the session's events, its encoding and the recording's signals. */

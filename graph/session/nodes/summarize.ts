@@ -4,12 +4,12 @@ import type { RawSessionSummary } from "../../../src/domain/summary.ts";
 import { summaryBlobKey } from "../../../src/store/summary-cache.ts";
 import { enrichSummary, hasBlockingIssue } from "../../../src/summaries/enrich.ts";
 import { pendingClipTargets } from "../../../src/validation/select.ts";
-import { HallucinationError } from "../../errors.ts";
-import { validateCitedIds } from "../../structured.ts";
-import { addUsage, NO_USAGE, type Usage } from "../../analyst.ts";
-import type { PipelineRuntime } from "../../runtime.ts";
+import { HallucinationError } from "../../../src/llm/errors.ts";
+import { validateCitedIds } from "../../../src/llm/structured/cited-ids.ts";
+import { addUsage, NO_USAGE, type Usage } from "../../../src/llm/analyst.ts";
+import type { PipelineRuntime } from "../../../src/runtime/runtime.ts";
 import type { SessionStateType, SessionStateUpdate } from "../state.ts";
-import { loadLearnedSite } from "../../summarize/nodes/learn-site.ts";
+import { loadLearnedSite } from "../learned-site.ts";
 import { cacheKeyOf, messageOf, type LoadedSession } from "./load.ts";
 
 /**

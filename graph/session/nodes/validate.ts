@@ -7,8 +7,8 @@ import { hasBlockingIssue } from "../../../src/summaries/enrich.ts";
 import { applyVisualChecks } from "../../../src/summaries/visual-checks.ts";
 import { clipCheckFacts } from "../../../src/render/clip-renderer.ts";
 import { pendingClipTargets, planClips, type PlannedClip } from "../../../src/validation/select.ts";
-import { addUsage, NO_USAGE, type Usage } from "../../analyst.ts";
-import type { PipelineRuntime, ValidationRuntime } from "../../runtime.ts";
+import { addUsage, NO_USAGE, type Usage } from "../../../src/llm/analyst.ts";
+import type { PipelineRuntime, ValidationRuntime } from "../../../src/runtime/runtime.ts";
 import type { SessionStateType, SessionStateUpdate } from "../state.ts";
 import { checkedCacheKeyOf, messageOf, type LoadedSession } from "./load.ts";
 

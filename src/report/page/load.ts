@@ -1,25 +1,28 @@
 import pLimit from "p-limit";
-import { summaryCacheLabels, type PipelineRuntime } from "../../../graph/runtime.ts";
+import type { SessionSummary } from "../../domain/summary.ts";
+import type { SessionSource } from "../../sources/types.ts";
+import type { BlobStore } from "../../store/blob-store.ts";
+import { summaryCacheLabels, type SummaryLabelling } from "../../store/cache-labels.ts";
+import type { SummaryCache } from "../../store/summary-cache.ts";
 import { redactDeep, redactSummary } from "../redact.ts";
 import type { PatternExample, Report } from "../../domain/report.ts";
 import { withoutConnectionHints } from "../../render/sanitize.ts";
 import { extractClipWindow } from "../../replay/clip.ts";
 import { jsonForScript, rankPatterns } from "./render.ts";
-import {
-  exampleKey,
-  REPLAY_LEAD_MS,
-  REPLAY_TAIL_MS,
-  type ExampleClip,
-  type ExampleMedia,
-  type ExampleReplay,
-  type NotEmbedded,
-  type PageSession,
-  type ReportPageData,
-} from "./types.ts";
+import { exampleKey, REPLAY_LEAD_MS, REPLAY_TAIL_MS } from "./types.ts";
+import type { ExampleClip, ExampleMedia, ExampleReplay, NotEmbedded, PageSession, ReportPageData } from "./types.ts";
 
-/** The parts of the pipeline runtime the page reads: sessions' recordings, clips and cached summaries. */
-export type ReportPageRuntime = Pick<PipelineRuntime, "project" | "source" | "blobs" | "summaries" | "analyst" | "validation"> &
-  Partial<Pick<PipelineRuntime, "settings">>;
+/**
+ * The parts of the pipeline runtime (`PipelineRuntime`) the page reads: sessions' recordings, clips
+ * and cached summaries. Spelled out here so the report layer needs nothing from the runtime layer.
+ */
+export interface ReportPageRuntime extends SummaryLabelling {
+  project: string;
+  source: SessionSource;
+  blobs: BlobStore;
+  summaries: SummaryCache<SessionSummary>;
+  settings?: { redactPii?: boolean };
+}
 
 export interface LoadReportPageOptions {
   /** Recordings and summaries read at once. */

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { InputError } from "../../domain/errors.ts";
 import { splitLines, type TextLine } from "../../io/lines.ts";
+import type { Logger } from "../../log/logger.ts";
 import { SourceError } from "../errors.ts";
 
 /** The subset of `fetch` the client uses; injectable so tests can fail requests on purpose. */
@@ -17,7 +18,8 @@ export interface PostHogHttpOptions {
   sleep: Sleep;
   /** Longest wait for response headers, and for the next chunk of a body. */
   requestTimeoutMs: number;
-  onProgress?: (message: string) => void;
+  /** Gets a warning per retry (never the key). */
+  logger?: Logger;
 }
 
 export interface RequestSpec {
@@ -231,10 +233,9 @@ export class PostHogHttp {
 
   private async pause(spec: RequestSpec, attempt: number, retryAfterMs: number | undefined, reason: string) {
     const waitMs = retryAfterMs ?? this.backoffMs(attempt);
-    this.options.onProgress?.(
-      this.redact(
-        `PostHog ${this.endpoint(spec)} failed (${reason}); retry ${attempt + 1} of ${this.options.maxRetries} in ${waitMs} ms`,
-      ),
+    this.options.logger?.warn(
+      { endpoint: this.endpoint(spec), retry: attempt + 1, maxRetries: this.options.maxRetries, waitMs },
+      this.redact(`PostHog ${this.endpoint(spec)} failed (${reason}); retry ${attempt + 1} of ${this.options.maxRetries} in ${waitMs} ms`),
     );
     await this.options.sleep(waitMs, spec.signal);
   }

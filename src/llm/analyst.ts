@@ -1,0 +1,62 @@
+import type { RawAssignment, RawPattern } from "../domain/report.ts";
+import type { Analyst as AnalystLabel, RawSessionSummary, SessionSummary } from "../domain/summary.ts";
+import type { AnalyticsEvent } from "../domain/events.ts";
+import type { EncodedSession } from "../encode/index.ts";
+import type { RecordingMetadata } from "../replay/metadata.ts";
+import type { LearnedSiteData, SiteLearningOptions } from "../analysts/index.ts";
+
+/** Model calls and tokens spent, summed across the run. */
+export interface Usage {
+  model_calls: number;
+  input_tokens: number;
+  output_tokens: number;
+}
+
+export const NO_USAGE: Usage = { model_calls: 0, input_tokens: 0, output_tokens: 0 };
+
+export function addUsage(a: Usage, b: Usage): Usage {
+  return {
+    model_calls: a.model_calls + b.model_calls,
+    input_tokens: a.input_tokens + b.input_tokens,
+    output_tokens: a.output_tokens + b.output_tokens,
+  };
+}
+
+export interface SessionInput {
+  encoded: EncodedSession;
+  events: AnalyticsEvent[];
+  recording?: RecordingMetadata;
+  focusArea?: string;
+  /** What the run learned about the site across its sessions (offline analyst only; see `learn_site`). */
+  learnedSite?: LearnedSiteData;
+}
+
+/**
+ * The labelling work of every stage, done by a model or by the offline rules. Everything that
+ * counts, merges or computes is plain code outside this interface. Each call reports its usage
+ * through `onUsage`; failures throw (typed model errors), and the node decides what fails.
+ */
+export interface PipelineAnalyst {
+  /** Written into summaries and reports: which analyst produced them. */
+  readonly label: AnalystLabel;
+  /** Per role, `provider:model` or `heuristic`, for the report. */
+  readonly models: Record<string, string>;
+  /** The summary cache key part: a different analyst means a different summary. */
+  readonly cacheLabel: string;
+  /**
+   * Set when session summaries are made by rules that learn the site across sessions first (the
+   * offline analyst): the report graph's `learn_site` step then runs with these settings. A model
+   * reads each session on its own and leaves it unset.
+   */
+  readonly siteLearning?: SiteLearningOptions;
+  /** Learns the site from the sessions' events (called by `learn_site` when `siteLearning` is set). */
+  learnSite?(sessions: ReadonlyArray<readonly AnalyticsEvent[]>): LearnedSiteData;
+  summarize(input: SessionInput, onUsage: (usage: Usage) => void, signal?: AbortSignal): Promise<RawSessionSummary>;
+  extractPatterns(summaries: SessionSummary[], focusArea: string | undefined, onUsage: (usage: Usage) => void): Promise<RawPattern[]>;
+  combinePatterns(lists: RawPattern[][], focusArea: string | undefined, onUsage: (usage: Usage) => void): Promise<RawPattern[]>;
+  assignEvents(patterns: RawPattern[], summaries: SessionSummary[], onUsage: (usage: Usage) => void): Promise<RawAssignment[]>;
+  /** Tokens a summary costs in the pattern prompts, for chunking. */
+  patternInputTokens(summary: SessionSummary): number;
+  /** Tokens of the pattern prompts without any summary. */
+  readonly patternPromptBaseTokens: number;
+}

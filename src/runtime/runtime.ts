@@ -1,0 +1,53 @@
+import type { SessionSummary } from "../domain/summary.ts";
+import type { SessionSource } from "../sources/types.ts";
+import type { BlobStore } from "../store/blob-store.ts";
+import type { SummaryCache } from "../store/summary-cache.ts";
+import type { ClipRenderService } from "../render/clip-service.ts";
+import type { CheckingValidationMode } from "../domain/validation-mode.ts";
+import type { PipelineAnalyst } from "../llm/analyst.ts";
+import type { ClipValidator } from "../llm/clip-validators.ts";
+
+/** Tunables of a report run. Defaults live in src/config/defaults.ts (`DEFAULTS.pipeline`). */
+export interface PipelineSettings {
+  /** Sessions shorter than this show nothing to analyse: skipped, not failed. */
+  minSessionDurationMs: number;
+  /** The report continues only if at least this share of the session summaries succeeded. */
+  minSummaryRatio: number;
+  /** ... and at least this share of the pattern extraction and assignment chunks. */
+  minChunkRatio: number;
+  /** A summary citing more unknown event ids than this share is rejected as hallucinated (and retried once). */
+  maxUnknownIdRatio: number;
+  extractionMaxTokens: number;
+  assignmentMaxTokens: number;
+  /** One summary larger than this cannot be sent in any pattern prompt. */
+  singleItemMaxTokens: number;
+  /** A pattern needs evidence from at least this many sessions. */
+  minPatternSessions: number;
+  /** Redact PII and secrets in what the run writes (report, page), like in prompts (`SESSION_SUMMARIES_REDACT_PII`); absent = on. */
+  redactPii?: boolean;
+}
+
+/**
+ * Everything a run needs besides its state: where sessions come from, where payloads go, who labels.
+ * Passed to the graph builders (closures), never into state or checkpoints.
+ */
+export interface PipelineRuntime {
+  /** Every blob key, summary and report is scoped by it. */
+  project: string;
+  source: SessionSource;
+  blobs: BlobStore;
+  summaries: SummaryCache<SessionSummary>;
+  analyst: PipelineAnalyst;
+  settings: PipelineSettings;
+  /** Checking flagged issues against the replay; absent when validation is off. */
+  validation?: ValidationRuntime;
+}
+
+/** What the session graph's `validate` node uses. */
+export interface ValidationRuntime {
+  mode: CheckingValidationMode;
+  validator: ClipValidator;
+  /** Starts Chromium on the first clip only. */
+  renderer: ClipRenderService;
+  clip: { beforeEventMs: number; lengthMs: number };
+}

@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import express, { type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from "express";
+import express, { type Express, type Request, type RequestHandler } from "express";
+import { errorHandler } from "../http/errors.ts";
+import { silentLogger, type Logger } from "../log/logger.ts";
 import { prepareBatch, type PreparedBatch } from "./convert.ts";
 import { decodeCapturePayload } from "./decode.ts";
 import { CAPTURE_DEFAULTS } from "./defaults.ts";
@@ -36,8 +38,8 @@ export interface CaptureAppOptions {
   remoteConfig?: RemoteConfig;
   /** Folder of posthog-js bundles for `/static/`; default: the installed posthog-js's `dist`; null: none. */
   staticDir?: string | null;
-  /** One line per accepted batch (and per unexpected error). */
-  log?: (line: string) => void;
+  /** One entry per accepted batch (info) and per unexpected error (error, with its details); default: none. */
+  logger?: Logger;
   stats?: CaptureStats;
 }
 
@@ -49,7 +51,7 @@ const STATIC_FILE_PATTERN = /^[A-Za-z0-9._-]+\.js(\.map)?$/;
 export function createCaptureApp(options: CaptureAppOptions): Express {
   const app = express();
   const stats = options.stats ?? new CaptureStats();
-  const log = options.log ?? (() => undefined);
+  const logger = options.logger ?? silentLogger();
   const maxBodyBytes = options.maxBodyBytes ?? CAPTURE_DEFAULTS.maxBodyBytes;
   const maxDecodedBytes = options.maxDecodedBytes ?? CAPTURE_DEFAULTS.maxDecodedBytes;
   const staticFiles = listStaticFiles(options.staticDir === undefined ? posthogDistDir() : options.staticDir);
@@ -79,7 +81,7 @@ export function createCaptureApp(options: CaptureAppOptions): Express {
       const batch = prepareBatch(decoded.value, { receivedAt: new Date(), ...tokenOption(options.token) });
       await options.writer.write(batch);
       stats.recordBatch(batch);
-      log(describeBatch(req.method, route, decoded.encoding, batch));
+      logger.info(batchFields(req.method, route, decoded.encoding, batch), describeBatch(req.method, route, decoded.encoding, batch));
       res.json({ status: 1, accepted: batch.accepted, skipped: batch.skipped, skipped_by_reason: batch.skippedByReason });
     },
   ];
@@ -162,7 +164,8 @@ export function createCaptureApp(options: CaptureAppOptions): Express {
   app.use((req, _res, next) => {
     next(new CaptureError("not_found", `no route ${req.method} ${req.path}`, 404));
   });
-  app.use(errorHandler(stats, log, maxBodyBytes));
+  // Unexpected errors answer a generic 500; their message (paths, hosts) goes to the log only.
+  app.use(errorHandler({ maxBodyBytes, logger, onError: (problem) => stats.recordRejection(problem.code) }));
   return app;
 }
 
@@ -200,43 +203,6 @@ function methodNotAllowed(allow: string): RequestHandler {
   };
 }
 
-function errorHandler(stats: CaptureStats, log: (line: string) => void, maxBodyBytes: number): ErrorRequestHandler {
-  return (error: unknown, req, res, _next) => {
-    const problem = toCaptureError(error, maxBodyBytes);
-    stats.recordRejection(problem.code);
-    if (problem.status >= 500) log(`error ${req.method} ${req.path}: ${problem.message}`);
-    if (res.headersSent) {
-      res.end();
-      return;
-    }
-    sendError(res, problem);
-  };
-}
-
-/** Errors of the body parser carry `type` and `status`; map them to our codes. */
-function toCaptureError(error: unknown, maxBodyBytes: number): CaptureError {
-  if (error instanceof CaptureError) return error;
-  const parserError = error as { type?: unknown; status?: unknown; message?: unknown };
-  switch (parserError?.type) {
-    case "entity.too.large":
-      return new CaptureError("payload_too_large", `request body is larger than ${maxBodyBytes} bytes`, 413);
-    case "encoding.unsupported":
-      return new CaptureError("unsupported_content_encoding", String(parserError.message), 415);
-    case "request.aborted":
-      return new CaptureError("request_aborted", "the client aborted the request before the body was read", 400);
-    case "request.size.invalid":
-      return new CaptureError("invalid_content_length", "the body does not match its Content-Length", 400);
-  }
-  const status = typeof parserError?.status === "number" ? parserError.status : 500;
-  if (status >= 400 && status < 500) return new CaptureError("bad_request", String(parserError.message ?? "bad request"), status);
-  const message = error instanceof Error ? error.message : String(error);
-  return new CaptureError("internal_error", `internal error: ${message}`, 500, { cause: error });
-}
-
-function sendError(res: Response, error: CaptureError): void {
-  res.status(error.status).json({ error: { code: error.code, message: error.message } });
-}
-
 function checkedToken(token: unknown, expected: string | undefined): string {
   if (typeof token !== "string" || !TOKEN_PATTERN.test(token)) {
     throw new CaptureError("invalid_token", `project token ${JSON.stringify(token)} is not a valid token`, 400);
@@ -258,6 +224,22 @@ function queryString(req: Request, name: string): string | undefined {
   return undefined;
 }
 
+/** The fields of a batch's log entry. */
+function batchFields(method: string, route: string, encoding: string, batch: PreparedBatch): Record<string, unknown> {
+  return {
+    method,
+    route,
+    encoding,
+    events: batch.events,
+    snapshots: batch.snapshots,
+    rrwebEvents: batch.rrwebEvents,
+    sessions: batch.sessions.size,
+    skipped: batch.skipped,
+    ...(batch.skipped > 0 ? { skippedByReason: batch.skippedByReason } : {}),
+  };
+}
+
+/** The message of a batch's log entry, e.g. `POST /s/ [gzip] 0 events, 3 snapshots (40 rrweb events), 1 sessions`. */
 function describeBatch(method: string, route: string, encoding: string, batch: PreparedBatch): string {
   const parts = [`${batch.events} events`, `${batch.snapshots} snapshots (${batch.rrwebEvents} rrweb events)`, `${batch.sessions.size} sessions`];
   const skipped = Object.entries(batch.skippedByReason).map(([reason, count]) => `${reason} ${count}`);

@@ -9,7 +9,8 @@ import { SessionMetaSchema, type SessionMeta } from "../domain/session.ts";
 import { splitLines } from "../io/lines.ts";
 import { CaptureError } from "./errors.ts";
 import { isSafeSessionId } from "./session-id.ts";
-import { DATASET_FILES, writeJsonAtomic } from "./writer.ts";
+import { DATASET_FILES } from "./writer.ts";
+import { writeJsonAtomic } from "../io/files.ts";
 
 /**
  * Makes a captured dataset tidy once capture has stopped: events sorted by timestamp, recording

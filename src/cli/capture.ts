@@ -1,6 +1,8 @@
-import { CaptureError } from "../capture/errors.ts";
 import { finalizeDataset } from "../capture/finalize.ts";
 import { startCaptureServer, type CaptureServer } from "../capture/server.ts";
+import { readConfig } from "../config/env.ts";
+import { SessionSummariesError } from "../domain/errors.ts";
+import { createLogger } from "../log/logger.ts";
 import { waitForStop } from "./stop-signal.ts";
 
 export interface CaptureCommandOptions {
@@ -28,15 +30,17 @@ export async function runCapture(options: CaptureCommandOptions): Promise<number
   const stderr = options.stderr ?? process.stderr;
   let server: CaptureServer;
   try {
+    // Inside the try: a bad SESSION_SUMMARIES_LOG_LEVEL (or other setting) is an "error:" line and exit 2.
+    const logger = createLogger({ level: readConfig().logLevel, destination: stderr });
     server = await startCaptureServer({
       out: options.out,
       port: options.port,
       ...(options.host !== undefined ? { host: options.host } : {}),
       ...(options.token !== undefined ? { token: options.token } : {}),
-      log: (line) => stderr.write(`${new Date().toISOString().slice(11, 23)} ${line}\n`),
+      logger,
     });
   } catch (error) {
-    if (error instanceof CaptureError) {
+    if (error instanceof SessionSummariesError) {
       stderr.write(`error: ${error.message}\n`);
       return 2;
     }

@@ -1,10 +1,8 @@
 import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import puppeteer from "puppeteer-core";
 import type { Browser } from "puppeteer-core";
 import { finalizeDataset, startCaptureServer } from "../capture/index.ts";
-import { DEFAULTS } from "../config/defaults.ts";
-import { CHROMIUM_QUIET_ARGS } from "../render/chromium-args.ts";
+import { launchChromium } from "../render/browser.ts";
 import { ConfigError } from "../domain/errors.ts";
 import { LABELS_VERSION, LabelsSchema } from "../domain/labels.ts";
 import type { Labels, SessionLabel } from "../domain/labels.ts";
@@ -52,8 +50,6 @@ export async function loadDemoApp(name: string): Promise<DemoApp> {
   if (!load) throw new ConfigError("unknown_app", `unknown app ${JSON.stringify(name)}; known: ${Object.keys(DEMO_APPS).join(", ")}`);
   return (await load()).default;
 }
-/** Quiet (no traffic of Chromium's own), without the renderer's frame-fixing flags: recorded pages keep their real scrollbars and fonts. */
-const CHROMIUM_ARGS = CHROMIUM_QUIET_ARGS;
 /** A session that throws is run once more from scratch before it counts as failed. */
 const ATTEMPTS = 2;
 
@@ -83,7 +79,8 @@ export async function runGenerate(options: GenerateOptions): Promise<number> {
   const results: SessionResult[] = [];
   const failures: string[] = [];
   try {
-    browser = await puppeteer.launch({ executablePath: options.chromium ?? DEFAULTS.render.chromiumPath, args: CHROMIUM_ARGS, headless: true });
+    // Quiet, without the renderer's frame-fixing flags: recorded pages keep their real scrollbars and fonts.
+    browser = await launchChromium({ ...(options.chromium !== undefined ? { executablePath: options.chromium } : {}), profile: "browse" });
     const activeBrowser = browser;
     let done = 0;
     const runOne = async (plan: SessionPlan): Promise<void> => {

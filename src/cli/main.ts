@@ -7,7 +7,7 @@ import { runInspect } from "./inspect.ts";
 import { runSummarize } from "./summarize.ts";
 import { runEval } from "./eval.ts";
 import { runGenerate } from "./generate.ts";
-import { parseModelOverrides } from "../config/env.ts";
+import { parseModelOverrides } from "../config/models.ts";
 import { VALIDATION_MODES, type ValidationMode } from "../domain/validation-mode.ts";
 // Imported once when the CLI loads, so --version names the package this code was installed from.
 import packageJson from "../../package.json" with { type: "json" };

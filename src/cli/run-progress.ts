@@ -1,4 +1,5 @@
-import { isRunEvent, RunProgressTracker, STAGE_LABELS, type RunEvent, type RunProgressUpdate } from "../service/progress.ts";
+import { RunProgressTracker, STAGE_LABELS } from "../runtime/progress.ts";
+import { isRunEvent, type RunEvent, type RunProgressUpdate } from "../domain/progress.ts";
 import { Progress } from "./output.ts";
 
 /**

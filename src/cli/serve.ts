@@ -2,6 +2,7 @@ import { readConfig, type AppConfig } from "../config/env.ts";
 import { SessionSummariesError } from "../domain/errors.ts";
 import { resolveServerProjects } from "../server/projects.ts";
 import { startServer, type RunningServer, type StartServerOptions } from "../server/server.ts";
+import { createLogger } from "../log/logger.ts";
 import { describeBlobStore } from "../store/config.ts";
 import { waitForStop } from "./stop-signal.ts";
 
@@ -32,6 +33,7 @@ export async function runServe(options: ServeCommandOptions): Promise<number> {
   const config = options.appConfig ?? readConfig();
   const host = options.host ?? config.server.host;
   const port = options.port ?? config.server.port;
+  const logger = createLogger({ level: config.logLevel, destination: stderr });
   let server: RunningServer;
   try {
     const { projects, auth, notices } = await resolveServerProjects({
@@ -48,7 +50,7 @@ export async function runServe(options: ServeCommandOptions): Promise<number> {
       host,
       port,
       ...options.server,
-      log: (line) => stderr.write(`${new Date().toISOString()} ${line}\n`),
+      logger,
     });
     stdout.write(
       [
@@ -70,7 +72,7 @@ export async function runServe(options: ServeCommandOptions): Promise<number> {
   options.onListening?.(server);
 
   // A bug in one request must not end the server for everyone: log it and go on.
-  const onRejection = (reason: unknown) => stderr.write(`${new Date().toISOString()} unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
+  const onRejection = (reason: unknown) => logger.error({ err: reason }, "unhandled rejection");
   process.on("unhandledRejection", onRejection);
   try {
     const received = await waitForStop(options.signal);

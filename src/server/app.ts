@@ -1,7 +1,9 @@
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from "express";
+import express, { type Express, type RequestHandler } from "express";
 import { DEFAULTS } from "../config/defaults.ts";
+import { errorHandler } from "../http/errors.ts";
+import { createLogger, type Logger } from "../log/logger.ts";
 import { requireProject, type ApiKeyAuth } from "./auth.ts";
-import { describeError, errorBody, ServerError, toServerError } from "./errors.ts";
+import { ServerError, STATUS_BY_CODE } from "./errors.ts";
 import { pageRoutes } from "./routes/pages.ts";
 import { threadRoutes } from "./routes/threads.ts";
 import { reportRoutes } from "./routes/reports.ts";
@@ -14,8 +16,8 @@ export interface CreateAppOptions {
   maxBodyBytes?: number;
   /** Quiet time after which an event stream gets a heartbeat comment. */
   heartbeatMs?: number;
-  /** Unexpected errors (with stacks) go here; never to the client. */
-  log?: (line: string) => void;
+  /** Unexpected errors (with stacks) go here; never to the client. Default: stderr. */
+  logger?: Logger;
 }
 
 /**
@@ -36,7 +38,7 @@ export interface CreateAppOptions {
  */
 export function createApp(options: CreateAppOptions): Express {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULTS.server.maxBodyBytes;
-  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const logger = options.logger ?? createLogger();
   const app = express();
   app.disable("x-powered-by");
   app.set("etag", false);
@@ -53,12 +55,12 @@ export function createApp(options: CreateAppOptions): Express {
 
   const json = [requireJsonBody, express.json({ limit: maxBodyBytes, strict: true, type: "application/json" })];
   const apiAuth = requireProject(options.auth);
-  app.use("/api/threads", apiAuth, json, threadRoutes({ services: options.services, heartbeatMs: options.heartbeatMs ?? DEFAULTS.server.heartbeatMs, log }));
+  app.use("/api/threads", apiAuth, json, threadRoutes({ services: options.services, heartbeatMs: options.heartbeatMs ?? DEFAULTS.server.heartbeatMs, logger }));
   app.use("/api/reports", apiAuth, json, reportRoutes(options.services));
   app.use("/reports", requireProject(options.auth, { allowQueryKey: true }), pageRoutes(options.services));
 
   app.use((req, _res, next) => next(new ServerError("not_found", `no route ${req.method} ${req.path}`, 404)));
-  app.use(errorHandler(maxBodyBytes, log));
+  app.use(errorHandler({ maxBodyBytes, statusByCode: STATUS_BY_CODE, logger }));
   return app;
 }
 
@@ -92,15 +94,3 @@ const requireJsonBody: RequestHandler = (req, _res, next) => {
   }
   next();
 };
-
-function errorHandler(maxBodyBytes: number, log: (line: string) => void): ErrorRequestHandler {
-  return (error: unknown, req, res, _next) => {
-    const problem = toServerError(error, maxBodyBytes);
-    if (problem.status >= 500) log(`error ${req.method} ${req.path}: ${describeError(error)}`);
-    if (res.headersSent) {
-      res.end();
-      return;
-    }
-    res.status(problem.status).json(errorBody(problem));
-  };
-}

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { API_KEY_PATTERN, PROJECT_NAME_PATTERN, type ApiKeyGrant, type AppConfig } from "../config/env.ts";
+import { type AppConfig } from "../config/env.ts";
+import { API_KEY_PATTERN, PROJECT_NAME_PATTERN, type ApiKeyGrant } from "../config/server.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import { describeIssues } from "../domain/errors.ts";
 import { ApiKeyAuth } from "./auth.ts";

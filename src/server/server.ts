@@ -1,17 +1,16 @@
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import type { LoadModelOptions } from "../../graph/models.ts";
-import type { PipelineAnalyst } from "../../graph/analyst.ts";
+import type { LoadModelOptions } from "../llm/models.ts";
+import type { PipelineAnalyst } from "../llm/analyst.ts";
 import type { AppConfig } from "../config/env.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import type { SessionSource } from "../sources/types.ts";
 import type { BlobStore } from "../store/blob-store.ts";
 import { createCheckpointer, type Checkpointer } from "../store/checkpointer.ts";
 import { createBlobStore } from "../store/create-blob-store.ts";
+import { listenHttp } from "../http/server.ts";
+import type { Logger } from "../log/logger.ts";
 import { createApp } from "./app.ts";
 import type { ApiKeyAuth } from "./auth.ts";
-import { ServerError } from "./errors.ts";
 import type { ProjectSpec } from "./projects.ts";
 import { ServerServices } from "./services.ts";
 
@@ -30,7 +29,8 @@ export interface StartServerOptions {
   analyst?: PipelineAnalyst;
   sourceFor?: (project: ProjectSpec) => SessionSource;
   heartbeatMs?: number;
-  log?: (line: string) => void;
+  /** Unexpected errors and failed runs, with their details; default stderr. */
+  logger?: Logger;
   closeGraceMs?: number;
 }
 
@@ -64,7 +64,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       blobs,
       ...(options.models ? { models: options.models } : {}),
       ...(options.sourceFor ? { sourceFor: options.sourceFor } : {}),
-      ...(options.log ? { log: options.log } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
       ...(options.analyst ? { analyst: options.analyst } : {}),
     });
     const app = createApp({
@@ -72,55 +72,30 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       auth: options.auth,
       maxBodyBytes: options.config.server.maxBodyBytes,
       heartbeatMs: options.heartbeatMs ?? options.config.server.heartbeatMs,
-      ...(options.log ? { log: options.log } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
     });
-    const server = createServer(app);
-    await listen(server, port, host);
-    const boundPort = (server.address() as AddressInfo).port;
-    const urlHost = host.includes(":") ? `[${host}]` : host;
-
-    let closing: Promise<void> | undefined;
-    const close = () => {
-      closing ??= (async () => {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        // Open event streams end when their turn is aborted; the grace time covers the rest.
-        await services.close();
-        const grace = setTimeout(() => server.closeAllConnections(), options.closeGraceMs ?? DEFAULTS.server.closeGraceMs);
-        await closed;
-        clearTimeout(grace);
+    // Open event streams end when their turn is aborted (beforeDrain); the grace time covers the rest.
+    const http = await listenHttp(app, {
+      host,
+      port,
+      name: "the server",
+      closeGraceMs: options.closeGraceMs ?? DEFAULTS.server.closeGraceMs,
+      beforeDrain: () => services.close(),
+      afterClose: async () => {
         await checkpointer?.close();
         await ownBlobs?.close();
-      })();
-      return closing;
-    };
+      },
+    });
     return {
-      url: `http://${urlHost}:${boundPort}`,
-      port: boundPort,
+      url: http.url,
+      port: http.port,
       services,
       checkpointerDescription: checkpointer?.description ?? "checkpointer given by the caller",
-      close,
+      close: http.close,
     };
   } catch (error) {
     await checkpointer?.close();
     await ownBlobs?.close();
     throw error;
   }
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onError = (error: NodeJS.ErrnoException) => {
-      server.off("listening", onListening);
-      const reason = error.code === "EADDRINUSE" ? `port ${port} on ${host} is already in use` : error.message;
-      reject(new ServerError("listen_failed", `cannot start the server: ${reason}`, 500, { cause: error }));
-    };
-    const onListening = () => {
-      server.off("error", onError);
-      resolve();
-    };
-    server.once("error", onError);
-    server.once("listening", onListening);
-    server.listen(port, host);
-  });
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { EventType } from "@rrweb/types";
-import puppeteer, { type Browser } from "puppeteer-core";
+import type { Browser } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { finalizeDataset } from "../../src/capture/finalize.ts";
 import { startCaptureServer, type CaptureServer } from "../../src/capture/server.ts";
@@ -12,7 +12,8 @@ import type { AnalyticsEvent } from "../../src/domain/events.ts";
 import type { WindowedEvent } from "../../src/domain/recording.ts";
 import { computeRecordingMetadata } from "../../src/replay/metadata.ts";
 import { DatasetSource } from "../../src/sources/dataset.ts";
-import { CHROMIUM_QUIET_ARGS } from "../../src/render/chromium-args.ts";
+import { launchChromium } from "../../src/render/browser.ts";
+import { memoryLogger } from "../fakes/logger.ts";
 
 /*
  * The real posthog-js (installed bundle `array.full.no-external.js`, served by the capture server's
@@ -66,11 +67,11 @@ describe("capture server with the real posthog-js in Chromium", () => {
   let site: Server;
   let siteUrl: string;
   let browser: Browser;
-  const logLines: string[] = [];
+  const log = memoryLogger();
 
   beforeAll(async () => {
     out = mkdtempSync(path.join(tmpdir(), "capture-e2e-"));
-    capture = await startCaptureServer({ out, port: 0, token: TOKEN, log: (line) => logLines.push(line) });
+    capture = await startCaptureServer({ out, port: 0, token: TOKEN, logger: log.logger });
     site = createServer((_req, res) => {
       res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
       res.end(shopPage(capture.url));
@@ -78,7 +79,7 @@ describe("capture server with the real posthog-js in Chromium", () => {
     await new Promise<void>((resolve) => site.listen(0, "127.0.0.1", resolve));
     // Another port is another origin: posthog-js talks to the capture server cross-origin.
     siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}/shop`;
-    browser = await puppeteer.launch({ executablePath: CHROMIUM, args: CHROMIUM_QUIET_ARGS });
+    browser = await launchChromium({ executablePath: CHROMIUM, profile: "browse" });
   });
 
   afterAll(async () => {
@@ -119,7 +120,7 @@ describe("capture server with the real posthog-js in Chromium", () => {
     const stats = capture.stats();
     expect(stats.rejectedByCode, `requests refused: ${JSON.stringify(stats.rejectedByCode)}`).toEqual({});
     expect(stats.skippedByReason).toEqual({});
-    expect(logLines.some((line) => line.includes("[gzip]"))).toBe(true);
+    expect(log.entries.some((entry) => entry.encoding === "gzip")).toBe(true);
 
     await expectReadable(out, sessionId);
     const finalized = await finalizeDataset(out, { gzip: true });

@@ -6,6 +6,7 @@ import { readConfig, type AppConfig } from "../../src/config/env.ts";
 import type { AnalyticsEvent } from "../../src/domain/events.ts";
 import type { WindowedEvent } from "../../src/domain/recording.ts";
 import type { SessionMeta } from "../../src/domain/session.ts";
+import { silentLogger } from "../../src/log/logger.ts";
 import { resolveServerProjects } from "../../src/server/projects.ts";
 import { startServer, type RunningServer, type StartServerOptions } from "../../src/server/server.ts";
 import { DatasetSource } from "../../src/sources/dataset.ts";
@@ -53,7 +54,7 @@ export function testConfig(options: TestServerOptions): AppConfig {
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
   const config = testConfig(options);
   const { projects, auth } = await resolveServerProjects({ config, host: "127.0.0.1", dataset: options.dataset ?? DATASET });
-  const server = await startServer({ config, projects, auth, host: "127.0.0.1", port: 0, log: () => {}, ...options.server });
+  const server = await startServer({ config, projects, auth, host: "127.0.0.1", port: 0, logger: silentLogger(), ...options.server });
   const request: TestServer["request"] = (method, route, o = {}) => {
     const headers: Record<string, string> = { ...o.headers };
     if (o.key !== undefined) headers.authorization = `Bearer ${o.key}`;

@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCaptureServer, type CaptureServer } from "../../src/capture/server.ts";
+import { memoryLogger } from "../fakes/logger.ts";
 import { asBody, captureBody, clientEvent, encodeLikePosthog, post } from "./capture-posthog-bodies.ts";
 
 /*
@@ -232,5 +233,31 @@ describe("capture server: bad input", () => {
     expect(stats.rejected).toBeGreaterThanOrEqual(CASES.length);
     expect(stats.rejectedByCode.invalid_json).toBeGreaterThanOrEqual(3);
     expect(stats.events).toBe(1);
+  });
+});
+
+describe("capture server: a failure of its own", () => {
+  it("answers 500 with its code and a generic message; the details (paths) go to the log only", async () => {
+    const brokenOut = mkdtempSync(path.join(tmpdir(), "capture-broken-"));
+    const log = memoryLogger();
+    const broken = await startCaptureServer({ out: brokenOut, port: 0, logger: log.logger });
+    try {
+      // The dataset's sessions folder turns into a file: the next write fails inside the file system.
+      rmSync(path.join(brokenOut, "sessions"), { recursive: true });
+      writeFileSync(path.join(brokenOut, "sessions"), "not a folder");
+      const response = await post(broken.url, "/e/", encodeLikePosthog(goodBatch(), "gzip"));
+      expect(response.status).toBe(500);
+      const body = response.json as { error: { code: string; message: string } };
+      expect(body.error.code).toBe("write_failed");
+      expect(body.error.message).toBe("internal error: the server logged the details");
+      expect(JSON.stringify(body)).not.toContain(brokenOut);
+      expect(log.text()).toContain(path.join(brokenOut, "sessions"));
+      expect(broken.stats().rejectedByCode.write_failed).toBe(1);
+      const health = await fetch(`${broken.url}/_health`);
+      expect(health.status).toBe(200);
+    } finally {
+      await broken.close();
+      rmSync(brokenOut, { recursive: true, force: true });
+    }
   });
 });

@@ -14,6 +14,7 @@ import { ReadWarnings } from "../../src/domain/warnings.ts";
 import { computeRecordingMetadata } from "../../src/replay/metadata.ts";
 import { readRecording } from "../../src/replay/reader.ts";
 import { DatasetSource } from "../../src/sources/dataset.ts";
+import { memoryLogger, type MemoryLogger } from "../fakes/logger.ts";
 import { compressLikePosthog } from "../fixtures/dataset-files.ts";
 import { TOKEN, captureBody, clientEvent, encodeLikePosthog, post, snapshotBody } from "./capture-posthog-bodies.ts";
 import { rr } from "./rrweb-events.ts";
@@ -28,12 +29,12 @@ const SHOP = "https://shop.test";
 
 let out: string;
 let server: CaptureServer;
-const logLines: string[] = [];
+let log: MemoryLogger;
 
 beforeEach(async () => {
   out = mkdtempSync(path.join(tmpdir(), "capture-"));
-  logLines.length = 0;
-  server = await startCaptureServer({ out, port: 0, log: (line) => logLines.push(line) });
+  log = memoryLogger();
+  server = await startCaptureServer({ out, port: 0, logger: log.logger });
 });
 
 afterEach(async () => {
@@ -192,9 +193,7 @@ describe("capture server: posthog-js bodies in every encoding → dataset direct
     expect(stats.snapshots).toBe(5);
     expect(stats.withoutSession).toBe(1);
     expect(stats.sessionIds.sort()).toEqual([S1, S2]);
-    expect(logLines.some((line) => line.includes("[gzip]"))).toBe(true);
-    expect(logLines.some((line) => line.includes("[form+base64]"))).toBe(true);
-    expect(logLines.some((line) => line.includes("[json]"))).toBe(true);
+    expect(new Set(log.entries.map((entry) => entry.encoding))).toEqual(new Set(["gzip", "form+base64", "json"]));
     const before = await expectDataset();
 
     await server.close();

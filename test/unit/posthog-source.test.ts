@@ -10,6 +10,7 @@ import { ReadWarnings } from "../../src/domain/warnings.ts";
 import { SourceError } from "../../src/sources/errors.ts";
 import { PostHogSource, type PostHogSourceOptions } from "../../src/sources/posthog.ts";
 import { planSnapshotRequests } from "../../src/sources/posthog/snapshots.ts";
+import { memoryLogger, type MemoryLogger } from "../fakes/logger.ts";
 import { rr } from "./rrweb-events.ts";
 
 /*
@@ -422,14 +423,16 @@ afterAll(async () => {
 });
 
 let sleeps: number[];
-let progress: string[];
+let retryLog: MemoryLogger;
+/** The retry warnings the source logged. */
+const retries = (): string[] => retryLog.entries.map((entry) => String(entry.msg));
 
 beforeEach(() => {
   log.length = 0;
   injections.length = 0;
   cutOnce.clear();
   sleeps = [];
-  progress = [];
+  retryLog = memoryLogger();
 });
 
 function makeSource(options: PostHogSourceOptions = {}, apiKey = API_KEY): PostHogSource {
@@ -443,7 +446,7 @@ function makeSource(options: PostHogSourceOptions = {}, apiKey = API_KEY): PostH
       sleep: async (ms) => {
         sleeps.push(ms);
       },
-      onProgress: (message) => progress.push(message),
+      logger: retryLog.logger,
       ...options,
     },
   );
@@ -686,7 +689,7 @@ describe("PostHogSource recordings", () => {
     expect(events.map((e) => e.event.timestamp)).toEqual([T2 + 10, T2 + 20, T2 + 1_000, T2 + 1_500, T2 + 2_000, T2 + 30_000, T2 + 39_000]);
     expect(requestsOf("snapshots:blob").map((r) => r.search.get("blob_key"))).toEqual([firstKey, ...Object.keys(S2_BLOBS)]);
     expect(sleeps).toHaveLength(1);
-    expect(progress.join("\n")).toContain("cut off after line 1");
+    expect(retries().join("\n")).toContain("cut off after line 1");
   });
 
   it("abandons a body that stalls, and resumes it from a fresh request", async () => {
@@ -699,7 +702,7 @@ describe("PostHogSource recordings", () => {
     const events = await collect(makeSource({ requestTimeoutMs: 150 }).streamRecording(S2));
     expect(events).toHaveLength(7);
     expect(requestsOf("snapshots:blob")).toHaveLength(3);
-    expect(progress.join("\n")).toContain("body stalled");
+    expect(retries().join("\n")).toContain("body stalled");
   });
 
   it("does not mistake a slow consumer for a stalled body", async () => {
@@ -710,7 +713,7 @@ describe("PostHogSource recordings", () => {
     }
     expect(events).toHaveLength(7);
     expect(requestsOf("snapshots:blob")).toHaveLength(2);
-    expect(progress).toEqual([]);
+    expect(retries()).toEqual([]);
   });
 
   it("says session_not_found for the recording of an unknown session", async () => {
@@ -745,7 +748,7 @@ describe("PostHogSource retries and errors", () => {
     expect(metas).toHaveLength(2);
     expect(sleeps).toEqual([2000]);
     expect(requestsOf("query:sessions")).toHaveLength(2);
-    expect(progress[0]).toContain("HTTP 429");
+    expect(retries()[0]).toContain("HTTP 429");
   });
 
   it("backs off exponentially with jitter through two 503s, then succeeds", async () => {
@@ -770,9 +773,9 @@ describe("PostHogSource retries and errors", () => {
     expect(requestsOf("query:sessions")).toHaveLength(4);
     expect(sleeps).toHaveLength(3);
     expect(everythingIn(error)).not.toContain(API_KEY);
-    expect(progress).toHaveLength(3);
-    expect(progress.join("\n")).not.toContain(API_KEY);
-    expect(progress.join("\n")).toContain("[redacted]");
+    expect(retries()).toHaveLength(3);
+    expect(retries().join("\n")).not.toContain(API_KEY);
+    expect(retries().join("\n")).toContain("[redacted]");
   });
 
   it("reports a persistent 429 as rate limiting", async () => {
@@ -806,7 +809,7 @@ describe("PostHogSource retries and errors", () => {
     expect(error.message).toContain("socket hang up");
     expect(calls).toBe(4);
     expect(everythingIn(error)).not.toContain(API_KEY);
-    expect(progress.join("\n")).not.toContain(API_KEY);
+    expect(retries().join("\n")).not.toContain(API_KEY);
   });
 
   it("reports a refused connection as unavailable after retrying", async () => {
@@ -833,7 +836,7 @@ describe("PostHogSource retries and errors", () => {
     const metas = await makeSource({ requestTimeoutMs: 100 }).listSessions();
     expect(metas.map((m) => m.session_id)).toEqual([S2, S1]);
     expect(requestsOf("query:sessions")).toHaveLength(2);
-    expect(progress[0]).toContain("no response within 100 ms");
+    expect(retries()[0]).toContain("no response within 100 ms");
   });
 
   it("maps a 400 from the query endpoint to posthog_bad_request with PostHog's detail", async () => {

@@ -1,6 +1,6 @@
 import type { eventWithTime } from "@rrweb/types";
 import { describe, expect, it } from "vitest";
-import type { PipelineAnalyst } from "../../graph/analyst.ts";
+import type { PipelineAnalyst } from "../../src/llm/analyst.ts";
 import type { WindowedEvent } from "../../src/domain/recording.ts";
 import { ReportSchema, type Report, type ReportPattern } from "../../src/domain/report.ts";
 import { SessionSummarySchema, type KeyAction, type SessionSummary } from "../../src/domain/summary.ts";

@@ -1,3 +1,5 @@
+import { LRUCache } from "lru-cache";
+import { SessionSummariesError } from "../../domain/errors.ts";
 import type { Report } from "../../domain/report.ts";
 import type { ReportPageData } from "./types.ts";
 
@@ -8,70 +10,51 @@ export interface ReportPageCacheOptions {
   maxBytes?: number;
 }
 
-const DEFAULT_MAX_ENTRIES = 8;
-const DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
+const CACHE_DEFAULTS = { maxEntries: 8, maxBytes: 256 * 1024 * 1024 } as const;
 
-interface Entry {
-  stamp: string;
-  data: Promise<ReportPageData>;
-  bytes: number;
-}
+/** A kept page: its data and the stamp of the report it was made from. */
+type Entry = { stamp: string; data: ReportPageData };
+/** What a load needs: the report's stamp and how to load its page. */
+type LoadContext = Pick<Entry, "stamp"> & { load: () => Promise<ReportPageData> };
 
 /**
  * The data of the report pages served last, so opening a page again does not re-read every
  * recording and clip. Least recently used pages go first once there are more than `maxEntries` or
- * their media together pass `maxBytes`. Concurrent requests for the same page share one load.
+ * their media together pass `maxBytes`; a page bigger than `maxBytes` alone is still kept (it counts
+ * as `maxBytes`). Concurrent requests for the same page share one load; a failed load is not kept.
  */
 export class ReportPageCache {
-  private readonly entries = new Map<string, Entry>();
-  private readonly maxEntries: number;
-  private readonly maxBytes: number;
+  private readonly cache: LRUCache<string, Entry, LoadContext>;
 
   constructor(options: ReportPageCacheOptions = {}) {
-    this.maxEntries = Math.max(1, options.maxEntries ?? DEFAULT_MAX_ENTRIES);
-    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    const maxBytes = Math.max(1, options.maxBytes ?? CACHE_DEFAULTS.maxBytes);
+    this.cache = new LRUCache<string, Entry, LoadContext>({
+      max: Math.max(1, options.maxEntries ?? CACHE_DEFAULTS.maxEntries),
+      maxSize: maxBytes,
+      // lru-cache wants a positive size no larger than maxSize: a page without media counts as 1.
+      sizeCalculation: (entry) => Math.min(maxBytes, Math.max(1, embeddedBytes(entry.data))),
+      fetchMethod: async (_key, _stale, { context }) => ({ stamp: context.stamp, data: await context.load() }),
+      // A load pushed out while under way still answers its callers (it is just not kept).
+      ignoreFetchAbort: true,
+    });
   }
 
   /** The page data of `report` in `project`, loaded with `load` unless kept from an earlier call for the same report. */
-  get(project: string, report: Report, load: () => Promise<ReportPageData>): Promise<ReportPageData> {
+  async get(project: string, report: Report, load: () => Promise<ReportPageData>): Promise<ReportPageData> {
     const key = JSON.stringify([project, report.id]);
-    const stamp = reportStamp(report);
-    const found = this.entries.get(key);
-    if (found && found.stamp === stamp) {
-      // Most recently used last.
-      this.entries.delete(key);
-      this.entries.set(key, found);
-      return found.data;
-    }
-    const entry: Entry = { stamp, data: load(), bytes: 0 };
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-    entry.data.then(
-      (data) => {
-        entry.bytes = embeddedBytes(data);
-        this.evict();
-      },
-      () => {
-        // A failed load is not kept: the next request tries again.
-        if (this.entries.get(key) === entry) this.entries.delete(key);
-      },
-    );
-    this.evict();
-    return entry.data;
+    const context: LoadContext = { stamp: reportStamp(report), load };
+    const kept = this.cache.peek(key);
+    const entry = await this.cache.fetch(key, { context, forceRefresh: kept !== undefined && kept.stamp !== context.stamp });
+    if (entry?.stamp === context.stamp) return entry.data;
+    // The load under way was of an earlier version of the report: load this one.
+    const fresh = await this.cache.fetch(key, { context, forceRefresh: true });
+    if (!fresh) throw new SessionSummariesError("page_not_loaded", `report page ${key} was not loaded`);
+    return fresh.data;
   }
 
   /** Keys of the pages kept, least recently used first. */
   keys(): string[] {
-    return [...this.entries.keys()];
-  }
-
-  private evict(): void {
-    let total = [...this.entries.values()].reduce((sum, entry) => sum + entry.bytes, 0);
-    for (const [key, entry] of this.entries) {
-      if (this.entries.size <= 1 || (this.entries.size <= this.maxEntries && total <= this.maxBytes)) break;
-      this.entries.delete(key);
-      total -= entry.bytes;
-    }
+    return [...this.cache.rkeys()];
   }
 }
 

@@ -7,14 +7,14 @@ import { createCheckpointer, type Checkpointer } from "../src/store/checkpointer
 import { createBlobStore } from "../src/store/create-blob-store.ts";
 import { SummaryCache } from "../src/store/summary-cache.ts";
 import { DEFAULTS } from "../src/config/defaults.ts";
-import { createPipelineAnalyst } from "./analysts.ts";
-import type { PipelineAnalyst } from "./analyst.ts";
-import type { LoadModelOptions } from "./models.ts";
-import type { PipelineRuntime, PipelineSettings, ValidationRuntime } from "./runtime.ts";
-import { createClipValidator, type ClipValidator } from "./validators.ts";
+import { createPipelineAnalyst } from "../src/llm/model-analyst.ts";
+import type { PipelineAnalyst } from "../src/llm/analyst.ts";
+import type { LoadModelOptions } from "../src/llm/models.ts";
+import type { PipelineRuntime, PipelineSettings, ValidationRuntime } from "../src/runtime/runtime.ts";
+import { createClipValidator, type ClipValidator } from "../src/llm/clip-validators.ts";
 import { ClipRenderService } from "../src/render/clip-service.ts";
 import type { ValidationMode } from "../src/domain/validation-mode.ts";
-import { buildSummarizeGraph } from "./summarize/graph.ts";
+import { buildSummarizeGraph, type ReportGraph } from "./summarize/graph.ts";
 
 export interface PipelineOptions {
   config: AppConfig;
@@ -36,38 +36,56 @@ export interface PipelineOptions {
 /** A ready report pipeline: its runtime, the compiled report graph with its checkpointer, and how to close it all. */
 export interface Pipeline {
   runtime: PipelineRuntime;
-  graph: ReturnType<ReturnType<typeof buildSummarizeGraph>["compile"]>;
+  graph: ReportGraph;
   close(): Promise<void>;
 }
 
-export async function createPipeline(options: PipelineOptions): Promise<Pipeline> {
+/** A runtime and how to release what it opened (the configured blob store, Chromium). */
+export interface OpenRuntime {
+  runtime: PipelineRuntime;
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root of every surface (CLI, API, Studio): the runtime a run needs — source, blob
+ * store, summary cache, analyst, settings, replay checks — as configured, with test overrides.
+ */
+export async function createRuntime(options: Omit<PipelineOptions, "checkpointer">): Promise<OpenRuntime> {
   const validation = createValidationRuntime(options);
   const blobs = options.blobs ?? (await createBlobStore(options.config.store.blobs));
+  const runtime: PipelineRuntime = {
+    project: options.project ?? "local",
+    source: options.source,
+    blobs,
+    summaries: new SummaryCache<SessionSummary>({ store: blobs, schema: SessionSummarySchema }),
+    analyst: options.analyst ?? createPipelineAnalyst(options.config, options.models),
+    settings: { ...DEFAULTS.pipeline, redactPii: options.config.redactPii, ...options.settings },
+    ...(validation ? { validation } : {}),
+  };
+  return {
+    runtime,
+    async close() {
+      await validation?.renderer.close();
+      if (!options.blobs) await blobs.close();
+    },
+  };
+}
+
+export async function createPipeline(options: PipelineOptions): Promise<Pipeline> {
+  const open = await createRuntime(options);
   let checkpointer: Checkpointer | undefined;
   try {
     const saver = options.checkpointer ?? (checkpointer = await createCheckpointer(options.config.store.checkpointer)).saver;
-    const runtime: PipelineRuntime = {
-      project: options.project ?? "local",
-      source: options.source,
-      blobs,
-      summaries: new SummaryCache<SessionSummary>({ store: blobs, schema: SessionSummarySchema }),
-      analyst: options.analyst ?? createPipelineAnalyst(options.config, options.models),
-      settings: { ...DEFAULTS.pipeline, redactPii: options.config.redactPii, ...options.settings },
-      ...(validation ? { validation } : {}),
-    };
     return {
-      runtime,
-      graph: buildSummarizeGraph(runtime).compile({ checkpointer: saver }),
+      runtime: open.runtime,
+      graph: buildSummarizeGraph(open.runtime).compile({ checkpointer: saver }),
       async close() {
-        await validation?.renderer.close();
+        await open.close();
         await checkpointer?.close();
-        if (!options.blobs) await blobs.close();
       },
     };
   } catch (error) {
-    await validation?.renderer.close();
-    await checkpointer?.close();
-    if (!options.blobs) await blobs.close();
+    await open.close();
     throw error;
   }
 }

@@ -1,19 +1,22 @@
 import { getCurrentTaskInput } from "@langchain/langgraph";
-import type { ChatStateType } from "../graph/chat/state.ts";
-import type { Pipeline } from "../graph/pipeline.ts";
-import { summaryCacheLabels } from "../graph/runtime.ts";
+import type { ReportDigest } from "../src/domain/report-digest.ts";
+import { summaryCacheLabels } from "../src/store/cache-labels.ts";
+import type { PipelineRuntime } from "../src/runtime/runtime.ts";
 import { SessionSummariesError } from "../src/domain/errors.ts";
 import type { Report } from "../src/domain/report.ts";
 import type { SessionSummary } from "../src/domain/summary.ts";
-import type { ReportRuns } from "../src/service/report-runs.ts";
+import { readReport } from "../src/store/reports.ts";
+import type { Logger } from "../src/log/logger.ts";
 
 /** What the chat tools read and run, all scoped to one project. */
 export interface ChatToolContext {
   project: string;
-  pipeline: Pipeline;
-  runs: ReportRuns;
-  /** Details of unexpected tool failures (the model sees a generic text); default stderr. */
-  log?: (line: string) => void;
+  /** The project's report runtime: its source, blob store and summary cache. */
+  runtime: PipelineRuntime;
+  /** The id of a report `summarize_sessions` asks for. */
+  newReportId: () => string;
+  /** Details of unexpected tool failures (the model sees a generic text). */
+  logger: Logger;
   /**
    * Where a person opens a report: the served page's URL, or the report.html written for the
    * terminal chat. Answers that make or read a report name it; without one they name the report id only.
@@ -28,15 +31,21 @@ export async function reportPageLine(context: ChatToolContext, report: Report): 
     return where ? `\nReport page: ${where}` : "";
   } catch (error) {
     // The report itself is finished: a page that cannot be written must not turn the answer into a failure.
-    (context.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(`report page for ${report.id} could not be written: ${error instanceof Error ? error.message : String(error)}`);
+    context.logger.warn({ err: error, project: context.project, report: report.id }, "report page could not be written");
     return "\nThe report page could not be written; the report itself is finished.";
   }
 }
 
+/** What the tools read of the chat graph's state (`graph/chat/state.ts`), which they do not import: the graph sits above them. */
+export interface ChatStateView {
+  report?: ReportDigest;
+  report_ids?: string[];
+}
+
 /** The chat state the tools node was called with; empty outside a graph (a tool invoked alone). */
-export function currentChatState(): Partial<ChatStateType> {
+export function currentChatState(): ChatStateView {
   try {
-    return getCurrentTaskInput<ChatStateType>() ?? {};
+    return getCurrentTaskInput<ChatStateView>() ?? {};
   } catch {
     return {};
   }
@@ -46,13 +55,12 @@ export function currentChatState(): Partial<ChatStateType> {
 export async function resolveReport(context: ChatToolContext, reportId: string | undefined): Promise<Report | string> {
   const id = reportId ?? currentChatState().report?.report_id;
   if (!id) return "There is no report in this conversation yet: summarize some sessions first (summarize_sessions).";
-  const report = await context.runs.getReport(context.project, id);
+  const report = await readReport(context.runtime.blobs, context.project, id);
   return report ?? `There is no finished report ${JSON.stringify(id)} in this project.`;
 }
 
 /** A session's stored summary for a report: the checked one first (validation ran), then the unchecked one. */
-export async function readSummary(pipeline: Pipeline, sessionId: string, focusArea: string | undefined, learnedSiteHash?: string): Promise<SessionSummary | undefined> {
-  const runtime = pipeline.runtime;
+export async function readSummary(runtime: PipelineRuntime, sessionId: string, focusArea: string | undefined, learnedSiteHash?: string): Promise<SessionSummary | undefined> {
   for (const analyst of summaryCacheLabels(runtime, learnedSiteHash)) {
     const summary = await runtime.summaries.get({ project: runtime.project, sessionId, focusArea, analyst });
     if (summary) return summary;
@@ -71,8 +79,7 @@ export function percent(ratio: number): string {
  */
 export function failureText(context: ChatToolContext, tool: string, error: unknown): string {
   if (error instanceof SessionSummariesError) return error.message;
-  const log = context.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  log(`chat tool ${tool} of project ${context.project} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  context.logger.error({ err: error, project: context.project, tool }, "chat tool failed");
   return "an unexpected error (the details are in the log)";
 }
 

@@ -1,7 +1,7 @@
 import { tool } from "@langchain/core/tools";
 import { z } from "zod";
 import { fenceUntrusted } from "../src/encode/fence.ts";
-import { findSessions } from "../src/service/find-sessions.ts";
+import { findSessions } from "../src/sources/select.ts";
 import { failureText, type ChatToolContext } from "./context.ts";
 import { describeSelection, selectionOfInput, SelectionToolFields } from "./criteria.ts";
 
@@ -17,7 +17,7 @@ export function makeFindSessionsTool(context: ChatToolContext) {
       const selection = selectionOfInput(input);
       if (typeof selection === "string") return selection;
       try {
-        const found = await findSessions(context.pipeline.runtime.source, selection, config.signal);
+        const found = await findSessions(context.runtime.source, selection, config.signal);
         if (found.length === 0) return `No sessions match (${describeSelection(selection)}).`;
         const lines = found
           .slice(0, LISTED)

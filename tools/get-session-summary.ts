@@ -3,6 +3,7 @@ import { z } from "zod";
 import { issueKindsOf, type SessionSummary } from "../src/domain/summary.ts";
 import { fenceUntrusted } from "../src/encode/fence.ts";
 import { currentChatState, failureText, oneLine, readSummary, type ChatToolContext } from "./context.ts";
+import { readReport } from "../src/store/reports.ts";
 
 export const GetSessionSummaryInput = z.object({
   session_id: z.string().min(1).max(200).describe("The session's id, as listed in a report or by find_sessions"),
@@ -15,9 +16,9 @@ export function makeGetSessionSummaryTool(context: ChatToolContext) {
     async (input): Promise<string> => {
       try {
         const reportId = input.report_id ?? currentChatState().report?.report_id;
-        const report = reportId ? await context.runs.getReport(context.project, reportId) : undefined;
+        const report = reportId ? await readReport(context.runtime.blobs, context.project, reportId) : undefined;
         if (input.report_id && !report) return `There is no finished report ${JSON.stringify(input.report_id)} in this project.`;
-        const summary = await readSummary(context.pipeline, input.session_id, report?.focus_area, report?.learned_site);
+        const summary = await readSummary(context.runtime, input.session_id, report?.focus_area, report?.learned_site);
         if (!summary) {
           return `No summary of session ${JSON.stringify(input.session_id)} is stored${report ? ` for report ${report.id}` : ""}: it was not summarized yet (summarize_sessions with its id), or it is not in this project.`;
         }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { keyActionsOf, type SessionSummary } from "../src/domain/summary.ts";
 import { fenceUntrusted } from "../src/encode/fence.ts";
 import { currentChatState, failureText, oneLine, readSummary, type ChatToolContext } from "./context.ts";
+import { readReport } from "../src/store/reports.ts";
 
 export const SearchSummariesInput = z.object({
   query: z.string().trim().min(2).max(200).describe("Words to look for in the sessions' summaries, e.g. 'coupon' or 'payment failed'"),
@@ -42,7 +43,7 @@ export function makeSearchSummariesTool(context: ChatToolContext) {
         const matches: SummaryMatch[] = [];
         const searched = new Set<string>();
         for (const reportId of reportIds) {
-          const report = await context.runs.getReport(context.project, reportId);
+          const report = await readReport(context.runtime.blobs, context.project, reportId);
           if (!report) {
             if (input.report_id) return `There is no finished report ${JSON.stringify(reportId)} in this project.`;
             continue;
@@ -50,7 +51,7 @@ export function makeSearchSummariesTool(context: ChatToolContext) {
           for (const sessionId of report.sessions.summarized) {
             if (searched.has(sessionId) || matches.length >= limit) continue;
             searched.add(sessionId);
-            const summary = await readSummary(context.pipeline, sessionId, report.focus_area, report.learned_site);
+            const summary = await readSummary(context.runtime, sessionId, report.focus_area, report.learned_site);
             const match = summary && matchSummary(summary, input.query);
             if (match) matches.push(match);
           }

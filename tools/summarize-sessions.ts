@@ -1,16 +1,14 @@
-import { ToolMessage } from "@langchain/core/messages";
 import { tool } from "@langchain/core/tools";
-import { Command, getWriter } from "@langchain/langgraph";
+import { Command } from "@langchain/langgraph";
 import { z } from "zod";
-import { toChatProgressEvent } from "../graph/chat/progress.ts";
-import { digestReport, type ChatStateUpdate, type ReportDigest } from "../graph/chat/state.ts";
+import type { ReportDigest } from "../src/domain/report-digest.ts";
+import type { ReportRequest } from "../src/domain/report-request.ts";
 import { fenceUntrusted } from "../src/encode/fence.ts";
 import { SessionSummariesError } from "../src/domain/errors.ts";
-import { NoMatchingSessionsError } from "../src/service/errors.ts";
+import { NoMatchingSessionsError } from "../src/sources/errors.ts";
 import type { SessionSelection } from "../src/domain/selection.ts";
-import { resolveSelection } from "../src/service/find-sessions.ts";
-import type { RunProgressUpdate } from "../src/service/progress.ts";
-import { failureText, percent, reportPageLine, type ChatToolContext } from "./context.ts";
+import { resolveSelection } from "../src/sources/select.ts";
+import { failureText, percent, type ChatToolContext } from "./context.ts";
 import { describeSelection, selectionOfInput, SelectionToolFields } from "./criteria.ts";
 
 /** Sessions one chat request may summarize; larger reports go through the reports API or the CLI. */
@@ -24,38 +22,25 @@ export const SummarizeSessionsInput = z.looseObject({
 export type SummarizeSessionsArgs = z.infer<typeof SummarizeSessionsInput>;
 
 /**
- * Runs a report over the chosen sessions (streaming its progress) and makes it the thread's latest
- * report. Returns a Command: the tool message for the transcript, the report digest for the state.
+ * Asks for a report over the chosen sessions: checks and resolves the selection (so a wrong filter
+ * or an empty match is answered at once), then routes the chat into its `report` node, the report
+ * graph run as a subgraph, which answers this call when the report is done.
  */
 export function makeSummarizeSessionsTool(context: ChatToolContext) {
   return tool(
     async (input, config): Promise<Command | string> => {
       const selection = await toSelection(context, input, config.signal);
       if (typeof selection === "string") return selection;
-      const write = getWriter(config);
-      const onProgress = (update: RunProgressUpdate) => write?.(toChatProgressEvent(update));
-      try {
-        const title = input.title?.trim() || selection.title;
-        const { report } = await context.runs.run(
-          context.project,
-          { title, ...(input.focus_area ? { focus_area: input.focus_area } : {}), selection: selection.selection },
-          { onProgress, ...(config.signal ? { signal: config.signal } : {}) },
-        );
-        const digest = digestReport(report);
-        const toolCallId = (config as { toolCall?: { id?: string } }).toolCall?.id;
-        const content = `${describeReport(digest)}${await reportPageLine(context, report)}`;
-        if (!toolCallId) return content;
-        const update: ChatStateUpdate = {
-          report: digest,
-          report_ids: [digest.report_id],
-          messages: [new ToolMessage({ content, tool_call_id: toolCallId, name: "summarize_sessions" })],
-        };
-        return new Command({ update });
-      } catch (error) {
-        if (config.signal?.aborted) return "The report was cancelled: the turn was interrupted.";
-        const code = error instanceof SessionSummariesError ? error.code : undefined;
-        return `The report could not be made${code ? ` (${code})` : ""}: ${failureText(context, "summarize_sessions", error)}`;
-      }
+      const toolCallId = (config as { toolCall?: { id?: string } }).toolCall?.id;
+      if (!toolCallId) return "summarize_sessions runs inside the chat graph (its report node makes the report); it was called without a tool call id.";
+      const request: ReportRequest = {
+        report_id: context.newReportId(),
+        title: input.title?.trim() || selection.title,
+        ...(input.focus_area ? { focus_area: input.focus_area } : {}),
+        selection: selection.selection,
+        tool_call_id: toolCallId,
+      };
+      return new Command({ update: { report_request: request } });
     },
     {
       name: "summarize_sessions",
@@ -75,7 +60,7 @@ async function toSelection(context: ChatToolContext, input: SummarizeSessionsArg
   }
   const title = selection.ids ? describeSelection(selection) : `Sessions ${describeSelection(selection)}`;
   try {
-    const resolved = await resolveSelection(context.pipeline.runtime.source, selection, { maxSessions: MAX_CHAT_REPORT_SESSIONS, ...(signal ? { signal } : {}) });
+    const resolved = await resolveSelection(context.runtime.source, selection, { maxSessions: MAX_CHAT_REPORT_SESSIONS, ...(signal ? { signal } : {}) });
     return { selection: resolved, title };
   } catch (error) {
     if (error instanceof NoMatchingSessionsError) return `No sessions match (${describeSelection(selection)}): nothing to summarize.`;

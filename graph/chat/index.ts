@@ -1,37 +1,21 @@
 import { AIMessage, HumanMessage, ToolMessage, type BaseMessage } from "@langchain/core/messages";
-import type { BaseCheckpointSaver } from "@langchain/langgraph";
-import type { AppConfig } from "../../src/config/env.ts";
 import { SessionSummariesError } from "../../src/domain/errors.ts";
-import type { Report } from "../../src/domain/report.ts";
-import type { ReportRuns } from "../../src/service/report-runs.ts";
-import type { LoadModelOptions } from "../models.ts";
-import type { Pipeline } from "../pipeline.ts";
-import { messageText } from "../structured.ts";
+import { messageText } from "../../src/llm/structured/messages.ts";
+import type { ChatDeps } from "./deps.ts";
 import { buildChatGraph } from "./graph.ts";
 import { answerInterruptedToolCalls } from "./nodes/agent.ts";
-import { isChatProgressEvent } from "./progress.ts";
-import type { ChatStateType, ReportDigest } from "./state.ts";
+import type { ChatStateType, ChatStateUpdate } from "./state.ts";
+import type { SessionResult } from "../session/state.ts";
+import type { SummarizeStateType } from "../summarize/state.ts";
+import type { ReportDigest } from "../../src/domain/report-digest.ts";
+import type { ReportRequest } from "../../src/domain/report-request.ts";
+import { RunProgressTracker } from "../../src/runtime/progress.ts";
+import { isRunEvent } from "../../src/domain/progress.ts";
+import { createLogger, type Logger } from "../../src/log/logger.ts";
 
 export { buildChatGraph } from "./graph.ts";
-export type { ChatStateType, ReportDigest, PatternDigest } from "./state.ts";
-
-/** What the chat graph works with; one per project. */
-export interface ChatDeps {
-  /** The project every tool reads and every report run is filed under. */
-  project: string;
-  /** The project's report pipeline (its source, blob store, summary cache). */
-  pipeline: Pipeline;
-  runs: ReportRuns;
-  config: AppConfig;
-  /** Model construction for role `chat` (tests: a factory returning a scripted model). */
-  models?: LoadModelOptions;
-  /** Without one the graph keeps no thread state (Studio brings its own). */
-  checkpointer?: BaseCheckpointSaver;
-  /** Details of unexpected tool failures; default stderr. */
-  log?: (line: string) => void;
-  /** Where a person opens a report (the served page, or the terminal's report.html); answers about a report name it. */
-  reportLocation?: (report: Report) => Promise<string | undefined>;
-}
+export type { ChatDeps } from "./deps.ts";
+export type { ChatStateType } from "./state.ts";
 
 export type ChatGraph = ReturnType<typeof compileChatGraph>;
 
@@ -53,46 +37,38 @@ export interface ChatTurnInput {
   threadId: string;
   message: string;
   signal?: AbortSignal;
-  /** Where details of an unexpected failure go (the stream says only that it failed); default stderr. */
-  log?: (line: string) => void;
+  /**
+   * Whether a report stopped by this abort reason is finished by the next turn (a server shutting
+   * down) rather than answered "cancelled" (the person stopped the turn, or the client went away).
+   */
+  resumeAfterAbort?: (reason: unknown) => boolean;
+  /** Where details of an unexpected failure go (the stream says only that it failed); default: a logger on stderr. */
+  logger?: Logger;
 }
 
 /** Steps of one turn: the agent and the tools alternate; more means the agent is looping. */
 const MAX_TURN_STEPS = 25;
 
+type ThreadConfig = { configurable: { thread_id: string } };
+
 /**
  * Runs one user message through the chat graph and yields what happens: tokens of the answer,
- * tool calls and results, report progress, then `final` (or `error`). Never throws.
+ * tool calls and results, report progress, then `final` (or `error`). A report the thread's previous
+ * turn left unfinished (the process ended mid-report) is finished first, under its own id. Never throws.
  */
 export async function* streamChatTurn(graph: ChatGraph, input: ChatTurnInput): AsyncIterable<ChatStreamEvent> {
-  const config = { configurable: { thread_id: input.threadId } };
+  const config: ThreadConfig = { configurable: { thread_id: input.threadId } };
   try {
-    await answerInterruptedTurn(graph, config);
-    const stream = await graph.stream(
-      { messages: [new HumanMessage(input.message)] },
-      { ...config, streamMode: ["messages", "updates", "custom"], recursionLimit: MAX_TURN_STEPS, ...(input.signal ? { signal: input.signal } : {}) },
-    );
-    for await (const [mode, chunk] of stream as AsyncIterable<[string, unknown]>) {
-      if (mode === "custom") {
-        if (isChatProgressEvent(chunk)) {
-          const { message, stage, done, total } = chunk;
-          yield { type: "progress", message, stage, ...(done === undefined ? {} : { done }), ...(total === undefined ? {} : { total }) };
-        }
-      } else if (mode === "messages") {
-        const [message, metadata] = chunk as [BaseMessage, { langgraph_node?: string }];
-        if (metadata?.langgraph_node !== "agent" || message.getType() !== "ai") continue;
-        const text = messageText(message);
-        if (text) yield { type: "token", text };
-      } else if (mode === "updates") {
-        for (const message of updatedMessages(chunk)) {
-          if (message instanceof AIMessage || message.getType() === "ai") {
-            for (const call of (message as AIMessage).tool_calls ?? []) yield { type: "tool_call", name: call.name, args: call.args };
-          } else if (message.getType() === "tool") {
-            yield { type: "tool_result", name: (message as ToolMessage).name ?? "tool", content: messageText(message) };
-          }
-        }
-      }
+    const resumed = await stoppedReport(graph, config);
+    if (resumed) {
+      const progress = new RunProgressTracker();
+      const sessions = resumed.sessions ? `: ${resumed.sessions.done} of ${resumed.sessions.total} sessions were done` : "";
+      yield { type: "progress", stage: "resuming", message: `Finishing report ${resumed.request.report_id}, stopped before it was done${sessions}` };
+      if (resumed.sessions) progress.resumeSessions(resumed.sessions.total, resumed.sessions.done);
+      yield* streamRun(graph, null, config, input.signal, progress);
     }
+    await answerInterruptedTurn(graph, config);
+    yield* streamRun(graph, { messages: [new HumanMessage(input.message)] }, config, input.signal);
     const state = await graph.getState(config);
     const values = state.values as ChatStateType;
     const last = [...(values.messages ?? [])].reverse().find((m) => m.getType() === "ai");
@@ -100,11 +76,71 @@ export async function* streamChatTurn(graph: ChatGraph, input: ChatTurnInput): A
   } catch (error) {
     const described = describeTurnError(error, input.signal);
     if (described.code === "chat_failed") {
-      const log = input.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-      log(`chat turn of thread ${input.threadId} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      (input.logger ?? createLogger()).error({ err: error, thread: input.threadId }, "chat turn failed");
     }
+    if (input.signal?.aborted && !input.resumeAfterAbort?.(input.signal.reason)) await cancelStoppedReport(graph, config).catch(() => undefined);
     yield { type: "error", ...described };
   }
+}
+
+/**
+ * One graph run of a turn (`null` resumes the thread where it stopped), as stream events. The report
+ * subgraph's progress comes through `custom` from any depth; its own updates and tokens are not the
+ * conversation's and are left out.
+ */
+async function* streamRun(graph: ChatGraph, runInput: ChatStateUpdate | null, config: ThreadConfig, signal: AbortSignal | undefined, progress = new RunProgressTracker()): AsyncIterable<ChatStreamEvent> {
+  const stream = await graph.stream(runInput, { ...config, streamMode: ["messages", "updates", "custom"], subgraphs: true, recursionLimit: MAX_TURN_STEPS, ...(signal ? { signal } : {}) });
+  for await (const [namespace, mode, chunk] of stream as AsyncIterable<[string[], string, unknown]>) {
+    if (mode === "custom") {
+      if (isRunEvent(chunk)) {
+        const { message, stage, done, total } = progress.handle(chunk);
+        yield { type: "progress", message, stage, ...(done === undefined ? {} : { done }), ...(total === undefined ? {} : { total }) };
+      }
+      continue;
+    }
+    if (namespace.length > 0) continue;
+    if (mode === "messages") {
+      const [message, metadata] = chunk as [BaseMessage, { langgraph_node?: string }];
+      if (metadata?.langgraph_node !== "agent" || message.getType() !== "ai") continue;
+      const text = messageText(message);
+      if (text) yield { type: "token", text };
+    } else if (mode === "updates") {
+      for (const message of updatedMessages(chunk)) {
+        if (message instanceof AIMessage || message.getType() === "ai") {
+          for (const call of (message as AIMessage).tool_calls ?? []) yield { type: "tool_call", name: call.name, args: call.args };
+        } else if (message.getType() === "tool") {
+          yield { type: "tool_result", name: (message as ToolMessage).name ?? "tool", content: messageText(message) };
+        }
+      }
+    }
+  }
+}
+
+/** The report the thread's last turn asked for and did not finish (it stopped inside the `make_report` node), and how far its sessions got. */
+async function stoppedReport(graph: ChatGraph, config: ThreadConfig): Promise<{ request: ReportRequest; sessions?: { total: number; done: number } } | undefined> {
+  const state = await graph.getState(config);
+  const request = (state.values as Partial<ChatStateType>).report_request;
+  if (!request || !state.next.includes("make_report")) return undefined;
+  // The report graph is invoked inside the node, so its checkpoint is found under the task's namespace.
+  const task = state.tasks.find((t) => t.name === "make_report");
+  const saved = task && graph.checkpointer && typeof graph.checkpointer !== "boolean" ? await graph.checkpointer.getTuple({ configurable: { ...config.configurable, checkpoint_ns: `make_report:${task.id}` } }) : undefined;
+  const values = saved?.checkpoint.channel_values as Partial<SummarizeStateType> | undefined;
+  const total = values?.session_ids?.length ?? 0;
+  if (total === 0) return { request };
+  // Sessions finished in the step that was cut short are pending writes of that step, not yet in the values.
+  const done = new Set((values?.session_results ?? []).map((r) => r.session_id));
+  for (const [, channel, value] of saved?.pendingWrites ?? []) {
+    if (channel === "session_results") for (const result of [value].flat() as SessionResult[]) done.add(result.session_id);
+  }
+  return { request, sessions: { total, done: Math.min(total, done.size) } };
+}
+
+/** A report stopped on purpose is answered "cancelled", so the next turn does not finish it. */
+async function cancelStoppedReport(graph: ChatGraph, config: ThreadConfig): Promise<void> {
+  const request = (await stoppedReport(graph, config))?.request;
+  if (!request) return;
+  const answer = new ToolMessage({ content: `The report ${request.report_id} was cancelled: the turn was interrupted.`, tool_call_id: request.tool_call_id, name: "summarize_sessions" });
+  await graph.updateState(config, { messages: [answer], report_request: null }, "make_report");
 }
 
 /**
@@ -112,11 +148,11 @@ export async function* streamChatTurn(graph: ChatGraph, input: ChatTurnInput): A
  * calls unanswered in the checkpoint; providers reject such a history, so they are answered
  * "cancelled" — written as the tools' step, so the graph goes on from the agent as usual.
  */
-async function answerInterruptedTurn(graph: ChatGraph, config: { configurable: { thread_id: string } }): Promise<void> {
+async function answerInterruptedTurn(graph: ChatGraph, config: ThreadConfig): Promise<void> {
   const state = await graph.getState(config);
   const messages = (state.values as Partial<ChatStateType>).messages ?? [];
   const answers = answerInterruptedToolCalls(messages);
-  if (answers.length > 0) await graph.updateState(config, { messages: answers }, "tools");
+  if (answers.length > 0) await graph.updateState(config, { messages: answers, report_request: null }, "tools");
 }
 
 function describeTurnError(error: unknown, signal?: AbortSignal): { code: string; message: string } {
@@ -159,6 +195,8 @@ export interface ChatThreadView {
   report_id?: string;
   report_summary?: ReportDigest;
   report_ids: string[];
+  /** A report the thread asked for and did not finish (the server stopped mid-report): the next message finishes it. */
+  report_pending?: string;
 }
 
 /** The thread's transcript and latest report, or undefined when it has no checkpoint. */
@@ -180,5 +218,6 @@ export async function readChatThread(graph: ChatGraph, threadId: string): Promis
     messages,
     ...(values.report ? { report_id: values.report.report_id, report_summary: values.report } : {}),
     report_ids: values.report_ids ?? [],
+    ...(values.report_request && state.next.includes("make_report") ? { report_pending: values.report_request.report_id } : {}),
   };
 }

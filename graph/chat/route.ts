@@ -7,3 +7,8 @@ export function routeAfterAgent(state: ChatStateType): "tools" | typeof END {
   const last = state.messages.at(-1);
   return last?.getType() === "ai" && ((last as AIMessage).tool_calls?.length ?? 0) > 0 ? "tools" : END;
 }
+
+/** After the tools: into `make_report`, the report subgraph, when `summarize_sessions` asked for a report, else back to the agent. */
+export function routeAfterTools(state: ChatStateType): "make_report" | "agent" {
+  return state.report_request ? "make_report" : "agent";
+}

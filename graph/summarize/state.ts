@@ -1,11 +1,8 @@
 import { Annotation } from "@langchain/langgraph";
 import type { SessionSelection } from "../../src/domain/selection.ts";
 import type { RawAssignment, RawPattern } from "../../src/domain/report.ts";
-import { addUsage, NO_USAGE, type Usage } from "../analyst.ts";
+import { addUsage, NO_USAGE, type Usage } from "../../src/llm/analyst.ts";
 import { mergeSessionResults, type LearnedSiteRef, type SessionResult } from "../session/state.ts";
-
-/** Which sessions a report covers: the one selection of every surface (`src/domain/selection.ts`). */
-export type { SessionSelection } from "../../src/domain/selection.ts";
 
 /** The outcome of one pattern-stage chunk. */
 export interface ChunkResult<T> {
@@ -62,10 +59,3 @@ export interface ChunkTask {
   /** For assignment: the combined patterns. */
   patterns?: RawPattern[];
 }
-
-/** Progress streamed in `custom` mode for CLIs, the chat agent and the API. */
-export type ProgressEvent =
-  | { kind: "sessions_resolved"; total: number }
-  | { kind: "stage"; stage: "extracting" | "combining" | "assigning" | "reporting"; total?: number }
-  | { kind: "chunk_done"; stage: "extracting" | "assigning"; index: number; ok: boolean; error?: string }
-  | { kind: "report_ready"; report_key: string; patterns: number };

@@ -3,13 +3,12 @@ import path from "node:path";
 import { createInterface, type Interface } from "node:readline";
 import type { Readable } from "node:stream";
 import { compileChatGraph, readChatThread, streamChatTurn } from "../../graph/chat/index.ts";
-import type { LoadModelOptions, ModelOverrides } from "../../graph/models.ts";
+import type { LoadModelOptions, ModelOverrides } from "../llm/models.ts";
 import { createPipeline } from "../../graph/pipeline.ts";
 import { readConfig, type AppConfig } from "../config/env.ts";
 import { ConfigError, SessionSummariesError } from "../domain/errors.ts";
 import type { Report } from "../domain/report.ts";
-import { ReportRuns } from "../service/report-runs.ts";
-import type { RunStage } from "../service/progress.ts";
+import type { RunStage } from "../domain/progress.ts";
 import { DatasetSource } from "../sources/dataset.ts";
 import { createCheckpointer } from "../store/checkpointer.ts";
 import type { ValidationMode } from "../domain/validation-mode.ts";
@@ -67,7 +66,6 @@ export async function runChat(options: ChatCommandOptions = {}): Promise<number>
   const checkpointer = await createCheckpointer(config.store.checkpointer);
   const models: LoadModelOptions = { ...options.modelOptions, ...(options.models ? { overrides: options.models } : {}) };
   let closePipeline = async () => {};
-  let closeRuns = async () => {};
   const input = options.input ?? process.stdin;
   // Ctrl-C while a turn answers cancels that turn (the thread stays usable); when idle, it ends the chat.
   let turn: AbortController | undefined;
@@ -92,8 +90,6 @@ export async function runChat(options: ChatCommandOptions = {}): Promise<number>
       ...(options.validation ? { validation: options.validation } : {}),
     });
     closePipeline = () => pipeline.close();
-    const runs = new ReportRuns({ pipelineFor: () => pipeline, maxRunsPerProject: 1 });
-    closeRuns = () => runs.close();
     // The terminal has no server: a report made or read here is written where `summarize` writes its own.
     const reportsDir = path.resolve(options.reportsDir ?? "reports");
     const reportLocation = async (report: Report): Promise<string> => {
@@ -101,7 +97,7 @@ export async function runChat(options: ChatCommandOptions = {}): Promise<number>
       if (!(await fileExists(file))) await writeReport(report, path.dirname(file), pipeline.runtime);
       return file;
     };
-    const graph = compileChatGraph({ project: LOCAL_PROJECT, pipeline, runs, config, checkpointer: checkpointer.saver, models, reportLocation });
+    const graph = compileChatGraph({ runtime: pipeline.runtime, config, checkpointer: checkpointer.saver, models, reportLocation });
     const checkpointThread = terminalThreadId(threadId);
 
     const existing = await readChatThread(graph, checkpointThread);
@@ -138,7 +134,6 @@ export async function runChat(options: ChatCommandOptions = {}): Promise<number>
   } finally {
     process.off("SIGINT", interrupt);
     lines?.close();
-    await closeRuns();
     await closePipeline();
     await checkpointer.close();
   }

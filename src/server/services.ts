@@ -1,9 +1,10 @@
 import type { BaseCheckpointSaver } from "@langchain/langgraph";
 import { compileChatGraph, type ChatGraph } from "../../graph/chat/index.ts";
-import type { LoadModelOptions } from "../../graph/models.ts";
+import type { LoadModelOptions } from "../llm/models.ts";
 import { createPipeline, type Pipeline } from "../../graph/pipeline.ts";
-import type { PipelineAnalyst } from "../../graph/analyst.ts";
+import type { PipelineAnalyst } from "../llm/analyst.ts";
 import type { AppConfig } from "../config/env.ts";
+import type { Logger } from "../log/logger.ts";
 import { ReportRuns } from "../service/report-runs.ts";
 import { DatasetSource } from "../sources/dataset.ts";
 import type { SessionSource } from "../sources/types.ts";
@@ -27,7 +28,7 @@ export interface ServerServicesOptions {
   /** Where a project's sessions come from; default its dataset directory. */
   sourceFor?: (project: ProjectSpec) => SessionSource;
   /** Details of unexpected failures (never sent to clients). */
-  log?: (line: string) => void;
+  logger?: Logger;
   /** Instead of the configured analyst, for every project's pipeline (tests count its calls). */
   analyst?: PipelineAnalyst;
 }
@@ -56,7 +57,7 @@ export class ServerServices {
     this.runs = new ReportRuns({
       pipelineFor: (project: string) => this.pipeline(project),
       maxRunsPerProject: options.maxRunsPerProject ?? options.config.server.maxRunsPerProject,
-      ...(options.log ? { log: options.log } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
     });
   }
 
@@ -84,13 +85,13 @@ export class ServerServices {
   chatGraph(project: string): Promise<ChatGraph> {
     return this.memo(this.chats, project, async () =>
       compileChatGraph({
-        project,
-        pipeline: await this.pipeline(project),
-        runs: this.runs,
+        runtime: (await this.pipeline(project)).runtime,
+        // A chat's report counts against the project's limit of runs under way, like one of the reports API.
+        reports: { admit: (reportId) => this.runs.admit(project, reportId), sessionConcurrency: this.runs.sessionConcurrency },
         config: this.options.config,
         checkpointer: this.options.checkpointer,
         ...(this.options.models ? { models: this.options.models } : {}),
-        ...(this.options.log ? { log: this.options.log } : {}),
+        ...(this.options.logger ? { logger: this.options.logger } : {}),
         // Answers about a report name its page (relative to the server; the page asks for the key).
         reportLocation: async (report) => reportLinks(report.id).report_url,
       }),

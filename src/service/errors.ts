@@ -19,10 +19,3 @@ export class ServiceClosedError extends ServiceError {
     super("closed", "the report service is shutting down");
   }
 }
-
-/** A selection by page, event or person that no session matches: there is nothing to summarize. */
-export class NoMatchingSessionsError extends ServiceError {
-  constructor(readonly criteria: string) {
-    super("no_sessions", `no session matches the filter (${criteria}): nothing to summarize`);
-  }
-}

@@ -1,14 +1,16 @@
-import { randomBytes } from "node:crypto";
 import { setMaxListeners } from "node:events";
-import { AsyncLocalStorageProviderSingleton } from "@langchain/core/singletons";
 import type { Pipeline } from "../../graph/pipeline.ts";
-import type { SessionSelection, SummarizeStateType } from "../../graph/summarize/state.ts";
+import type { SummarizeStateType } from "../../graph/summarize/state.ts";
+import type { SessionSelection } from "../domain/selection.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import { SessionSummariesError } from "../domain/errors.ts";
 import { ReportSchema, type Report } from "../domain/report.ts";
-import { blobKeys, keySegment } from "../store/keys.ts";
+import { keySegment } from "../store/keys.ts";
+import { createLogger, type Logger } from "../log/logger.ts";
+import { isPlausibleId, newReportId, readReport } from "../store/reports.ts";
 import { ServiceClosedError, ServiceError, TooManyRunsError } from "./errors.ts";
-import { isRunEvent, RunProgressTracker, type RunProgressUpdate, type RunStage } from "./progress.ts";
+import { RunProgressTracker } from "../runtime/progress.ts";
+import { isRunEvent, type RunStage } from "../domain/progress.ts";
 
 /** What to summarize. */
 export interface ReportRunRequest {
@@ -48,13 +50,8 @@ export interface ReportRunsOptions {
   sessionConcurrency?: number;
   /** Report ids (tests); default `report-<time>-<random>`. */
   newReportId?: () => string;
-  /** Where details of unexpected run failures go (their status shows a generic message); default stderr. */
-  log?: (line: string) => void;
-}
-
-export interface ForegroundRunOptions {
-  onProgress?(update: RunProgressUpdate): void;
-  signal?: AbortSignal;
+  /** Where details of unexpected run failures go (their status shows a generic message); default: a logger on stderr. */
+  logger?: Logger;
 }
 
 /** Finished runs of this process kept for `status` (their errors are not in the checkpoint). */
@@ -68,10 +65,6 @@ export function reportThreadId(project: string, reportId: string): string {
   return `report:${keySegment(project)}:${keySegment(reportId)}`;
 }
 
-export function newReportId(now = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15);
-  return `report-${stamp}-${randomBytes(3).toString("hex")}`;
-}
 
 interface RunRecord {
   project: string;
@@ -87,22 +80,23 @@ interface RunRecord {
 
 /**
  * Runs report graphs for many projects over one checkpointer and blob store: in the background
- * (`start`, polled with `status`) or in the foreground (`run`, for the chat tool), at most
- * `maxRunsPerProject` at once per project. Finished reports are found again after a restart.
+ * (`start`, polled with `status`), at most `maxRunsPerProject` at once per project, counting the
+ * chat's reports (`admit`). Finished reports are found again after a restart.
  */
 export class ReportRuns {
   private readonly maxRunsPerProject: number;
-  private readonly sessionConcurrency: number;
+  /** Sessions summarized at once within one run. */
+  readonly sessionConcurrency: number;
   private readonly newId: () => string;
   private readonly records = new Map<string, RunRecord>();
-  private readonly log: (line: string) => void;
+  private readonly logger: Logger;
   private closed = false;
 
   constructor(private readonly options: ReportRunsOptions) {
     this.maxRunsPerProject = options.maxRunsPerProject ?? DEFAULTS.server.maxRunsPerProject;
     this.sessionConcurrency = options.sessionConcurrency ?? DEFAULTS.pipeline.sessionConcurrency;
     this.newId = options.newReportId ?? (() => newReportId());
-    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+    this.logger = options.logger ?? createLogger();
   }
 
   /** Runs under way in a project. */
@@ -119,16 +113,27 @@ export class ReportRuns {
     return toStatus(record);
   }
 
-  /** Runs in the foreground; counts against the same limit. Rejects with the run's error. */
-  async run(project: string, request: ReportRunRequest, options: ForegroundRunOptions = {}): Promise<{ report_id: string; report: Report }> {
-    const record = this.begin(project, request, options);
-    return { report_id: record.reportId, report: await record.result };
+  /**
+   * Counts a report run elsewhere (the chat's report subgraph) against the project's limit of runs
+   * under way; returns its release. Throws `TooManyRunsError` at the limit, `ServiceClosedError` once closed.
+   */
+  admit(project: string, reportId: string): () => void {
+    this.checkAdmission(project);
+    const key = recordKey(project, reportId);
+    const record: RunRecord = { project, reportId, tracker: new RunProgressTracker(), controller: new AbortController(), status: "running", startedAt: new Date().toISOString(), result: Promise.resolve(undefined as never) };
+    this.records.set(key, record);
+    // Its outcome is the report in the blob store (or none): `status` reads it from there once released.
+    return () => {
+      if (this.records.get(key) === record) this.records.delete(key);
+    };
   }
 
   async status(project: string, reportId: string): Promise<ReportRunStatus | undefined> {
     if (!isPlausibleId(project) || !isPlausibleId(reportId)) return undefined;
     const record = this.records.get(recordKey(project, reportId));
     if (record) return toStatus(record);
+    const finished = await this.getReport(project, reportId);
+    if (finished) return doneStatus(finished);
     const pipeline = await this.pipeline(project);
     const state = await pipeline.graph.getState(this.thread(project, reportId));
     const values = state.values as Partial<SummarizeStateType>;
@@ -139,13 +144,6 @@ export class ReportRuns {
       ...(values.session_ids ? { sessions_total: values.session_ids.length } : {}),
       sessions_done: values.session_results?.length ?? 0,
     };
-    if (state.next.length === 0 && values.report_key) {
-      const report = await this.getReport(project, reportId);
-      if (report) {
-        const patterns = report.patterns.length;
-        return { report_id: reportId, status: "done", progress: { ...progress, message: `Report ready: ${patterns} pattern${patterns === 1 ? "" : "s"}` }, finished_at: report.created_at };
-      }
-    }
     const stage = stageOfNode(state.next[0]);
     return {
       report_id: reportId,
@@ -157,10 +155,8 @@ export class ReportRuns {
 
   /** The finished report, only from this project. */
   async getReport(project: string, reportId: string): Promise<Report | undefined> {
-    if (!isPlausibleId(project) || !isPlausibleId(reportId)) return undefined;
     const pipeline = await this.pipeline(project);
-    const stored = await pipeline.runtime.blobs.getJson(blobKeys.report(project, reportId));
-    return stored === undefined ? undefined : ReportSchema.parse(stored);
+    return readReport(pipeline.runtime.blobs, project, reportId);
   }
 
   /** Refuses new runs, aborts those under way and waits for them to stop. */
@@ -171,13 +167,12 @@ export class ReportRuns {
     await Promise.allSettled(running.map((record) => record.result));
   }
 
-  private begin(project: string, request: ReportRunRequest, options: ForegroundRunOptions = {}): RunRecord {
-    if (this.closed) throw new ServiceClosedError();
-    if (this.running(project) >= this.maxRunsPerProject) throw new TooManyRunsError(project, this.maxRunsPerProject);
+  private begin(project: string, request: ReportRunRequest): RunRecord {
+    this.checkAdmission(project);
     const controller = new AbortController();
-    const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
+    const signal = controller.signal;
     // Every node and model call of the run listens to it: far more than the default 10.
-    setMaxListeners(0, controller.signal, signal);
+    setMaxListeners(0, signal);
     const record: RunRecord = {
       project,
       reportId: this.newId(),
@@ -188,7 +183,7 @@ export class ReportRuns {
       result: Promise.resolve(undefined as never),
     };
     this.records.set(recordKey(project, record.reportId), record);
-    record.result = this.execute(record, request, signal, options.onProgress).then(
+    record.result = this.execute(record, request, signal).then(
       (report) => {
         record.status = "done";
         record.finishedAt = new Date().toISOString();
@@ -198,7 +193,7 @@ export class ReportRuns {
         record.status = "failed";
         record.finishedAt = new Date().toISOString();
         record.error = describeError(error, signal);
-        if (record.error.code === "run_failed") this.log(`report run ${record.reportId} of project ${record.project} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        if (record.error.code === "run_failed") this.logger.error({ err: error, project: record.project, report: record.reportId }, "report run failed");
         throw error;
       },
     );
@@ -206,20 +201,20 @@ export class ReportRuns {
     return record;
   }
 
-  private async execute(record: RunRecord, request: ReportRunRequest, signal: AbortSignal, onProgress?: (update: RunProgressUpdate) => void): Promise<Report> {
+  private checkAdmission(project: string): void {
+    if (this.closed) throw new ServiceClosedError();
+    if (this.running(project) >= this.maxRunsPerProject) throw new TooManyRunsError(project, this.maxRunsPerProject);
+  }
+
+  private async execute(record: RunRecord, request: ReportRunRequest, signal: AbortSignal): Promise<Report> {
     const pipeline = await this.pipeline(record.project);
     const thread = { ...this.thread(record.project, record.reportId), maxConcurrency: this.sessionConcurrency, signal };
     const input = { report_id: record.reportId, title: request.title, focus_area: request.focus_area, selection: request.selection };
-    // Detached from any graph this is called from (the chat's tool): the report graph is its own
-    // run on its own thread, not a subgraph writing into the caller's checkpoint namespace.
-    await AsyncLocalStorageProviderSingleton.getInstance().run(undefined, async () => {
-      const stream = await pipeline.graph.stream(input, { ...thread, streamMode: ["custom"], subgraphs: true });
-      for await (const [, mode, event] of stream as AsyncIterable<[string[], string, unknown]>) {
-        if (mode !== "custom" || !isRunEvent(event)) continue;
-        const update = record.tracker.handle(event);
-        onProgress?.(update);
-      }
-    });
+    // With the subgraphs' own events: the sessions' progress comes from the session subgraph.
+    const stream = await pipeline.graph.stream(input, { ...thread, streamMode: ["custom"], subgraphs: true });
+    for await (const [, , event] of stream as AsyncIterable<[string[], string, unknown]>) {
+      if (isRunEvent(event)) record.tracker.handle(event);
+    }
     signal.throwIfAborted();
     const state = await pipeline.graph.getState(this.thread(record.project, record.reportId));
     const key = (state.values as Partial<SummarizeStateType>).report_key;
@@ -278,9 +273,14 @@ function recordKey(project: string, reportId: string): string {
   return reportThreadId(project, reportId);
 }
 
-/** Report ids are ours (`report-…`) or the CLI's (`run-…`); anything empty or huge is simply not found. */
-function isPlausibleId(reportId: string): boolean {
-  return typeof reportId === "string" && reportId.length > 0 && reportId.length <= 200;
+function doneStatus(report: Report): ReportRunStatus {
+  const patterns = report.patterns.length;
+  return {
+    report_id: report.id,
+    status: "done",
+    progress: { stage: "done", message: `Report ready: ${patterns} pattern${patterns === 1 ? "" : "s"}`, sessions_total: report.sessions.requested, sessions_done: report.sessions.summarized.length + report.sessions.failed.length + report.sessions.skipped.length },
+    finished_at: report.created_at,
+  };
 }
 
 function toStatus(record: RunRecord): ReportRunStatus {

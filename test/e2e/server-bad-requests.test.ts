@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { memoryLogger } from "../fakes/logger.ts";
 import { ScriptedToolChatModel } from "../fakes/scripted-tool-model.ts";
 import { CountingSource, GatedSource, pollReport, readSse, SAMPLE, startTestServer, tempDir, type TestServer } from "./server-client.ts";
 
@@ -194,7 +195,7 @@ describe("a server shutting down", () => {
 
 describe("unexpected errors", () => {
   it("answer 500 with a generic message, are logged with their details, and leave the server up", async () => {
-    const logged: string[] = [];
+    const logged = memoryLogger();
     const broken = await startTestServer({
       dataDir: dir.dir,
       apiKeys: `${KEY}=broken`,
@@ -203,7 +204,7 @@ describe("unexpected errors", () => {
         sourceFor: () => {
           throw new Error("the disk under /srv/secret-path is on fire");
         },
-        log: (line) => logged.push(line),
+        logger: logged.logger,
       },
     });
     try {
@@ -218,7 +219,7 @@ describe("unexpected errors", () => {
         expect(body.error.code).toBe("internal_error");
         expect(body.error.message).not.toContain("secret-path");
       }
-      expect(logged.join("\n")).toContain("the disk under /srv/secret-path is on fire");
+      expect(logged.text()).toContain("the disk under /srv/secret-path is on fire");
       expect((await broken.json("GET", "/healthz")).status).toBe(200);
     } finally {
       await broken.close();
@@ -226,7 +227,7 @@ describe("unexpected errors", () => {
   });
 
   it("a report run or a chat turn failing unexpectedly reports a generic error; the details go to the log", async () => {
-    const logged: string[] = [];
+    const logged = memoryLogger();
     const secret = "connection to db.internal:5432 refused for /srv/secret-path";
     const failingSource = CountingSource.ofDataset(SAMPLE);
     failingSource.listSessions = async () => {
@@ -237,7 +238,7 @@ describe("unexpected errors", () => {
       dataDir: dir.dir,
       apiKeys: `${KEY}=failing`,
       dataset: SAMPLE,
-      server: { sourceFor: () => failingSource, models: { factory: ({ role }) => (role === "chat" ? chatModel : undefined) }, log: (line) => logged.push(line) },
+      server: { sourceFor: () => failingSource, models: { factory: ({ role }) => (role === "chat" ? chatModel : undefined) }, logger: logged.logger },
     });
     try {
       const started = await failing.json("POST", "/api/reports", { key: KEY, body: { filter: { limit: 2 } } });
@@ -254,9 +255,10 @@ describe("unexpected errors", () => {
       expect(error.json.code).toBe("chat_failed");
       expect(error.json.message).not.toContain("secret-path");
 
-      const log = logged.join("\n");
-      expect(log).toContain(`report run ${started.body.report_id} of project failing failed: Error: ${secret}`);
-      expect(log).toMatch(new RegExp(`chat turn of thread failing/chat/${thread} failed: Error: ${secret.replace(/[.]/g, "\\.")}`));
+      const run = logged.entries.find((entry) => entry.msg === "report run failed");
+      expect(run).toMatchObject({ project: "failing", report: started.body.report_id, err: { message: secret } });
+      const chat = logged.entries.find((entry) => entry.msg === "chat turn failed");
+      expect(chat).toMatchObject({ thread: `failing/chat/${thread}`, err: { message: secret } });
     } finally {
       await failing.close();
     }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPipelineAnalyst } from "../../graph/analysts.ts";
+import { createPipelineAnalyst } from "../../src/llm/model-analyst.ts";
 import { escapeHtml } from "../../src/report/index.ts";
 import { CountingSource, DATASET, startTestServer, tempDir, testConfig, type SseEvent, type TestServer } from "./server-client.ts";
 

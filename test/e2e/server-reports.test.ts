@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runServe } from "../../src/cli/serve.ts";
 import type { RunningServer } from "../../src/server/server.ts";
 import { parseSelection } from "../../src/domain/selection.ts";
-import { resolveSelection } from "../../src/service/find-sessions.ts";
+import { resolveSelection } from "../../src/sources/select.ts";
 import { DatasetSource } from "../../src/sources/dataset.ts";
 import { DATASET, pollReport, SAMPLE, startTestServer, tempDir, testConfig, type TestServer } from "./server-client.ts";
 

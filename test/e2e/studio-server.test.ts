@@ -46,15 +46,31 @@ describe("npm run studio: the LangGraph dev server", () => {
     expect(state.values.report_key).toBe("studio/reports/studio-sdk");
   }, 120_000);
 
-  it("runs the chat graph: the offline chat calls a tool and answers", async () => {
+  it("runs the chat graph: the offline chat's summarize_sessions runs the report graph as a subgraph, whose nodes stream inside the chat run", async () => {
     const client = new Client({ apiUrl: studio.url });
     const thread = await client.threads.create();
-    const result = (await client.runs.wait(thread.thread_id, "chat", { input: { messages: [{ role: "user", content: "summarize the last 2 sessions" }] } })) as {
-      messages: Array<{ type: string; content: string; name?: string }>;
-      report?: { report_id: string; sessions_summarized: number };
-    };
-    expect(result.messages.map((m) => m.type)).toEqual(["human", "ai", "tool", "ai"]);
-    expect(result.report?.sessions_summarized).toBe(2);
-    expect(result.messages.at(-1)!.content).toContain(`Report ${result.report!.report_id} is ready: 2 sessions summarized`);
+    const events: Array<{ event: string; data: unknown }> = [];
+    for await (const chunk of client.runs.stream(thread.thread_id, "chat", {
+      input: { messages: [{ role: "user", content: "summarize the last 2 sessions" }] },
+      streamMode: ["updates", "custom"],
+      streamSubgraphs: true,
+    })) {
+      events.push(chunk as { event: string; data: unknown });
+    }
+    expect(events.filter((e) => e.event === "error")).toEqual([]);
+    // `updates|make_report:<task>` carries the report graph's nodes; `…|session:<task>` the session subgraph's.
+    const nodesIn = (prefix: string) =>
+      new Set(events.filter((e) => e.event.startsWith("updates|") && e.event.split("|").slice(1).map((part) => part.split(":")[0]).join("/") === prefix).flatMap((e) => Object.keys(e.data as object)));
+    expect([...nodesIn("make_report")]).toEqual(expect.arrayContaining(["resolve_sessions", "gather", "build_report"]));
+    expect([...nodesIn("make_report/session")]).toEqual(expect.arrayContaining(["load", "finalize"]));
+    const chatNodes = new Set(events.filter((e) => e.event === "updates").flatMap((e) => Object.keys(e.data as object)));
+    expect([...chatNodes]).toEqual(expect.arrayContaining(["agent", "tools", "make_report"]));
+    const custom = events.filter((e) => e.event.startsWith("custom")).map((e) => (e.data as { kind: string }).kind);
+    expect(custom).toContain("report_ready");
+
+    const state = await client.threads.getState<{ messages: Array<{ type: string; content: string }>; report?: { report_id: string; sessions_summarized: number } }>(thread.thread_id);
+    expect(state.values.messages.map((m) => m.type)).toEqual(["human", "ai", "tool", "ai"]);
+    expect(state.values.report?.sessions_summarized).toBe(2);
+    expect(state.values.messages.at(-1)!.content).toContain(`Report ${state.values.report!.report_id} is ready: 2 sessions summarized`);
   }, 120_000);
 });

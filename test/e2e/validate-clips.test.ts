@@ -10,7 +10,7 @@ import { EventType } from "@rrweb/types";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPipeline, createValidationRuntime, type Pipeline } from "../../graph/pipeline.ts";
 import { makeValidateNode } from "../../graph/session/nodes/validate.ts";
-import { createPipelineAnalyst } from "../../graph/analysts.ts";
+import { createPipelineAnalyst } from "../../src/llm/model-analyst.ts";
 import { executeRun } from "../../src/cli/summarize.ts";
 import { readConfig } from "../../src/config/env.ts";
 import { SessionSummarySchema, type SessionSummary } from "../../src/domain/summary.ts";
@@ -22,7 +22,7 @@ import { SummaryCache, summaryBlobKey } from "../../src/store/summary-cache.ts";
 import { DEFAULTS } from "../../src/config/defaults.ts";
 import { enrichSummary } from "../../src/summaries/enrich.ts";
 import type { EventRef } from "../../src/encode/types.ts";
-import { summaryCacheLabels } from "../../graph/runtime.ts";
+import { summaryCacheLabels } from "../../src/store/cache-labels.ts";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));

@@ -1,8 +1,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import type { PipelineAnalyst } from "../../graph/analyst.ts";
-import { createPipelineAnalyst } from "../../graph/analysts.ts";
+import type { PipelineAnalyst } from "../../src/llm/analyst.ts";
+import { createPipelineAnalyst } from "../../src/llm/model-analyst.ts";
 import { createPipeline, type Pipeline } from "../../graph/pipeline.ts";
 import { loadSummaries, summaryRefs } from "../../graph/summarize/nodes/summaries.ts";
 import { executeRun } from "../../src/cli/summarize.ts";

@@ -1,6 +1,6 @@
 import type { BaseMessage } from "@langchain/core/messages";
 import { stringify } from "yaml";
-import { messageText } from "../../graph/structured.ts";
+import { messageText } from "../../src/llm/structured/messages.ts";
 import { ASSIGN_PATTERNS_SYSTEM } from "../../prompts/assign-patterns.ts";
 import { COMBINE_PATTERNS_SYSTEM } from "../../prompts/combine-patterns.ts";
 import { EXTRACT_PATTERNS_SYSTEM } from "../../prompts/extract-patterns.ts";

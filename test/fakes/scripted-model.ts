@@ -3,7 +3,7 @@ import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager
 import { BaseChatModel, type BaseChatModelParams } from "@langchain/core/language_models/chat_models";
 import { AIMessage, type BaseMessage } from "@langchain/core/messages";
 import type { ChatResult } from "@langchain/core/outputs";
-import { messageText } from "../../graph/structured.ts";
+import { messageText } from "../../src/llm/structured/messages.ts";
 import { countTokens } from "../../src/encode/index.ts";
 
 /**

@@ -5,9 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileChatGraph, streamChatTurn, type ChatGraph, type ChatStreamEvent } from "../../graph/chat/index.ts";
 import { answerInterruptedToolCalls, unansweredToolCalls } from "../../graph/chat/nodes/agent.ts";
 import { createPipeline, type Pipeline } from "../../graph/pipeline.ts";
-import { messageText } from "../../graph/structured.ts";
+import { messageText } from "../../src/llm/structured/messages.ts";
 import { readConfig } from "../../src/config/env.ts";
-import { ReportRuns } from "../../src/service/report-runs.ts";
 import { createCheckpointer, type Checkpointer } from "../../src/store/checkpointer.ts";
 import { MemoryBlobStore } from "../../src/store/memory-blob-store.ts";
 import { GatedSource } from "../e2e/server-client.ts";
@@ -25,7 +24,6 @@ const THREAD = "local/chat/cancel-1";
 let checkpointer: Checkpointer;
 let pipeline: Pipeline;
 let source: GatedSource;
-let runs: ReportRuns;
 let graph: ChatGraph;
 
 /** Like a provider: a history with an unanswered tool call is an error, not a reply. */
@@ -43,13 +41,11 @@ beforeAll(async () => {
   source = GatedSource.ofDataset(DATASET);
   const config = readConfig({});
   pipeline = await createPipeline({ config, source, project: "local", blobs: new MemoryBlobStore(), checkpointer: checkpointer.saver, validation: "off" });
-  runs = new ReportRuns({ pipelineFor: () => pipeline });
   const model = new ScriptedToolChatModel({ role: "chat", script });
-  graph = compileChatGraph({ project: "local", pipeline, runs, config, checkpointer: checkpointer.saver, models: { factory: ({ role }) => (role === "chat" ? model : undefined) } });
+  graph = compileChatGraph({ runtime: pipeline.runtime, config, checkpointer: checkpointer.saver, models: { factory: ({ role }) => (role === "chat" ? model : undefined) } });
 });
 afterAll(async () => {
   source.open();
-  await runs.close();
   await pipeline.close();
   await checkpointer.close();
 });

@@ -3,13 +3,12 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { BaseMessage } from "@langchain/core/messages";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileChatGraph, readChatThread, streamChatTurn, type ChatStreamEvent } from "../../graph/chat/index.ts";
-import { createPipelineAnalyst } from "../../graph/analysts.ts";
+import { createPipelineAnalyst } from "../../src/llm/model-analyst.ts";
 import { createPipeline } from "../../graph/pipeline.ts";
-import { messageText } from "../../graph/structured.ts";
+import { messageText } from "../../src/llm/structured/messages.ts";
 import { readConfig } from "../../src/config/env.ts";
-import { ReportRuns } from "../../src/service/report-runs.ts";
 import { DatasetSource } from "../../src/sources/dataset.ts";
 import { createCheckpointer } from "../../src/store/checkpointer.ts";
 import { FilesystemBlobStore } from "../../src/store/filesystem-blob-store.ts";
@@ -37,6 +36,7 @@ function script(call: ScriptedCall): string {
   const last = lastOf(call.messages);
   const text = messageText(last);
   if (last.getType() === "tool") return `From the tools: ${text.split("\n")[0]}`;
+  if (text.startsWith("summarize twenty")) return toolCall("summarize_sessions", { limit: 20, title: "Twenty sessions" });
   if (text.startsWith("summarize")) return toolCall("summarize_sessions", { has_exception: true, visited_url_contains: "checkout", title: "Checkout errors" });
   if (text.startsWith("which pattern")) return toolCall("get_pattern", { rank: "most_sessions" });
   if (text.startsWith("show pattern")) return toolCall("get_pattern", { pattern_id: 1, examples: 1 });
@@ -44,31 +44,26 @@ function script(call: ScriptedCall): string {
 }
 
 /** A chat graph for project `acme` on the SQLite file and blob directory of `dir`, counting report work. */
-async function open() {
-  const checkpointer = await createCheckpointer({ kind: "sqlite", file: path.join(dir, "checkpoints.sqlite") });
-  const blobs = new FilesystemBlobStore(path.join(dir, "blobs"));
+async function open(store = dir, sessionConcurrency?: number) {
+  const checkpointer = await createCheckpointer({ kind: "sqlite", file: path.join(store, "checkpoints.sqlite") });
+  const blobs = new FilesystemBlobStore(path.join(store, "blobs"));
   const base = createPipelineAnalyst(config);
-  const counts = { summaries: 0, reportRuns: 0 };
+  const counts = { summaries: 0 };
   const analyst = Object.create(base) as typeof base;
   analyst.summarize = (...args) => {
     counts.summaries += 1;
     return base.summarize(...args);
   };
   const pipeline = await createPipeline({ config, source: new DatasetSource(DATASET), project: "acme", blobs, checkpointer: checkpointer.saver, analyst, validation: "off" });
-  const stream = pipeline.graph.stream.bind(pipeline.graph);
-  vi.spyOn(pipeline.graph, "stream").mockImplementation((...args) => {
-    counts.reportRuns += 1;
-    return stream(...args);
-  });
-  const runs = new ReportRuns({ pipelineFor: () => pipeline });
   const model = new ScriptedToolChatModel({ role: "chat", script });
-  const graph = compileChatGraph({ project: "acme", pipeline, runs, config, checkpointer: checkpointer.saver, models: { factory: ({ role }) => (role === "chat" ? model : undefined) } });
+  const graph = compileChatGraph({ runtime: pipeline.runtime, config, ...(sessionConcurrency ? { reports: { sessionConcurrency } } : {}), checkpointer: checkpointer.saver, models: { factory: ({ role }) => (role === "chat" ? model : undefined) } });
   return {
     graph,
     model,
     counts,
+    analyst,
+    checkpointer,
     async close() {
-      await runs.close();
       await pipeline.close();
       await checkpointer.close();
       await blobs.close();
@@ -117,7 +112,7 @@ describe("a conversation with the chat graph on a SQLite checkpointer", () => {
       expect(reportId).toMatch(/^report-/);
       expect((final as { message: string }).message).toContain(`Report ${reportId} is ready: ${total} sessions summarized`);
       expect(types.slice(resultAt)).toEqual(["tool_result", "token", "final"]);
-      expect(first.counts).toEqual({ summaries: total, reportRuns: 1 });
+      expect(first.counts).toEqual({ summaries: total });
 
       // The follow-up: the state's report digest is in the prompt, a drill-down tool answers.
       const before = { ...first.counts };
@@ -141,10 +136,104 @@ describe("a conversation with the chat graph on a SQLite checkpointer", () => {
       expect(thread?.messages.map((m) => m.role)).toEqual(["user", "tool", "assistant", "user", "tool", "assistant"]);
       const again = await turn(second.graph, "show pattern 1");
       expect((again.at(-1) as { message: string }).message).toMatch(new RegExp(`^From the tools: Pattern 1 of report ${reportId}:`));
-      expect(second.counts).toEqual({ summaries: 0, reportRuns: 0 });
+      expect(second.counts).toEqual({ summaries: 0 });
       expect(await readChatThread(second.graph, "chat:acme:unknown")).toBeUndefined();
     } finally {
       await second.close();
+    }
+  }, 60_000);
+
+  it("runs the report graph as a subgraph of the chat: its nodes stream inside the chat run and checkpoint into the chat thread", async () => {
+    const chat = await open();
+    try {
+      const thread = { configurable: { thread_id: "chat:acme:subgraph" } };
+      const seen = new Set<string>();
+      const stream = await chat.graph.stream({ messages: [{ role: "user", content: "summarize sessions with errors on checkout" }] }, { ...thread, streamMode: "updates", subgraphs: true });
+      for await (const [namespace, update] of stream as AsyncIterable<[string[], Record<string, unknown>]>) {
+        for (const node of Object.keys(update)) seen.add(`${namespace.map((part) => part.split(":")[0]).join("/") || "chat"}:${node}`);
+      }
+      expect([...seen]).toEqual(expect.arrayContaining(["chat:agent", "chat:tools", "make_report:resolve_sessions", "make_report/session:load", "make_report/session:finalize", "make_report:gather", "make_report:build_report", "chat:make_report"]));
+      // One thread holds both: the report's checkpoints are in a namespace of the chat thread.
+      const namespaces = new Set<string>();
+      for await (const saved of chat.checkpointer.saver.list({ configurable: { thread_id: "chat:acme:subgraph" } })) namespaces.add(String(saved.config.configurable?.checkpoint_ns ?? "").split(":")[0]!);
+      expect(namespaces).toEqual(new Set(["", "make_report"]));
+      const state = await chat.graph.getState(thread);
+      expect(state.values.report_request).toBeNull();
+      expect(state.values.report?.report_id).toMatch(/^report-/);
+    } finally {
+      await chat.close();
+    }
+  }, 60_000);
+
+  const CONCURRENCY = 2;
+  const STOP_AFTER = 6;
+  it("a turn stopped mid-report by a shutdown is finished by the next message: same report, finished sessions not redone", async () => {
+    // Stores of its own: no summary is cached yet.
+    const chat = await open(await mkdtemp(path.join(dir, "stopped-")), CONCURRENCY);
+    const threadId = "chat:acme:stopped";
+    const summarized: string[] = [];
+    const shutdown = new AbortController();
+    const analyst = chat.analyst;
+    const summarize = analyst.summarize.bind(analyst);
+    analyst.summarize = async (input, ...rest) => {
+      summarized.push(input.encoded.sessionId);
+      if (summarized.length === STOP_AFTER) shutdown.abort(new Error("shutting down"));
+      return summarize(input, ...rest);
+    };
+    try {
+      const first: ChatStreamEvent[] = [];
+      for await (const event of streamChatTurn(chat.graph, { threadId, message: "summarize twenty sessions", signal: shutdown.signal, resumeAfterAbort: () => true })) first.push(event);
+      expect(first.at(-1)).toMatchObject({ type: "error", code: "aborted" });
+      const doneBefore = new Set(summarized);
+      const stopped = await chat.graph.getState({ configurable: { thread_id: threadId } });
+      expect(stopped.next).toEqual(["make_report"]);
+      const reportId = stopped.values.report_request!.report_id;
+
+      const next: ChatStreamEvent[] = [];
+      for await (const event of streamChatTurn(chat.graph, { threadId, message: "which pattern affects most sessions?" })) next.push(event);
+      expect(next.filter((e) => e.type === "error")).toEqual([]);
+      expect(next[0]).toEqual({ type: "progress", stage: "resuming", message: expect.stringMatching(new RegExp(`^Finishing report ${reportId}, stopped before it was done: \\d+ of 20 sessions were done$`)) });
+      const result = next.find((e) => e.type === "tool_result" && e.name === "summarize_sessions") as { content: string };
+      expect(result.content).toContain(`Report ${reportId} is ready`);
+      const total = Number(/is ready: (\d+) sessions/.exec(result.content)![1]);
+      // Sessions finished before the stop are not summarized again; those in flight may be.
+      const after = summarized.slice(doneBefore.size);
+      expect(new Set(summarized).size).toBe(total);
+      expect(doneBefore.size).toBe(STOP_AFTER);
+      expect(total).toBeGreaterThan(STOP_AFTER + CONCURRENCY);
+      expect(after.filter((id) => doneBefore.has(id)).length).toBeLessThanOrEqual(CONCURRENCY);
+      expect(summarized.length).toBeLessThanOrEqual(total + CONCURRENCY);
+      expect((next.at(-1) as { report_id?: string }).report_id).toBe(reportId);
+      const thread = await readChatThread(chat.graph, threadId);
+      expect(thread?.report_ids).toEqual([reportId]);
+      expect(thread?.messages.map((m) => m.role)).toEqual(["user", "tool", "assistant", "user", "tool", "assistant"]);
+    } finally {
+      await chat.close();
+    }
+  }, 60_000);
+
+  it("a turn the person stops mid-report answers the report cancelled; the next message starts afresh", async () => {
+    const chat = await open(await mkdtemp(path.join(dir, "cancelled-")));
+    const threadId = "chat:acme:cancelled";
+    const stop = new AbortController();
+    const analyst = chat.analyst;
+    const summarize = analyst.summarize.bind(analyst);
+    let calls = 0;
+    analyst.summarize = async (...args) => {
+      if (++calls === 2) stop.abort(new Error("Ctrl-C"));
+      return summarize(...args);
+    };
+    try {
+      for await (const _ of streamChatTurn(chat.graph, { threadId, message: "summarize sessions with errors on checkout", signal: stop.signal })) void _;
+      const state = await chat.graph.getState({ configurable: { thread_id: threadId } });
+      expect(state.values.report_request).toBeNull();
+      expect(messageText(state.values.messages.at(-1)!)).toMatch(/^The report report-\S+ was cancelled: the turn was interrupted\.$/);
+      const next: ChatStreamEvent[] = [];
+      for await (const event of streamChatTurn(chat.graph, { threadId, message: "which pattern affects most sessions?" })) next.push(event);
+      expect(next.map((e) => e.type)).toEqual(["tool_call", "tool_result", "token", "final"]);
+      expect((next.at(-1) as { message: string }).message).toContain("There is no report in this conversation yet");
+    } finally {
+      await chat.close();
     }
   }, 60_000);
 });

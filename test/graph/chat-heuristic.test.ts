@@ -5,7 +5,7 @@ import { compileChatGraph, readChatThread, streamChatTurn, type ChatGraph, type 
 import { NEEDS_MODEL_ANSWER } from "../../graph/chat/heuristic/rules.ts";
 import { createPipeline, type Pipeline } from "../../graph/pipeline.ts";
 import { readConfig } from "../../src/config/env.ts";
-import { ReportRuns } from "../../src/service/report-runs.ts";
+import { readReport } from "../../src/store/reports.ts";
 import { DatasetSource } from "../../src/sources/dataset.ts";
 import { createCheckpointer, type Checkpointer } from "../../src/store/checkpointer.ts";
 import { MemoryBlobStore } from "../../src/store/memory-blob-store.ts";
@@ -15,15 +15,13 @@ const THREAD = "offline-thread";
 let pipeline: Pipeline;
 let checkpointer: Checkpointer;
 let graph: ChatGraph;
-let runs: ReportRuns;
 
 beforeAll(async () => {
   const config = readConfig({});
   checkpointer = await createCheckpointer({ kind: "memory" });
   pipeline = await createPipeline({ config, source: new DatasetSource(path.join(ROOT, "examples/dataset")), project: "local", blobs: new MemoryBlobStore(), checkpointer: checkpointer.saver, validation: "off" });
   // No models option: every role, chat included, is the offline heuristic of an empty environment.
-  runs = new ReportRuns({ pipelineFor: () => pipeline });
-  graph = compileChatGraph({ project: "local", pipeline, runs, config, checkpointer: checkpointer.saver });
+  graph = compileChatGraph({ runtime: pipeline.runtime, config, checkpointer: checkpointer.saver });
 });
 afterAll(async () => {
   await pipeline.close();
@@ -111,7 +109,7 @@ describe("the offline chat answers what it can about a report, and says what it 
 
   it("top problems on a page, one kind, needs-a-model for a device, stable numbers, one example", async () => {
     const made = await turn("summarize all sessions");
-    const report = (await runs.getReport("local", made.reportId!))!;
+    const report = (await readReport(pipeline.runtime.blobs, "local", made.reportId!))!;
     expect(report.patterns.length).toBeGreaterThan(3);
     // The patterns come numbered as the report numbers them, in its order.
     const listedIds = [...made.answer.matchAll(/^Pattern (\d+): /gm)].map((m) => Number(m[1]));

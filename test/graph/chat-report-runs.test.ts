@@ -7,7 +7,6 @@ import { createPipeline, type Pipeline } from "../../graph/pipeline.ts";
 import { readConfig } from "../../src/config/env.ts";
 import { TooManyRunsError } from "../../src/service/errors.ts";
 import { ReportRuns, reportThreadId, type ReportRunStatus } from "../../src/service/report-runs.ts";
-import type { RunProgressUpdate } from "../../src/service/progress.ts";
 import { DatasetSource } from "../../src/sources/dataset.ts";
 import { createCheckpointer, type Checkpointer } from "../../src/store/checkpointer.ts";
 import { FilesystemBlobStore } from "../../src/store/filesystem-blob-store.ts";
@@ -60,34 +59,44 @@ describe("ReportRuns", () => {
     expect(reportThreadId("a:b", "c")).not.toBe(reportThreadId("a", "b:c"));
   });
 
-  it("refuses a run beyond the project's limit, in the background and the foreground, and not for other projects", async () => {
+  it("refuses a run beyond the project's limit, in the background and for a chat's report, and not for other projects", async () => {
     const { runs, close } = await open(1);
     try {
       const started = runs.start("a", REQUEST);
       expect(started).toMatchObject({ status: "running", progress: { stage: "starting", message: "Starting", sessions_done: 0 } });
       expect(() => runs.start("a", REQUEST)).toThrow(TooManyRunsError);
-      await expect(runs.run("a", REQUEST)).rejects.toMatchObject({ code: "too_many_runs", message: expect.stringContaining('project "a" already has 1 report run under way') });
-      const other = runs.run("b", { ...REQUEST, selection: { limit: 2 } });
+      expect(() => runs.admit("a", "report-of-a-chat")).toThrow(expect.objectContaining({ code: "too_many_runs", message: expect.stringContaining('project "a" already has 1 report run under way') }));
+      const other = runs.start("b", { ...REQUEST, selection: { limit: 2 } });
       const done = await settled(runs, "a", started.report_id);
       expect(done).toMatchObject({ status: "done", progress: { stage: "done", sessions_total: 4, sessions_done: 4, message: expect.stringMatching(/^Report ready: \d+ pattern/) } });
       expect(done.finished_at).toBeDefined();
-      expect((await other).report.sessions.summarized).toHaveLength(2);
-      // The slot is free again.
-      const again = await runs.run("a", { ...REQUEST, selection: { limit: 1 } }, {});
-      expect(again.report.id).toBe(again.report_id);
+      expect(await settled(runs, "b", other.report_id)).toMatchObject({ status: "done", progress: { sessions_done: 2 } });
+      // The slot is free again; a chat's report holds it until released.
+      const release = runs.admit("a", "report-of-a-chat");
+      expect(runs.running("a")).toBe(1);
+      expect(await runs.status("a", "report-of-a-chat")).toMatchObject({ status: "running" });
+      expect(() => runs.start("a", REQUEST)).toThrow(TooManyRunsError);
+      release();
+      expect(runs.running("a")).toBe(0);
+      const again = runs.start("a", { ...REQUEST, selection: { limit: 1 } });
+      expect((await runs.getReport("a", (await settled(runs, "a", again.report_id)).report_id))?.id).toBe(again.report_id);
     } finally {
       await close();
     }
   });
 
-  it("streams progress of a foreground run; a failed run reports its error", async () => {
+  it("counts a run's progress; a failed run reports its error", async () => {
     const { runs, close } = await open();
     try {
-      const updates: RunProgressUpdate[] = [];
-      const { report_id, report } = await runs.run("a", REQUEST, { onProgress: (u) => updates.push(u) });
-      expect(updates[0]!.message).toBe("Watching sessions 0/4");
-      expect(updates.at(-1)!.message).toBe(`Report ready: ${report.patterns.length} pattern${report.patterns.length === 1 ? "" : "s"}`);
-      expect(await runs.getReport("a", report_id)).toEqual(report);
+      const started = runs.start("a", REQUEST);
+      const messages = new Set<string>();
+      for (let status = await runs.status("a", started.report_id); status?.status === "running"; status = await runs.status("a", started.report_id)) {
+        messages.add(status.progress.message);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const report = (await runs.getReport("a", started.report_id))!;
+      expect([...messages].some((m) => /^(Starting|Watching sessions \d\/4|Extracting patterns|Combining patterns|Assigning examples|Writing the report)/.test(m))).toBe(true);
+      expect((await runs.status("a", started.report_id))!.progress.message).toBe(`Report ready: ${report.patterns.length} pattern${report.patterns.length === 1 ? "" : "s"}`);
 
       const failed = runs.start("a", { title: "Nothing", selection: { ids: ["no-such-session"] } });
       expect(await settled(runs, "a", failed.report_id)).toMatchObject({ status: "failed", error: { code: "session_not_found" } });
@@ -97,22 +106,20 @@ describe("ReportRuns", () => {
   });
 
   it("finds finished and stopped runs after a restart, only in their own project", async () => {
+    const first = await open();
     let finished: string;
     let stopped: string;
-    const first = await open();
     try {
-      finished = (await first.runs.run("a", REQUEST)).report_id;
-      const controller = new AbortController();
-      const run = first.runs.run("a", { title: "Stopped", selection: { limit: 30 } }, {
-        signal: controller.signal,
-        onProgress: (u) => {
-          if (u.stage === "sessions" && u.done === 3) controller.abort();
-        },
-      });
-      await expect(run).rejects.toBeDefined();
-      stopped = [...(first.runs as unknown as { records: Map<string, { reportId: string; status: string }> }).records.values()].find((r) => r.status === "failed")!.reportId;
-      expect(await first.runs.status("a", stopped)).toMatchObject({ status: "failed", error: { code: "aborted" } });
+      finished = first.runs.start("a", REQUEST).report_id;
+      await settled(first.runs, "a", finished);
+      stopped = first.runs.start("a", { title: "Stopped", selection: { limit: 30 } }).report_id;
+      for (;;) {
+        const status = await first.runs.status("a", stopped);
+        if ((status?.progress.sessions_done ?? 0) >= 3) break;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
     } finally {
+      // Closing stops the run under way, as a server shutting down does.
       await first.close();
     }
 

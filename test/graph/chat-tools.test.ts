@@ -5,29 +5,34 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeToolsNode } from "../../graph/chat/nodes/tools.ts";
 import { createPipeline, type Pipeline } from "../../graph/pipeline.ts";
 import { readConfig } from "../../src/config/env.ts";
-import { ReportRuns } from "../../src/service/report-runs.ts";
+import { readReport } from "../../src/store/reports.ts";
 import { DatasetSource } from "../../src/sources/dataset.ts";
 import { MemoryBlobStore } from "../../src/store/memory-blob-store.ts";
 import { createCheckpointer, type Checkpointer } from "../../src/store/checkpointer.ts";
-import { createChatTools } from "../../tools/index.ts";
+import { createChatTools, type ChatToolContext } from "../../tools/index.ts";
+import { silentLogger } from "../../src/log/logger.ts";
+import { memoryLogger } from "../fakes/logger.ts";
 import { pickPattern } from "../../tools/get-pattern.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 let pipeline: Pipeline;
 let checkpointer: Checkpointer;
-let runs: ReportRuns;
 let reportId: string;
 let toolsNode: ReturnType<typeof makeToolsNode>;
 
 beforeAll(async () => {
   checkpointer = await createCheckpointer({ kind: "memory" });
   pipeline = await createPipeline({ config: readConfig({}), source: new DatasetSource(path.join(ROOT, "examples/dataset")), project: "local", blobs: new MemoryBlobStore(), checkpointer: checkpointer.saver, validation: "off" });
-  runs = new ReportRuns({ pipelineFor: () => pipeline });
-  reportId = (await runs.run("local", { title: "Errors", selection: { has_exception: true, limit: 8 } })).report_id;
-  toolsNode = makeToolsNode(createChatTools({ project: "local", pipeline, runs }));
+  reportId = "report-tools-fixture";
+  await pipeline.graph.invoke({ report_id: reportId, title: "Errors", selection: { has_exception: true, limit: 8 } }, { configurable: { thread_id: reportId } });
+  toolsNode = makeToolsNode(createChatTools(toolContext()));
 });
+/** The tools' context over the test pipeline. */
+function toolContext(overrides: Partial<ChatToolContext> = {}): ChatToolContext {
+  return { project: "local", runtime: pipeline.runtime, newReportId: () => "report-new", logger: silentLogger(), ...overrides };
+}
+
 afterAll(async () => {
-  await runs.close();
   await pipeline.close();
   await checkpointer.close();
 });
@@ -47,7 +52,6 @@ describe("chat tools given bad input answer with status text", () => {
     ["find_sessions", { visited_url_contains: "no-such-page-zzz" }, /^No sessions match \(that visited a page containing "no-such-page-zzz"\)\.$/],
     ["find_sessions", { url_contains: "checkout" }, /^invalid session selection: url_contains: was removed .*visited_url_contains .*first_url_contains/],
     ["find_sessions", { ids: ["a"], has_exception: true }, /^invalid session selection: ids: choose sessions either by ids or by filters, not both \(also given: has_exception\)/],
-    ["summarize_sessions", { ids: ["no-such-session"] }, /^The report could not be made \(session_not_found\): /],
     ["summarize_sessions", { visited_url_contains: "no-such-page-zzz" }, /^No sessions match .*: nothing to summarize\.$/],
     ["summarize_sessions", { ids: "abc" }, /ids/],
     ["summarize_sessions", { visited_url: "checkout", title: "T" }, /^invalid session selection: .*Unrecognized key.*visited_url/],
@@ -80,22 +84,24 @@ describe("chat tools failing unexpectedly", () => {
         throw new Error(secret);
       },
     };
-    const logged: string[] = [];
-    const tools = makeToolsNode(createChatTools({ project: "local", pipeline: { ...pipeline, runtime: { ...pipeline.runtime, source: broken } }, runs, log: (line) => logged.push(line) }));
+    const logged = memoryLogger();
+    const tools = makeToolsNode(createChatTools(toolContext({ runtime: { ...pipeline.runtime, source: broken }, logger: logged.logger })));
     for (const [name, args] of [["find_sessions", { has_exception: true }], ["summarize_sessions", { visited_url_contains: "checkout" }]] as const) {
       const output = (await tools.invoke({ messages: [new AIMessage({ content: "", tool_calls: [{ id: "call-1", name, args }] })] })) as { messages: ToolMessage[] };
       const text = String(output.messages[0]!.content);
       expect(text).toBe("Could not list sessions: an unexpected error (the details are in the log)");
     }
-    expect(logged).toHaveLength(2);
-    expect(logged[0]).toContain(`chat tool find_sessions of project local failed: Error: ${secret}`);
-    expect(logged[1]).toContain("chat tool summarize_sessions of project local failed");
+    expect(logged.entries.map((e) => [e.msg, e.tool, e.project])).toEqual([
+      ["chat tool failed", "find_sessions", "local"],
+      ["chat tool failed", "summarize_sessions", "local"],
+    ]);
+    expect((logged.entries[0]!.err as { message: string }).message).toBe(secret);
   });
 });
 
 describe("chat tools on a report", () => {
   it("get_pattern ranks patterns and fences what the analysed site wrote", async () => {
-    const report = (await runs.getReport("local", reportId))!;
+    const report = (await readReport(pipeline.runtime.blobs, "local", reportId))!;
     const top = pickPattern(report.patterns, "most_sessions")!;
     const text = await callTool("get_pattern", { report_id: reportId, rank: "most_sessions", examples: 1 });
     expect(text).toContain(`Pattern ${top.id} of report ${reportId} (it affects the most sessions`);
@@ -122,14 +128,14 @@ describe("chat tools on a report", () => {
 
 describe("a report page that cannot be written", () => {
   it("leaves a finished report finished: list_patterns answers the patterns and says the page could not be written", async () => {
-    const logged: string[] = [];
+    const logged = memoryLogger();
     const failingPage = makeToolsNode(
-      createChatTools({ project: "local", pipeline, runs, log: (line) => logged.push(line), reportLocation: async () => { throw new Error("disk full"); } }),
+      createChatTools(toolContext({ logger: logged.logger, reportLocation: async () => { throw new Error("disk full"); } })),
     );
     const output = (await failingPage.invoke({ messages: [new AIMessage({ content: "", tool_calls: [{ id: "call-1", name: "list_patterns", args: { report_id: reportId } }] })] })) as { messages: ToolMessage[] };
     const text = String(output.messages[0]!.content);
     expect(text).not.toMatch(/could not be made/);
     expect(text).toMatch(/report page could not be written/);
-    expect(logged.join("\n")).toMatch(/disk full/);
+    expect(logged.text()).toMatch(/disk full/);
   });
 });

@@ -10,9 +10,10 @@ import { DatasetSource } from "../../src/sources/dataset.ts";
 import type { ReadOptions } from "../../src/sources/types.ts";
 import { MemoryBlobStore } from "../../src/store/memory-blob-store.ts";
 import { SummaryCache } from "../../src/store/summary-cache.ts";
-import type { SessionInput, Usage } from "../../graph/analyst.ts";
-import { StagedAnalyst } from "../../graph/analysts.ts";
-import { summaryCacheLabels, type PipelineRuntime } from "../../graph/runtime.ts";
+import type { SessionInput, Usage } from "../../src/llm/analyst.ts";
+import { StagedAnalyst } from "../../src/llm/model-analyst.ts";
+import { summaryCacheLabels } from "../../src/store/cache-labels.ts";
+import type { PipelineRuntime } from "../../src/runtime/runtime.ts";
 import { buildSummarizeGraph } from "../../graph/summarize/graph.ts";
 
 /*

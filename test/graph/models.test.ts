@@ -1,15 +1,16 @@
 import { HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { modelOptionsFrom } from "../../graph/configuration.ts";
-import { analystFor, describeModels, loadModel, OFFLINE_ANALYST_LABEL } from "../../graph/models.ts";
-import { callStructured, createUsage } from "../../graph/structured.ts";
-import { MODEL_ROLES, parseModelOverrides, parseModelSpec, readConfig, type AppConfig } from "../../src/config/env.ts";
+import { modelOptionsFrom } from "../../src/llm/configuration.ts";
+import { analystFor, describeModels, loadModel, OFFLINE_ANALYST_LABEL } from "../../src/llm/models.ts";
+import { callStructured, createUsage } from "../../src/llm/structured/call.ts";
+import { readConfig, type AppConfig } from "../../src/config/env.ts";
+import { MODEL_ROLES, parseModelOverrides, parseModelSpec } from "../../src/config/models.ts";
 import { ConfigError } from "../../src/domain/errors.ts";
 import { OFFLINE_ANALYST_VERSION } from "../../src/analysts/index.ts";
 import { z } from "zod";
 import { ScriptedChatModel } from "../fakes/scripted-model.ts";
 import { stubFetch } from "../fakes/stub-fetch.ts";
-import { createPipelineAnalyst, SUMMARY_PROMPT_VERSION } from "../../graph/analysts.ts";
+import { createPipelineAnalyst, SUMMARY_PROMPT_VERSION } from "../../src/llm/model-analyst.ts";
 
 const OPENAI_KEY = "sk-test-0123456789abcdef";
 const GOOGLE_KEY = "AIzaTest0123456789abcdefghijkl";

@@ -2,19 +2,20 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AIMessage, type ToolMessage } from "@langchain/core/messages";
 import { RunnableLambda } from "@langchain/core/runnables";
+import { Command } from "@langchain/langgraph";
 import { describe, expect, it } from "vitest";
 import { makeToolsNode } from "../../graph/chat/nodes/tools.ts";
-import type { Pipeline } from "../../graph/pipeline.ts";
 import { makeResolveSessionsNode } from "../../graph/summarize/nodes/resolve-sessions.ts";
 import type { SummarizeStateType } from "../../graph/summarize/state.ts";
-import type { PipelineRuntime } from "../../graph/runtime.ts";
+import type { PipelineRuntime } from "../../src/runtime/runtime.ts";
 import { main, selectionOfFlags } from "../../src/cli/main.ts";
 import { describeSelection, parseSelection, SelectionError, type SessionSelection } from "../../src/domain/selection.ts";
 import { parseBody, selectionOf, StartReportBodySchema } from "../../src/server/schemas.ts";
-import { resolveSelection } from "../../src/service/find-sessions.ts";
-import type { ReportRuns } from "../../src/service/report-runs.ts";
+import { resolveSelection } from "../../src/sources/select.ts";
+import type { SessionSource } from "../../src/sources/types.ts";
 import { DatasetSource } from "../../src/sources/dataset.ts";
-import { createChatTools } from "../../tools/index.ts";
+import { createChatTools, type ChatToolContext } from "../../tools/index.ts";
+import { silentLogger } from "../../src/log/logger.ts";
 
 /**
  * One selection, three surfaces: the CLI's flags (resolved by the report graph, as `summarize` and
@@ -40,24 +41,23 @@ async function apiPicks(filter: Record<string, unknown>): Promise<string[]> {
   return runCovers(await resolveSelection(source, selectionOf(body)));
 }
 
-/** The selection summarize_sessions hands to the report runs (a stub that records it), as the run resolves it. */
+/** The selection summarize_sessions asks the chat's report node for (the Command it returns), as the run resolves it. */
 async function chatPicks(args: Record<string, unknown>): Promise<string[]> {
-  let picked: SessionSelection | undefined;
-  const runs = {
-    run: async (_project: string, request: { selection: SessionSelection }) => {
-      picked = request.selection;
-      throw new Error("recorded");
-    },
-  } as unknown as ReportRuns;
-  const pipeline = { runtime: { source } } as unknown as Pipeline;
-  const tools = makeToolsNode(createChatTools({ project: "local", pipeline, runs, log: () => {} }));
-  await tools.invoke({ messages: [new AIMessage({ content: "", tool_calls: [{ id: "c1", name: "summarize_sessions", args }] })] });
+  const tools = makeToolsNode(createChatTools(contextOver(source)));
+  const output = (await tools.invoke({ messages: [new AIMessage({ content: "", tool_calls: [{ id: "c1", name: "summarize_sessions", args }] })] })) as unknown[];
+  const command = output.find((item): item is Command => item instanceof Command);
+  const picked = (command?.update as { report_request?: { selection: SessionSelection } } | undefined)?.report_request?.selection;
   expect(picked).toBeDefined();
   return runCovers(picked!);
 }
 
+/** The chat tools' context over a source (no report is made here). */
+function contextOver(sessions: SessionSource): ChatToolContext {
+  return { project: "local", runtime: { source: sessions } as unknown as PipelineRuntime, newReportId: () => "report-picks", logger: silentLogger() };
+}
+
 async function findSessionsText(args: Record<string, unknown>): Promise<string> {
-  const tools = makeToolsNode(createChatTools({ project: "local", pipeline: { runtime: { source } } as unknown as Pipeline, runs: {} as ReportRuns }));
+  const tools = makeToolsNode(createChatTools(contextOver(source)));
   const output = (await tools.invoke({ messages: [new AIMessage({ content: "", tool_calls: [{ id: "c1", name: "find_sessions", args }] })] })) as { messages: ToolMessage[] };
   return String(output.messages[0]!.content);
 }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { MemorySaver } from "@langchain/langgraph";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { PipelineError } from "../../graph/summarize/errors.ts";
+import { PipelineError } from "../../src/runtime/errors.ts";
 import { readConfig } from "../../src/config/env.ts";
 import { describeStop, runSummarize } from "../../src/cli/summarize.ts";
 import { MemoryBlobStore } from "../../src/store/memory-blob-store.ts";

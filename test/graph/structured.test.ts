@@ -2,8 +2,11 @@ import { AIMessage, HumanMessage, SystemMessage, type BaseMessage } from "@langc
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { HallucinationError, ModelCallError, ModelOutputError } from "../../graph/errors.ts";
-import { callStructured, createUsage, extractYaml, messageText, validateCitedIds, type ChatModelLike, type UsageTotals } from "../../graph/structured.ts";
+import { HallucinationError, ModelCallError, ModelOutputError } from "../../src/llm/errors.ts";
+import { callStructured, createUsage, type UsageTotals } from "../../src/llm/structured/call.ts";
+import { extractYaml } from "../../src/llm/structured/parse.ts";
+import { messageText, type ChatModelLike } from "../../src/llm/structured/messages.ts";
+import { validateCitedIds } from "../../src/llm/structured/cited-ids.ts";
 import { formatSummarizeSession } from "../../prompts/summarize-session.ts";
 import { RawAssignmentListSchema } from "../../src/domain/report.ts";
 import { RawSessionSummarySchema, type RawSessionSummary } from "../../src/domain/summary.ts";

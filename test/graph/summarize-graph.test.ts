@@ -7,8 +7,8 @@ import { SessionSummarySchema, type RawSessionSummary, type SessionSummary } fro
 import { DatasetSource } from "../../src/sources/dataset.ts";
 import { MemoryBlobStore } from "../../src/store/memory-blob-store.ts";
 import { SummaryCache } from "../../src/store/summary-cache.ts";
-import type { PipelineAnalyst, SessionInput, Usage } from "../../graph/analyst.ts";
-import type { PipelineRuntime } from "../../graph/runtime.ts";
+import type { PipelineAnalyst, SessionInput, Usage } from "../../src/llm/analyst.ts";
+import type { PipelineRuntime } from "../../src/runtime/runtime.ts";
 import { buildSummarizeGraph } from "../../graph/summarize/graph.ts";
 import { prepareResume } from "../../graph/summarize/resume.ts";
 import { makeLoadNode } from "../../graph/session/nodes/load.ts";
@@ -190,6 +190,40 @@ describe("resuming a stopped report", () => {
     expect(report.sessions.failed).toEqual([]);
     // only the three failed sessions were summarized again
     expect(analyst.calls.summarize).toBe(5 + 3);
+  });
+
+  it("a run stopped by its signal mid-fan-out (Ctrl-C, a shutdown) resumes with every session, the finished ones not redone", async () => {
+    const analyst = new RowRuleAnalyst();
+    const stop = new AbortController();
+    const summarize = analyst.summarize.bind(analyst);
+    analyst.summarize = async (...args) => {
+      if (analyst.calls.summarize === 1) {
+        stop.abort(new Error("Ctrl-C"));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return summarize(...args);
+    };
+    const runtime = runtimeWith(analyst);
+    const graph = buildSummarizeGraph(runtime).compile({ checkpointer: new MemorySaver() });
+    const thread = { configurable: { thread_id: "signalled" }, maxConcurrency: 1 };
+    await expect(graph.invoke({ report_id: "r", title: "T", selection: {} }, { ...thread, signal: stop.signal })).rejects.toThrow();
+    const before = analyst.calls.summarize;
+    expect(before).toBeLessThan(5);
+    const state = await graph.invoke(null, thread);
+    const report = ReportSchema.parse(await runtime.blobs.getJson(state.report_key!));
+    // The sessions not yet started when it stopped are in the report too, not silently dropped.
+    expect(report.sessions.summarized.length + report.sessions.skipped.length).toBe(5);
+    expect(report.sessions.summarized.length).toBeGreaterThan(before);
+    expect(analyst.calls.summarize).toBeLessThanOrEqual(report.sessions.summarized.length + 1);
+  });
+
+  it("one session at a time (maxConcurrency 1) still summarizes every session (LangGraph JS #2656, patched in .patches/)", async () => {
+    const analyst = new RowRuleAnalyst();
+    const runtime = runtimeWith(analyst);
+    const graph = buildSummarizeGraph(runtime).compile({ checkpointer: new MemorySaver() });
+    const state = await graph.invoke({ report_id: "r", title: "T", selection: {} }, { configurable: { thread_id: "one-at-a-time" }, maxConcurrency: 1 });
+    const report = ReportSchema.parse(await runtime.blobs.getJson(state.report_key!));
+    expect(report.sessions.summarized.length + report.sessions.skipped.length).toBe(5);
   });
 
   it("leaves a run that can simply continue alone", async () => {

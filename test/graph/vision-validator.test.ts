@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createClipValidator, domValidator, pickFrames, type ClipEvidence } from "../../graph/validators.ts";
-import { ModelOutputError } from "../../graph/errors.ts";
+import { createClipValidator, domValidator, pickFrames, type ClipEvidence } from "../../src/llm/clip-validators.ts";
+import { ModelOutputError } from "../../src/llm/errors.ts";
 import { readConfig } from "../../src/config/env.ts";
 import type { KeyAction } from "../../src/domain/summary.ts";
-import type { Usage } from "../../graph/analyst.ts";
+import type { Usage } from "../../src/llm/analyst.ts";
 import { stubFetch } from "../fakes/stub-fetch.ts";
 
 const START = Date.parse("2026-11-20T10:00:00.000Z");

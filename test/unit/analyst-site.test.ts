@@ -14,7 +14,7 @@ import {
 } from "../../src/analysts/index.ts";
 import { routeTitle } from "../../src/analysts/titles.ts";
 import { readConfig } from "../../src/config/env.ts";
-import { createPipelineAnalyst } from "../../graph/analysts.ts";
+import { createPipelineAnalyst } from "../../src/llm/model-analyst.ts";
 
 const generic = createSiteModel({ vocabulary: withoutShopWords() });
 

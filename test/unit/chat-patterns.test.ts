@@ -3,7 +3,7 @@ import type { Report, ReportPattern } from "../../src/domain/report.ts";
 import { describeOneExample } from "../../tools/get-pattern.ts";
 import { describePatternFilter, filterPatterns, patternKinds, patternOnPage, unknownPageNote } from "../../tools/pattern-filter.ts";
 import { quotedPatternName } from "../../src/report/untrusted.ts";
-import { digestReport } from "../../graph/chat/state.ts";
+import { digestReport } from "../../src/report/digest.ts";
 
 type Flags = { exception?: "blocking" | "non-blocking"; slow?: boolean; confusion?: boolean; abandonment?: boolean };
 

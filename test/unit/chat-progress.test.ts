@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isRunEvent, RunProgressTracker, type RunEvent } from "../../src/service/progress.ts";
+import { RunProgressTracker } from "../../src/runtime/progress.ts";
+import { isRunEvent, type RunEvent } from "../../src/domain/progress.ts";
 import { RunProgress } from "../../src/cli/run-progress.ts";
 
 const RUN: RunEvent[] = [

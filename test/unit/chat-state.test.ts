@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { AIMessage, HumanMessage, ToolMessage } from "@langchain/core/messages";
-import { digestReport, keepLatestReport, mergeReportIds, type ReportDigest } from "../../graph/chat/state.ts";
+import { keepLatestReport, mergeReportIds } from "../../graph/chat/state.ts";
+import { digestReport } from "../../src/report/digest.ts";
+import { type ReportDigest } from "../../src/domain/report-digest.ts";
 import { routeAfterAgent } from "../../graph/chat/route.ts";
 import { recentHistory } from "../../graph/chat/nodes/agent.ts";
 import type { Report } from "../../src/domain/report.ts";
@@ -37,7 +39,7 @@ describe("chat state reducers", () => {
 
 describe("chat routing and history", () => {
   it("routes to the tools only when the agent asked for a tool", () => {
-    const state = (messages: never[]) => ({ messages, report: undefined, report_ids: [] });
+    const state = (messages: never[]) => ({ messages, report: undefined, report_ids: [], report_request: null });
     expect(routeAfterAgent(state([new AIMessage({ content: "", tool_calls: [{ id: "1", name: "get_pattern", args: {} }] })] as never[]))).toBe("tools");
     expect(routeAfterAgent(state([new AIMessage("done")] as never[]))).toBe("__end__");
     expect(routeAfterAgent(state([new HumanMessage("hi")] as never[]))).toBe("__end__");

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { LABELS_VERSION, LabelsSchema, rootIssues } from "../../src/domain/labels.ts";
 import type { Labels } from "../../src/domain/labels.ts";
 import { upgradeLabels, V1_CONSEQUENCE_KEYS } from "../../src/generate/upgrade-labels.ts";
-import { SessionRecord } from "../../src/generate/personas/types.ts";
+import { SessionRecord } from "../../src/generate/persona.ts";
 
 const EXAMPLES = fileURLToPath(new URL("../../examples", import.meta.url));
 const T = "2026-11-22T04:01:47.540Z";

@@ -1,7 +1,7 @@
 import type { BaseMessage } from "@langchain/core/messages";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { parseStructured } from "../../graph/structured.ts";
+import { parseStructured } from "../../src/llm/structured/parse.ts";
 import { countPromptTokens, promptText, YAML_RULES } from "../../prompts/common.ts";
 import { ASSIGN_PATTERNS_SYSTEM, formatAssignPatterns } from "../../prompts/assign-patterns.ts";
 import { COMBINE_PATTERNS_SYSTEM, formatCombinePatterns } from "../../prompts/combine-patterns.ts";

@@ -3,7 +3,7 @@ import type { CallbackManagerForLLMRun } from "@langchain/core/callbacks/manager
 import { BaseChatModel, type BindToolsInput } from "@langchain/core/language_models/chat_models";
 import { AIMessage, AIMessageChunk, type BaseMessage, type ToolMessage } from "@langchain/core/messages";
 import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
-import { messageText } from "../../structured.ts";
+import { messageText } from "../../../src/llm/structured/messages.ts";
 import { LATEST_REPORT_LINE } from "../../../prompts/chat.ts";
 import { composeAnswer, NEEDS_MODEL_ANSWER, planRequest, type ConversationFacts, type HeuristicPlan } from "./rules.ts";
 

@@ -5,9 +5,10 @@ import { buildReportPatterns, resolveAssignments, shortfall } from "../../../src
 import { computeOutcomes, presentPattern } from "../../../src/report/present.ts";
 import { redactReport } from "../../../src/report/redact.ts";
 import { blobKeys } from "../../../src/store/keys.ts";
-import type { PipelineRuntime } from "../../runtime.ts";
-import { PipelineError } from "../errors.ts";
-import type { ProgressEvent, SummarizeStateType, SummarizeStateUpdate } from "../state.ts";
+import type { PipelineRuntime } from "../../../src/runtime/runtime.ts";
+import { PipelineError } from "../../../src/runtime/errors.ts";
+import type { SummarizeStateType, SummarizeStateUpdate } from "../state.ts";
+import type { ProgressEvent } from "../../../src/domain/progress.ts";
 import { loadSummaries, summaryRefs } from "./summaries.ts";
 
 /**

@@ -2,10 +2,11 @@ import { getWriter } from "@langchain/langgraph";
 import type { RawPattern } from "../../../src/domain/report.ts";
 import { issueKindsOf } from "../../../src/domain/summary.ts";
 import { packByTokens, shortfall } from "../../../src/patterns/index.ts";
-import { addUsage, NO_USAGE, type Usage } from "../../analyst.ts";
-import type { PipelineRuntime } from "../../runtime.ts";
-import { PipelineError } from "../errors.ts";
-import type { ProgressEvent, SummarizeStateType, SummarizeStateUpdate } from "../state.ts";
+import { addUsage, NO_USAGE, type Usage } from "../../../src/llm/analyst.ts";
+import type { PipelineRuntime } from "../../../src/runtime/runtime.ts";
+import { PipelineError } from "../../../src/runtime/errors.ts";
+import type { SummarizeStateType, SummarizeStateUpdate } from "../state.ts";
+import type { ProgressEvent } from "../../../src/domain/progress.ts";
 import { loadSummaries, summaryRefs } from "./summaries.ts";
 
 /**

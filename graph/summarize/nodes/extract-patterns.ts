@@ -1,7 +1,8 @@
 import { getWriter } from "@langchain/langgraph";
-import { addUsage, NO_USAGE, type Usage } from "../../analyst.ts";
-import type { PipelineRuntime } from "../../runtime.ts";
-import type { ChunkTask, ProgressEvent, SummarizeStateUpdate } from "../state.ts";
+import { addUsage, NO_USAGE, type Usage } from "../../../src/llm/analyst.ts";
+import type { PipelineRuntime } from "../../../src/runtime/runtime.ts";
+import type { ChunkTask, SummarizeStateUpdate } from "../state.ts";
+import type { ProgressEvent } from "../../../src/domain/progress.ts";
 import { loadSummaries, messageOf } from "./summaries.ts";
 
 /**

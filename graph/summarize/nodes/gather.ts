@@ -1,9 +1,11 @@
-import { getWriter } from "@langchain/langgraph";
+import { Command, getWriter } from "@langchain/langgraph";
 import { packByTokens, shortfall } from "../../../src/patterns/index.ts";
-import type { PipelineRuntime } from "../../runtime.ts";
-import { PipelineError } from "../errors.ts";
+import type { PipelineRuntime } from "../../../src/runtime/runtime.ts";
+import { PipelineError } from "../../../src/runtime/errors.ts";
 import type { SessionResult } from "../../session/state.ts";
-import type { ProgressEvent, SummarizeStateType, SummarizeStateUpdate } from "../state.ts";
+import type { SummarizeStateType, SummarizeStateUpdate } from "../state.ts";
+import type { ProgressEvent } from "../../../src/domain/progress.ts";
+import { sendSessions } from "../fan-out.ts";
 import { loadSummaries, summaryRefs } from "./summaries.ts";
 
 /**
@@ -11,7 +13,12 @@ import { loadSummaries, summaryRefs } from "./summaries.ts";
  * not counted either way), then the summaries are packed into extraction chunks by tokens.
  */
 export function makeGatherNode(runtime: PipelineRuntime) {
-  return async function gather(state: SummarizeStateType): Promise<SummarizeStateUpdate> {
+  return async function gather(state: SummarizeStateType): Promise<SummarizeStateUpdate | Command> {
+    // A run stopped by its signal (a shutdown, Ctrl-C) checkpoints the sessions it had not started
+    // as finished without writes (LangGraph JS), so a resumed run would leave them out of the
+    // report: every selected session must have a result, so they are sent again.
+    const lost = sessionsWithoutResult(state);
+    if (lost.length > 0) return new Command({ goto: sendSessions(state, lost) });
     const results = state.session_results;
     const summarized = results.filter((r) => r.status === "summarized");
     const failed = results.filter((r) => r.status === "failed");
@@ -69,4 +76,10 @@ export function makeGatherNode(runtime: PipelineRuntime) {
 function nameSessions(results: readonly SessionResult[], max = 20): string {
   const named = results.slice(0, max).map((r) => `${r.session_id}: ${r.reason ?? "no reason given"}`);
   return `${named.join("; ")}${results.length > max ? `; and ${results.length - max} more` : ""}`;
+}
+
+/** Selected sessions with no result at all (not even failed or skipped). */
+export function sessionsWithoutResult(state: Pick<SummarizeStateType, "session_ids" | "session_results">): string[] {
+  const seen = new Set(state.session_results.map((r) => r.session_id));
+  return state.session_ids.filter((id) => !seen.has(id));
 }

@@ -5,9 +5,8 @@ import type { LearnedSiteData } from "../../../src/analysts/index.ts";
 import type { AnalyticsEvent } from "../../../src/domain/events.ts";
 import { ReadWarnings } from "../../../src/domain/warnings.ts";
 import { blobKeys } from "../../../src/store/keys.ts";
-import type { PipelineRuntime } from "../../runtime.ts";
+import type { PipelineRuntime } from "../../../src/runtime/runtime.ts";
 import type { LearnedSiteRef } from "../../session/state.ts";
-import { PipelineError } from "../errors.ts";
 import type { SummarizeStateType, SummarizeStateUpdate } from "../state.ts";
 
 /** The events learning reads: pages, the product's own events, and issue signals; the rest is left in the source. */
@@ -57,9 +56,3 @@ export function makeLearnSiteNode(runtime: PipelineRuntime) {
   };
 }
 
-/** The learned site a session's summary is made with; a vanished blob fails that session (resuming learns nothing new: the key is in state). */
-export async function loadLearnedSite(runtime: PipelineRuntime, ref: LearnedSiteRef): Promise<LearnedSiteData> {
-  const data = await runtime.blobs.getJson<LearnedSiteData>(ref.key);
-  if (!data) throw new PipelineError("learned_site_missing", `the learned site ${ref.key} is missing from ${runtime.blobs.description}`);
-  return data;
-}

@@ -1,9 +1,10 @@
 import { getWriter } from "@langchain/langgraph";
 import { describeSelection, parseSelection } from "../../../src/domain/selection.ts";
-import { findSessions } from "../../../src/service/find-sessions.ts";
-import type { PipelineRuntime } from "../../runtime.ts";
-import { PipelineError } from "../errors.ts";
-import type { ProgressEvent, SummarizeStateType, SummarizeStateUpdate } from "../state.ts";
+import { findSessions } from "../../../src/sources/select.ts";
+import type { PipelineRuntime } from "../../../src/runtime/runtime.ts";
+import { PipelineError } from "../../../src/runtime/errors.ts";
+import type { SummarizeStateType, SummarizeStateUpdate } from "../state.ts";
+import type { ProgressEvent } from "../../../src/domain/progress.ts";
 
 /**
  * Turns the selection into session ids, as every surface does (`findSessions`). A selection that is

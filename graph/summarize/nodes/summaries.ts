@@ -1,7 +1,7 @@
 import { SessionSummarySchema, type SessionSummary } from "../../../src/domain/summary.ts";
-import type { PipelineRuntime } from "../../runtime.ts";
+import type { PipelineRuntime } from "../../../src/runtime/runtime.ts";
 import type { SessionResult } from "../../session/state.ts";
-import { PipelineError } from "../errors.ts";
+import { PipelineError } from "../../../src/runtime/errors.ts";
 
 /** Session ids with their summaries' blob keys, in the order given. */
 export function summaryRefs(results: readonly SessionResult[], sessionIds: readonly string[]): Array<{ session_id: string; summary_key: string }> {

@@ -1,6 +1,6 @@
 import { Router } from "express";
 import { redactReport } from "../../report/redact.ts";
-import { resolveSelection } from "../../service/find-sessions.ts";
+import { resolveSelection } from "../../sources/select.ts";
 import { projectOf } from "../auth.ts";
 import { notFound } from "../errors.ts";
 import { parseBody, selectionOf, StartReportBodySchema } from "../schemas.ts";

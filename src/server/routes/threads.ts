@@ -1,9 +1,10 @@
 import { Router } from "express";
 import { readChatThread, streamChatTurn, type ChatStreamEvent } from "../../../graph/chat/index.ts";
-import { digestReport } from "../../../graph/chat/state.ts";
+import { digestReport } from "../../report/digest.ts";
 import { redactDeep, StreamedTextRedactor } from "../../report/redact.ts";
 import { projectOf } from "../auth.ts";
-import { describeError, notFound, ServerError } from "../errors.ts";
+import type { Logger } from "../../log/logger.ts";
+import { notFound, ServerError } from "../errors.ts";
 import { CreateThreadBodySchema, parseBody, PostMessageBodySchema } from "../schemas.ts";
 import type { ServerServices } from "../services.ts";
 import { SseWriter } from "../sse.ts";
@@ -13,7 +14,7 @@ import { reportLinks } from "./reports.ts";
 export interface ThreadRoutesOptions {
   services: ServerServices;
   heartbeatMs: number;
-  log: (line: string) => void;
+  logger: Logger;
 }
 
 /**
@@ -53,6 +54,7 @@ export function threadRoutes(options: ThreadRoutesOptions): Router {
       ...(thread?.report_id !== undefined ? { report_id: thread.report_id, ...reportLinks(thread.report_id) } : {}),
       ...(thread?.report_summary !== undefined ? { report_summary: thread.report_summary } : {}),
       report_ids: thread?.report_ids ?? [],
+      ...(thread?.report_pending !== undefined ? { report_pending: thread.report_pending } : {}),
     };
     // Messages carry tool results (summaries, URLs): redacted like the report, by the same switch.
     res.json((await redactsAnswers(services, project)) ? redactDeep(answer) : answer);
@@ -71,7 +73,14 @@ export function threadRoutes(options: ThreadRoutesOptions): Router {
       onClose: () => turn.abort(new ServerError("client_disconnected", "the client closed the stream", 499)),
     });
     try {
-      const events = streamChatTurn(graph, { threadId: ChatThreads.checkpointId(project, threadId), message: body.content, signal: turn.signal, log: options.log });
+      const events = streamChatTurn(graph, {
+        threadId: ChatThreads.checkpointId(project, threadId),
+        message: body.content,
+        signal: turn.signal,
+        // A report stopped by a shutdown is finished by the thread's next message; one the client walked away from is cancelled.
+        resumeAfterAbort: (reason) => reason instanceof ServerError && reason.code === "shutting_down",
+        logger: options.logger,
+      });
       // Tokens are redacted as text up to a whitespace boundary, not one by one: a secret split over two tokens matches no rule in either.
       const tokens = new StreamedTextRedactor(redact);
       const sendHeldTokens = () => {
@@ -99,7 +108,7 @@ export function threadRoutes(options: ThreadRoutesOptions): Router {
       } else if (reason instanceof ServerError) {
         sse.send("error", { code: reason.code, message: reason.message });
       } else {
-        options.log(`error in a chat turn of thread ${threadId} (project ${project}): ${describeError(error)}`);
+        options.logger.error({ err: error, threadId, project }, "error in a chat turn");
         sse.send("error", { code: "internal_error", message: "the turn failed: the server logged the details" });
       }
     } finally {

@@ -1,8 +1,4 @@
-import type { SessionDoneEvent } from "../../graph/session/nodes/finalize.ts";
-import type { ProgressEvent } from "../../graph/summarize/state.ts";
-
-/** Where a report run is; `counting` stages have a done/total counter. */
-export type RunStage = "starting" | "sessions" | "extracting" | "combining" | "assigning" | "reporting" | "done";
+import type { RunEvent, RunProgressUpdate, RunStage } from "../domain/progress.ts";
 
 export const STAGE_LABELS: Record<RunStage, string> = {
   starting: "Starting",
@@ -13,35 +9,6 @@ export const STAGE_LABELS: Record<RunStage, string> = {
   reporting: "Writing the report",
   done: "Report ready",
 };
-
-/** The run's progress after one streamed event, as people read it ("Watching sessions 37/100"). */
-export interface RunProgressUpdate {
-  stage: RunStage;
-  /** e.g. `Watching sessions 37/100`, `Combining patterns`, `Report ready: 4 patterns`. */
-  message: string;
-  /** This event began the stage (a new bar, or a new line in a log). */
-  started: boolean;
-  /** Items of a counting stage finished so far, and how many there are. */
-  done?: number;
-  total?: number;
-  /** Items of the current stage that failed, and sessions whose summary came from the cache. */
-  failed: number;
-  cached: number;
-  /** e.g. `2 failed 5 cached`, `chunk 2 failed`; empty when there is nothing to add. */
-  detail: string;
-  sessions_total?: number;
-  sessions_done: number;
-  /** Patterns in the finished report. */
-  patterns?: number;
-}
-
-export type RunEvent = ProgressEvent | SessionDoneEvent;
-
-/** True for the events the report graph streams in `custom` mode (tool events and others are ignored). */
-export function isRunEvent(value: unknown): value is RunEvent {
-  const kind = (value as { kind?: unknown } | null)?.kind;
-  return kind === "sessions_resolved" || kind === "session_done" || kind === "stage" || kind === "chunk_done" || kind === "report_ready";
-}
 
 /**
  * Counts a report run's streamed events into progress. Pure: the CLI's bars, the service's status
@@ -80,6 +47,15 @@ export class RunProgressTracker {
         this.update = { ...this.begin("done", undefined), patterns: event.patterns, message: `Report ready: ${event.patterns} pattern${event.patterns === 1 ? "" : "s"}` };
         break;
     }
+    return this.update;
+  }
+
+  /**
+   * A run resumed from its checkpoint: `done` of its `total` sessions were finished before it
+   * stopped, so the count goes on from there (no `sessions_resolved` event comes again).
+   */
+  resumeSessions(total: number, done: number): RunProgressUpdate {
+    this.update = { ...this.begin("sessions", total), sessions_total: total, sessions_done: done, done, message: `${STAGE_LABELS.sessions} ${done}/${total}` };
     return this.update;
   }
 

@@ -59,6 +59,19 @@ export async function resolveReport(context: ChatToolContext, reportId: string |
   return report ?? `There is no finished report ${JSON.stringify(id)} in this project.`;
 }
 
+/**
+ * A drill-down tool's answer from the report it means (see resolveReport): no report, or a failure,
+ * becomes status text for the model instead of an error.
+ */
+export async function answerFromReport(context: ChatToolContext, tool: string, reportId: string | undefined, answer: (report: Report) => Promise<string>): Promise<string> {
+  try {
+    const report = await resolveReport(context, reportId);
+    return typeof report === "string" ? report : await answer(report);
+  } catch (error) {
+    return `Could not read the report: ${failureText(context, tool, error)}`;
+  }
+}
+
 /** A session's stored summary for a report: the checked one first (validation ran), then the unchecked one. */
 export async function readSummary(runtime: PipelineRuntime, sessionId: string, focusArea: string | undefined, learnedSiteHash?: string): Promise<SessionSummary | undefined> {
   for (const analyst of summaryCacheLabels(runtime, learnedSiteHash)) {

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { severityRank, type PatternExample, type Report, type ReportPattern } from "../src/domain/report.ts";
 import { fenceUntrusted } from "../src/encode/fence.ts";
 import { quotedPatternName } from "../src/report/untrusted.ts";
-import { failureText, oneLine, percent, reportPageLine, resolveReport, type ChatToolContext } from "./context.ts";
+import { answerFromReport, oneLine, percent, reportPageLine, type ChatToolContext } from "./context.ts";
 import { describePatternFilter, filterPatterns, PatternFilterFields, unknownPageNote } from "./pattern-filter.ts";
 
 export const PATTERN_RANKS = ["most_sessions", "most_occurrences", "most_severe", "least_success"] as const;
@@ -11,10 +11,7 @@ export type PatternRank = (typeof PATTERN_RANKS)[number];
 
 export const GetPatternInput = z.object({
   pattern_id: z.number().int().min(1).optional().describe("The pattern's number in the report (1, 2, ...)"),
-  rank: z
-    .enum(PATTERN_RANKS)
-    .optional()
-    .describe("Instead of a number: the pattern affecting the most sessions, with the most occurrences, the most severe, or whose affected segments succeed least"),
+  rank: z.enum(PATTERN_RANKS).optional().describe("Instead of a number: the pattern affecting the most sessions, with the most occurrences, the most severe, or whose affected segments succeed least"),
   ...PatternFilterFields,
   report_id: z.string().optional().describe("A report of this project; default the conversation's latest report"),
   examples: z.number().int().min(0).max(10).optional().describe("How many examples to show with the pattern (default 2)"),
@@ -56,10 +53,8 @@ const RANK_WORDS: Record<PatternRank, string> = {
 /** Details and examples of one pattern of a report. */
 export function makeGetPatternTool(context: ChatToolContext) {
   return tool(
-    async (input): Promise<string> => {
-      try {
-        const report = await resolveReport(context, input.report_id);
-        if (typeof report === "string") return report;
+    (input): Promise<string> =>
+      answerFromReport(context, "get_pattern", input.report_id, async (report) => {
         if (report.patterns.length === 0) return `Report ${report.id} found no pattern (no issue was seen in at least two sessions).`;
         if (input.pattern_id === undefined && input.rank === undefined) return "Say which pattern: a pattern_id (1, 2, ...) or a rank (most_sessions, most_occurrences, most_severe, least_success).";
         const page = await reportPageLine(context, report);
@@ -78,10 +73,7 @@ export function makeGetPatternTool(context: ChatToolContext) {
         }
         if (input.example !== undefined) return `${describeOneExample(report, pattern, input.example)}${page}`;
         return `${describePattern(report, pattern, input.examples ?? 2, why)}${page}`;
-      } catch (error) {
-        return `Could not read the report: ${failureText(context, "get_pattern", error)}`;
-      }
-    },
+      }),
     {
       name: "get_pattern",
       description:

@@ -2,7 +2,7 @@ import { tool } from "@langchain/core/tools";
 import { z } from "zod";
 import { fenceUntrusted } from "../src/encode/fence.ts";
 import { quotedPatternName } from "../src/report/untrusted.ts";
-import { failureText, percent, reportPageLine, resolveReport, type ChatToolContext } from "./context.ts";
+import { answerFromReport, percent, reportPageLine, type ChatToolContext } from "./context.ts";
 import { describePatternFilter, filterPatterns, kindWords, PatternFilterFields, patternKinds, unknownPageNote } from "./pattern-filter.ts";
 
 export const ListPatternsInput = z.object({
@@ -13,10 +13,8 @@ export const ListPatternsInput = z.object({
 /** The patterns of a report as the report numbers and orders them, optionally on one page or of one kind. */
 export function makeListPatternsTool(context: ChatToolContext) {
   return tool(
-    async (input): Promise<string> => {
-      try {
-        const report = await resolveReport(context, input.report_id);
-        if (typeof report === "string") return report;
+    (input): Promise<string> =>
+      answerFromReport(context, "list_patterns", input.report_id, async (report) => {
         const page = await reportPageLine(context, report);
         const narrowed = describePatternFilter(input);
         const kept = filterPatterns(report.patterns, input);
@@ -25,16 +23,14 @@ export function makeListPatternsTool(context: ChatToolContext) {
           return `Report ${report.id} ${none}.${unknownPageNote(report.patterns, input)}${page}`;
         }
         const lines = kept.map(
-          (p) => `Pattern ${p.id}: ${quotedPatternName(p)} | ${p.severity} | ${kindWords(patternKinds(p))} | ${p.stats.sessions_affected} sessions (${percent(p.stats.sessions_affected_ratio)}) | ${p.stats.occurrences} occurrences`,
+          (p) =>
+            `Pattern ${p.id}: ${quotedPatternName(p)} | ${p.severity} | ${kindWords(patternKinds(p))} | ${p.stats.sessions_affected} sessions (${percent(p.stats.sessions_affected_ratio)}) | ${p.stats.occurrences} occurrences`,
         );
         const head = narrowed
           ? `Report ${report.id}: ${kept.length} of its ${report.patterns.length} patterns ${narrowed}, numbered and ordered as in the report:`
           : `Report ${report.id}: ${kept.length} pattern${kept.length === 1 ? "" : "s"}, numbered and ordered as in the report:`;
         return `${head}\n${fenceUntrusted("patterns", lines.join("\n"))}${page}`;
-      } catch (error) {
-        return `Could not read the report: ${failureText(context, "list_patterns", error)}`;
-      }
-    },
+      }),
     {
       name: "list_patterns",
       description:

@@ -118,7 +118,7 @@ export function onboardingPage(settings: AnalyticsSettings, step: OnboardingStep
   const progress = `<ol class="steps">${["Your profile", "Your audience", "Sender details"]
     .map((label, i) => `<li class="${i < index ? "done" : i === index ? "current" : ""}">${label}</li>`)
     .join("")}</ol>`;
-  let fields = "";
+  let fields: string;
   if (step === "profile") {
     fields = `<fieldset><legend>What is your role?</legend>${pills("role", [["founder", "Founder"], ["marketer", "Marketer"], ["developer", "Developer"], ["other", "Other"]])}</fieldset>
 <label>Team size<select id="team-size" name="teamSize"><option value="1">Just me</option><option value="2-10">2–10</option><option value="11-50">11–50</option><option value="51+">51 or more</option></select></label>

@@ -299,7 +299,7 @@ function readPlain(file: string): AsyncIterable<Buffer> {
   async function* chunks(): AsyncGenerator<Buffer> {
     const head = Buffer.alloc(2);
     const handle = await open(file, "r");
-    let gzipped = false;
+    let gzipped: boolean;
     try {
       const { bytesRead } = await handle.read(head, 0, 2, 0);
       gzipped = bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;

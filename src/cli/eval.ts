@@ -1,29 +1,16 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import type { ValidationMode } from "../domain/validation-mode.ts";
-import { createPipeline } from "../../graph/pipeline.ts";
-import type { ModelOverrides } from "../llm/models.ts";
 import { loadSummaries, summaryRefs } from "../../graph/summarize/nodes/summaries.ts";
-import { PipelineError } from "../runtime/errors.ts";
-import { readConfig, type AppConfig } from "../config/env.ts";
 import { InputError, describeIssues } from "../domain/errors.ts";
 import { LabelsSchema, SESSION_OUTCOMES, type Labels } from "../domain/labels.ts";
 import type { Report } from "../domain/report.ts";
 import type { SessionSummary } from "../domain/summary.ts";
 import { evaluate, type Evaluation, type OutcomeMismatch } from "../eval/score.ts";
-import { DatasetSource } from "../sources/dataset.ts";
 import { formatTable } from "./output.ts";
-import { describeStop, executeRun, newRunId } from "./summarize.ts";
+import { executeRun, runOnDataset, type DatasetRunOptions } from "./summarize.ts";
 
-export interface EvalCommandOptions {
-  dataset: string;
+export interface EvalCommandOptions extends DatasetRunOptions {
   json?: boolean;
-  models?: ModelOverrides;
-  runId?: string;
-  concurrency?: number;
-  /** Instead of the configured validation mode. */
-  validation?: ValidationMode;
-  config?: AppConfig;
   print?: (line: string) => void;
 }
 
@@ -53,10 +40,7 @@ export async function readLabels(dataset: string): Promise<Labels> {
 export async function runEval(options: EvalCommandOptions): Promise<number> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const labels = await readLabels(options.dataset);
-  const config = options.config ?? readConfig();
-  const pipeline = await createPipeline({ config, source: new DatasetSource(options.dataset), ...(options.models ? { models: { overrides: options.models } } : {}), ...(options.validation ? { validation: options.validation } : {}) });
-  const runId = options.runId ?? newRunId();
-  try {
+  return runOnDataset(options, "evaluation run", async (pipeline, runId) => {
     const report = await executeRun(pipeline, runId, {
       title: `Evaluation of ${path.basename(path.resolve(options.dataset))}`,
       selection: { ids: Object.keys(labels.sessions) },
@@ -76,14 +60,7 @@ export async function runEval(options: EvalCommandOptions): Promise<number> {
           : "\nReplay checks: off.",
       );
     }
-    return 0;
-  } catch (error) {
-    if (!(error instanceof PipelineError)) throw error;
-    process.stderr.write(describeStop(error, runId, "evaluation run"));
-    return 1;
-  } finally {
-    await pipeline.close();
-  }
+  });
 }
 
 /** What the replay checks did, for the `--json` line. */

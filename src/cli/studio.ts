@@ -55,6 +55,7 @@ export async function startStudio(options: StartStudioOptions = {}): Promise<Stu
     // Its own process group, so closing stops its workers too.
     detached: true,
     stdio: options.log ? ["ignore", "pipe", "pipe"] : "inherit",
+    // eslint-disable-next-line no-restricted-properties -- the child gets this process's whole environment, not configuration read here
     env: { ...process.env, BROWSER: "none", LANGSMITH_TRACING: "false", LANGCHAIN_TRACING_V2: "false", ...options.env },
   });
   if (options.log) {

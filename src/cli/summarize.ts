@@ -18,13 +18,10 @@ import type { ValidationMode } from "../domain/validation-mode.ts";
 import { formatTable } from "./output.ts";
 import { RunProgress } from "./run-progress.ts";
 
-export interface SummarizeCommandOptions {
+/** What the commands that run the report graph over a dataset (`summarize`, `eval`) take. */
+export interface DatasetRunOptions {
   dataset: string;
-  selection: SessionSelection;
-  title?: string;
-  focus?: string;
   models?: ModelOverrides;
-  out?: string;
   runId?: string;
   concurrency?: number;
   /** Instead of the configured validation mode. */
@@ -32,6 +29,13 @@ export interface SummarizeCommandOptions {
   /** For tests: a different configuration and model factory. */
   config?: AppConfig;
   pipeline?: Partial<Omit<PipelineOptions, "config" | "source">>;
+}
+
+export interface SummarizeCommandOptions extends DatasetRunOptions {
+  selection: SessionSelection;
+  title?: string;
+  focus?: string;
+  out?: string;
   out_stream?: (line: string) => void;
 }
 
@@ -47,11 +51,8 @@ export function newRunId(now = new Date()): string {
  */
 export async function runSummarize(options: SummarizeCommandOptions): Promise<number> {
   const print = options.out_stream ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const config = options.config ?? readConfig();
-  const runId = options.runId ?? newRunId();
-  const outDir = path.resolve(options.out ?? path.join("reports", runId));
-  const pipeline = await createPipeline({ config, source: new DatasetSource(options.dataset), ...options.pipeline, ...(options.models ? { models: { ...options.pipeline?.models, overrides: options.models } } : {}), ...(options.validation ? { validation: options.validation } : {}) });
-  try {
+  return runOnDataset(options, "run", async (pipeline, runId) => {
+    const outDir = path.resolve(options.out ?? path.join("reports", runId));
     const report = await executeRun(pipeline, runId, {
       title: options.title ?? `Session report ${new Date().toISOString().slice(0, 10)}`,
       focus: options.focus,
@@ -61,22 +62,44 @@ export async function runSummarize(options: SummarizeCommandOptions): Promise<nu
     await writeReport(report, outDir, pipeline.runtime);
     print(patternTable(report));
     print(`\nReport: ${path.join(outDir, "report.html")} (also report.md, report.json)`);
+  });
+}
+
+/**
+ * Builds the dataset's pipeline and does `work` on run `runId` (the given one, else a new one), then
+ * closes the pipeline. Returns the exit code: 0 done, 1 the run stopped (what stopped it on stderr).
+ */
+export async function runOnDataset(options: DatasetRunOptions, what: RunWhat, work: (pipeline: Pipeline, runId: string) => Promise<void>): Promise<number> {
+  const config = options.config ?? readConfig();
+  const runId = options.runId ?? newRunId();
+  const pipeline = await createPipeline({
+    config,
+    source: new DatasetSource(options.dataset),
+    ...options.pipeline,
+    ...(options.models ? { models: { ...options.pipeline?.models, overrides: options.models } } : {}),
+    ...(options.validation ? { validation: options.validation } : {}),
+  });
+  try {
+    await work(pipeline, runId);
     return 0;
   } catch (error) {
     if (!(error instanceof PipelineError)) throw error;
-    process.stderr.write(describeStop(error, runId, "run"));
+    process.stderr.write(describeStop(error, runId, what));
     return 1;
   } finally {
     await pipeline.close();
   }
 }
 
+/** What a stopped run is called in its message. */
+type RunWhat = "run" | "evaluation run";
+
 /**
  * What a stopped run prints. Stopped by its data, it says what is wrong with the sessions and
  * offers no resume (the same data stops it again); stopped by model errors or time-outs, it gives
  * the `--run-id` that retries only what failed.
  */
-export function describeStop(error: PipelineError, runId: string, what: "run" | "evaluation run"): string {
+export function describeStop(error: PipelineError, runId: string, what: RunWhat): string {
   if (error.stoppedBy === "data") {
     return `error: the ${what} stopped because of the selected sessions' data: ${error.message}\nRunning it again gives the same result: change the data or the selection (see the README's Data section), then start a new run.\n`;
   }

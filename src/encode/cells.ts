@@ -14,6 +14,7 @@ export const ELLIPSIS = "…";
 // C0/C1 controls (whitespace ones are handled by the collapse), zero-width characters and bidi
 // overrides: invisible, and the last ones can make text read differently from what it is.
 const INVISIBLE_CHARACTERS =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   /[\u0000-\u0008\u000E-\u001F\u007F-\u009F\u00AD\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
 const WHITESPACE_RUN = /\s+/g;
 

@@ -47,7 +47,7 @@ window.__replay = {
     window.__replay.replayer = replayer;
     // The cursor is an SVG background: decode it now, or the first frame may show it half-drawn.
     const mouse = replayer.wrapper.querySelector(".replayer-mouse");
-    const cursorUrl = mouse ? /url\("?(.*?)"?\)$/.exec(getComputedStyle(mouse).backgroundImage) : null;
+    const cursorUrl = mouse ? /url\\("?(.*?)"?\\)$/.exec(getComputedStyle(mouse).backgroundImage) : null;
     if (cursorUrl) {
       const image = new Image();
       image.src = cursorUrl[1];

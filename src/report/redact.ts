@@ -47,6 +47,7 @@ export function redactDeep<T>(value: T, counter: RedactionCounter = new Redactio
 }
 
 // Control characters mark binary data carried as a string (a packed rrweb snapshot): rewriting it would corrupt it.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const BINARY = /[\u0000-\u0008\u000e-\u001f]/;
 
 function walk(value: unknown, counter: RedactionCounter): unknown {

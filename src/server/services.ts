@@ -33,11 +33,6 @@ export interface ServerServicesOptions {
   analyst?: PipelineAnalyst;
 }
 
-interface ProjectRuntime {
-  pipeline: Pipeline;
-  chat: ChatGraph;
-}
-
 /**
  * What the routes work with: per project a report pipeline and a chat graph (built on first use),
  * the report runs, and the chat threads. One checkpointer and one blob store serve every project;

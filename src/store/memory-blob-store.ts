@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { BaseBlobStore, toBuffer, type BlobStoreOptions, type PutOptions } from "./blob-store.ts";
 import { StoreError } from "./errors.ts";
 
@@ -8,19 +9,13 @@ export interface MemoryBlobStoreOptions extends BlobStoreOptions {
   now?: () => number;
 }
 
-interface Entry {
-  value: Buffer;
-  expiresAtMs: number | undefined;
-}
+const MS_PER_SECOND = 1000;
 
 /** In-process store for tests and one-off runs. Values are copied in and out, never shared. */
 export class MemoryBlobStore extends BaseBlobStore {
   readonly description: string;
-  /** Map order is recency order: a read moves the entry to the end, eviction takes from the front. */
-  private readonly entries = new Map<string, Entry>();
+  private readonly cache: LRUCache<string, Buffer>;
   private readonly maxBytes: number | undefined;
-  private readonly now: () => number;
-  private heldBytes = 0;
 
   constructor(options: MemoryBlobStoreOptions = {}) {
     super(options);
@@ -28,13 +23,24 @@ export class MemoryBlobStore extends BaseBlobStore {
       throw new StoreError("invalid_config", `maxBytes must be a positive integer, got ${options.maxBytes}`);
     }
     this.maxBytes = options.maxBytes;
-    this.now = options.now ?? Date.now;
+    const now = options.now ?? Date.now;
+    // lru-cache reads a start time of 0 as "no TTL": its clock counts from 1 at the store's creation.
+    const origin = now() - 1;
+    this.cache = new LRUCache<string, Buffer>({
+      // Unbounded still counts the bytes (for `bytes`): lru-cache tracks sizes only under a maxSize.
+      maxSize: options.maxBytes ?? Number.MAX_SAFE_INTEGER,
+      // lru-cache wants a positive size: an empty value counts as one byte.
+      sizeCalculation: (value) => Math.max(1, value.length),
+      perf: { now: () => now() - origin },
+      // Read the clock at every check (lru-cache would otherwise reuse a reading for 1 ms of real time, past an injected clock's advance).
+      ttlResolution: 0,
+    });
     this.description = options.maxBytes === undefined ? "memory" : `memory (max ${options.maxBytes} bytes)`;
   }
 
-  /** Bytes currently held (values only). */
+  /** Bytes currently held (values only; an empty value counts as one). */
   get bytes(): number {
-    return this.heldBytes;
+    return this.cache.calculatedSize;
   }
 
   async put(key: string, value: Buffer | string, options?: PutOptions): Promise<void> {
@@ -44,56 +50,35 @@ export class MemoryBlobStore extends BaseBlobStore {
       throw new StoreError("too_large", `${key}: ${bytes.length} bytes exceed the memory store bound of ${this.maxBytes}`);
     }
     const ttlSeconds = this.ttlFor(options);
-    this.remove(key);
-    this.entries.set(key, { value: bytes, expiresAtMs: ttlSeconds === undefined ? undefined : this.now() + ttlSeconds * 1000 });
-    this.heldBytes += bytes.length;
-    this.evictOverBound();
+    // lru-cache keeps a value while no more than `ttl` ms have passed; the stores expire it once
+    // `ttlSeconds` have (as FilesystemBlobStore does): one ms less, on a ms clock.
+    this.cache.set(key, bytes, { ttl: ttlSeconds === undefined ? 0 : ttlSeconds * MS_PER_SECOND - 1 });
   }
 
   async get(key: string): Promise<Buffer | undefined> {
-    const entry = this.live(this.check(key));
-    if (!entry) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-    return Buffer.from(entry.value);
+    // An expired value is dropped (its bytes freed) by the read.
+    const value = this.cache.get(this.check(key));
+    return value === undefined ? undefined : Buffer.from(value);
   }
 
   async has(key: string): Promise<boolean> {
-    return this.live(this.check(key)) !== undefined;
+    return this.live(this.check(key));
   }
 
   async delete(key: string): Promise<boolean> {
-    const existed = this.live(this.check(key)) !== undefined;
-    this.remove(key);
+    const existed = this.live(this.check(key));
+    this.cache.delete(key);
     return existed;
   }
 
   protected async closeResources(): Promise<void> {
-    this.entries.clear();
-    this.heldBytes = 0;
+    this.cache.clear();
   }
 
-  private live(key: string): Entry | undefined {
-    const entry = this.entries.get(key);
-    if (entry?.expiresAtMs !== undefined && entry.expiresAtMs <= this.now()) {
-      this.remove(key);
-      return undefined;
-    }
-    return entry;
-  }
-
-  private remove(key: string): void {
-    const entry = this.entries.get(key);
-    if (!entry) return;
-    this.entries.delete(key);
-    this.heldBytes -= entry.value.length;
-  }
-
-  private evictOverBound(): void {
-    if (this.maxBytes === undefined) return;
-    for (const key of this.entries.keys()) {
-      if (this.heldBytes <= this.maxBytes) return;
-      this.remove(key);
-    }
+  /** Whether `key` holds an unexpired value, without making it more recent; an expired one is dropped. */
+  private live(key: string): boolean {
+    if (this.cache.has(key)) return true;
+    this.cache.delete(key);
+    return false;
   }
 }

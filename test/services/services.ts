@@ -28,6 +28,7 @@ export async function requireRedis(): Promise<void> {
     throw new Error(
       `Redis is required for test/services but is not reachable at ${maskUrlPassword(TEST_REDIS_URL)}: ` +
         `${((lastError ?? error) as Error).message}. Start it (e.g. \`service redis-server start\`) or set TEST_REDIS_URL.`,
+      { cause: error },
     );
   } finally {
     client.disconnect();
@@ -44,6 +45,7 @@ export async function requirePostgres(): Promise<void> {
     throw new Error(
       `PostgreSQL is required for test/services but is not reachable at ${maskUrlPassword(TEST_POSTGRES_URL)}: ` +
         `${(error as Error).message || String(error)}. Start it (e.g. \`service postgresql start\`) or set TEST_DATABASE_URL.`,
+      { cause: error },
     );
   } finally {
     await pool.end();

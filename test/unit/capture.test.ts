@@ -12,7 +12,6 @@ import type { WindowedEvent } from "../../src/domain/recording.ts";
 import type { SessionMeta } from "../../src/domain/session.ts";
 import { ReadWarnings } from "../../src/domain/warnings.ts";
 import { computeRecordingMetadata } from "../../src/replay/metadata.ts";
-import { readRecording } from "../../src/replay/reader.ts";
 import { DatasetSource } from "../../src/sources/dataset.ts";
 import { memoryLogger, type MemoryLogger } from "../fakes/logger.ts";
 import { compressLikePosthog } from "../fixtures/dataset-files.ts";

@@ -18,6 +18,7 @@ describe("EventIdAllocator", () => {
 
   it("disambiguates two different rows that collide on 8 characters, deterministically", () => {
     // Unsalted input always hashes to the same prefix: every first attempt collides.
+    // eslint-disable-next-line no-control-regex -- salted input is `<salt>\0<key>`: the NUL is the separator
     const collidingHash: HexHash = (input) => (/^\d+\u0000/.test(input) ? sha256Hex(input) : `deadbeef${sha256Hex(input)}`);
     const allocate = () => {
       const ids = new EventIdAllocator(collidingHash);

@@ -129,7 +129,6 @@ function source(reads: string[] = []): SessionSource {
     async *s2() {
       throw new RecordingError("invalid_json", "s2/recording.jsonl", "line 3 is not valid JSON");
     },
-    // eslint-disable-next-line require-yield
     async *s3() {},
   };
   return {

@@ -197,11 +197,11 @@ export const listFilterFailure: Persona = {
       page: "/campaigns",
     });
     await user.read(2000, 3000);
-    let last = await user.click("#list-retry");
+    await user.click("#list-retry");
     await user.waitFor("#list-retry", 5_000);
     await user.read(2000, 3000);
     if (variant === "leaves") {
-      last = await user.click("#list-retry");
+      const last = await user.click("#list-retry");
       await user.waitFor("#list-retry", 5_000);
       await user.read(1500, 2500);
       record.consequence("campaign-list-filter-500", {

@@ -52,7 +52,7 @@ export const scheduleDateConfusion: Persona = {
       page: editor,
     });
     await user.read(2000, 3500);
-    let last = await trySchedule(context, futureDate(context, rng.pick(["european", "named", "us"] as const)), { accepted: false });
+    await trySchedule(context, futureDate(context, rng.pick(["european", "named", "us"] as const)), { accepted: false });
     await user.read(2000, 3000);
     if (variant === "finds-format") {
       await trySchedule(context, futureDate(context, "iso"), { accepted: true });
@@ -67,7 +67,7 @@ export const scheduleDateConfusion: Persona = {
       record.outcome = "success";
       return;
     }
-    last = await trySchedule(context, futureDate(context, "us"), { accepted: false });
+    const last = await trySchedule(context, futureDate(context, "us"), { accepted: false });
     await user.read(2000, 3000);
     record.consequence("schedule-date-format-rejected", {
       kind: "abandonment",
@@ -106,12 +106,11 @@ export const onboardingHiddenChoice: Persona = {
       page: "/onboarding/audience",
     });
     await user.read(2000, 3000);
-    let last = first;
     if (variant === "clicks-continue") {
       await user.scrollBy(rng.between(150, 300));
       await user.read(800, 1500);
       await user.scrollBy(-rng.between(150, 300));
-      last = await user.click("#wizard-continue");
+      let last = await user.click("#wizard-continue");
       await user.read(1500, 2500);
       for (let i = rng.int(1, 2); i > 0; i -= 1) {
         last = await user.click("#wizard-continue");

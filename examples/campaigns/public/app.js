@@ -33,7 +33,7 @@
       var flash = JSON.parse(raw);
       if (flash.event) helpers.track(flash.event, flash.properties);
       return flash;
-    } catch (e) {
+    } catch {
       return null;
     }
   }

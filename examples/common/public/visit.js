@@ -35,7 +35,7 @@
   function readMarks() {
     try {
       return JSON.parse(sessionStorage.getItem(MARKS_KEY) || "[]");
-    } catch (e) {
+    } catch {
       return [];
     }
   }

@@ -30,7 +30,7 @@ export const addToCartException: Persona = {
     });
     await user.stare(2000, 3500);
     await user.hover("#cart-link", [600, 1200]);
-    let lastAt = await user.click("#add-to-cart");
+    await user.click("#add-to-cart");
     await user.stare(1500, 2500);
 
     if (variant === "checks-cart") {
@@ -47,7 +47,7 @@ export const addToCartException: Persona = {
       await user.click(`.swatch:nth-child(${rng.int(1, swatches)})`);
       await user.pause(800, 1500);
     }
-    lastAt = await user.click("#add-to-cart");
+    const lastAt = await user.click("#add-to-cart");
     record.consequence("product-add-to-cart-throws", {
       kind: "abandonment",
       visible: true,

@@ -34,7 +34,7 @@ export const cartUpdateFailure: Persona = {
       page: "/cart",
     });
     await user.read(2000, 3500);
-    let lastAt = await user.click(".cart-line .plus");
+    await user.click(".cart-line .plus");
     await user.read(2000, 3000);
 
     if (variant === "buys-one") {
@@ -46,7 +46,7 @@ export const cartUpdateFailure: Persona = {
       record.outcome = "success";
       return;
     }
-    lastAt = await user.click(".cart-line .plus");
+    const lastAt = await user.click(".cart-line .plus");
     await user.read(1500, 2500);
     record.consequence("cart-quantity-update-500", {
       kind: "abandonment",

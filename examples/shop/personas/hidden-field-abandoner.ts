@@ -23,7 +23,7 @@ export const hiddenFieldAbandoner: Persona = {
     await fillCheckout(context, { phone: false });
     await reachIssueWindow(context);
 
-    let lastAt = await user.click("#place-order");
+    await user.click("#place-order");
     await user.waitFor("#place-order-error", 5_000);
     await user.read(2000, 3500);
     if (variant === "rechecks-fields") {
@@ -49,7 +49,7 @@ export const hiddenFieldAbandoner: Persona = {
       page: "/checkout",
     });
     await user.read(2000, 3500);
-    lastAt = await user.click("#place-order");
+    const lastAt = await user.click("#place-order");
     record.consequence("checkout-hidden-required-field", {
       kind: "abandonment",
       visible: true,

@@ -34,11 +34,11 @@ export const placeOrderException: Persona = {
     });
     // Waits for something to happen; nothing does.
     await user.stare(2500, 4000);
-    let lastAt = await user.click("#place-order");
+    await user.click("#place-order");
     await user.stare(1500, 3000);
     if (variant === "rage-clicks") {
       for (let i = 0; i < rng.int(3, 5); i += 1) {
-        lastAt = await user.clickAgain();
+        await user.clickAgain();
         await user.stare(120, 260);
       }
       await user.stare(1500, 2500);
@@ -48,7 +48,7 @@ export const placeOrderException: Persona = {
       await user.click("#email");
       await user.pause(500, 1200);
     }
-    lastAt = await user.click("#place-order");
+    const lastAt = await user.click("#place-order");
     record.consequence("checkout-place-order-throws", {
       kind: "abandonment",
       visible: true,

@@ -39,9 +39,10 @@ export const searchFailure: Persona = {
       page: "/search",
     });
     await user.read(2000, 3500);
-    let lastAt = await user.click("#search-retry");
+    await user.click("#search-retry");
     await waitForSearchOutcome(context);
     await user.read(1500, 3000);
+    let lastAt: number;
     if (!short && rng.chance(0.6)) {
       const reworded = rng.pick(SEARCH_QUERIES.filter((q) => q !== query));
       await user.type("#search-input", reworded, { clear: true });

@@ -16,7 +16,7 @@
   function readCart() {
     try {
       return JSON.parse(sessionStorage.getItem(CART_KEY) || "[]");
-    } catch (e) {
+    } catch {
       return [];
     }
   }
@@ -49,7 +49,7 @@
   function currentUser() {
     try {
       return JSON.parse(sessionStorage.getItem(USER_KEY) || "null");
-    } catch (e) {
+    } catch {
       return null;
     }
   }

@@ -8,17 +8,10 @@ export {
   type LoadReportPageOptions,
   type ReportPageRuntime,
 } from "./load.ts";
-export {
-  aliasAnchors,
-  contentSecurityPolicy,
-  isBlockingPattern,
-  isValidatedPattern,
-  jsonForScript,
-  PAGE_ELEMENT_IDS,
-  patternAnchor,
-  rankPatterns,
-  renderReportPage,
-} from "./render.ts";
+export { aliasAnchors, PAGE_ELEMENT_IDS, patternAnchor } from "./anchors.ts";
+export { isBlockingPattern, isValidatedPattern, rankPatterns } from "./ranking.ts";
+export { renderReportPage } from "./render.ts";
+export { contentSecurityPolicy, jsonForScript } from "./security.ts";
 export {
   exampleKey,
   REPLAY_LEAD_MS,

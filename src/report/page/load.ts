@@ -8,7 +8,8 @@ import { redactDeep, redactSummary } from "../redact.ts";
 import type { PatternExample, Report } from "../../domain/report.ts";
 import { withoutConnectionHints } from "../../render/sanitize.ts";
 import { extractClipWindow } from "../../replay/clip.ts";
-import { jsonForScript, rankPatterns } from "./render.ts";
+import { rankPatterns } from "./ranking.ts";
+import { jsonForScript } from "./security.ts";
 import { exampleKey, REPLAY_LEAD_MS, REPLAY_TAIL_MS } from "./types.ts";
 import type { ExampleClip, ExampleMedia, ExampleReplay, NotEmbedded, PageSession, ReportPageData } from "./types.ts";
 

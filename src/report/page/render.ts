@@ -1,93 +1,15 @@
 import { randomBytes } from "node:crypto";
-import { compareSeverity, SEVERITIES_MOST_SEVERE_FIRST, type PatternExample, type Report, type ReportPattern, type Severity } from "../../domain/report.ts";
+import { SEVERITIES_MOST_SEVERE_FIRST, type PatternExample, type Report, type ReportPattern, type Severity } from "../../domain/report.ts";
 import type { KeyAction, SessionSummary } from "../../domain/summary.ts";
 import { assignmentSkipsLine, issueFlags, leftOutReason, notAnalysedLine, outcomesHeadline, patternFigures, percent, plural, sessionClock, VERDICT_TEXT } from "../format.ts";
 import { escapeHtml as e, htmlWithQuotes } from "../html.ts";
 import { isInternalIndicator, outcomeOf as computeOutcomeOf } from "../present.ts";
 import { patternTextParts } from "../untrusted.ts";
+import { aliasAnchors, patternAnchor } from "./anchors.ts";
 import { inlineSafe, pageAssets } from "./assets.ts";
+import { isBlockingPattern, isValidatedPattern, rankPatterns } from "./ranking.ts";
+import { contentSecurityPolicy, jsonForScript, scriptSafeJson } from "./security.ts";
 import { exampleKey, REPLAY_LEAD_MS, type ExampleMedia, type ExampleReplay, type PageSession, type RenderReportPageOptions, type ReportPageData } from "./types.ts";
-
-/** Most severe first, then the larger share of sessions, then more sessions, then report order. */
-export function rankPatterns(patterns: readonly ReportPattern[]): ReportPattern[] {
-  return [...patterns].sort(
-    (a, b) =>
-      compareSeverity(a.severity, b.severity) ||
-      b.stats.sessions_affected_ratio - a.stats.sessions_affected_ratio ||
-      b.stats.sessions_affected - a.stats.sessions_affected ||
-      a.id - b.id,
-  );
-}
-
-/** A pattern is blocking when one of its examples stopped the user with an error. */
-export function isBlockingPattern(pattern: ReportPattern): boolean {
-  return pattern.examples.some((x) => x.target.exception === "blocking");
-}
-
-/** A pattern is validated when the replay confirmed at least one of its examples. */
-export function isValidatedPattern(pattern: ReportPattern): boolean {
-  return pattern.examples.some((x) => x.validation?.verdict === "confirmed");
-}
-
-/**
- * The ids of the page's own elements. A pattern's bare-slug alias anchor must not take one of
- * them (nor any other id on the page): `getElementById` returns the first element in document order.
- */
-export const PAGE_ELEMENT_IDS: readonly string[] = [
-  "page-header",
-  "page-patterns",
-  "patterns-heading",
-  "page-pattern-list",
-  "page-filters",
-  "filter-blocking",
-  "filter-validated",
-  "filter-count",
-  "page-sessions",
-  "sessions-heading",
-  "page-left-out",
-  "left-out-heading",
-  "page-chat",
-  "chat-heading",
-  "chat-log",
-  "chat-form",
-  "chat-input",
-  "chat-send",
-  "chat-status",
-  "page-config",
-];
-
-/** The `id` of a pattern's element and its URL fragment. */
-export function patternAnchor(pattern: Pick<ReportPattern, "slug">): string {
-  return `pattern-${pattern.slug}`;
-}
-
-/**
- * JSON for a `<script type="application/json">` block: `<` escaped so no text in it can close the
- * element or open a comment; U+2028/2029 escaped so the text is also a valid JS literal.
- */
-export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
-}
-
-/**
- * The policy is in the page itself so the written file carries it. Scripts: only this page's own
- * (nonce). Styles: inline allowed because the replay rebuilds the recorded page's inline styles in
- * an iframe that inherits this policy; with nothing loadable from outside, styles cannot leak data.
- * Nothing is fetched from anywhere but, when served, this origin (the chat API).
- */
-export function contentSecurityPolicy(nonce: string, served: boolean): string {
-  return [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    "style-src 'unsafe-inline'",
-    "img-src data: blob:",
-    "media-src data: blob:",
-    "font-src data:",
-    `connect-src ${served ? "'self'" : "'none'"}`,
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join("; ");
-}
 
 /**
  * The report page: one self-contained HTML document (rrweb's player, the page script and styles
@@ -231,26 +153,6 @@ function renderFilters(patterns: readonly ReportPattern[]): string {
 </fieldset>
 <output id="filter-count" for="filter-blocking filter-validated" aria-live="polite">${patterns.length} of ${patterns.length} patterns shown</output>
 </form>`;
-}
-
-/**
- * Pattern id → its bare-slug alias anchor, for the slugs that take no id the page already uses
- * (its own elements, pattern, example and session anchors, replay data blocks, earlier aliases).
- */
-export function aliasAnchors(patterns: readonly ReportPattern[], sessions: readonly PageSession[]): Map<number, string> {
-  const taken = new Set<string>(PAGE_ELEMENT_IDS);
-  for (const p of patterns) {
-    taken.add(patternAnchor(p));
-    p.examples.forEach((_, i) => taken.add(`example-${exampleKey(p.id, i)}`));
-  }
-  for (const s of sessions) taken.add(`session-${s.session_id}`);
-  const aliases = new Map<number, string>();
-  for (const p of patterns) {
-    if (p.slug === "" || taken.has(p.slug) || /^replay-events-\d+$/.test(p.slug)) continue;
-    taken.add(p.slug);
-    aliases.set(p.id, p.slug);
-  }
-  return aliases;
 }
 
 function renderPattern(p: ReportPattern, report: Report, media: Record<string, ExampleMedia>, replays: ReplayBlocks, alias: string | undefined): string {
@@ -404,14 +306,6 @@ class ReplayBlocks {
   html(): string {
     return this.blocks.join("\n");
   }
-}
-
-/**
- * `events_json` is written by `jsonForScript`; data made elsewhere gets the same escaping here, so
- * no text can close the block whatever its origin (a scan, no copy, when there is nothing to do).
- */
-function scriptSafeJson(json: string): string {
-  return /[<\u2028\u2029]/.test(json) ? json.replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029") : json;
 }
 
 /** An example as the session list links to it. */

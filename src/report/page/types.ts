@@ -1,4 +1,3 @@
-import type { eventWithTime } from "@rrweb/types";
 import type { Report } from "../../domain/report.ts";
 import type { SessionSummary } from "../../domain/summary.ts";
 

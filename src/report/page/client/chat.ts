@@ -101,7 +101,7 @@ export class ChatPanel {
   }
 
   private handle(event: SseEvent, answer: HTMLElement, notes: HTMLElement): void {
-    let data: Record<string, unknown> = {};
+    let data: Record<string, unknown>;
     try {
       data = JSON.parse(event.data) as Record<string, unknown>;
     } catch {

@@ -76,6 +76,8 @@ export const DEFAULTS = {
     dataDir: ".session-summaries",
     blobsSubdir: "blobs",
     checkpointFile: "checkpoints.sqlite",
+    /** The watch store's SQLite file (monitors, sweeps, issues, alerts), next to the checkpoints. */
+    watchFile: "watch.sqlite",
     /** The embedded defaults: no service needed. */
     blobStore: "filesystem",
     checkpointer: "sqlite",

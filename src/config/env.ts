@@ -2,7 +2,7 @@ import path from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../domain/errors.ts";
 import { ValidationModeSchema, type ValidationMode } from "../domain/validation-mode.ts";
-import type { BlobStoreConfig, CheckpointerConfig } from "./stores.ts";
+import type { BlobStoreConfig, CheckpointerConfig, WatchStoreConfig } from "./stores.ts";
 import { DEFAULTS } from "./defaults.ts";
 import { LOG_LEVELS, type LogLevel } from "./log-levels.ts";
 import {
@@ -54,6 +54,8 @@ const EnvSchema = z.object({
   REDIS_URL: z.string().min(1).optional(),
   SESSION_SUMMARIES_REDIS_PREFIX: z.string().optional(),
   SESSION_SUMMARIES_CHECKPOINTER: z.enum(["memory", "sqlite", "postgres"]).optional(),
+  /** Where monitors, issues and alerts live; unset: Postgres when the checkpointer is, else a SQLite file under the data dir. */
+  SESSION_SUMMARIES_WATCH_STORE: blankAsUnset(z.enum(["sqlite", "postgres"])),
   DATABASE_URL: z.string().min(1).optional(),
   POSTGRES_URL: z.string().min(1).optional(),
   SESSION_SUMMARIES_POSTGRES_SCHEMA: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/).optional(),
@@ -107,6 +109,8 @@ export interface AppConfig {
   productMapPath?: string;
   /** Where blobs and checkpoints live; URLs may hold passwords: print them with `describeBlobStore`/`describeCheckpointer`. */
   store: { blobs: BlobStoreConfig; checkpointer: CheckpointerConfig };
+  /** Where monitors, sweeps, issues and alerts live (`SESSION_SUMMARIES_WATCH_STORE`); print it with `describeWatchStore`. */
+  watchStore: WatchStoreConfig;
   server: ServerConfig;
 }
 
@@ -159,6 +163,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ...(e.SESSION_SUMMARIES_DATASET ? { datasetDir: e.SESSION_SUMMARIES_DATASET } : {}),
     ...(e.SESSION_SUMMARIES_PRODUCT_MAP ? { productMapPath: e.SESSION_SUMMARIES_PRODUCT_MAP } : {}),
     store: readStoreConfig(e),
+    watchStore: readWatchStoreConfig(e),
     server: {
       host: e.SESSION_SUMMARIES_HOST ?? DEFAULTS.server.host,
       port: e.SESSION_SUMMARIES_PORT ?? DEFAULTS.server.port,
@@ -176,7 +181,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
  * Redis and Postgres are chosen explicitly, never because a URL happens to be set.
  */
 function readStoreConfig(e: z.infer<typeof EnvSchema>): AppConfig["store"] {
-  const dataDir = path.resolve(e.SESSION_SUMMARIES_DATA_DIR ?? DEFAULTS.store.dataDir);
+  const dataDir = dataDirOf(e);
   const ttlSeconds = e.SESSION_SUMMARIES_BLOB_TTL_SECONDS;
   const blobKind = e.SESSION_SUMMARIES_BLOB_STORE ?? DEFAULTS.store.blobStore;
   let blobs: BlobStoreConfig;
@@ -197,16 +202,31 @@ function readStoreConfig(e: z.infer<typeof EnvSchema>): AppConfig["store"] {
   const checkpointerKind = e.SESSION_SUMMARIES_CHECKPOINTER ?? DEFAULTS.store.checkpointer;
   let checkpointer: CheckpointerConfig;
   if (checkpointerKind === "postgres") {
-    const url = e.DATABASE_URL ?? e.POSTGRES_URL;
-    if (!url) {
-      throw new ConfigError("invalid_env", "SESSION_SUMMARIES_CHECKPOINTER=postgres needs DATABASE_URL or POSTGRES_URL (e.g. postgresql://user@host:5432/db)");
-    }
-    if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError("invalid_env", "DATABASE_URL / POSTGRES_URL must start with postgresql:// or postgres://");
-    checkpointer = { kind: "postgres", url, schema: e.SESSION_SUMMARIES_POSTGRES_SCHEMA ?? DEFAULTS.store.postgresSchema };
+    checkpointer = { kind: "postgres", ...readPostgres(e, "SESSION_SUMMARIES_CHECKPOINTER=postgres") };
   } else if (checkpointerKind === "memory") {
     checkpointer = { kind: "memory" };
   } else {
     checkpointer = { kind: "sqlite", file: path.join(dataDir, DEFAULTS.store.checkpointFile) };
   }
   return { blobs, checkpointer };
+}
+
+/** Follows the checkpointer unless set: a deployment on Postgres keeps everything there; else a SQLite file under the data dir. */
+function readWatchStoreConfig(e: z.infer<typeof EnvSchema>): WatchStoreConfig {
+  const checkpointerKind = e.SESSION_SUMMARIES_CHECKPOINTER ?? DEFAULTS.store.checkpointer;
+  const kind = e.SESSION_SUMMARIES_WATCH_STORE ?? (checkpointerKind === "postgres" ? "postgres" : "sqlite");
+  if (kind === "postgres") return { kind: "postgres", ...readPostgres(e, "SESSION_SUMMARIES_WATCH_STORE=postgres") };
+  return { kind: "sqlite", file: path.join(dataDirOf(e), DEFAULTS.store.watchFile) };
+}
+
+function dataDirOf(e: z.infer<typeof EnvSchema>): string {
+  return path.resolve(e.SESSION_SUMMARIES_DATA_DIR ?? DEFAULTS.store.dataDir);
+}
+
+/** The Postgres URL and schema, for the setting (`setting`) that asked for Postgres. */
+function readPostgres(e: z.infer<typeof EnvSchema>, setting: string): { url: string; schema: string } {
+  const url = e.DATABASE_URL ?? e.POSTGRES_URL;
+  if (!url) throw new ConfigError("invalid_env", `${setting} needs DATABASE_URL or POSTGRES_URL (e.g. postgresql://user@host:5432/db)`);
+  if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError("invalid_env", "DATABASE_URL / POSTGRES_URL must start with postgresql:// or postgres://");
+  return { url, schema: e.SESSION_SUMMARIES_POSTGRES_SCHEMA ?? DEFAULTS.store.postgresSchema };
 }

@@ -12,3 +12,6 @@ export type CheckpointerConfig =
   | { kind: "memory" }
   | { kind: "sqlite"; file: string }
   | { kind: "postgres"; url: string; schema?: string };
+
+/** Where monitors, sweeps, issues and alerts live: a SQLite file embedded, Postgres when configured. */
+export type WatchStoreConfig = { kind: "sqlite"; file: string } | { kind: "postgres"; url: string; schema?: string };

@@ -1,0 +1,102 @@
+import type { Generated } from "kysely";
+
+/**
+ * The watch store's tables as Kysely sees them, the same on SQLite and Postgres: times are ISO-8601
+ * UTC text (they sort as text), JSON is text, booleans are 0/1 integers (portable).
+ */
+export interface WatchDatabase {
+  monitors: MonitorsTable;
+  monitor_sessions: MonitorSessionsTable;
+  sweeps: SweepsTable;
+  issues: IssuesTable;
+  issue_days: IssueDaysTable;
+  alerts: AlertsTable;
+  delivery_attempts: DeliveryAttemptsTable;
+}
+
+export interface MonitorsTable {
+  id: string;
+  project: string;
+  name: string;
+  /** `MonitorDefinition` as JSON. */
+  definition: string;
+  created_at: string;
+  watermark: string | null;
+  paused: number;
+}
+
+/** One row per session a monitor has taken: the primary key makes each session once per monitor. */
+export interface MonitorSessionsTable {
+  monitor_id: string;
+  session_id: string;
+  sweep_id: string;
+}
+
+export interface SweepsTable {
+  id: string;
+  monitor_id: string;
+  project: string;
+  started_at: string;
+  finished_at: string | null;
+  status: string;
+  sessions: number;
+  report_id: string | null;
+  model_calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  message: string | null;
+}
+
+export interface IssuesTable {
+  id: Generated<number>;
+  project: string;
+  monitor_id: string;
+  fingerprint: string;
+  kind: string;
+  title: string;
+  description: string;
+  severity: string;
+  state: string;
+  snoozed_until: string | null;
+  first_seen: string;
+  last_seen: string;
+  sweeps_unseen: number;
+  sessions_total: number;
+  users_total: number;
+  /** `IssueExample[]` as JSON. */
+  examples: string;
+}
+
+export interface IssueDaysTable {
+  issue_id: number;
+  /** YYYY-MM-DD (UTC). */
+  day: string;
+  sessions: number;
+  users: number;
+}
+
+export interface AlertsTable {
+  id: Generated<number>;
+  project: string;
+  monitor_id: string;
+  sweep_id: string;
+  kind: string;
+  issue_id: number | null;
+  dedupe_key: string;
+  created_at: string;
+  /** The alert's payload as JSON. */
+  payload: string;
+}
+
+export interface DeliveryAttemptsTable {
+  alert_id: number;
+  channel: string;
+  attempt: number;
+  at: string;
+  ok: number;
+  status: number | null;
+  error: string | null;
+}
+
+export type WatchDialect = "sqlite" | "postgres";

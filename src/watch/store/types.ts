@@ -1,0 +1,53 @@
+import type { AlertRecord, DeliveryAttempt, IssueDay, Monitor, MonitorDefinition, SweepRecord, TrackedIssue } from "../../domain/monitor.ts";
+
+/**
+ * Where monitors, sweeps, issues and alerts live: SQLite by default (a file under the data dir),
+ * Postgres when configured. Every read and write is scoped by project; ids of another project are
+ * simply not found.
+ */
+export interface WatchStore {
+  /** Brings the schema up to date (migrations in order, each once); called by `openWatchStore`. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  createMonitor(project: string, definition: MonitorDefinition, now: Date): Promise<Monitor>;
+  getMonitor(project: string, id: string): Promise<Monitor | undefined>;
+  /** A project's monitors, or every project's (the scheduler) when `project` is undefined; oldest first. */
+  listMonitors(project?: string): Promise<Monitor[]>;
+  updateMonitor(project: string, id: string, patch: Partial<Pick<Monitor, "watermark" | "paused">>): Promise<void>;
+  deleteMonitor(project: string, id: string): Promise<boolean>;
+
+  /**
+   * Claims sessions for a sweep, each at most once per monitor: returns the ids newly claimed by
+   * this sweep, plus those this same sweep had claimed before (a resumed sweep gets its own back).
+   */
+  claimSessions(monitorId: string, sweepId: string, sessionIds: readonly string[]): Promise<string[]>;
+  sessionsOfSweep(sweepId: string): Promise<string[]>;
+
+  startSweep(sweep: SweepRecord): Promise<void>;
+  updateSweep(id: string, patch: Partial<Omit<SweepRecord, "id" | "monitor_id" | "project">>): Promise<void>;
+  getSweep(project: string, id: string): Promise<SweepRecord | undefined>;
+  /** Newest first. */
+  listSweeps(project: string, monitorId: string, limit?: number): Promise<SweepRecord[]>;
+  /** The monitor's sweep still marked running (it was stopped mid-way), if any. */
+  unfinishedSweep(monitorId: string): Promise<SweepRecord | undefined>;
+  /** Cost and model calls of the monitor's sweeps that started on this UTC day (YYYY-MM-DD). */
+  spentOn(monitorId: string, day: string): Promise<{ cost_usd: number; model_calls: number }>;
+
+  listIssues(project: string, filter?: { monitor_id?: string; states?: readonly string[] }): Promise<TrackedIssue[]>;
+  getIssue(project: string, id: number): Promise<TrackedIssue | undefined>;
+  findIssue(monitorId: string, fingerprint: string): Promise<TrackedIssue | undefined>;
+  /** Inserts (no id yet: `id` 0) or updates an issue; returns it with its id. */
+  saveIssue(issue: TrackedIssue): Promise<TrackedIssue>;
+  /** Adds to the issue's counts of that UTC day. */
+  addIssueDay(day: IssueDay): Promise<void>;
+  issueDays(issueId: number): Promise<IssueDay[]>;
+
+  /** Records an alert; undefined when one with the same dedupe key exists (it was decided already). */
+  recordAlert(alert: Omit<AlertRecord, "id">): Promise<AlertRecord | undefined>;
+  listAlerts(project: string, filter?: { monitor_id?: string; issue_id?: number }): Promise<AlertRecord[]>;
+  /** When the newest alert of this kind for this issue (or monitor) was made: cooldowns. */
+  lastAlertAt(monitorId: string, kind: string, issueId?: number): Promise<string | undefined>;
+  recordAttempt(attempt: DeliveryAttempt): Promise<void>;
+  attempts(alertId: number): Promise<DeliveryAttempt[]>;
+}

@@ -51,9 +51,7 @@ function fullSnapshot(timestamp: number, rows: number, idBase: number) {
             id: 2,
             tagName: "html",
             attributes: { lang: "en" },
-            childNodes: [
-              { type: NodeType.Element, id: 3, tagName: "body", attributes: {}, childNodes: [{ type: NodeType.Element, id: 4, tagName: "ul", attributes: {}, childNodes: rowNodes }] },
-            ],
+            childNodes: [{ type: NodeType.Element, id: 3, tagName: "body", attributes: {}, childNodes: [{ type: NodeType.Element, id: 4, tagName: "ul", attributes: {}, childNodes: rowNodes }] }],
           },
         ],
       },
@@ -135,7 +133,7 @@ async function generate(file: string, targetBytes: number, gzip: boolean): Promi
   await finished(out);
   await writeFile(`${file}.end-ms`, String(t));
   await rename(partial, file);
-  process.stderr.write(`  generated ${(written / MB).toFixed(0)} MB uncompressed, ${seq} batches, ${(((t - START_MS) / 3_600_000)).toFixed(1)} h of recording\n`);
+  process.stderr.write(`  generated ${(written / MB).toFixed(0)} MB uncompressed, ${seq} batches, ${((t - START_MS) / 3_600_000).toFixed(1)} h of recording\n`);
 }
 
 /** Child mode: stream one file and extract a clip near its end; print figures as JSON. */
@@ -149,9 +147,7 @@ async function measure(file: string): Promise<void> {
   });
   const seconds = (performance.now() - started) / 1000;
   const events = clip.windows.reduce((n, w) => n + w.events.length, 0);
-  process.stdout.write(
-    `${JSON.stringify({ seconds, clip_events: events, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`,
-  );
+  process.stdout.write(`${JSON.stringify({ seconds, clip_events: events, peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024) })}\n`);
 }
 
 async function main(): Promise<void> {

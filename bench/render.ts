@@ -86,7 +86,7 @@ async function main(): Promise<void> {
       wall += (performance.now() - started) / 1000;
       passes.push(results);
     }
-    const [first, second] = passes as [typeof passes[0], typeof passes[0]];
+    const [first, second] = passes as [(typeof passes)[0], (typeof passes)[0]];
     const differing = first.filter((r, i) => r.hash !== second[i]!.hash).length;
     const screensDiffering = first.filter((r, i) => r.screens !== second[i]!.screens).length;
     const all = [...first, ...second];

@@ -73,7 +73,10 @@ async function main(): Promise<void> {
             ? summaryYamlFromPrompt(call.human)
             : purpose === "assign"
               ? assignmentsYaml(assignmentsFromPrompt(call.human))
-              : patternsYaml([{ pattern_name: "Frustrated clicks on checkout", severity: "high" }, { pattern_name: "Errors while searching", severity: "critical" }]);
+              : patternsYaml([
+                  { pattern_name: "Frustrated clicks on checkout", severity: "high" },
+                  { pattern_name: "Errors while searching", severity: "critical" },
+                ]);
         return { text, latencyMs: ms };
       }
       return { error: new Error(`unexpected prompt ${purpose}`) };
@@ -105,8 +108,7 @@ async function main(): Promise<void> {
     await checkpointer.close();
 
     const of = (purpose: string) => latencies.filter((l) => l.purpose === purpose).map((l) => l.ms);
-    const criticalMs =
-      listSchedule(of("summarize"), concurrency) + Math.max(0, ...of("extract")) + Math.max(0, ...of("combine")) + Math.max(0, ...of("assign"));
+    const criticalMs = listSchedule(of("summarize"), concurrency) + Math.max(0, ...of("extract")) + Math.max(0, ...of("combine")) + Math.max(0, ...of("assign"));
     console.log(
       JSON.stringify({
         bench: "report",
@@ -131,6 +133,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.stack ?? error.message : error);
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
   process.exit(1);
 });

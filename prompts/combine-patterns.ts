@@ -41,8 +41,6 @@ export function formatCombinePatterns(input: { batches: readonly PatternBatch[];
   const focus = input.focusArea?.trim() ? `Focus area: ${oneLine(input.focusArea)}.\n\n` : "";
   return [
     new SystemMessage(COMBINE_PATTERNS_SYSTEM),
-    new HumanMessage(
-      `${UNTRUSTED_DATA_NOTICE}\n\n${input.batches.length} batches:\n${fenceUntrusted("patterns", batches.join("\n\n"))}\n\n${focus}Write the merged YAML list of patterns.`,
-    ),
+    new HumanMessage(`${UNTRUSTED_DATA_NOTICE}\n\n${input.batches.length} batches:\n${fenceUntrusted("patterns", batches.join("\n\n"))}\n\n${focus}Write the merged YAML list of patterns.`),
   ];
 }

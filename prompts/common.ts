@@ -4,9 +4,7 @@ import { countTokens, UNTRUSTED_DATA_NOTICE } from "../src/encode/index.ts";
 /** Shared bits of the prompt formatters. */
 
 /** Every prompt says once how to write YAML the parser accepts; models get quoting wrong otherwise. */
-export const YAML_RULES =
-  'Answer with YAML only: no prose, no code fences. Double-quote every string and id; inside quotes write \' instead of ". ' +
-  'Write "more than 3", not ">3".';
+export const YAML_RULES = "Answer with YAML only: no prose, no code fences. Double-quote every string and id; inside quotes write ' instead of \". " + 'Write "more than 3", not ">3".';
 
 /** Free text from a person (a focus area) as one line of bounded length. */
 export function oneLine(text: string, maxLength = 200): string {

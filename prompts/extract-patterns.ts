@@ -48,8 +48,6 @@ export function formatExtractPatterns(input: ExtractPatternsInput): BaseMessage[
   const focus = input.focusArea?.trim() ? `Focus area: ${oneLine(input.focusArea)}. Prefer patterns about it; keep other critical ones.\n\n` : "";
   return [
     new SystemMessage(EXTRACT_PATTERNS_SYSTEM),
-    new HumanMessage(
-      `${UNTRUSTED_DATA_NOTICE}\n\n${input.digests.length} sessions:\n${fenceUntrusted("sessions", input.digests.join("\n\n"))}\n\n${focus}Write the YAML list of patterns.`,
-    ),
+    new HumanMessage(`${UNTRUSTED_DATA_NOTICE}\n\n${input.digests.length} sessions:\n${fenceUntrusted("sessions", input.digests.join("\n\n"))}\n\n${focus}Write the YAML list of patterns.`),
   ];
 }

@@ -59,11 +59,6 @@ export interface SummarizeSessionInput {
 }
 
 export function formatSummarizeSession(input: SummarizeSessionInput): BaseMessage[] {
-  const focus = input.focusArea?.trim()
-    ? `\n\nFocus area: ${oneLine(input.focusArea)}. Look at it closely, but still report any blocking problem elsewhere.`
-    : "";
-  return [
-    new SystemMessage(SUMMARIZE_SESSION_SYSTEM),
-    new HumanMessage(`${withNotice(input.encodedText)}${focus}\n\nWrite the YAML summary of this session.`),
-  ];
+  const focus = input.focusArea?.trim() ? `\n\nFocus area: ${oneLine(input.focusArea)}. Look at it closely, but still report any blocking problem elsewhere.` : "";
+  return [new SystemMessage(SUMMARIZE_SESSION_SYSTEM), new HumanMessage(`${withNotice(input.encodedText)}${focus}\n\nWrite the YAML summary of this session.`)];
 }

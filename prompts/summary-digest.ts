@@ -41,9 +41,7 @@ export function formatSummaryForPatterns(summary: SessionSummary, options: Diges
   const includeNonBlocking = options.includeNonBlocking ?? false;
   const verdicts = new Map((summary.visual_checks ?? []).map((check) => [check.event_id, check.verdict]));
   const outcome = summary.session_outcome;
-  const lines = [
-    `session ${options.label ?? "s"}: ${Math.round(summary.duration_s)} s, ${outcome.success ? "ok" : "failed"}: ${quote(outcome.summary)}`,
-  ];
+  const lines = [`session ${options.label ?? "s"}: ${Math.round(summary.duration_s)} s, ${outcome.success ? "ok" : "failed"}: ${quote(outcome.summary)}`];
   for (const segment of summary.segments) {
     const result = segment.outcome.success ? "ok" : `failed: ${quote(segment.outcome.summary)}`;
     lines.push(`- ${quote(segment.name)}: ${result}`);
@@ -61,7 +59,5 @@ export function formatSummaryForPatterns(summary: SessionSummary, options: Diges
 /** The event ids a digest lists: what an assignment may cite for this session. */
 export function digestEventIds(summary: SessionSummary, options: Pick<DigestOptions, "includeNonBlocking"> = {}): string[] {
   const includeNonBlocking = options.includeNonBlocking ?? false;
-  return summary.segments.flatMap((segment) =>
-    segment.key_actions.filter((action) => isEvidence(action, includeNonBlocking)).map((action) => action.event_id),
-  );
+  return summary.segments.flatMap((segment) => segment.key_actions.filter((action) => isEvidence(action, includeNonBlocking)).map((action) => action.event_id));
 }

@@ -21,7 +21,10 @@ export function makeFindSessionsTool(context: ChatToolContext) {
         if (found.length === 0) return `No sessions match (${describeSelection(selection)}).`;
         const lines = found
           .slice(0, LISTED)
-          .map(({ meta, duration_ms }) => `${meta.session_id} | started ${meta.start} | ${Math.round(duration_ms / 1000)} s | ${meta.exception_count ?? "?"} errors | person ${meta.distinct_id ?? "unknown"} | first page ${meta.first_url ?? "unknown"}`);
+          .map(
+            ({ meta, duration_ms }) =>
+              `${meta.session_id} | started ${meta.start} | ${Math.round(duration_ms / 1000)} s | ${meta.exception_count ?? "?"} errors | person ${meta.distinct_id ?? "unknown"} | first page ${meta.first_url ?? "unknown"}`,
+          );
         const more = found.length > LISTED ? `\n(and ${found.length - LISTED} more)` : "";
         return `${found.length} session${found.length === 1 ? "" : "s"} match (${describeSelection(selection)}):\n${fenceUntrusted("sessions", lines.join("\n"))}${more}`;
       } catch (error) {

@@ -57,7 +57,15 @@ export function makeSearchSummariesTool(context: ChatToolContext) {
           }
         }
         if (matches.length === 0) return `No summary of the ${searched.size} sessions searched mentions ${JSON.stringify(input.query)}.`;
-        const body = matches.map((m) => `session ${m.session_id}:\n${m.lines.slice(0, 3).map((line) => `  - ${oneLine(line, 240)}`).join("\n")}`).join("\n");
+        const body = matches
+          .map(
+            (m) =>
+              `session ${m.session_id}:\n${m.lines
+                .slice(0, 3)
+                .map((line) => `  - ${oneLine(line, 240)}`)
+                .join("\n")}`,
+          )
+          .join("\n");
         return `${matches.length} session${matches.length === 1 ? "" : "s"} of the ${searched.size} searched mention ${JSON.stringify(input.query)}${matches.length >= limit ? ` (first ${limit})` : ""}:\n${fenceUntrusted("matches", body)}`;
       } catch (error) {
         return `Could not search the summaries: ${failureText(context, "search_summaries", error)}`;

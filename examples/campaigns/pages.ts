@@ -56,8 +56,7 @@ ${bodyScripts({ data: parts.data, appScript: "app.js", page: parts.page })}
 }
 
 function sidebar(section: PageParts["section"]): string {
-  const item = (key: NonNullable<PageParts["section"]>, href: string, label: string): string =>
-    `<a class="nav-item${section === key ? " active" : ""}" href="${href}">${label}</a>`;
+  const item = (key: NonNullable<PageParts["section"]>, href: string, label: string): string => `<a class="nav-item${section === key ? " active" : ""}" href="${href}">${label}</a>`;
   return `<nav class="sidebar" aria-label="Main">
   <a class="logo" href="/campaigns"><span class="logo-mark">✉</span> ${PRODUCT}</a>
   ${item("campaigns", "/campaigns", "Campaigns")}
@@ -120,15 +119,33 @@ export function onboardingPage(settings: AnalyticsSettings, step: OnboardingStep
     .join("")}</ol>`;
   let fields: string;
   if (step === "profile") {
-    fields = `<fieldset><legend>What is your role?</legend>${pills("role", [["founder", "Founder"], ["marketer", "Marketer"], ["developer", "Developer"], ["other", "Other"]])}</fieldset>
+    fields = `<fieldset><legend>What is your role?</legend>${pills("role", [
+      ["founder", "Founder"],
+      ["marketer", "Marketer"],
+      ["developer", "Developer"],
+      ["other", "Other"],
+    ])}</fieldset>
 <label>Team size<select id="team-size" name="teamSize"><option value="1">Just me</option><option value="2-10">2–10</option><option value="11-50">11–50</option><option value="51+">51 or more</option></select></label>
 <label>Website<input id="website" name="website" placeholder="https://"></label>`;
   } else if (step === "audience") {
-    const contacts = `<fieldset id="contacts-fieldset" class="required-choice"><legend>How many contacts do you have? <span class="req">*</span></legend>${pills("contacts", [["0-500", "Under 500"], ["500-5000", "500–5,000"], ["5000+", "Over 5,000"]])}<p class="field-error" id="contacts-error" hidden>Choose how many contacts you have.</p></fieldset>`;
+    const contacts = `<fieldset id="contacts-fieldset" class="required-choice"><legend>How many contacts do you have? <span class="req">*</span></legend>${pills("contacts", [
+      ["0-500", "Under 500"],
+      ["500-5000", "500–5,000"],
+      ["5000+", "Over 5,000"],
+    ])}<p class="field-error" id="contacts-error" hidden>Choose how many contacts you have.</p></fieldset>`;
     const integrations = ["Shopify", "Stripe", "HubSpot", "Salesforce", "WordPress", "Zapier", "Google Sheets", "Typeform", "Webflow"]
       .map((name) => `<div class="tile"><strong>${name}</strong><span class="muted small">Sync contacts automatically</span></div>`)
       .join("");
-    fields = `<fieldset><legend>What will you send?</legend>${pills("kinds", [["newsletter", "Newsletters"], ["product", "Product updates"], ["promotions", "Promotions"], ["transactional", "Receipts"]], "checkbox")}</fieldset>
+    fields = `<fieldset><legend>What will you send?</legend>${pills(
+      "kinds",
+      [
+        ["newsletter", "Newsletters"],
+        ["product", "Product updates"],
+        ["promotions", "Promotions"],
+        ["transactional", "Receipts"],
+      ],
+      "checkbox",
+    )}</fieldset>
 ${hiddenChoice ? "" : contacts}
 <section class="import"><h2>Bring your contacts</h2>
   <p class="muted">You can import them now or later from Settings. We never email anyone who has not agreed to hear from you.</p>
@@ -221,7 +238,15 @@ export function campaignEditorPage(settings: AnalyticsSettings, campaign: Campai
   <aside class="panel">
     <h2>Delivery</h2>
     <p class="muted">To <strong>${escapeHtml(audience.name)}</strong> · ${audience.size.toLocaleString("en-US")} contacts</p>
-    ${pills("delivery", [["now", "Send now"], ["later", "Schedule"]], "radio", "now")}
+    ${pills(
+      "delivery",
+      [
+        ["now", "Send now"],
+        ["later", "Schedule"],
+      ],
+      "radio",
+      "now",
+    )}
     <div id="schedule-fields" class="stack" hidden>
       <label>Date<input id="schedule-date" name="date" autocomplete="off" placeholder="${strictDate ? "Date" : "e.g. 12/20/2026 or 2026-12-20"}"></label>
       <p class="field-error" id="date-error" hidden></p>
@@ -247,7 +272,15 @@ export function previewPage(settings: AnalyticsSettings, campaign: Campaign): st
     section: "campaigns",
     main: `<nav class="breadcrumb"><a href="/campaigns">Campaigns</a> › <a href="/campaigns/${campaign.id}" id="back-to-editor">${escapeHtml(campaign.name)}</a> › Preview</nav>
 <h1>Preview</h1>
-<div class="device-switch">${pills("device", [["desktop", "Desktop"], ["mobile", "Mobile"]], "radio", "desktop")}</div>
+<div class="device-switch">${pills(
+      "device",
+      [
+        ["desktop", "Desktop"],
+        ["mobile", "Mobile"],
+      ],
+      "radio",
+      "desktop",
+    )}</div>
 <div id="preview" class="preview"></div>`,
     data: { id: campaign.id },
   });
@@ -280,7 +313,16 @@ ${settingsTabs("billing")}
 <section class="card"><h2>Usage this month</h2><div id="usage" class="usage" hidden></div></section>
 <section class="card">
   <div class="page-head"><h2>Plan</h2><span class="link-button" id="compare-plans">Compare plans ›</span></div>
-  ${pills("plan", [["starter", "Starter · $0"], ["growth", "Growth · $29/mo"], ["scale", "Scale · $99/mo"]], "radio", plan)}
+  ${pills(
+    "plan",
+    [
+      ["starter", "Starter · $0"],
+      ["growth", "Growth · $29/mo"],
+      ["scale", "Scale · $99/mo"],
+    ],
+    "radio",
+    plan,
+  )}
   <table class="table compare" id="compare-table" hidden><tr><th></th><th>Starter</th><th>Growth</th><th>Scale</th></tr><tr><td>Emails a month</td><td>2,500</td><td>25,000</td><td>100,000</td></tr><tr><td>Team members</td><td>1</td><td>5</td><td>Unlimited</td></tr><tr><td>Scheduling</td><td>✓</td><td>✓</td><td>✓</td></tr><tr><td>A/B tests</td><td>—</td><td>✓</td><td>✓</td></tr></table>
   <button class="btn btn-primary" id="update-plan" type="button">Update plan</button>
   <p class="muted small">Changes apply at once; we prorate the difference on your next invoice.</p>

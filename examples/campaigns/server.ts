@@ -96,7 +96,9 @@ export async function startCampaignsApp(options: CampaignsAppOptions): Promise<R
       if (previewing) {
         await delay(issues.has("preview-slow") ? PREVIEW_SLOW_MS : LATENCY_MS.preview);
         const campaign = workspace.campaigns.get(Number(previewing[1]));
-        return campaign ? sendJson(res, 200, { subject: campaign.subject, preheader: campaign.preheader, body: campaign.body, from: "Postbird team" }) : sendJson(res, 404, { error: "campaign not found" });
+        return campaign
+          ? sendJson(res, 200, { subject: campaign.subject, preheader: campaign.preheader, body: campaign.body, from: "Postbird team" })
+          : sendJson(res, 404, { error: "campaign not found" });
       }
       if (route === "/api/reports/engagement") {
         // The bug: the report request is never answered; the page keeps its spinner.

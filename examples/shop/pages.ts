@@ -298,4 +298,3 @@ export function productSummaries(products: Product[]): Array<Record<string, unkn
     image: productArt(p.art, p.colourways[0]?.hex ?? "#ccc", p.name),
   }));
 }
-

@@ -14,17 +14,7 @@ import type { DemoAppOptions, RunningDemoServer } from "../common/server.ts";
 import { PRODUCTS, findProduct, recommendationsFor, searchProducts } from "./catalogue.ts";
 import { ISSUES_COOKIE, SLOW_RESPONSE_MS, parseIssues } from "./issues.ts";
 import type { ShopIssue } from "./issues.ts";
-import {
-  cartPage,
-  cataloguePage,
-  checkoutPage,
-  confirmationPage,
-  notFoundPage,
-  productPage,
-  productSummaries,
-  searchPage,
-  signInPage,
-} from "./pages.ts";
+import { cartPage, cataloguePage, checkoutPage, confirmationPage, notFoundPage, productPage, productSummaries, searchPage, signInPage } from "./pages.ts";
 import type { AnalyticsSettings } from "./pages.ts";
 
 export type ShopOptions = DemoAppOptions;
@@ -103,7 +93,9 @@ export async function startShop(options: ShopOptions): Promise<RunningShop> {
       }
       if (route === "/api/coupon") {
         await delay(350);
-        const code = String(body.code ?? "").trim().toUpperCase();
+        const code = String(body.code ?? "")
+          .trim()
+          .toUpperCase();
         if (!issues.has("coupon-rejected") && code === "WELCOME10") return sendJson(res, 200, { code, percentOff: 10 });
         // With the bug every code gets the same vague answer; without it, unknown codes get a clear one.
         const message = issues.has("coupon-rejected") ? "Invalid code" : `The code ${code || "(empty)"} doesn't exist. Codes are on your welcome email.`;

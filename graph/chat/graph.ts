@@ -26,7 +26,15 @@ export function buildChatGraph(deps: ChatDeps) {
   return new StateGraph(ChatState)
     .addNode("agent", makeAgentNode(model, tools, deps.runtime.project))
     .addNode("tools", makeToolsNode(tools))
-    .addNode("make_report", makeReportNode({ context, reportGraph, sessionConcurrency: deps.reports?.sessionConcurrency ?? DEFAULTS.pipeline.sessionConcurrency, ...(deps.reports?.admit ? { admit: deps.reports.admit } : {}) }))
+    .addNode(
+      "make_report",
+      makeReportNode({
+        context,
+        reportGraph,
+        sessionConcurrency: deps.reports?.sessionConcurrency ?? DEFAULTS.pipeline.sessionConcurrency,
+        ...(deps.reports?.admit ? { admit: deps.reports.admit } : {}),
+      }),
+    )
     .addEdge(START, "agent")
     .addConditionalEdges("agent", routeAfterAgent, ["tools", END])
     .addConditionalEdges("tools", routeAfterTools, ["make_report", "agent"])

@@ -88,7 +88,13 @@ export async function* streamChatTurn(graph: ChatGraph, input: ChatTurnInput): A
  * subgraph's progress comes through `custom` from any depth; its own updates and tokens are not the
  * conversation's and are left out.
  */
-async function* streamRun(graph: ChatGraph, runInput: ChatStateUpdate | null, config: ThreadConfig, signal: AbortSignal | undefined, progress = new RunProgressTracker()): AsyncIterable<ChatStreamEvent> {
+async function* streamRun(
+  graph: ChatGraph,
+  runInput: ChatStateUpdate | null,
+  config: ThreadConfig,
+  signal: AbortSignal | undefined,
+  progress = new RunProgressTracker(),
+): AsyncIterable<ChatStreamEvent> {
   const stream = await graph.stream(runInput, { ...config, streamMode: ["messages", "updates", "custom"], subgraphs: true, recursionLimit: MAX_TURN_STEPS, ...(signal ? { signal } : {}) });
   for await (const [namespace, mode, chunk] of stream as AsyncIterable<[string[], string, unknown]>) {
     if (mode === "custom") {
@@ -123,7 +129,10 @@ async function stoppedReport(graph: ChatGraph, config: ThreadConfig): Promise<{ 
   if (!request || !state.next.includes("make_report")) return undefined;
   // The report graph is invoked inside the node, so its checkpoint is found under the task's namespace.
   const task = state.tasks.find((t) => t.name === "make_report");
-  const saved = task && graph.checkpointer && typeof graph.checkpointer !== "boolean" ? await graph.checkpointer.getTuple({ configurable: { ...config.configurable, checkpoint_ns: `make_report:${task.id}` } }) : undefined;
+  const saved =
+    task && graph.checkpointer && typeof graph.checkpointer !== "boolean"
+      ? await graph.checkpointer.getTuple({ configurable: { ...config.configurable, checkpoint_ns: `make_report:${task.id}` } })
+      : undefined;
   const values = saved?.checkpoint.channel_values as Partial<SummarizeStateType> | undefined;
   const total = values?.session_ids?.length ?? 0;
   if (total === 0) return { request };

@@ -20,17 +20,13 @@ export function sendSessions(state: SummarizeStateType, ids: readonly string[]):
 }
 
 export function fanOutExtraction(state: SummarizeStateType): Send[] {
-  return state.extraction_chunks.map(
-    (ids, index) => new Send("extract_patterns", { index, summaries: summaryRefs(state.session_results, ids), focus_area: state.focus_area } satisfies ChunkTask),
-  );
+  return state.extraction_chunks.map((ids, index) => new Send("extract_patterns", { index, summaries: summaryRefs(state.session_results, ids), focus_area: state.focus_area } satisfies ChunkTask));
 }
 
 /** No patterns or nothing flagged: straight to the report. */
 export function fanOutAssignment(state: SummarizeStateType): Send[] | "build_report" {
   if (state.assignment_chunks.length === 0) return "build_report";
-  return state.assignment_chunks.map(
-    (ids, index) => new Send("assign_patterns", { index, summaries: summaryRefs(state.session_results, ids), patterns: state.patterns } satisfies ChunkTask),
-  );
+  return state.assignment_chunks.map((ids, index) => new Send("assign_patterns", { index, summaries: summaryRefs(state.session_results, ids), patterns: state.patterns } satisfies ChunkTask));
 }
 
 /** The offline analyst learns the site across sessions before summarizing them; a model goes straight to the sessions. */

@@ -16,26 +16,28 @@ import { SummarizeState } from "./state.ts";
  * gather (threshold, chunking) → extract per chunk → combine → assign per chunk → build the report.
  */
 export function buildSummarizeGraph(runtime: PipelineRuntime) {
-  return new StateGraph(SummarizeState)
-    .addNode("resolve_sessions", makeResolveSessionsNode(runtime))
-    .addNode("learn_site", makeLearnSiteNode(runtime))
-    .addNode("session", buildSessionGraph(runtime).compile())
-    // `gather` sends lost sessions again (see `makeGatherNode`).
-    .addNode("gather", makeGatherNode(runtime), { ends: ["session"] })
-    // Chunk workers take their `Send` payload (a ChunkTask), not the graph state.
-    .addNode("extract_patterns", makeExtractPatternsNode(runtime) as never)
-    .addNode("combine_patterns", makeCombinePatternsNode(runtime))
-    .addNode("assign_patterns", makeAssignPatternsNode(runtime) as never)
-    .addNode("build_report", makeBuildReportNode(runtime))
-    .addEdge(START, "resolve_sessions")
-    .addConditionalEdges("resolve_sessions", routeAfterResolve(runtime), ["learn_site", "session", "gather"])
-    .addConditionalEdges("learn_site", fanOutSessions, ["session", "gather"])
-    .addEdge("session", "gather")
-    .addConditionalEdges("gather", fanOutExtraction, ["extract_patterns"])
-    .addEdge("extract_patterns", "combine_patterns")
-    .addConditionalEdges("combine_patterns", fanOutAssignment, ["assign_patterns", "build_report"])
-    .addEdge("assign_patterns", "build_report")
-    .addEdge("build_report", END);
+  return (
+    new StateGraph(SummarizeState)
+      .addNode("resolve_sessions", makeResolveSessionsNode(runtime))
+      .addNode("learn_site", makeLearnSiteNode(runtime))
+      .addNode("session", buildSessionGraph(runtime).compile())
+      // `gather` sends lost sessions again (see `makeGatherNode`).
+      .addNode("gather", makeGatherNode(runtime), { ends: ["session"] })
+      // Chunk workers take their `Send` payload (a ChunkTask), not the graph state.
+      .addNode("extract_patterns", makeExtractPatternsNode(runtime) as never)
+      .addNode("combine_patterns", makeCombinePatternsNode(runtime))
+      .addNode("assign_patterns", makeAssignPatternsNode(runtime) as never)
+      .addNode("build_report", makeBuildReportNode(runtime))
+      .addEdge(START, "resolve_sessions")
+      .addConditionalEdges("resolve_sessions", routeAfterResolve(runtime), ["learn_site", "session", "gather"])
+      .addConditionalEdges("learn_site", fanOutSessions, ["session", "gather"])
+      .addEdge("session", "gather")
+      .addConditionalEdges("gather", fanOutExtraction, ["extract_patterns"])
+      .addEdge("extract_patterns", "combine_patterns")
+      .addConditionalEdges("combine_patterns", fanOutAssignment, ["assign_patterns", "build_report"])
+      .addEdge("assign_patterns", "build_report")
+      .addEdge("build_report", END)
+  );
 }
 
 /** The compiled report graph (with or without a checkpointer of its own). */

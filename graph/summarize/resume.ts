@@ -23,11 +23,7 @@ export async function prepareResume(graph: CompiledSummarizeGraph, config: Runna
   const stuckAt = state.next.find((node) => node in REPLAY_FROM);
   if (!stuckAt || state.next.length !== 1) return undefined;
   const failed =
-    stuckAt === "gather"
-      ? values.session_results.some((r) => r.status === "failed")
-      : stuckAt === "combine_patterns"
-        ? values.extracted.some((c) => c.error)
-        : values.assigned.some((c) => c.error);
+    stuckAt === "gather" ? values.session_results.some((r) => r.status === "failed") : stuckAt === "combine_patterns" ? values.extracted.some((c) => c.error) : values.assigned.some((c) => c.error);
   if (!failed) return undefined;
   await graph.updateState(config, {}, REPLAY_FROM[stuckAt]);
   return stuckAt;

@@ -77,9 +77,7 @@ function flowStepAbandonment(context: SessionContext): AbandonmentFinding | unde
     // A user who reached a goal and moved on did not abandon: a later form left unfinished, with
     // nothing going wrong there (the other rules catch failures), is not giving up.
     if (context.hasConversionBetween(context.startMs - 1, startMs)) return undefined;
-    const completed =
-      context.hasConversionBetween(startMs - 1, context.endMs) ||
-      visits.slice(i + 1).some((later) => FUNNEL_RANK[later.phase] > FUNNEL_RANK[visit.phase]);
+    const completed = context.hasConversionBetween(startMs - 1, context.endMs) || visits.slice(i + 1).some((later) => FUNNEL_RANK[later.phase] > FUNNEL_RANK[visit.phase]);
     // The latest engaged flow step decides: an earlier one that was left for a later step is not abandoned.
     if (completed) return undefined;
     const anchor = lastAttempt(visit.moments, context.options.abandonment.submitAfterClickMs);
@@ -108,7 +106,12 @@ function abandonmentAfterBlocking(context: SessionContext, episodes: readonly Fa
 
 /** After `fromMs`, a page in another area that the user had not seen before `sinceMs` (going back is not moving on). */
 function reachedNewPage(context: SessionContext, sinceMs: number, fromMs: number, area: PageArea): boolean {
-  const seen = new Set(context.between(context.startMs - 1, sinceMs).filter((moment) => moment.kind === "pageview").map((moment) => moment.page.path));
+  const seen = new Set(
+    context
+      .between(context.startMs - 1, sinceMs)
+      .filter((moment) => moment.kind === "pageview")
+      .map((moment) => moment.page.path),
+  );
   return context.between(fromMs, context.endMs).some((moment) => moment.kind === "pageview" && moment.page.area !== area.area && !seen.has(moment.page.path));
 }
 

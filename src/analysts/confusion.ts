@@ -91,10 +91,7 @@ function repeatedFailureFinding(context: SessionContext, failures: Moment[]): Co
         .between(firstAttempt.ms - 1, untilMs)
         .filter(
           (moment) =>
-            moment.kind === firstAttempt.kind &&
-            moment.control?.key === controlKey &&
-            moment.page.area === first.page.area &&
-            !context.between(failures.at(-1)!.ms, moment.ms).some(isProgressEvent),
+            moment.kind === firstAttempt.kind && moment.control?.key === controlKey && moment.page.area === first.page.area && !context.between(failures.at(-1)!.ms, moment.ms).some(isProgressEvent),
         )
     : [];
   return {
@@ -117,15 +114,12 @@ function clickWasAnswered(context: SessionContext, click: Moment): boolean {
   const { choiceChangeWithinMs } = context.options.abandonment;
   const recorded = context.recordedClick(click, deadClickRecordingSlackMs);
   if (recorded?.answeredAfterMs !== undefined && recorded.answeredAfterMs <= deadClickAnswerWithinMs) return true;
-  return context
-    .between(click.ms - deadClickRecordingSlackMs, click.ms + deadClickAnswerWithinMs)
-    .some(
-      (moment) =>
-        context.sameWindow(moment, click) &&
-        // A text field fires its change when it loses focus, i.e. on any click elsewhere: not an answer.
-        ((moment.kind === "change" && !isTypedField(moment, clickBefore(context, moment), choiceChangeWithinMs)) ||
-          (moment.kind === "pageview" && moment.page.path !== click.page.path)),
-    );
+  return context.between(click.ms - deadClickRecordingSlackMs, click.ms + deadClickAnswerWithinMs).some(
+    (moment) =>
+      context.sameWindow(moment, click) &&
+      // A text field fires its change when it loses focus, i.e. on any click elsewhere: not an answer.
+      ((moment.kind === "change" && !isTypedField(moment, clickBefore(context, moment), choiceChangeWithinMs)) || (moment.kind === "pageview" && moment.page.path !== click.page.path)),
+  );
 }
 
 /** A control meant to move the user on: a submit, or one named like it (`Continue`, `Save`). */
@@ -138,9 +132,7 @@ function isForwardControl(context: SessionContext, moment: Moment): boolean {
 
 /** The user moved on between two instants: a step, a goal, sign-in, or a new page in the same window. */
 function movedOnBetween(context: SessionContext, from: Moment, toMs: number): boolean {
-  return context
-    .between(from.ms, toMs)
-    .some((moment) => isProgressEvent(moment) || (moment.kind === "pageview" && context.sameWindow(moment, from) && moment.page.path !== from.page.path));
+  return context.between(from.ms, toMs).some((moment) => isProgressEvent(moment) || (moment.kind === "pageview" && context.sameWindow(moment, from) && moment.page.path !== from.page.path));
 }
 
 /**
@@ -187,9 +179,7 @@ function repeatedAttempts(context: SessionContext, episodes: readonly FailureEpi
 }
 
 function clickFindings(context: SessionContext, episodes: readonly FailureEpisode[], kind: "deadclick" | "rageclick"): ConfusionFinding[] {
-  const clicks = context.moments.filter(
-    (moment) => moment.kind === kind && !explainedByBlockingEpisode(episodes, moment) && (kind !== "deadclick" || !clickWasAnswered(context, moment)),
-  );
+  const clicks = context.moments.filter((moment) => moment.kind === kind && !explainedByBlockingEpisode(episodes, moment) && (kind !== "deadclick" || !clickWasAnswered(context, moment)));
   return [...groupBy(clicks, (moment) => `${moment.control?.key ?? ""}|${moment.page.area}`).values()].map((group) => ({
     kind: kind === "deadclick" ? "dead_click" : "rage_click",
     anchor: group[0]!,
@@ -220,11 +210,7 @@ function backAndForth(context: SessionContext): ConfusionFinding[] {
 export function findConfusion(context: SessionContext, episodes: readonly FailureEpisode[]): ConfusionFinding[] {
   const failures = repeatedFailures(context, episodes);
   const told = new Set(failures.flatMap((finding) => [finding.anchor, ...finding.attempts]));
-  return [
-    ...failures,
-    ...repeatedAttempts(context, episodes, told),
-    ...clickFindings(context, episodes, "deadclick"),
-    ...clickFindings(context, episodes, "rageclick"),
-    ...backAndForth(context),
-  ].sort((a, b) => a.anchor.ms - b.anchor.ms);
+  return [...failures, ...repeatedAttempts(context, episodes, told), ...clickFindings(context, episodes, "deadclick"), ...clickFindings(context, episodes, "rageclick"), ...backAndForth(context)].sort(
+    (a, b) => a.anchor.ms - b.anchor.ms,
+  );
 }

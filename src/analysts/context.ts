@@ -70,8 +70,7 @@ export class SessionContext {
   firstProgress(fromMs: number, toMs: number, area: PageArea, reference?: Moment): Moment | undefined {
     return this.between(fromMs, toMs).find(
       (moment) =>
-        isProgressEvent(moment) ||
-        (moment.kind === "pageview" && (!reference || this.sameWindow(moment, reference)) && isForwardNavigation(area, moment.page, this.options.learning.minOrderGap)),
+        isProgressEvent(moment) || (moment.kind === "pageview" && (!reference || this.sameWindow(moment, reference)) && isForwardNavigation(area, moment.page, this.options.learning.minOrderGap)),
     );
   }
 

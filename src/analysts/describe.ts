@@ -156,7 +156,9 @@ const PHASE_NAMES: Record<string, string> = {
 /** "editing a campaign" from `/campaigns/:id/edit`; a route with no such reading is "the /x page". */
 function whatTheUserDid(area: PageArea): string {
   const title = routeTitle(area);
-  return /^(Creating|Editing|Composing|Previewing|Reviewing|Importing|Inviting|Uploading|Duplicating|Sharing|Deleting) /.test(title) ? title.charAt(0).toLowerCase() + title.slice(1) : `the ${area.area} page`;
+  return /^(Creating|Editing|Composing|Previewing|Reviewing|Importing|Inviting|Uploading|Duplicating|Sharing|Deleting) /.test(title)
+    ? title.charAt(0).toLowerCase() + title.slice(1)
+    : `the ${area.area} page`;
 }
 
 /** `Left checkout on /checkout without completing it, after the TypeError kept happening; last attempt: "Place order".` */

@@ -22,8 +22,7 @@ export { eventWords };
  */
 export type CustomEventClass = "conversion" | "step" | "failure" | "server_error" | "neutral";
 
-const FAILURE_WORDS =
-  /\b(fail|fails|failed|failure|error|errors|errored|reject|rejected|invalid|denied|declined|unsuccessful|timeout|timed out|refused|not found|blocked|unavailable)\b/;
+const FAILURE_WORDS = /\b(fail|fails|failed|failure|error|errors|errored|reject|rejected|invalid|denied|declined|unsuccessful|timeout|timed out|refused|not found|blocked|unavailable)\b/;
 const SERVER_ERROR_WORDS = /\b(request|api|http|network|server|fetch|xhr)\b.*\b(fail|failed|failure|error)\b|\b(fail|failed|failure|error)\b.*\b(request|api|http|network|server)\b/;
 function numberOf(value: unknown): number | undefined {
   if (typeof value === "number" && Number.isFinite(value)) return value;

@@ -125,9 +125,7 @@ function actionWentThrough(context: SessionContext, trigger: Moment): Moment | u
   const success = answers.find((moment) => moment.customClass === "conversion" || moment.customClass === "step");
   if (success) return success;
   if (!trigger.control?.navigates) return undefined;
-  return answers.find(
-    (moment) => moment.kind === "pageview" && moment.ms - trigger.ms <= navigationWindowMs && context.sameWindow(moment, trigger) && moment.page.path !== trigger.page.path,
-  );
+  return answers.find((moment) => moment.kind === "pageview" && moment.ms - trigger.ms <= navigationWindowMs && context.sameWindow(moment, trigger) && moment.page.path !== trigger.page.path);
 }
 
 function judgeEpisode(context: SessionContext, occurrences: Occurrence[]): FailureEpisode {
@@ -142,9 +140,7 @@ function judgeEpisode(context: SessionContext, occurrences: Occurrence[]): Failu
   const progressAnywhereAfter = context.firstProgress(first.moment.ms, context.endMs, area, first.moment);
   const evidenceFromMs = (first.trigger && userTriggered ? first.trigger.ms : first.moment.ms) - CLICK_CLOCK_SLACK_MS;
   const evidenceUntilMs = Math.min(progress?.ms ?? Number.POSITIVE_INFINITY, last.moment.ms + options.consequenceWindowMs);
-  const nearby = context
-    .between(evidenceFromMs, evidenceUntilMs)
-    .filter((moment) => moment.page.area === area.area && context.sameWindow(moment, first.moment));
+  const nearby = context.between(evidenceFromMs, evidenceUntilMs).filter((moment) => moment.page.area === area.area && context.sameWindow(moment, first.moment));
   const rageClicks = nearby.filter((moment) => moment.kind === "rageclick");
   const deadClicks = nearby.filter((moment) => moment.kind === "deadclick");
   const feedback = occurrences
@@ -197,9 +193,7 @@ export function judgeFailures(context: SessionContext): FailureEpisode[] {
     const everFought = judged.some((episode) => episode.retries > 0 || episode.rageClicks.length + episode.deadClicks.length > 0);
     const firstMs = occurrences[0]!.moment.ms;
     const lastMs = occurrences.at(-1)!.moment.ms;
-    const progressBetween = context
-      .between(firstMs, lastMs)
-      .some((moment) => moment.customClass === "conversion" || moment.customClass === "step" || moment.kind === "pageview");
+    const progressBetween = context.between(firstMs, lastMs).some((moment) => moment.customClass === "conversion" || moment.customClass === "step" || moment.kind === "pageview");
     if (areas.length >= context.options.exceptions.noiseMinAreas && !everFought && progressBetween) {
       for (const episode of judged) Object.assign(episode, { verdict: "non-blocking", noise: true, areas });
     }

@@ -7,12 +7,7 @@ export const OFFLINE_ANALYST_LABEL = "offline analyst";
 
 export { summarizeSessionOffline, type OfflineSummaryInput } from "./summarize.ts";
 export { extractPatternsOffline, assignEventsOffline } from "./patterns.ts";
-export {
-  OFFLINE_ANALYST_DEFAULTS,
-  resolveAnalystOptions,
-  type OfflineAnalystOptions,
-  type OfflineAnalystOverrides,
-} from "./options.ts";
+export { OFFLINE_ANALYST_DEFAULTS, resolveAnalystOptions, type OfflineAnalystOptions, type OfflineAnalystOverrides } from "./options.ts";
 export { AnalystError } from "./errors.ts";
 export { OFFLINE_ANALYST_VERSION } from "./version.ts";
 export { signatureOf, signatureKey, type IssueSignature } from "./signature.ts";

@@ -121,7 +121,13 @@ function count(map: Map<string, number>, key: string): void {
 
 /** Learns route templates, the usual page order and goal pages from sessions' events. */
 export function learnSiteFromSessions(sessions: ReadonlyArray<LearningSession>, site: SiteModel, options: SiteLearningOptions, routeOptions: OfflineAnalystOptions["routes"]): LearnedSiteData {
-  const paths = sessions.map((events) => events.filter((event) => event.event === "$pageview" || event.event === "$screen").map(urlOf).filter((url): url is string => url !== undefined).map((url) => pageAreaOf(url, site).path));
+  const paths = sessions.map((events) =>
+    events
+      .filter((event) => event.event === "$pageview" || event.event === "$screen")
+      .map(urlOf)
+      .filter((url): url is string => url !== undefined)
+      .map((url) => pageAreaOf(url, site).path),
+  );
   const learned = learnRouteTemplates(paths, routeOptions, { routeWords: site.routeWords, itemWords: site.itemWords });
   const learnedSite: SiteModel = { ...site, learned };
   const phases = new Map<string, Phase>();
@@ -172,9 +178,7 @@ export function learnSiteFromSessions(sessions: ReadonlyArray<LearningSession>, 
     .map(([area, sessionsNear]) => ({ area, sessions: sessionsNear }))
     .sort((a, b) => a.area.localeCompare(b.area));
 
-  const routes = [...learned.parameters]
-    .map(([prefix, { placeholder, words }]) => ({ prefix, placeholder, words: [...words].sort() }))
-    .sort((a, b) => a.prefix.localeCompare(b.prefix));
+  const routes = [...learned.parameters].map(([prefix, { placeholder, words }]) => ({ prefix, placeholder, words: [...words].sort() })).sort((a, b) => a.prefix.localeCompare(b.prefix));
   return { sessions: sessions.length, routes, pageOrder, goalPages };
 }
 

@@ -92,20 +92,17 @@ function markConsequences(session: FlaggedAction[], consequenceWindowMs: number)
   const rootOf = (flagged: FlaggedAction): string => flagged.rootKey ?? flagged.key;
   const hardRoots = ordered.filter((f) => f.signature.kind === "blocking_exception" || f.signature.kind === "slow_page");
   for (const confusion of ordered.filter((f) => f.signature.kind === "confusion")) {
-    const root = hardRoots
-      .filter((r) => r.ms <= confusion.ms && confusion.ms - r.ms <= consequenceWindowMs && r.signature.area === confusion.signature.area)
-      .at(-1);
+    const root = hardRoots.filter((r) => r.ms <= confusion.ms && confusion.ms - r.ms <= consequenceWindowMs && r.signature.area === confusion.signature.area).at(-1);
     if (root) confusion.rootKey = rootOf(root);
   }
   for (const abandonment of ordered.filter((f) => f.signature.kind === "abandonment")) {
     const candidates = ordered.filter(
-      (r) =>
-        r !== abandonment &&
-        r.ms <= abandonment.ms &&
-        (hardRoots.includes(r) || (r.signature.kind === "confusion" && r.signature.confusionSign === "repeated_failure")),
+      (r) => r !== abandonment && r.ms <= abandonment.ms && (hardRoots.includes(r) || (r.signature.kind === "confusion" && r.signature.confusionSign === "repeated_failure")),
     );
     const named = candidates.filter(
-      (r) => (abandonment.signature.errorType && sameWords(r.signature.errorType, abandonment.signature.errorType)) || (abandonment.signature.feedback && sameWords(r.signature.feedback, abandonment.signature.feedback)),
+      (r) =>
+        (abandonment.signature.errorType && sameWords(r.signature.errorType, abandonment.signature.errorType)) ||
+        (abandonment.signature.feedback && sameWords(r.signature.feedback, abandonment.signature.feedback)),
     );
     const root = named.at(-1) ?? candidates.filter((r) => r.signature.area === abandonment.signature.area).at(-1);
     if (root) abandonment.rootKey = rootOf(root);
@@ -244,10 +241,7 @@ function indicatorsOf(members: readonly FlaggedAction[], consequences: Consequen
 function descriptionOf(members: readonly FlaggedAction[], consequences: ConsequenceCounts): string {
   const example = members[0]!.action.description;
   const stopped = members.filter((member) => !member.segmentSuccess).length;
-  const after = [
-    consequences.gaveUp > 0 ? "users gave up after it" : "",
-    consequences.retried > 0 ? "users struggled on after it (retries, rage or dead clicks)" : "",
-  ].filter(Boolean);
+  const after = [consequences.gaveUp > 0 ? "users gave up after it" : "", consequences.retried > 0 ? "users struggled on after it (retries, rage or dead clicks)" : ""].filter(Boolean);
   const outcome = stopped === 0 ? "Users get past it" : stopped === members.length ? "It stops users at this step" : "It stops some users at this step";
   const lead = [outcome, ...after].join("; ");
   return limitLength(`${lead}. Example: ${example}`, 1024);
@@ -295,10 +289,7 @@ function clustersOf(summaries: readonly SessionSummary[], overrides: OfflineAnal
       return { key, members, sessions: sessionIds.size, severity, consequences };
     })
     .filter((cluster) => cluster.sessions >= minSessions)
-    .sort(
-      (a, b) =>
-        compareSeverity(a.severity, b.severity) || b.sessions - a.sessions || b.members.length - a.members.length || a.key.localeCompare(b.key),
-    );
+    .sort((a, b) => compareSeverity(a.severity, b.severity) || b.sessions - a.sessions || b.members.length - a.members.length || a.key.localeCompare(b.key));
 }
 
 /** Patterns from the flagged key actions of many sessions, numbered 1..n by severity, then reach. */

@@ -76,8 +76,7 @@ function neighbourFor(segments: readonly SegmentDraft[], index: number): number 
   const previous = index > 0 ? index - 1 : undefined;
   const next = index < segments.length - 1 ? index + 1 : undefined;
   const group = phasesOf(segments[index]!).map(groupOf);
-  const sameGroup = (neighbour: number | undefined): boolean =>
-    neighbour !== undefined && phasesOf(segments[neighbour]!).some((phase) => group.includes(groupOf(phase)));
+  const sameGroup = (neighbour: number | undefined): boolean => neighbour !== undefined && phasesOf(segments[neighbour]!).some((phase) => group.includes(groupOf(phase)));
   if (sameGroup(previous)) return previous!;
   if (sameGroup(next)) return next!;
   return previous ?? next!;
@@ -87,7 +86,7 @@ function neighbourFor(segments: readonly SegmentDraft[], index: number): number 
 export function buildSegments(moments: readonly Moment[], options: OfflineAnalystOptions["segments"], issueMoments: ReadonlySet<Moment> = new Set()): SegmentDraft[] {
   const segments = splitSegments(moments, options.inactivityGapMs);
   const fold = (isTooSmall: (segment: SegmentDraft) => boolean): void => {
-    for (let i = 0; segments.length > 1 && i < segments.length; ) {
+    for (let i = 0; segments.length > 1 && i < segments.length;) {
       if (isTooSmall(segments[i]!)) mergeInto(segments, i, neighbourFor(segments, i));
       else i += 1;
     }
@@ -156,7 +155,11 @@ function dominantPage(moments: readonly Moment[]): PageArea | undefined {
 function routeLabel(moments: readonly Moment[], titles: TitleOptions, text: QuoteOptions): string | undefined {
   const page = dominantPage(moments);
   if (!page) return undefined;
-  const used = clickedTexts(moments.filter((moment) => moment.page.area === page.area), titles, { ...text, maxQuotedLength: titles.maxClickedTextLength });
+  const used = clickedTexts(
+    moments.filter((moment) => moment.page.area === page.area),
+    titles,
+    { ...text, maxQuotedLength: titles.maxClickedTextLength },
+  );
   const title = routeTitle(page);
   return used.length > 0 ? `${title} — ${used.join(", ")}` : title;
 }
@@ -172,7 +175,9 @@ function labelOfPhase(phase: Phase, moments: readonly Moment[], text: QuoteOptio
     case "catalogue":
       return "Browsing the catalogue";
     case "search": {
-      const queries = searchQueries(inPhase).slice(0, 2).map((query) => quote(query, { ...text, maxQuotedLength: 40 }));
+      const queries = searchQueries(inPhase)
+        .slice(0, 2)
+        .map((query) => quote(query, { ...text, maxQuotedLength: 40 }));
       return queries.length > 0 ? `Searching for ${queries.join(", ")}` : "Searching";
     }
     case "product": {

@@ -48,10 +48,10 @@ function sentenceFor(description: string, kind: IssueKind): string {
     kind === "slow_page"
       ? sentences.find((sentence) => SLOW_SENTENCE.test(sentence))
       : kind === "abandonment"
-      ? sentences.find((sentence) => sentence.startsWith("Left "))
-      : kind === "confusion"
-        ? sentences.find((sentence) => CONFUSION_SENTENCE.test(sentence))
-        : sentences.find((sentence) => EXCEPTION_SENTENCE.test(sentence));
+        ? sentences.find((sentence) => sentence.startsWith("Left "))
+        : kind === "confusion"
+          ? sentences.find((sentence) => CONFUSION_SENTENCE.test(sentence))
+          : sentences.find((sentence) => EXCEPTION_SENTENCE.test(sentence));
   return wanted ?? description;
 }
 
@@ -161,11 +161,7 @@ export function signatureKey(signature: IssueSignature): string {
     else if (signature.feedback) parts.push(`after answer: ${normalizeLabel(signature.feedback)}`);
   } else if (signature.kind === "confusion") {
     parts.push(
-      signature.control
-        ? `control: ${normalizeLabel(signature.control)}`
-        : signature.feedback
-          ? `answer: ${normalizeLabel(signature.feedback)}`
-          : `sign: ${signature.confusionSign ?? "other"}`,
+      signature.control ? `control: ${normalizeLabel(signature.control)}` : signature.feedback ? `answer: ${normalizeLabel(signature.feedback)}` : `sign: ${signature.confusionSign ?? "other"}`,
     );
   }
   return parts.join(" | ");

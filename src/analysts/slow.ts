@@ -40,13 +40,9 @@ function anchorOf(context: SessionContext, wait: LoadingWait): { anchor: Moment;
   const { triggerBeforeMs, triggerAfterMs } = context.options.slow;
   const waitingPath = wait.url ? pageAreaOf(wait.url, context.options.site).path : undefined;
   const onWaitingPage = (moment: Moment) => waitingPath === undefined || moment.page.path === waitingPath;
-  const near = context
-    .between(wait.startMs - triggerBeforeMs, wait.startMs + triggerAfterMs)
-    .filter((moment) => moment.eventId && sameWindow(moment, wait));
+  const near = context.between(wait.startMs - triggerBeforeMs, wait.startMs + triggerAfterMs).filter((moment) => moment.eventId && sameWindow(moment, wait));
   const load = near.filter((moment) => moment.kind === "pageview" && onWaitingPage(moment)).at(-1);
-  const actionThere = near
-    .filter((moment) => (moment.kind === "click" || moment.kind === "submit") && moment.ms <= wait.startMs && onWaitingPage(moment) && (!load || moment.ms > load.ms))
-    .at(-1);
+  const actionThere = near.filter((moment) => (moment.kind === "click" || moment.kind === "submit") && moment.ms <= wait.startMs && onWaitingPage(moment) && (!load || moment.ms > load.ms)).at(-1);
   if (actionThere) return { anchor: actionThere, startedBy: "action" };
   if (load) return { anchor: load, startedBy: "load" };
   // The click or submit that led to the waiting page: the last action before the wait, cited or not,
@@ -54,9 +50,7 @@ function anchorOf(context: SessionContext, wait: LoadingWait): { anchor: Moment;
   const before = context.between(wait.startMs - triggerBeforeMs, wait.startMs).filter((moment) => sameWindow(moment, wait));
   const lastAction = before.filter(isTriggerAction).at(-1);
   const ledThere =
-    lastAction?.eventId && lastAction.control?.navigates && !before.some((moment) => moment.kind === "pageview" && moment.ms > lastAction.ms && !onWaitingPage(moment))
-      ? lastAction
-      : undefined;
+    lastAction?.eventId && lastAction.control?.navigates && !before.some((moment) => moment.kind === "pageview" && moment.ms > lastAction.ms && !onWaitingPage(moment)) ? lastAction : undefined;
   if (ledThere) return { anchor: ledThere, startedBy: "action" };
   const standIn =
     context.between(wait.startMs - 1, wait.endMs).find((moment) => moment.eventId && sameWindow(moment, wait)) ??
@@ -71,7 +65,12 @@ export function findSlowPages(context: SessionContext): SlowFinding[] {
   const findings = new Map<Moment, SlowFinding>();
   for (const wait of context.waits) {
     // Unfinished: the recording may stop before the user does; their last event there (a page leave) ends the wait.
-    const lastThere = wait.resolved ? undefined : context.between(wait.startMs, context.endMs).filter((moment) => sameWindow(moment, wait)).at(-1);
+    const lastThere = wait.resolved
+      ? undefined
+      : context
+          .between(wait.startMs, context.endMs)
+          .filter((moment) => sameWindow(moment, wait))
+          .at(-1);
     const waitedMs = Math.max(wait.endMs, lastThere?.ms ?? wait.endMs) - wait.startMs;
     if (waitedMs < context.options.slow.minWaitMs) continue;
     const cited = anchorOf(context, wait);

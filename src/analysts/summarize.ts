@@ -5,15 +5,7 @@ import type { RecordingMetadata } from "../replay/metadata.ts";
 import { findAbandonment, type AbandonmentFinding } from "./abandonment.ts";
 import { findConfusion, type ConfusionFinding } from "./confusion.ts";
 import { SessionContext } from "./context.ts";
-import {
-  describeAbandonment,
-  describeBlockingEpisode,
-  describeConfusion,
-  describeCustomEvent,
-  describeNonBlockingFailure,
-  describeSlowPage,
-  describeSubmit,
-} from "./describe.ts";
+import { describeAbandonment, describeBlockingEpisode, describeConfusion, describeCustomEvent, describeNonBlockingFailure, describeSlowPage, describeSubmit } from "./describe.ts";
 import { AnalystError } from "./errors.ts";
 import { explainedByBlockingEpisode, judgeFailures, type FailureEpisode } from "./exceptions.ts";
 import { resolveAnalystOptions, type OfflineAnalystOptions, type OfflineAnalystOverrides } from "./options.ts";
@@ -213,13 +205,20 @@ function segmentOutcome(segment: SegmentDraft, drafts: readonly KeyActionDraft[]
   if (parts.length === 0) {
     const steps = [
       ...new Set(
-        segment.moments
-          .filter((moment) => moment.customClass === "step" || moment.kind === "identify")
-          .map((moment) => (moment.kind === "identify" ? "signed in" : moment.name.toLowerCase())),
+        segment.moments.filter((moment) => moment.customClass === "step" || moment.kind === "identify").map((moment) => (moment.kind === "identify" ? "signed in" : moment.name.toLowerCase())),
       ),
     ];
     const pages = segment.moments.filter((moment) => moment.kind === "pageview").length;
-    parts.push(steps.length > 0 ? `Done: ${steps.slice(0, 3).map((step) => cleanText(step, text)).join(", ")}` : pages > 0 ? `Viewed ${plural(pages, "page")}` : "Looked around");
+    parts.push(
+      steps.length > 0
+        ? `Done: ${steps
+            .slice(0, 3)
+            .map((step) => cleanText(step, text))
+            .join(", ")}`
+        : pages > 0
+          ? `Viewed ${plural(pages, "page")}`
+          : "Looked around",
+    );
   }
   if (confused.length > 0) parts.push(`hesitated (${plural(confused.length, "sign")} of confusion)`);
   const slowest = drafts.flatMap((draft) => draft.slowFindings).sort((a, b) => b.waitedMs - a.waitedMs)[0];
@@ -228,12 +227,16 @@ function segmentOutcome(segment: SegmentDraft, drafts: readonly KeyActionDraft[]
   return { success, summary: limitLength(capitalize(parts.join("; ")), 1024) };
 }
 
-function sessionOutcome(context: SessionContext, drafts: readonly KeyActionDraft[], focusMatches: (moment: Moment) => boolean, focusArea: string | undefined, text: QuoteOptions): { success: boolean; summary: string } {
+function sessionOutcome(
+  context: SessionContext,
+  drafts: readonly KeyActionDraft[],
+  focusMatches: (moment: Moment) => boolean,
+  focusArea: string | undefined,
+  text: QuoteOptions,
+): { success: boolean; summary: string } {
   const conversions = context.moments.filter((moment) => moment.customClass === "conversion");
   const lastConversion = conversions.at(-1);
-  const stoppedBy = drafts
-    .filter((draft) => draft.exception === "blocking")
-    .filter((draft) => !context.hasConversionBetween(draft.moment.ms - 1, context.endMs));
+  const stoppedBy = drafts.filter((draft) => draft.exception === "blocking").filter((draft) => !context.hasConversionBetween(draft.moment.ms - 1, context.endMs));
   const abandoned = drafts.find((draft) => draft.abandonment && draft.moment.ms > (lastConversion?.ms ?? Number.NEGATIVE_INFINITY));
   const confused = drafts.filter((draft) => draft.confusion);
   // Leaving a slow page fails a session that converted nothing; after a conversion the goal was met.
@@ -272,9 +275,7 @@ function sessionOutcome(context: SessionContext, drafts: readonly KeyActionDraft
 }
 
 function keptKeyActions(drafts: KeyActionDraft[], limit: number, focusMatches: (moment: Moment) => boolean): KeyActionDraft[] {
-  const byPriority = [...drafts].sort(
-    (a, b) => b.rank - a.rank || Number(focusMatches(b.moment)) - Number(focusMatches(a.moment)) || a.moment.ms - b.moment.ms,
-  );
+  const byPriority = [...drafts].sort((a, b) => b.rank - a.rank || Number(focusMatches(b.moment)) - Number(focusMatches(a.moment)) || a.moment.ms - b.moment.ms);
   const kept = byPriority.filter((draft, index) => draft.rank >= ISSUE_RANK || index < limit);
   return kept.sort((a, b) => a.moment.position - b.moment.position);
 }
@@ -294,7 +295,12 @@ export function summarizeSessionOffline(input: OfflineSummaryInput, overrides: O
   const book = collectKeyActions(context, episodes, confusion, abandonment, slowPages, text);
   const focusMatches = focusMatcher(input.focusArea);
 
-  const issueMoments = new Set(book.all().filter((draft) => draft.rank >= ISSUE_RANK).map((draft) => draft.moment));
+  const issueMoments = new Set(
+    book
+      .all()
+      .filter((draft) => draft.rank >= ISSUE_RANK)
+      .map((draft) => draft.moment),
+  );
   const segments = buildSegments(context.moments, options.segments, issueMoments);
   const segmentOf = new Map<Moment, number>();
   segments.forEach((segment, index) => segment.moments.forEach((moment) => segmentOf.set(moment, index)));

@@ -6,13 +6,7 @@ import type { ClickAnswer, RecordingMetadata } from "../replay/metadata.ts";
 import type { LoadingWait } from "../replay/waits.ts";
 import { pageAreaOf, type PageArea } from "./areas.ts";
 import { DEFAULT_SITE, type SiteModel } from "./site.ts";
-import {
-  classifyCustomEvent,
-  exceptionFailureOf,
-  serverErrorFailureOf,
-  type CustomEventClass,
-  type FailureFacts,
-} from "./event-kinds.ts";
+import { classifyCustomEvent, exceptionFailureOf, serverErrorFailureOf, type CustomEventClass, type FailureFacts } from "./event-kinds.ts";
 
 /**
  * The session as the rules read it: one `Moment` per analytics event (noise events left out), in
@@ -20,19 +14,7 @@ import {
  * to cite when the encoding kept it.
  */
 
-export type MomentKind =
-  | "pageview"
-  | "pageleave"
-  | "click"
-  | "submit"
-  | "change"
-  | "rageclick"
-  | "deadclick"
-  | "copy"
-  | "exception"
-  | "custom"
-  | "identify"
-  | "other";
+export type MomentKind = "pageview" | "pageleave" | "click" | "submit" | "change" | "rageclick" | "deadclick" | "copy" | "exception" | "custom" | "identify" | "other";
 
 /** What a click, submit or change touched. */
 export interface Control {
@@ -101,8 +83,7 @@ function controlOf(elements: readonly ChainElement[], eventType: string | undefi
   const innermost = elements[0];
   if (!innermost) return undefined;
   const meaningful = elements.find((element) => MEANINGFUL_TAGS.has(element.tag)) ?? innermost;
-  const nearest = (pick: (element: ChainElement) => string | undefined): string =>
-    elements.map((element) => pick(element)?.trim() ?? "").find((value) => value !== "") ?? "";
+  const nearest = (pick: (element: ChainElement) => string | undefined): string => elements.map((element) => pick(element)?.trim() ?? "").find((value) => value !== "") ?? "";
   const text = nearest((element) => element.text);
   const aria = nearest((element) => element.attributes["aria-label"]);
   const href = nearest((element) => element.href);
@@ -153,13 +134,7 @@ function isNoise(event: AnalyticsEvent): boolean {
 
 /** A twin is an exact duplicate the encoding collapsed: same name, same tenth of a second, same control or failure. */
 function sameRow(a: Moment, b: Moment): boolean {
-  return (
-    a.name === b.name &&
-    Math.round(a.ms / 100) === Math.round(b.ms / 100) &&
-    a.windowId === b.windowId &&
-    a.control?.key === b.control?.key &&
-    a.failure?.key === b.failure?.key
-  );
+  return a.name === b.name && Math.round(a.ms / 100) === Math.round(b.ms / 100) && a.windowId === b.windowId && a.control?.key === b.control?.key && a.failure?.key === b.failure?.key;
 }
 
 const TWIN_SEARCH_SPAN = 6;
@@ -183,7 +158,6 @@ export function isTypedField(moment: Moment, previous?: Moment, choiceChangeWith
   if (previous?.kind === "click" && previous.control?.key === control.key && moment.ms - previous.ms <= choiceChangeWithinMs) return false;
   return !/search|query|filter|(^|[^a-z])q($|[^a-z])/.test(control.key);
 }
-
 
 /**
  * A page of no known role where the user typed into form fields is a task: a form they worked
@@ -230,9 +204,7 @@ export interface TimelineOptions {
 export function buildTimeline(input: { encoded: EncodedSession; events: readonly AnalyticsEvent[]; recording?: RecordingMetadata }, options: TimelineOptions = {}): Timeline {
   const site = options.site ?? DEFAULT_SITE;
   // The same stable time sort as the encoding, so positions equal the encoding's `index`.
-  const ordered = input.events
-    .map((event) => ({ event, ms: Date.parse(event.timestamp) }))
-    .sort((a, b) => a.ms - b.ms);
+  const ordered = input.events.map((event) => ({ event, ms: Date.parse(event.timestamp) })).sort((a, b) => a.ms - b.ms);
 
   const idByPosition = new Map<number, { id: string; uuid: string }>();
   const idByUuid = new Map<string, string>();

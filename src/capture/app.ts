@@ -106,7 +106,10 @@ export function createCaptureApp(options: CaptureAppOptions): Express {
     .route("/array/:token/config.js")
     .get((req, res) => {
       const token = checkedToken(req.params.token, options.token);
-      res.set("Cache-Control", "no-store").type("application/javascript").send(buildRemoteConfigScript(token, config(token)));
+      res
+        .set("Cache-Control", "no-store")
+        .type("application/javascript")
+        .send(buildRemoteConfigScript(token, config(token)));
     })
     .all(methodNotAllowed("GET, OPTIONS"));
 
@@ -145,7 +148,10 @@ export function createCaptureApp(options: CaptureAppOptions): Express {
 
   // Telemetry posthog-js may send that a dataset has no use for: read (size-limited) and dropped.
   for (const route of ["/i/v1/metrics", "/i/v1/logs"]) {
-    app.route(route).post(rawBody, (_req, res) => void res.json({ status: 1 })).all(methodNotAllowed("POST, OPTIONS"));
+    app
+      .route(route)
+      .post(rawBody, (_req, res) => void res.json({ status: 1 }))
+      .all(methodNotAllowed("POST, OPTIONS"));
   }
   const emptyLists: Record<string, Record<string, unknown[]>> = {
     "/api/surveys": { surveys: [] },
@@ -154,7 +160,10 @@ export function createCaptureApp(options: CaptureAppOptions): Express {
     "/api/early_access_features": { earlyAccessFeatures: [] },
   };
   for (const [route, body] of Object.entries(emptyLists)) {
-    app.route(route).get((_req, res) => void res.json(body)).all(methodNotAllowed("GET, OPTIONS"));
+    app
+      .route(route)
+      .get((_req, res) => void res.json(body))
+      .all(methodNotAllowed("GET, OPTIONS"));
   }
 
   app.route(["/", "/_health"]).get((_req, res) => {

@@ -172,11 +172,7 @@ export function extractRawEvents(payload: unknown): { events: RawEvent[]; batchT
     }
     if ("event" in payload) return { events: [payload] };
   }
-  throw new CaptureError(
-    "invalid_batch",
-    `payload is ${describe(payload)}; expected an event, an array of events, or {"batch": [events]}`,
-    400,
-  );
+  throw new CaptureError("invalid_batch", `payload is ${describe(payload)}; expected an event, an array of events, or {"batch": [events]}`, 400);
 }
 
 function checkEventObjects(items: unknown[], where: string): RawEvent[] {
@@ -210,13 +206,7 @@ function checkToken(events: RawEvent[], batchToken: string | undefined, expected
  * next to `properties` are folded into them, as PostHog does. Properties otherwise stay as sent
  * (`$elements_chain`, `$elements`, `$exception_list`, ...).
  */
-function toStoredEvent(
-  raw: RawEvent,
-  name: string,
-  timestamp: string,
-  distinctId: string | undefined,
-  properties: Record<string, unknown>,
-): Record<string, unknown> {
+function toStoredEvent(raw: RawEvent, name: string, timestamp: string, distinctId: string | undefined, properties: Record<string, unknown>): Record<string, unknown> {
   for (const key of ["$set", "$set_once"] as const) {
     if (isPlainObject(raw[key])) {
       properties[key] = { ...(isPlainObject(properties[key]) ? properties[key] : {}), ...raw[key] };
@@ -335,6 +325,6 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  if (typeof value === "object") return "an object without \"event\" or \"batch\"";
+  if (typeof value === "object") return 'an object without "event" or "batch"';
   return `a ${typeof value}`;
 }

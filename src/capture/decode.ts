@@ -67,11 +67,7 @@ export function compressionHint(value: string | undefined): CompressionHint {
 export function decodeCapturePayload(request: RawCaptureRequest): DecodedPayload {
   const mediaType = mediaTypeOf(request.contentType);
   if (!ACCEPTED_MEDIA_TYPES.has(mediaType)) {
-    throw new CaptureError(
-      "unsupported_content_type",
-      `content type ${JSON.stringify(mediaType)} is not accepted here; send JSON, text/plain (gzip) or ${FORM_TYPE} (data=<base64>)`,
-      415,
-    );
+    throw new CaptureError("unsupported_content_type", `content type ${JSON.stringify(mediaType)} is not accepted here; send JSON, text/plain (gzip) or ${FORM_TYPE} (data=<base64>)`, 415);
   }
   let hint = compressionHint(request.compression);
   const steps: string[] = [];
@@ -180,11 +176,7 @@ function looksLikeDataForm(text: string): boolean {
 }
 
 function unsupportedLz64(): CaptureError {
-  return new CaptureError(
-    "unsupported_compression",
-    "compression=lz64 is not supported by the local capture server; use a posthog-js from the last years (gzip or base64)",
-    415,
-  );
+  return new CaptureError("unsupported_compression", "compression=lz64 is not supported by the local capture server; use a posthog-js from the last years (gzip or base64)", 415);
 }
 
 function tooLarge(limit: number): CaptureError {

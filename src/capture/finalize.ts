@@ -126,10 +126,7 @@ async function finalizeEvents(dir: string, gzip: boolean): Promise<{ entries: Ev
 
 // ------------------------------------------------------------------ recording
 
-async function finalizeRecording(
-  dir: string,
-  gzip: boolean,
-): Promise<{ lines: number; dropped: number; minMs: number; maxMs: number }> {
+async function finalizeRecording(dir: string, gzip: boolean): Promise<{ lines: number; dropped: number; minMs: number; maxMs: number }> {
   const sources = await existingVariants(dir, DATASET_FILES.recording);
   const none = { lines: 0, dropped: 0, minMs: Number.POSITIVE_INFINITY, maxMs: Number.NEGATIVE_INFINITY };
   if (sources.length === 0) return none;
@@ -233,12 +230,7 @@ async function* indexLines(file: string): AsyncGenerator<{ offset: number; lengt
 
 // ------------------------------------------------------------------ meta
 
-async function writeFinalMeta(
-  dir: string,
-  sessionId: string,
-  events: EventEntry[],
-  recording: { lines: number; minMs: number; maxMs: number },
-): Promise<void> {
+async function writeFinalMeta(dir: string, sessionId: string, events: EventEntry[], recording: { lines: number; minMs: number; maxMs: number }): Promise<void> {
   const previous = await readMeta(path.join(dir, DATASET_FILES.meta));
   let minMs = recording.minMs;
   let maxMs = recording.maxMs;
@@ -259,7 +251,7 @@ async function writeFinalMeta(
     ...(distinctId ? { distinct_id: distinctId } : {}),
     start: new Date(minMs).toISOString(),
     end: new Date(maxMs).toISOString(),
-    ...(firstUrl ?? previous?.first_url ? { first_url: firstUrl ?? previous?.first_url } : {}),
+    ...((firstUrl ?? previous?.first_url) ? { first_url: firstUrl ?? previous?.first_url } : {}),
     event_count: events.length,
     exception_count: exceptions,
     ...(recording.lines > 0 ? { recording_bytes: recordingBytes } : {}),

@@ -78,9 +78,7 @@ export class DatasetWriter {
   /** Appends every session part of a batch. Resolves when all of it is on disk. */
   write(batch: PreparedBatch): Promise<void> {
     if (this.closed) return Promise.reject(new CaptureError("shutting_down", "the capture server is shutting down", 503));
-    const work = Promise.all([...batch.sessions.values()].map((part) => this.queue.run(part.sessionId, () => this.writeSession(part)))).then(
-      () => undefined,
-    );
+    const work = Promise.all([...batch.sessions.values()].map((part) => this.queue.run(part.sessionId, () => this.writeSession(part)))).then(() => undefined);
     this.inFlight.add(work);
     void work.finally(() => this.inFlight.delete(work)).catch(() => undefined);
     return work;

@@ -144,7 +144,6 @@ export function reportFile(reportsDir: string, reportId: string): string {
   return path.join(reportsDir, reportId, "report.html");
 }
 
-
 async function chatTurn(
   graph: ReturnType<typeof compileChatGraph>,
   threadId: string,

@@ -16,10 +16,7 @@ export interface SessionInspection {
   duration_s: number;
   events: number;
   recording_bytes: number | null;
-  recording: Pick<
-    RecordingMetadata,
-    "events" | "fullSnapshots" | "mutations" | "activeSeconds" | "clicks" | "keypresses" | "replayable"
-  > & { windows: number } | null;
+  recording: (Pick<RecordingMetadata, "events" | "fullSnapshots" | "mutations" | "activeSeconds" | "clicks" | "keypresses" | "replayable"> & { windows: number }) | null;
   /** Issue signals visible in the raw events, before any analysis. */
   raw_issues: { exceptions: number; rageclicks: number; dead_clicks: number; pageleaves: number };
   tokens: { raw_json: number; compact: number; ratio: number };

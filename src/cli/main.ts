@@ -34,7 +34,12 @@ export function buildProgram(): Command {
     .command("summarize")
     .description("Summarize sessions and group their issues into patterns; writes report.md, report.json and report.html")
     .argument("<dataset>", "dataset directory")
-    .option("--sessions <ids>", "comma-separated session ids", (value: string) => value.split(",").map((id) => id.trim()).filter(Boolean))
+    .option("--sessions <ids>", "comma-separated session ids", (value: string) =>
+      value
+        .split(",")
+        .map((id) => id.trim())
+        .filter(Boolean),
+    )
     .option("--limit <n>", "at most this many sessions (newest first)", parsePositiveInt)
     .option("--first-url <text>", "sessions whose first page's URL contains this (case-insensitive)")
     .option("--visited-url <text>", "sessions that visited a page whose URL contains this, at any point (case-insensitive)")
@@ -45,7 +50,7 @@ export function buildProgram(): Command {
     .option("--from <date>", "sessions that started at or after this date (ISO)", parseDate)
     .option("--to <date>", "sessions that started before this date (ISO)", parseDate)
     .option("--min-duration <seconds>", "sessions at least this long", parsePositiveInt)
-    .option("--focus <text>", "what to look at, e.g. \"checkout\"")
+    .option("--focus <text>", 'what to look at, e.g. "checkout"')
     .option("--title <text>", "report title")
     .option("--model <role=provider:model>", "model for a role (summarizer, reasoner, vision, chat); repeatable", (value: string, all: string[] = []) => [...all, value])
     .option("--out <dir>", "where to write the report files (default reports/<run id>)")
@@ -96,7 +101,12 @@ export function buildProgram(): Command {
     .option("--sessions <n>", "how many sessions", parsePositiveInt, 10)
     .option("--seed <n>", "seed for personas and variants", (v: string) => Number.parseInt(v, 10), 1)
     .option("--concurrency <n>", "browser contexts at once", parsePositiveInt, 3)
-    .option("--personas <names>", "run these personas in order (name or name:variant, comma-separated)", (v: string) => v.split(",").map((p) => p.trim()).filter(Boolean))
+    .option("--personas <names>", "run these personas in order (name or name:variant, comma-separated)", (v: string) =>
+      v
+        .split(",")
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
     .option("--short", "shorter sessions (20–45 s)")
     .option("--chromium <path>", "Chromium binary")
     .action(async (o: { out: string; app: string; sessions: number; seed: number; concurrency: number; personas?: string[]; short?: boolean; chromium?: string }) => {
@@ -121,7 +131,7 @@ export function buildProgram(): Command {
     .option("--port <port>", "port to listen on (default 8020, SESSION_SUMMARIES_PORT)", parsePort)
     .option("--host <host>", "address to listen on (default 127.0.0.1, SESSION_SUMMARIES_HOST)")
     .option("--dataset <dir>", "dataset of the projects in SESSION_SUMMARIES_API_KEYS (or of the keyless local project)")
-    .option("--config <file>", "JSON file of projects: { \"projects\": { \"<name>\": { \"dataset\": \"<dir>\", \"api_keys\": [\"<key>\"] } } }")
+    .option("--config <file>", 'JSON file of projects: { "projects": { "<name>": { "dataset": "<dir>", "api_keys": ["<key>"] } } }')
     .action(async (o: { port?: number; host?: string; dataset?: string; config?: string }) => {
       // Loaded on demand: the server pulls in the chat graph, which other commands do not need.
       const { runServe } = await import("./serve.ts");
@@ -187,7 +197,9 @@ const SELECTION_FLAGS: Record<string, string> = {
  */
 export function selectionOfFlags(o: SummarizeFlags): SessionSelection {
   if (o.urlContains !== undefined) {
-    throw new SelectionError(`--url-contains was removed (it matched only the first URL): use --visited-url ${JSON.stringify(o.urlContains)} for sessions that visited such a page, or --first-url for sessions that started on one`);
+    throw new SelectionError(
+      `--url-contains was removed (it matched only the first URL): use --visited-url ${JSON.stringify(o.urlContains)} for sessions that visited such a page, or --first-url for sessions that started on one`,
+    );
   }
   try {
     return parseSelection({

@@ -5,16 +5,7 @@ import { ValidationModeSchema, type ValidationMode } from "../domain/validation-
 import type { BlobStoreConfig, CheckpointerConfig, WatchStoreConfig } from "./stores.ts";
 import { DEFAULTS } from "./defaults.ts";
 import { LOG_LEVELS, type LogLevel } from "./log-levels.ts";
-import {
-  defaultModels,
-  MODEL_ROLES,
-  parseModelSpec,
-  withOpenAiBaseUrl,
-  type ModelCallSettings,
-  type ModelProvidersConfig,
-  type ModelRole,
-  type ModelSpec,
-} from "./models.ts";
+import { defaultModels, MODEL_ROLES, parseModelSpec, withOpenAiBaseUrl, type ModelCallSettings, type ModelProvidersConfig, type ModelRole, type ModelSpec } from "./models.ts";
 import { parseApiKeys, type ServerConfig } from "./server.ts";
 
 /**
@@ -22,9 +13,7 @@ import { parseApiKeys, type ServerConfig } from "./server.ts";
  * declared here, parsed with zod, and given its default from `defaults.ts`.
  */
 
-const booleanish = z
-  .enum(["1", "0", "true", "false", "yes", "no", "on", "off"])
-  .transform((value) => ["1", "true", "yes", "on"].includes(value));
+const booleanish = z.enum(["1", "0", "true", "false", "yes", "no", "on", "off"]).transform((value) => ["1", "true", "yes", "on"].includes(value));
 
 /** `KEY=` (set but empty, as .env files and compose files often leave keys) reads as unset. */
 function blankAsUnset<T extends z.ZodType>(schema: T) {
@@ -58,7 +47,10 @@ const EnvSchema = z.object({
   SESSION_SUMMARIES_WATCH_STORE: blankAsUnset(z.enum(["sqlite", "postgres"])),
   DATABASE_URL: z.string().min(1).optional(),
   POSTGRES_URL: z.string().min(1).optional(),
-  SESSION_SUMMARIES_POSTGRES_SCHEMA: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/).optional(),
+  SESSION_SUMMARIES_POSTGRES_SCHEMA: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/)
+    .optional(),
   OPENAI_API_KEY: blankAsUnset(z.string()),
   OPENAI_BASE_URL: blankAsUnset(z.url()),
   GOOGLE_API_KEY: blankAsUnset(z.string()),

@@ -78,10 +78,7 @@ export function parseModelOverrides(items: readonly string[], source = "--model"
     const equals = item.indexOf("=");
     const role = item.slice(0, Math.max(0, equals)).trim().toLowerCase();
     if (equals === -1 || !(MODEL_ROLES as readonly string[]).includes(role)) {
-      throw new ConfigError(
-        "invalid_model",
-        `${source}: expected role=provider:model with role one of ${MODEL_ROLES.join(", ")}, got ${JSON.stringify(item)}`,
-      );
+      throw new ConfigError("invalid_model", `${source}: expected role=provider:model with role one of ${MODEL_ROLES.join(", ")}, got ${JSON.stringify(item)}`);
     }
     overrides[role as ModelRole] = parseModelSpec(item.slice(equals + 1), `${source} ${role}`);
   }

@@ -29,7 +29,10 @@ export const API_KEY_PATTERN = /^[^\s,=]{12,256}$/;
 /** `key=project,key=project` → grants; `source` names the setting in errors. Keys never appear in messages. */
 export function parseApiKeys(text: string, source = "SESSION_SUMMARIES_API_KEYS"): ApiKeyGrant[] {
   const grants: ApiKeyGrant[] = [];
-  const items = text.split(",").map((item) => item.trim()).filter(Boolean);
+  const items = text
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
   items.forEach((item, index) => {
     const equals = item.lastIndexOf("=");
     const key = equals === -1 ? "" : item.slice(0, equals).trim();

@@ -8,10 +8,7 @@ export type BlobStoreConfig =
   | { kind: "redis"; url: string; prefix?: string; ttlSeconds?: number };
 
 /** Which LangGraph checkpointer to use: memory for tests, a SQLite file embedded, Postgres in production. */
-export type CheckpointerConfig =
-  | { kind: "memory" }
-  | { kind: "sqlite"; file: string }
-  | { kind: "postgres"; url: string; schema?: string };
+export type CheckpointerConfig = { kind: "memory" } | { kind: "sqlite"; file: string } | { kind: "postgres"; url: string; schema?: string };
 
 /** Where monitors, sweeps, issues and alerts live: a SQLite file embedded, Postgres when configured. */
 export type WatchStoreConfig = { kind: "sqlite"; file: string } | { kind: "postgres"; url: string; schema?: string };

@@ -6,16 +6,7 @@ import { z } from "zod";
  * examples/dataset/README.md for the conventions.
  */
 
-export const ISSUE_KINDS = [
-  "blocking_exception",
-  "benign_exception",
-  "visible_api_failure",
-  "invisible_api_failure",
-  "confusion",
-  "abandonment",
-  "dead_click",
-  "slow_page",
-] as const;
+export const ISSUE_KINDS = ["blocking_exception", "benign_exception", "visible_api_failure", "invisible_api_failure", "confusion", "abandonment", "dead_click", "slow_page"] as const;
 export type IssueKind = (typeof ISSUE_KINDS)[number];
 
 /** success: the user reached their goal; failure: an error stopped them; abandoned: they left without an error stopping them. */
@@ -70,10 +61,11 @@ export type LabelledIssue = z.infer<typeof LabelledIssueSchema>;
 
 export const SessionLabelSchema = z.object({
   outcome: z.enum(SESSION_OUTCOMES),
-  issues: z.array(LabelledIssueSchema).refine(
-    (issues) => issues.every((i) => i.consequence_of === undefined || issues.some((root) => root.consequence_of === undefined && root.pattern_key === i.consequence_of)),
-    { message: "consequence_of must name the pattern_key of a root issue of the same session" },
-  ),
+  issues: z
+    .array(LabelledIssueSchema)
+    .refine((issues) => issues.every((i) => i.consequence_of === undefined || issues.some((root) => root.consequence_of === undefined && root.pattern_key === i.consequence_of)), {
+      message: "consequence_of must name the pattern_key of a root issue of the same session",
+    }),
   /** The scripted user that produced the session, when it was generated. */
   persona: z.string().optional(),
   /** Which variant of the persona ran (the page or widget an issue was on). */

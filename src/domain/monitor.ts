@@ -27,10 +27,22 @@ export const AlertRuleSchema = z.discriminatedUnion("kind", [
     kind: z.literal("threshold"),
     sessions: z.number().int().min(1).optional(),
     users: z.number().int().min(1).optional(),
-    window_hours: z.number().min(1).max(24 * 30).default(24),
+    window_hours: z
+      .number()
+      .min(1)
+      .max(24 * 30)
+      .default(24),
   }),
   /** The share of sessions answering "yes" to the monitor's question within the window, at least `ratio` over at least `min_sessions` sessions. */
-  z.object({ kind: z.literal("yes_rate"), ratio: z.number().min(0).max(1), window_hours: z.number().min(1).max(24 * 30).default(24) }),
+  z.object({
+    kind: z.literal("yes_rate"),
+    ratio: z.number().min(0).max(1),
+    window_hours: z
+      .number()
+      .min(1)
+      .max(24 * 30)
+      .default(24),
+  }),
 ]);
 export type AlertRule = z.infer<typeof AlertRuleSchema>;
 
@@ -57,7 +69,12 @@ export const MonitorDefinitionSchema = z.object({
   focus_area: z.string().max(500).optional(),
   question: MonitorQuestionSchema.optional(),
   /** Minutes between sweeps. */
-  interval_minutes: z.number().int().min(1).max(24 * 60).default(15),
+  interval_minutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 60)
+    .default(15),
   budget: MonitorBudgetSchema.default({}),
   alerts: z
     .object({

@@ -29,7 +29,12 @@ export function truncateText(text: string, maxLength: number): string {
   if (text.length <= maxLength) return text;
   const codePoints = Array.from(text);
   if (codePoints.length <= maxLength) return text;
-  return codePoints.slice(0, Math.max(0, maxLength - 1)).join("").trimEnd() + ELLIPSIS;
+  return (
+    codePoints
+      .slice(0, Math.max(0, maxLength - 1))
+      .join("")
+      .trimEnd() + ELLIPSIS
+  );
 }
 
 export function codePointLength(text: string): number {

@@ -165,6 +165,10 @@ export function encodeSession(input: EncodeInput, overrides: Partial<EncodeOptio
 
 /** The real event behind an id the model wrote (surrounding spaces, quotes and case forgiven). */
 export function resolveEventId(encoded: Pick<EncodedSession, "idMap">, id: string): EventRef | undefined {
-  return encoded.idMap.get(id.trim().replace(/^["'`]|["'`]$/g, "").toLowerCase());
+  return encoded.idMap.get(
+    id
+      .trim()
+      .replace(/^["'`]|["'`]$/g, "")
+      .toLowerCase(),
+  );
 }
-

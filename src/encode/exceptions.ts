@@ -55,9 +55,28 @@ export function describeException(facts: ExceptionFacts): string {
 }
 
 const NETWORK_WORDS = new Set([
-  "api", "apis", "http", "https", "fetch", "request", "response", "xhr", "ajax",
-  "socket", "websocket", "auth", "oauth", "token", "tokens", "login", "logout", "signin",
-  "network", "cors", "unauthorized", "forbidden",
+  "api",
+  "apis",
+  "http",
+  "https",
+  "fetch",
+  "request",
+  "response",
+  "xhr",
+  "ajax",
+  "socket",
+  "websocket",
+  "auth",
+  "oauth",
+  "token",
+  "tokens",
+  "login",
+  "logout",
+  "signin",
+  "network",
+  "cors",
+  "unauthorized",
+  "forbidden",
 ]);
 // Word stems: `fetching`, `requested`, `authentication`, `unauthenticated`, `networkerror`, `XMLHttpRequest`.
 const NETWORK_STEMS = ["fetch", "request", "respons", "auth", "unauth", "websocket", "network", "login", "xmlhttp"];
@@ -65,8 +84,7 @@ const HTTP_METHOD_IN_MESSAGE = /\b(?:GET|POST|PUT|PATCH|DELETE)\s+(?:https?:\/\/
 const HTTP_METHOD_FUNCTION = /(?:^|\.)(?:post|put|patch|delete)$/i;
 // `GraphQL` splits into graph + ql as camelCase, so it is matched as a phrase. Code that fails to
 // download (webpack/Vite chunks, Safari's module import) is a network failure the user usually sees.
-const NETWORK_PHRASES =
-  /failed to fetch|load failed|network ?error|graphql|chunkloaderror|loading (?:css )?chunk \S+ failed|dynamically imported module|importing a module script failed/i;
+const NETWORK_PHRASES = /failed to fetch|load failed|network ?error|graphql|chunkloaderror|loading (?:css )?chunk \S+ failed|dynamically imported module|importing a module script failed/i;
 const STATUS_CODE_WITH_CONTEXT =
   /\b(?:status(?:\s+code)?(?:\s+of)?|http(?:\s+error)?|error\s+code|response\s+code)\s*[:=#]?\s*[45]\d{2}\b|\b[45]\d{2}\s*[:(-]?\s*(?:bad request|unauthori[sz]ed|forbidden|not found|request timeout|conflict|too many requests|internal server error|bad gateway|service unavailable|gateway time-?out)\b/i;
 // `https://` in a message or file name is where it came from, not what went wrong.

@@ -35,9 +35,7 @@ export function formatMetadata(fields: MetadataFields): string {
     [
       "loading_waits",
       fields.loadingWaits?.length
-        ? fields.loadingWaits
-            .map((wait) => `t=${wait.startS.toFixed(1)} for ${Math.round(wait.seconds)} s${wait.stillLoading ? " (still loading when the recording ended)" : ""}`)
-            .join("; ")
+        ? fields.loadingWaits.map((wait) => `t=${wait.startS.toFixed(1)} for ${Math.round(wait.seconds)} s${wait.stillLoading ? " (still loading when the recording ended)" : ""}`).join("; ")
         : undefined,
     ],
   ];

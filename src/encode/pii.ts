@@ -23,9 +23,32 @@ export const REDACTED_VALUE = "[redacted]";
 
 /** Query/fragment parameters whose value is a credential. Names are compared lowercased, without `-`/`_`. */
 const SECRET_PARAM_NAMES = new Set([
-  "token", "accesstoken", "idtoken", "refreshtoken", "apikey", "key", "secret", "clientsecret",
-  "password", "passwd", "pwd", "pass", "auth", "authorization", "code", "authcode", "verificationcode",
-  "session", "sessionid", "sid", "sig", "signature", "jwt", "otp", "ticket", "credential",
+  "token",
+  "accesstoken",
+  "idtoken",
+  "refreshtoken",
+  "apikey",
+  "key",
+  "secret",
+  "clientsecret",
+  "password",
+  "passwd",
+  "pwd",
+  "pass",
+  "auth",
+  "authorization",
+  "code",
+  "authcode",
+  "verificationcode",
+  "session",
+  "sessionid",
+  "sid",
+  "sig",
+  "signature",
+  "jwt",
+  "otp",
+  "ticket",
+  "credential",
 ]);
 const SECRET_PARAM_SUFFIXES = ["token", "secret", "password", "signature", "apikey", "accesskey", "secretkey", "sessionid", "credential", "jwt"];
 
@@ -80,10 +103,7 @@ export function isLuhnValid(digits: string): boolean {
  * phone numbers replaced by placeholders; each replacement is counted in `counter`.
  */
 export function redactPii(text: string, counter: RedactionCounter = new RedactionCounter()): string {
-  return [redactUrlSecrets, redactTokens, redactEmails, redactCards, redactPhones].reduce(
-    (current, redact) => redact(current, counter),
-    text,
-  );
+  return [redactUrlSecrets, redactTokens, redactEmails, redactCards, redactPhones].reduce((current, redact) => redact(current, counter), text);
 }
 
 // Provider API keys by their documented prefixes (Stripe, OpenAI, GitHub, Slack, AWS, Google): a key pasted into a page or a URL path.
@@ -145,8 +165,5 @@ function redactPhones(text: string, counter: RedactionCounter): string {
     counter.add("phone");
     return "[phone]";
   };
-  return text
-    .replace(INTERNATIONAL_PHONE, replace(9, 15))
-    .replace(NANP_PHONE, replace(10, 10))
-    .replace(TRUNK_PHONE, replace(10, 11));
+  return text.replace(INTERNATIONAL_PHONE, replace(9, 15)).replace(NANP_PHONE, replace(10, 10)).replace(TRUNK_PHONE, replace(10, 11));
 }

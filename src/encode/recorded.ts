@@ -12,10 +12,7 @@ const MODEL_WAIT_MIN_MS = 3_000;
  * the origin of `t`, and its activity counts and long loading indicators fill the metadata block.
  * Without a recording the events' own first and last timestamps are used.
  */
-export function encodeRecordedSession(
-  input: { sessionId: string; events: AnalyticsEvent[]; recording?: RecordingMetadata; startUrl?: string },
-  options: Partial<EncodeOptions> = {},
-): EncodedSession {
+export function encodeRecordedSession(input: { sessionId: string; events: AnalyticsEvent[]; recording?: RecordingMetadata; startUrl?: string }, options: Partial<EncodeOptions> = {}): EncodedSession {
   const { recording } = input;
   return encodeSession(
     {

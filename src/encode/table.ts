@@ -54,21 +54,7 @@ import { formatRow, ROW_DELIMITER } from "./cells.ts";
  * active time, clicks, keypresses) come in the metadata block.
  */
 
-export const EVENT_COLUMNS = [
-  "event_id",
-  "index",
-  "t",
-  "window",
-  "url",
-  "event",
-  "event_type",
-  "element",
-  "text",
-  "aria_label",
-  "href",
-  "exception",
-  "props",
-] as const;
+export const EVENT_COLUMNS = ["event_id", "index", "t", "window", "url", "event", "event_type", "element", "text", "aria_label", "href", "exception", "props"] as const;
 export type EventColumn = (typeof EVENT_COLUMNS)[number];
 
 /** Short meanings for the legend the model reads. */

@@ -118,9 +118,7 @@ function predictedKinds(summary: SessionSummary): Set<ScoredKind> {
 /** A labelled dead click is also found by a confusion flag near it (the click's autocapture, say). */
 function deadClickNear(summary: SessionSummary, issues: readonly LabelledIssue[]): boolean {
   const times = issues.filter((i) => i.kind === "dead_click").map((i) => Date.parse(i.timestamp));
-  return summary.segments.some((segment) =>
-    segment.key_actions.some((action) => action.confusion && times.some((t) => Math.abs(Date.parse(action.timestamp) - t) <= DEAD_CLICK_NEAR_MS)),
-  );
+  return summary.segments.some((segment) => segment.key_actions.some((action) => action.confusion && times.some((t) => Math.abs(Date.parse(action.timestamp) - t) <= DEAD_CLICK_NEAR_MS)));
 }
 
 /** The root problem an issue belongs to: its own key, or the key it is a consequence of. */
@@ -129,9 +127,10 @@ function rootKeyOf(issue: LabelledIssue): string {
 }
 
 export function evaluate(labels: Labels, report: Report, summaries: ReadonlyMap<string, SessionSummary>, minPurity = 0.8): Evaluation {
-  const kinds = Object.fromEntries(
-    (Object.keys(SCORED_KINDS) as ScoredKind[]).map((k) => [k, { true_positives: 0, false_positives: 0, false_negatives: 0 }]),
-  ) as Record<ScoredKind, Omit<KindScore, "precision" | "recall">>;
+  const kinds = Object.fromEntries((Object.keys(SCORED_KINDS) as ScoredKind[]).map((k) => [k, { true_positives: 0, false_positives: 0, false_negatives: 0 }])) as Record<
+    ScoredKind,
+    Omit<KindScore, "precision" | "recall">
+  >;
   let noiseSessions = 0;
   let falseBlocking = 0;
   let scored = 0;

@@ -63,6 +63,13 @@ async function hasFinalPageleave(eventsFile: string, leftAt: number): Promise<bo
 }
 
 async function sizesOf(files: string[]): Promise<string> {
-  const sizes = await Promise.all(files.map((file) => stat(file).then((s) => s.size, () => -1)));
+  const sizes = await Promise.all(
+    files.map((file) =>
+      stat(file).then(
+        (s) => s.size,
+        () => -1,
+      ),
+    ),
+  );
   return sizes.join(",");
 }

@@ -35,7 +35,10 @@ export function makeCustomer(rng: Rng): Customer {
   const firstName = rng.pick(FIRST_NAMES);
   const lastName = rng.pick(LAST_NAMES);
   const place = rng.pick(CITIES);
-  const handle = `${firstName}.${lastName}`.toLowerCase().normalize("NFD").replace(/[^a-z.]/g, "");
+  const handle = `${firstName}.${lastName}`
+    .toLowerCase()
+    .normalize("NFD")
+    .replace(/[^a-z.]/g, "");
   return {
     firstName,
     lastName,

@@ -135,9 +135,7 @@ export class IncompleteCaptureError extends Error {
 
 /** Labels a benign widget crash at its first occurrence inside the labelling window. */
 function labelBenignNoise(spec: BenignWidget, marks: BrowserMark[], record: SessionRecord, startedAt: number, closingAt: number, warnings: string[]): void {
-  const occurrence = marks.find(
-    (m) => m.type === "widget-error" && m.detail.widget === spec.widget && m.t >= startedAt + ISSUE_NOT_BEFORE_MS && m.t <= closingAt - ISSUE_NOT_AFTER_MS,
-  );
+  const occurrence = marks.find((m) => m.type === "widget-error" && m.detail.widget === spec.widget && m.t >= startedAt + ISSUE_NOT_BEFORE_MS && m.t <= closingAt - ISSUE_NOT_AFTER_MS);
   if (!occurrence) {
     warnings.push(`no ${spec.widget} widget crash between the session's first and last seconds to label`);
     return;

@@ -15,9 +15,7 @@ export function findTrigger(issue: LabelledIssue, events: readonly AnalyticsEven
   const at = Date.parse(issue.timestamp);
   return events.find(
     (e) =>
-      names.includes(e.event) &&
-      Math.abs(Date.parse(e.timestamp) - at) <= toleranceMs &&
-      (e.event !== "$autocapture" || e.properties.$event_type === "click" || e.properties.$event_type === "submit"),
+      names.includes(e.event) && Math.abs(Date.parse(e.timestamp) - at) <= toleranceMs && (e.event !== "$autocapture" || e.properties.$event_type === "click" || e.properties.$event_type === "submit"),
   );
 }
 

@@ -16,11 +16,7 @@ export interface JsonlReadOptions {
  * or not of the schema's shape is skipped with a warning naming file, line and problem; a file
  * with no valid line at all is an `InputError`, never an empty success.
  */
-export async function* readJsonl<S extends z.ZodType>(
-  file: string,
-  schema: S,
-  options: JsonlReadOptions = {},
-): AsyncGenerator<z.output<S>> {
+export async function* readJsonl<S extends z.ZodType>(file: string, schema: S, options: JsonlReadOptions = {}): AsyncGenerator<z.output<S>> {
   const warnings = options.warnings ?? new ReadWarnings();
   const noun = options.noun ?? "record";
   const input = await openInput(file);

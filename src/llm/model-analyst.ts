@@ -67,9 +67,7 @@ export class StagedAnalyst implements PipelineAnalyst {
     offlineKey = "",
   ) {
     const offline = !summarizer && !reasoner;
-    this.label = offline
-      ? { kind: "heuristic", label: OFFLINE_ANALYST_LABEL }
-      : { kind: "model", label: `summarizer ${models.summarizer}, reasoner ${models.reasoner}` };
+    this.label = offline ? { kind: "heuristic", label: OFFLINE_ANALYST_LABEL } : { kind: "model", label: `summarizer ${models.summarizer}, reasoner ${models.reasoner}` };
     // A model's summaries are cached per prompt too, the offline analyst's per version of its rules: editing either summarizes again.
     this.cacheLabel = summarizer ? `${models.summarizer!}@${SUMMARY_PROMPT_VERSION}` : `heuristic@${OFFLINE_ANALYST_VERSION}${offlineKey ? `+${offlineKey}` : ""}`;
     // The offline rules read no prompt: all summaries go in one chunk, so no cluster is split.
@@ -121,12 +119,7 @@ export class StagedAnalyst implements PipelineAnalyst {
   async combinePatterns(lists: RawPattern[][], focusArea: string | undefined, onUsage: (usage: Usage) => void): Promise<RawPattern[]> {
     // The offline analyst extracts from all summaries at once (no token limit): nothing to combine.
     if (!this.reasoner) return lists.flat();
-    const value = await this.reason(
-      formatCombinePatterns({ batches: lists.map((patterns) => ({ patterns })), focusArea }),
-      RawPatternListSchema,
-      `combining ${lists.length} pattern lists`,
-      onUsage,
-    );
+    const value = await this.reason(formatCombinePatterns({ batches: lists.map((patterns) => ({ patterns })), focusArea }), RawPatternListSchema, `combining ${lists.length} pattern lists`, onUsage);
     return value.patterns;
   }
 

@@ -95,10 +95,7 @@ function openAiModel(role: ModelRole, spec: ModelSpec, config: AppConfig, fetchI
 function googleModel(role: ModelRole, spec: ModelSpec, config: AppConfig): BaseChatModel {
   const apiKey = config.providers.google.apiKey;
   if (!apiKey) {
-    throw new ConfigError(
-      "missing_api_key",
-      `the ${role} model is google-genai:${spec.model} but GOOGLE_API_KEY (or GEMINI_API_KEY) is not set (set it, or use ${envVarOf(role)}=heuristic)`,
-    );
+    throw new ConfigError("missing_api_key", `the ${role} model is google-genai:${spec.model} but GOOGLE_API_KEY (or GEMINI_API_KEY) is not set (set it, or use ${envVarOf(role)}=heuristic)`);
   }
   const calls = config.modelCalls;
   return new ChatGoogleGenerativeAI({
@@ -148,16 +145,11 @@ export function describeModel(spec: ModelSpec): string {
 
 /** The label of each role's model, for reports. */
 export function describeModels(config: AppConfig, overrides?: ModelOverrides): Record<ModelRole, string> {
-  return Object.fromEntries(MODEL_ROLES.map((role) => [role, describeModel(resolveModelSpec(role, config, overrides))])) as Record<
-    ModelRole,
-    string
-  >;
+  return Object.fromEntries(MODEL_ROLES.map((role) => [role, describeModel(resolveModelSpec(role, config, overrides))])) as Record<ModelRole, string>;
 }
 
 /** Which analyst a role's output comes from, as recorded in summaries and reports. */
 export function analystFor(role: ModelRole, config: AppConfig, overrides?: ModelOverrides): Analyst {
   const spec = resolveModelSpec(role, config, overrides);
-  return spec.provider === "heuristic"
-    ? { kind: "heuristic", label: OFFLINE_ANALYST_LABEL }
-    : { kind: "model", label: describeModel(spec) };
+  return spec.provider === "heuristic" ? { kind: "heuristic", label: OFFLINE_ANALYST_LABEL } : { kind: "model", label: describeModel(spec) };
 }

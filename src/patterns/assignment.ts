@@ -83,10 +83,7 @@ export function resolveAssignments(
   return { evidence, skips };
 }
 
-function indexKeyActions(
-  sessionIds: readonly string[],
-  summaries: ReadonlyMap<string, SessionSummary>,
-): Map<string, Evidence | "ambiguous"> {
+function indexKeyActions(sessionIds: readonly string[], summaries: ReadonlyMap<string, SessionSummary>): Map<string, Evidence | "ambiguous"> {
   const index = new Map<string, Evidence | "ambiguous">();
   for (const sessionId of sessionIds) {
     const summary = summaries.get(sessionId);

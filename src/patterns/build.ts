@@ -73,11 +73,7 @@ export function buildReportPatterns(
     merged: candidate.merged,
   }));
   kept.sort(
-    (a, b) =>
-      compareSeverity(a.severity, b.severity) ||
-      b.stats.sessions_affected_ratio - a.stats.sessions_affected_ratio ||
-      b.stats.occurrences - a.stats.occurrences ||
-      a.name.localeCompare(b.name),
+    (a, b) => compareSeverity(a.severity, b.severity) || b.stats.sessions_affected_ratio - a.stats.sessions_affected_ratio || b.stats.occurrences - a.stats.occurrences || a.name.localeCompare(b.name),
   );
   const slugs = new Set<string>();
   const numbered = kept.map(({ merged, ...pattern }, i) => {
@@ -137,8 +133,7 @@ function duplicateOf(a: Candidate, b: Candidate): { root: Candidate; other: Cand
   }
   if (together < shared.length * MERGE_MIN_OVERLAP) return undefined;
   const blocking = (c: Candidate) => c.found.filter((e) => e.action.exception === "blocking").length;
-  const order =
-    bFirst - aFirst || blocking(b) - blocking(a) || compareSeverity(a.severity, b.severity) || sessionsB.size - sessionsA.size;
+  const order = bFirst - aFirst || blocking(b) - blocking(a) || compareSeverity(a.severity, b.severity) || sessionsB.size - sessionsA.size;
   return order <= 0 ? { root: a, other: b, overlap } : { root: b, other: a, overlap };
 }
 

@@ -21,12 +21,7 @@ export const DEFAULT_SEVERITY_RULES: SeverityRules = {
  * matters more than its kind suggests; a blocker seen in a couple of sessions out of many is urgent
  * but not an outage. Returns the reason when it changed the proposal.
  */
-export function adjustSeverity(
-  proposed: Severity,
-  stats: PatternStats,
-  sessionsInAssignment: number,
-  rules: SeverityRules = DEFAULT_SEVERITY_RULES,
-): { severity: Severity; reason?: string } {
+export function adjustSeverity(proposed: Severity, stats: PatternStats, sessionsInAssignment: number, rules: SeverityRules = DEFAULT_SEVERITY_RULES): { severity: Severity; reason?: string } {
   // The exact share, not the 2-decimal one shown in the report: 2 of 39 is above 5%.
   const share = sessionsInAssignment === 0 ? 0 : stats.sessions_affected / sessionsInAssignment;
   const shown = `${Math.round(share * 100)}%`;

@@ -75,8 +75,7 @@ export function consequencesOf(evidence: readonly Evidence[], summaries: Readonl
     const later = summary.segments.flatMap((segment) => segment.key_actions).filter((action) => action.ms_since_start >= at);
     const lastSegment = summary.segments.at(-1);
     const gaveUp =
-      later.some((action) => action.abandonment) ||
-      (lastSegment !== undefined && lastSegment.index === first.segment.index && !lastSegment.outcome.success && !summary.session_outcome.success);
+      later.some((action) => action.abandonment) || (lastSegment !== undefined && lastSegment.index === first.segment.index && !lastSegment.outcome.success && !summary.session_outcome.success);
     if (gaveUp) abandoned += 1;
     const evidenceIds = new Set(found.map((e) => e.action.event_uuid));
     const page = pathOf(first.action.current_url);

@@ -35,10 +35,7 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Brows
   try {
     await access(executablePath, constants.X_OK);
   } catch {
-    throw new RenderError(
-      "chromium_not_found",
-      `Chromium not found at ${executablePath}: install it (apt-get install -y chromium) or set SESSION_SUMMARIES_CHROMIUM`,
-    );
+    throw new RenderError("chromium_not_found", `Chromium not found at ${executablePath}: install it (apt-get install -y chromium) or set SESSION_SUMMARIES_CHROMIUM`);
   }
   try {
     return await puppeteer.launch({

@@ -57,10 +57,4 @@ export const CHROMIUM_QUIET_ARGS = [
 ];
 
 /** The renderer's flags: quiet, plus fixed rendering so frames are identical run to run. */
-export const CHROMIUM_ARGS = [
-  ...CHROMIUM_QUIET_ARGS,
-  "--mute-audio",
-  "--hide-scrollbars",
-  "--font-render-hinting=none",
-  "--force-color-profile=srgb",
-];
+export const CHROMIUM_ARGS = [...CHROMIUM_QUIET_ARGS, "--mute-audio", "--hide-scrollbars", "--font-render-hinting=none", "--force-color-profile=srgb"];

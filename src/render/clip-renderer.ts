@@ -63,13 +63,7 @@ export interface RenderedClip {
  * The page is closed on every path; a clip that takes longer than its timeout has its page closed
  * under it and fails with `render_timeout`.
  */
-export async function renderClip(
-  browser: Browser,
-  player: PlayerServer,
-  events: eventWithTime[],
-  range: { startMs: number; endMs: number },
-  options: ClipRenderOptions = {},
-): Promise<RenderedClip> {
+export async function renderClip(browser: Browser, player: PlayerServer, events: eventWithTime[], range: { startMs: number; endMs: number }, options: ClipRenderOptions = {}): Promise<RenderedClip> {
   const fps = options.framesPerSecond ?? 2;
   const stepMs = 1000 / fps;
   if (!(range.endMs >= range.startMs)) throw new RenderError("bad_clip_range", `clip range ends (${range.endMs}) before it starts (${range.startMs})`);

@@ -37,8 +37,7 @@ export class ClipRenderService {
     this.player ??= new PlayerServer().start();
     const player = await this.player;
     // The MP4 is encoded after the page is given back: ffmpeg need not hold a page slot.
-    const attempt = () =>
-      this.pool.use((browser) => renderClip(browser, player, events, range, { text: options.text, framesPerSecond: this.framesPerSecond, speed: this.speed }));
+    const attempt = () => this.pool.use((browser) => renderClip(browser, player, events, range, { text: options.text, framesPerSecond: this.framesPerSecond, speed: this.speed }));
     let rendered: RenderedClip;
     try {
       rendered = await attempt();

@@ -64,9 +64,10 @@ export class BrowserPool {
     const next = launch({ executablePath: this.options.executablePath, args: this.options.args });
     this.browser = next;
     next.then(
-      (browser) => browser.once("disconnected", () => {
-        if (this.browser === next) this.browser = undefined;
-      }),
+      (browser) =>
+        browser.once("disconnected", () => {
+          if (this.browser === next) this.browser = undefined;
+        }),
       () => {
         if (this.browser === next) this.browser = undefined;
       },

@@ -19,7 +19,13 @@ export interface SerializedNode {
 const NAVIGATING_ATTRIBUTES: Record<string, string> = { iframe: "src", frame: "src", embed: "src", object: "data" };
 
 function connects(rel: unknown): boolean {
-  return typeof rel === "string" && rel.toLowerCase().split(/\s+/).some((token) => CONNECTING_RELS.has(token));
+  return (
+    typeof rel === "string" &&
+    rel
+      .toLowerCase()
+      .split(/\s+/)
+      .some((token) => CONNECTING_RELS.has(token))
+  );
 }
 
 /** Drops the connecting attribute of hint links and frames in a serialized node tree (in place), remembering their ids; returns the URLs. */

@@ -33,7 +33,7 @@ export function decodePng(png: Buffer): { width: number; height: number; channel
   let height = 0;
   let channels = 0;
   const data: Buffer[] = [];
-  for (let at = 8; at + 8 <= png.length; ) {
+  for (let at = 8; at + 8 <= png.length;) {
     const length = png.readUInt32BE(at);
     const type = png.toString("latin1", at + 4, at + 8);
     const body = png.subarray(at + 8, at + 8 + length);

@@ -132,11 +132,7 @@ class ClipCollector {
     state.catchUp.push(line);
     state.catchUpBytes += line.text.length;
     if (state.catchUpBytes > this.maxCatchUpBytes) {
-      throw new RecordingError(
-        "clip_state_too_large",
-        this.file,
-        `more than ${this.maxCatchUpBytes} bytes of changes since the last full snapshot before the clip (window ${windowId})`,
-      );
+      throw new RecordingError("clip_state_too_large", this.file, `more than ${this.maxCatchUpBytes} bytes of changes since the last full snapshot before the clip (window ${windowId})`);
     }
   }
 
@@ -164,20 +160,10 @@ class ClipCollector {
     }
     if (result.windows.length > 0) return result;
     if (result.unreplayableWindows.length > 0) {
-      throw new RecordingError(
-        "no_full_snapshot",
-        this.file,
-        `no full snapshot to replay the clip from in window(s) ${result.unreplayableWindows.join(", ")}`,
-      );
+      throw new RecordingError("no_full_snapshot", this.file, `no full snapshot to replay the clip from in window(s) ${result.unreplayableWindows.join(", ")}`);
     }
-    const seen = Number.isFinite(this.lastSeenMs)
-      ? `; the recording's last event is at ${new Date(this.lastSeenMs).toISOString()}`
-      : "";
-    throw new RecordingError(
-      "clip_out_of_range",
-      this.file,
-      `no recorded events between ${new Date(startMs).toISOString()} and ${new Date(endMs).toISOString()}${seen}`,
-    );
+    const seen = Number.isFinite(this.lastSeenMs) ? `; the recording's last event is at ${new Date(this.lastSeenMs).toISOString()}` : "";
+    throw new RecordingError("clip_out_of_range", this.file, `no recorded events between ${new Date(startMs).toISOString()} and ${new Date(endMs).toISOString()}${seen}`);
   }
 
   deferredLinesParsed = 0;
@@ -209,11 +195,7 @@ class ClipCollector {
 }
 
 /** Extracts a clip from any stream of windowed events (a dataset file, the PostHog API). */
-export async function extractClipWindow(
-  events: AsyncIterable<WindowedEvent>,
-  request: ClipRequest,
-  file = "recording",
-): Promise<ClipWindow> {
+export async function extractClipWindow(events: AsyncIterable<WindowedEvent>, request: ClipRequest, file = "recording"): Promise<ClipWindow> {
   const collector = new ClipCollector(request, file);
   for await (const { windowId, event } of events) {
     if (!collector.addEvent(windowId, event)) break;
@@ -232,11 +214,7 @@ const SNAPSHOT_MARKERS = ['"href"', '"initialOffset"', '"cv"'];
  * supersedes it. Any line the raw test is unsure about is parsed, so the result is the same as
  * `extractClipWindow` over `readRecording`.
  */
-export async function extractClipFromFile(
-  file: string,
-  request: ClipRequest,
-  options: { warnings?: ReadWarnings; signal?: AbortSignal } = {},
-): Promise<ClipWindow> {
+export async function extractClipFromFile(file: string, request: ClipRequest, options: { warnings?: ReadWarnings; signal?: AbortSignal } = {}): Promise<ClipWindow> {
   const warnings = options.warnings ?? new ReadWarnings();
   const collector = new ClipCollector(request, file);
   let linesParsed = 0;

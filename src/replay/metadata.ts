@@ -70,10 +70,7 @@ export interface MetadataOptions {
 /** Default `clickAnswerHorizonMs`: later changes are not the click's answer for any rule. */
 export const CLICK_ANSWER_HORIZON_MS = 5_000;
 
-export async function computeRecordingMetadata(
-  events: AsyncIterable<WindowedEvent>,
-  options: MetadataOptions = {},
-): Promise<RecordingMetadata> {
+export async function computeRecordingMetadata(events: AsyncIterable<WindowedEvent>, options: MetadataOptions = {}): Promise<RecordingMetadata> {
   const windows = new Map<string, WindowMetadata>();
   const activityInstants: number[] = [];
   let count = 0;

@@ -83,12 +83,7 @@ export function parseRecordingLine(text: string, location: InputLocation, warnin
  * (`{"snapshots": [...]}`). Seen in the wild: plain rrweb events (one window; posthog-js adds a
  * `window_id` to some), and `{"window_id": "...", "data": [events]}` groups like a JSONL line.
  */
-export function parseSnapshotsElement(
-  raw: unknown,
-  location: InputLocation,
-  defaultWindowId: string,
-  warnings?: ReadWarnings,
-): WindowedEvent[] {
+export function parseSnapshotsElement(raw: unknown, location: InputLocation, defaultWindowId: string, warnings?: ReadWarnings): WindowedEvent[] {
   if (typeof raw === "object" && raw !== null && !Array.isArray(raw)) {
     const element = raw as { window_id?: unknown; data?: unknown; type?: unknown };
     const windowId = typeof element.window_id === "string" && element.window_id.length > 0 ? element.window_id : undefined;

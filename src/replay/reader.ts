@@ -14,9 +14,7 @@ export interface RecordingReadOptions {
 }
 
 /** A recording file read one step at a time: a JSONL line still to parse, or an event of a plain array. */
-export type RecordingItem =
-  | { kind: "line"; text: string; location: InputLocation }
-  | ({ kind: "event" } & WindowedEvent);
+export type RecordingItem = { kind: "line"; text: string; location: InputLocation } | ({ kind: "event" } & WindowedEvent);
 
 /**
  * Streams a recording file's rrweb events with their window ids, in file order. Accepts PostHog
@@ -126,10 +124,7 @@ export function classifyRecordingHead(head: Buffer, complete: boolean): Recordin
 }
 
 /** Reads the first bytes to tell the format; returns the chunks with the peeked ones put back in front. */
-async function detectFormat(
-  chunks: AsyncIterable<Buffer>,
-  file: string,
-): Promise<{ format: RecordingFormat; chunks: AsyncIterable<Buffer> }> {
+async function detectFormat(chunks: AsyncIterable<Buffer>, file: string): Promise<{ format: RecordingFormat; chunks: AsyncIterable<Buffer> }> {
   const iterator = chunks[Symbol.asyncIterator]();
   const peeked: Buffer[] = [];
   let format: RecordingFormat | undefined;

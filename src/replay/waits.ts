@@ -75,8 +75,7 @@ function relevantAttributes(attributes: Record<string, unknown> | undefined): Re
 function judgeElement(tag: string | undefined, attributes: Record<string, string> | undefined): { indicator: boolean; hidden: boolean } {
   if (!attributes || NON_VISUAL_TAGS.has((tag ?? "").toLowerCase())) return { indicator: false, hidden: false };
   const hidden = attributes.hidden !== undefined && attributes.hidden !== "false" ? true : /display\s*:\s*none|visibility\s*:\s*hidden/i.test(attributes.style ?? "");
-  const indicator =
-    attributes["aria-busy"] === "true" || attributes.role?.toLowerCase() === "progressbar" || INDICATOR_CLASS.test(attributes.class ?? "");
+  const indicator = attributes["aria-busy"] === "true" || attributes.role?.toLowerCase() === "progressbar" || INDICATOR_CLASS.test(attributes.class ?? "");
   return { indicator, hidden };
 }
 
@@ -157,7 +156,9 @@ class WindowTracker {
     const state = this.nodes.get(id);
     if (!state) return;
     const update = relevantAttributes(Object.fromEntries(Object.entries(changed).map(([name, value]) => [name, value === null ? undefined : value])));
-    const removedNames = Object.entries(changed).filter(([, value]) => value === null).map(([name]) => name);
+    const removedNames = Object.entries(changed)
+      .filter(([, value]) => value === null)
+      .map(([name]) => name);
     if (!update && removedNames.length === 0) return;
     const attributes = { ...state.attributes, ...update };
     for (const name of removedNames) delete attributes[name];

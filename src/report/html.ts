@@ -11,11 +11,7 @@ export function escapeHtml(text: string): string {
 /** The tool's words as text; runs of page or error text as `<q>` quotations that say where they are from. */
 export function htmlWithQuotes(parts: readonly TextPart[]): string {
   return parts
-    .map((part) =>
-      part.from
-        ? `<q class="untrusted" data-from="${part.from}">${escapeHtml(part.text)}</q> <span class="quote-source">(${ORIGIN_TEXT[part.from]})</span>`
-        : escapeHtml(part.text),
-    )
+    .map((part) => (part.from ? `<q class="untrusted" data-from="${part.from}">${escapeHtml(part.text)}</q> <span class="quote-source">(${ORIGIN_TEXT[part.from]})</span>` : escapeHtml(part.text)))
     .join("");
 }
 
@@ -32,12 +28,16 @@ export function renderHtml(report: Report): string {
 <h2><a href="#${e(p.slug)}">${p.id}. ${htmlWithQuotes(text.name)}</a> <span class="sev" style="background:${SEVERITY_COLORS[p.severity]}">${p.severity}</span></h2>
 <p>${htmlWithQuotes(text.description)}</p>
 <p class="stats">${e(patternFiguresLine(p, analysed))}</p>
-<ul>${p.indicators.filter((i) => !isInternalIndicator(i)).map((i) => `<li>${e(i)}</li>`).join("")}</ul>
+<ul>${p.indicators
+        .filter((i) => !isInternalIndicator(i))
+        .map((i) => `<li>${e(i)}</li>`)
+        .join("")}</ul>
 <details><summary>${p.examples.length} examples</summary><ol>${p.examples
         .map(
-          (x) => `<li><code>${e(x.session_id)}</code> at ${sessionClock(x.target.ms_since_start)} in “${e(x.segment_name)}”: ${e(x.target.description)}${
-            issueFlags(x.target).length ? ` <em>(${e(issueFlags(x.target).join(", "))})</em>` : ""
-          }${x.validation ? ` — replay check: <strong class="verdict-${x.validation.verdict}">${VERDICT_TEXT[x.validation.verdict]}</strong>` : ""}</li>`,
+          (x) =>
+            `<li><code>${e(x.session_id)}</code> at ${sessionClock(x.target.ms_since_start)} in “${e(x.segment_name)}”: ${e(x.target.description)}${
+              issueFlags(x.target).length ? ` <em>(${e(issueFlags(x.target).join(", "))})</em>` : ""
+            }${x.validation ? ` — replay check: <strong class="verdict-${x.validation.verdict}">${VERDICT_TEXT[x.validation.verdict]}</strong>` : ""}</li>`,
         )
         .join("")}</ol></details>
 </section>`;

@@ -14,7 +14,10 @@ function inline(text: string): string {
 }
 
 function plain(text: string): string {
-  return text.replace(/\s+/g, " ").replace(/([\\`*_[\]<>#|])/g, "\\$1").trim();
+  return text
+    .replace(/\s+/g, " ")
+    .replace(/([\\`*_[\]<>#|])/g, "\\$1")
+    .trim();
 }
 
 /** The tool's words as plain text; runs of page or error text as quotations, saying where they are from. */

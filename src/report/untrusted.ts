@@ -83,7 +83,12 @@ function normalize(word: string): string {
 export function splitUntrusted(text: string, sources: readonly UntrustedSource[]): TextPart[] {
   const words = wordsOf(text);
   if (words.length < MIN_QUOTED_WORDS || sources.length === 0) return [{ text }];
-  const normalizedSources = sources.map((s) => ({ origin: s.origin, words: ` ${wordsOf(s.text).map((w) => w.norm).join(" ")} ` }));
+  const normalizedSources = sources.map((s) => ({
+    origin: s.origin,
+    words: ` ${wordsOf(s.text)
+      .map((w) => w.norm)
+      .join(" ")} `,
+  }));
   const parts: TextPart[] = [];
   let plainFrom = 0;
   let i = 0;
@@ -92,7 +97,17 @@ export function splitUntrusted(text: string, sources: readonly UntrustedSource[]
     for (const source of normalizedSources) {
       let j = i;
       // Extend the run word by word while the source still contains it.
-      while (j < words.length && words[j]!.norm !== "" && source.words.includes(` ${words.slice(i, j + 1).map((w) => w.norm).join(" ")} `)) j += 1;
+      while (
+        j < words.length &&
+        words[j]!.norm !== "" &&
+        source.words.includes(
+          ` ${words
+            .slice(i, j + 1)
+            .map((w) => w.norm)
+            .join(" ")} `,
+        )
+      )
+        j += 1;
       if (j - i >= MIN_QUOTED_WORDS && (!best || j > best.end)) best = { end: j, origin: source.origin };
     }
     if (best && words[best.end - 1]!.end - words[i]!.start >= MIN_QUOTED_CHARS) {
@@ -145,7 +160,10 @@ export function patternTextParts(pattern: Pick<ReportPattern, "name" | "descript
  */
 export function textWithQuotes(parts: readonly TextPart[], escape: (text: string) => string = (text) => text.replace(/\s+/g, " ")): string {
   // Each part keeps its edge spaces (they separate it from the next); the whole is trimmed once.
-  return parts.map((part) => (part.from ? `“${escape(part.text).trim()}” (${ORIGIN_TEXT[part.from]})` : escape(part.text))).join("").trim();
+  return parts
+    .map((part) => (part.from ? `“${escape(part.text).trim()}” (${ORIGIN_TEXT[part.from]})` : escape(part.text)))
+    .join("")
+    .trim();
 }
 
 /** A pattern's name as one line of plain text, the page's or the error's own words in quotation marks. */

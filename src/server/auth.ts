@@ -78,11 +78,7 @@ export function requireProject(auth: ApiKeyAuth, options: { allowQueryKey?: bool
     if (project === undefined) {
       res.set("WWW-Authenticate", 'Bearer realm="session-summaries"');
       const how = options.allowQueryKey ? "Authorization: Bearer <key>, x-api-key: <key> or ?key=<key>" : "Authorization: Bearer <key> or x-api-key: <key>";
-      next(
-        key
-          ? new ServerError("invalid_api_key", "the API key is not valid", 401)
-          : new ServerError("missing_api_key", `an API key is required: send ${how}`, 401),
-      );
+      next(key ? new ServerError("invalid_api_key", "the API key is not valid", 401) : new ServerError("missing_api_key", `an API key is required: send ${how}`, 401));
       return;
     }
     res.locals.project = project;

@@ -91,11 +91,7 @@ export async function resolveServerProjects(options: ResolveProjectsOptions): Pr
   }
 
   if (!isLoopback(options.host)) {
-    throw new ServerError(
-      "invalid_config",
-      `refusing to serve on ${options.host} without API keys: set SESSION_SUMMARIES_API_KEYS=key=project or pass --config <file>, or listen on 127.0.0.1`,
-      500,
-    );
+    throw new ServerError("invalid_config", `refusing to serve on ${options.host} without API keys: set SESSION_SUMMARIES_API_KEYS=key=project or pass --config <file>, or listen on 127.0.0.1`, 500);
   }
   const localDataset = defaultDataset ?? (datasets.size === 1 ? [...datasets.values()][0] : undefined);
   if (!localDataset) {
@@ -106,7 +102,7 @@ export async function resolveServerProjects(options: ResolveProjectsOptions): Pr
     projects: [{ name: project, dataset: path.resolve(localDataset) }],
     auth: ApiKeyAuth.open(project),
     notices: [
-      "WARNING: no API key configured: every request on this machine gets project \"local\" without authentication.",
+      'WARNING: no API key configured: every request on this machine gets project "local" without authentication.',
       "WARNING: set SESSION_SUMMARIES_API_KEYS=<key>=<project> or pass --config <file> before serving anyone else.",
     ],
   };

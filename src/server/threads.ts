@@ -58,7 +58,11 @@ export class ChatThreads {
       throw new ServerError("turn_in_progress", `thread ${threadId} is still answering a message: wait for its final event, then send the next`, 409);
     }
     if (this.turnsOf(project) >= this.maxTurnsPerProject) {
-      throw new ServerError("too_many_turns", `project ${JSON.stringify(project)} already has ${this.maxTurnsPerProject} chat turn${this.maxTurnsPerProject === 1 ? "" : "s"} under way; try again when one has answered`, 429);
+      throw new ServerError(
+        "too_many_turns",
+        `project ${JSON.stringify(project)} already has ${this.maxTurnsPerProject} chat turn${this.maxTurnsPerProject === 1 ? "" : "s"} under way; try again when one has answered`,
+        429,
+      );
     }
     const controller = new AbortController();
     // A turn's report run fans out to many reads and model calls, each listening on this signal.

@@ -65,7 +65,6 @@ export function reportThreadId(project: string, reportId: string): string {
   return `report:${keySegment(project)}:${keySegment(reportId)}`;
 }
 
-
 interface RunRecord {
   project: string;
   reportId: string;
@@ -120,7 +119,15 @@ export class ReportRuns {
   admit(project: string, reportId: string): () => void {
     this.checkAdmission(project);
     const key = recordKey(project, reportId);
-    const record: RunRecord = { project, reportId, tracker: new RunProgressTracker(), controller: new AbortController(), status: "running", startedAt: new Date().toISOString(), result: Promise.resolve(undefined as never) };
+    const record: RunRecord = {
+      project,
+      reportId,
+      tracker: new RunProgressTracker(),
+      controller: new AbortController(),
+      status: "running",
+      startedAt: new Date().toISOString(),
+      result: Promise.resolve(undefined as never),
+    };
     this.records.set(key, record);
     // Its outcome is the report in the blob store (or none): `status` reads it from there once released.
     return () => {
@@ -278,7 +285,12 @@ function doneStatus(report: Report): ReportRunStatus {
   return {
     report_id: report.id,
     status: "done",
-    progress: { stage: "done", message: `Report ready: ${patterns} pattern${patterns === 1 ? "" : "s"}`, sessions_total: report.sessions.requested, sessions_done: report.sessions.summarized.length + report.sessions.failed.length + report.sessions.skipped.length },
+    progress: {
+      stage: "done",
+      message: `Report ready: ${patterns} pattern${patterns === 1 ? "" : "s"}`,
+      sessions_total: report.sessions.requested,
+      sessions_done: report.sessions.summarized.length + report.sessions.failed.length + report.sessions.skipped.length,
+    },
     finished_at: report.created_at,
   };
 }

@@ -91,11 +91,7 @@ export class DatasetSource implements SessionSource {
       throw new InputError("invalid_meta", { file: files.meta }, `not valid session metadata: ${describeIssues(parsed.error.issues, 10)}`);
     }
     if (parsed.data.session_id !== sessionId) {
-      throw new InputError(
-        "session_id_mismatch",
-        { file: files.meta },
-        `session_id ${JSON.stringify(parsed.data.session_id)} does not match its folder ${JSON.stringify(sessionId)}`,
-      );
+      throw new InputError("session_id_mismatch", { file: files.meta }, `session_id ${JSON.stringify(parsed.data.session_id)} does not match its folder ${JSON.stringify(sessionId)}`);
     }
     return parsed.data;
   }
@@ -140,13 +136,14 @@ export class DatasetSource implements SessionSource {
       const rootExists = await isDirectory(this.root);
       throw new SourceError(
         rootExists ? "invalid_dataset" : "dataset_not_found",
-        rootExists
-          ? `${this.root} is not a dataset: it has no sessions/ folder`
-          : `dataset directory ${this.root} does not exist`,
+        rootExists ? `${this.root} is not a dataset: it has no sessions/ folder` : `dataset directory ${this.root} does not exist`,
         { cause: error },
       );
     }
-    return entries.filter((e) => e.isDirectory() && SESSION_ID_PATTERN.test(e.name)).map((e) => e.name).sort();
+    return entries
+      .filter((e) => e.isDirectory() && SESSION_ID_PATTERN.test(e.name))
+      .map((e) => e.name)
+      .sort();
   }
 
   private async exists(sessionId: string): Promise<boolean> {

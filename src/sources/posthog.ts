@@ -27,15 +27,7 @@ import { ReadWarnings } from "../domain/warnings.ts";
 import { parseRecordingLine } from "../replay/parse.ts";
 import { SourceError } from "./errors.ts";
 import { matchesFilter } from "./filter.ts";
-import {
-  eventsPageQuery,
-  HogQLResponseSchema,
-  rowsAsRecords,
-  SESSION_MAX_MS,
-  sessionCountsQuery,
-  sessionListQuery,
-  type HogQLQuery,
-} from "./posthog/hogql.ts";
+import { eventsPageQuery, HogQLResponseSchema, rowsAsRecords, SESSION_MAX_MS, sessionCountsQuery, sessionListQuery, type HogQLQuery } from "./posthog/hogql.ts";
 import type { Logger } from "../log/logger.ts";
 import { defaultSleep, PostHogHttp, type FetchLike, type Sleep } from "./posthog/http.ts";
 import { planSnapshotRequests, SnapshotSourcesSchema } from "./posthog/snapshots.ts";
@@ -116,11 +108,7 @@ export class PostHogSource implements SessionSource {
     if (filter.ids) return this.listByIds(filter.ids, filter, options);
     const limit = Math.min(filter.limit ?? this.listLimit, MAX_QUERY_ROWS);
     if (limit < 1) return [];
-    const rows = await this.query(
-      sessionListQuery({ ...filter, limit }),
-      SESSION_COLUMNS,
-      options.signal,
-    );
+    const rows = await this.query(sessionListQuery({ ...filter, limit }), SESSION_COLUMNS, options.signal);
     const metas = this.toMetas(rows, options.warnings).filter((meta) => matchesFilter(meta, filter));
     return this.withCounts(metas, options.signal);
   }
@@ -145,12 +133,7 @@ export class PostHogSource implements SessionSource {
     let rowNo = 0;
     let valid = 0;
     for (;;) {
-      const page = await this.queryPage(
-        eventsPageQuery({ sessionIds: [sessionId], from, to, after: cursor?.iso, pageSize: this.eventsPageSize }),
-        EVENT_COLUMNS,
-        options.signal,
-        this.eventsPageSize,
-      );
+      const page = await this.queryPage(eventsPageQuery({ sessionIds: [sessionId], from, to, after: cursor?.iso, pageSize: this.eventsPageSize }), EVENT_COLUMNS, options.signal, this.eventsPageSize);
       let fresh = 0;
       for (const row of page.rows) {
         const uuid = typeof row.uuid === "string" ? row.uuid : undefined;
@@ -172,16 +155,12 @@ export class PostHogSource implements SessionSource {
       if (fresh === 0) {
         throw new SourceError(
           "posthog_paging_stuck",
-          `${this.description}: more than ${this.eventsPageSize} events of session ${sessionId} share the ` +
-            `millisecond ${cursor?.iso}; raise the events page size`,
+          `${this.description}: more than ${this.eventsPageSize} events of session ${sessionId} share the ` + `millisecond ${cursor?.iso}; raise the events page size`,
         );
       }
     }
     if (rowNo > 0 && valid === 0) {
-      throw new SourceError(
-        "no_valid_events",
-        `${this.description}: none of the ${rowNo} events of session ${sessionId} is valid; ${warnings.summary().join("; ")}`,
-      );
+      throw new SourceError("no_valid_events", `${this.description}: none of the ${rowNo} events of session ${sessionId} is valid; ${warnings.summary().join("; ")}`);
     }
   }
 
@@ -191,21 +170,13 @@ export class PostHogSource implements SessionSource {
     const path = `${this.projectPath}/session_recordings/${encodeURIComponent(sessionId)}/snapshots`;
     const notFound = { code: "session_not_found", message: `${this.description}: no recording of session ${sessionId}` };
 
-    const listing = SnapshotSourcesSchema.safeParse(
-      await this.http.json({ method: "GET", path, search: { blob_v2: "true" }, notFound, signal: options.signal }),
-    );
+    const listing = SnapshotSourcesSchema.safeParse(await this.http.json({ method: "GET", path, search: { blob_v2: "true" }, notFound, signal: options.signal }));
     if (!listing.success) {
-      throw new SourceError(
-        "posthog_bad_response",
-        `${this.description}: the snapshot sources of session ${sessionId} are not {sources: [...]}: ${listing.error.issues[0]?.message}`,
-      );
+      throw new SourceError("posthog_bad_response", `${this.description}: the snapshot sources of session ${sessionId} are not {sources: [...]}: ${listing.error.issues[0]?.message}`);
     }
     const requests = planSnapshotRequests(listing.data.sources, this.blobKeysPerRequest);
     if (requests.length === 0) {
-      throw new SourceError(
-        "no_recording_events",
-        `${this.description}: PostHog lists no loadable snapshot source for session ${sessionId}`,
-      );
+      throw new SourceError("no_recording_events", `${this.description}: PostHog lists no loadable snapshot source for session ${sessionId}`);
     }
 
     let yielded = 0;
@@ -221,10 +192,7 @@ export class PostHogSource implements SessionSource {
     }
     if (yielded === 0) {
       const skipped = warnings.total > 0 ? `; skipped: ${warnings.summary().join("; ")}` : "";
-      throw new SourceError(
-        "no_recording_events",
-        `${this.description}: the recording of session ${sessionId} contains no readable rrweb events${skipped}`,
-      );
+      throw new SourceError("no_recording_events", `${this.description}: the recording of session ${sessionId} contains no readable rrweb events${skipped}`);
     }
   }
 
@@ -235,11 +203,7 @@ export class PostHogSource implements SessionSource {
     if (unique.length > MAX_QUERY_ROWS) {
       throw new SourceError("too_many_ids", `at most ${MAX_QUERY_ROWS} session ids can be listed at once`);
     }
-    const rows = await this.query(
-      sessionListQuery({ ids: unique, limit: unique.length }),
-      SESSION_COLUMNS,
-      options.signal,
-    );
+    const rows = await this.query(sessionListQuery({ ids: unique, limit: unique.length }), SESSION_COLUMNS, options.signal);
     const byId = new Map(this.toMetas(rows, options.warnings).map((meta) => [meta.session_id, meta]));
     const missing = unique.filter((id) => !byId.has(id));
     if (missing.length === 1) throw this.notFound(missing[0]!);
@@ -309,21 +273,12 @@ export class PostHogSource implements SessionSource {
     return metas;
   }
 
-  private async query(
-    request: HogQLQuery,
-    fallbackColumns: readonly string[],
-    signal: AbortSignal | undefined,
-  ): Promise<Record<string, unknown>[]> {
+  private async query(request: HogQLQuery, fallbackColumns: readonly string[], signal: AbortSignal | undefined): Promise<Record<string, unknown>[]> {
     return (await this.queryPage(request, fallbackColumns, signal)).rows;
   }
 
   /** One answer of the query endpoint; `pageSize` is the query's LIMIT when it is a page of a longer list. */
-  private async queryPage(
-    request: HogQLQuery,
-    fallbackColumns: readonly string[],
-    signal: AbortSignal | undefined,
-    pageSize?: number,
-  ): Promise<{ rows: Record<string, unknown>[]; hasMore: boolean }> {
+  private async queryPage(request: HogQLQuery, fallbackColumns: readonly string[], signal: AbortSignal | undefined, pageSize?: number): Promise<{ rows: Record<string, unknown>[]; hasMore: boolean }> {
     const path = `${this.projectPath}/query/`;
     const body = await this.http.json({
       method: "POST",
@@ -337,10 +292,7 @@ export class PostHogSource implements SessionSource {
     });
     const parsed = HogQLResponseSchema.safeParse(body);
     if (!parsed.success) {
-      throw new SourceError(
-        "posthog_bad_response",
-        `${this.description}: the query endpoint answered without a results table: ${describeIssues(parsed.error.issues)}`,
-      );
+      throw new SourceError("posthog_bad_response", `${this.description}: the query endpoint answered without a results table: ${describeIssues(parsed.error.issues)}`);
     }
     const rows = rowsAsRecords(parsed.data, fallbackColumns);
     // An explicit LIMIT turns PostHog's own paging off, so a full page is the only sign of more rows.
@@ -354,11 +306,7 @@ export class PostHogSource implements SessionSource {
 }
 
 /** A query row as an `AnalyticsEvent`, or a warning. `properties` arrives as a JSON string. */
-function toAnalyticsEvent(
-  row: Record<string, unknown>,
-  location: { file: string; line: number },
-  warnings: ReadWarnings,
-): AnalyticsEvent | undefined {
+function toAnalyticsEvent(row: Record<string, unknown>, location: { file: string; line: number }, warnings: ReadWarnings): AnalyticsEvent | undefined {
   let properties: unknown = row.properties ?? {};
   if (typeof properties === "string") {
     try {

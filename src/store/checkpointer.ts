@@ -48,8 +48,7 @@ class EagerSqliteSaver extends SqliteSaver {
 function openSqlite(file: string): Checkpointer {
   const inMemory = file === ":memory:";
   const resolved = inMemory ? file : path.resolve(file);
-  const unwritable = (error: unknown): StoreError =>
-    new StoreError("unwritable", `cannot open the SQLite checkpoint file ${resolved}: ${messageOf(error)}`, { cause: error });
+  const unwritable = (error: unknown): StoreError => new StoreError("unwritable", `cannot open the SQLite checkpoint file ${resolved}: ${messageOf(error)}`, { cause: error });
   if (!inMemory) {
     try {
       mkdirSync(path.dirname(resolved), { recursive: true });
@@ -148,11 +147,9 @@ const UNREACHABLE_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ET
 
 function postgresError(error: unknown, target: PostgresTarget): StoreError {
   const code = (error as { code?: unknown } | undefined)?.code;
-  const innerCodes =
-    error instanceof AggregateError ? error.errors.map((inner) => (inner as { code?: unknown } | undefined)?.code) : [];
+  const innerCodes = error instanceof AggregateError ? error.errors.map((inner) => (inner as { code?: unknown } | undefined)?.code) : [];
   const reason = messageOf(error, target.password);
-  const unreachable =
-    [code, ...innerCodes].some((c) => typeof c === "string" && UNREACHABLE_CODES.has(c)) || /timeout|terminated/i.test(reason);
+  const unreachable = [code, ...innerCodes].some((c) => typeof c === "string" && UNREACHABLE_CODES.has(c)) || /timeout|terminated/i.test(reason);
   return unreachable
     ? new StoreError("unavailable", `PostgreSQL at ${target.label} is not reachable: ${reason}`, { cause: error })
     : new StoreError("backend_error", `PostgreSQL at ${target.label}: checkpoint setup failed: ${reason}`, { cause: error });

@@ -160,9 +160,7 @@ export class FilesystemBlobStore extends BaseBlobStore {
  * mapping one-to-one: parts already escaped by `blobKeys` are escaped again).
  */
 function escapePathPart(part: string): string {
-  const escaped = part.replace(/[^A-Za-z0-9_-]/gu, (char) =>
-    [...Buffer.from(char, "utf8")].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, "0")}`).join(""),
-  );
+  const escaped = part.replace(/[^A-Za-z0-9_-]/gu, (char) => [...Buffer.from(char, "utf8")].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, "0")}`).join(""));
   if (escaped.length <= MAX_PATH_PART) return escaped;
   // `~` is never produced by escaping, so shortened names cannot equal escaped ones.
   return `${escaped.slice(0, 100)}~${createHash("sha256").update(part).digest("hex").slice(0, 32)}`;

@@ -57,7 +57,7 @@ export function readExpiry(head: Buffer): number | undefined {
   if (!isGzip(head) || head.length < GZIP_HEADER_LENGTH + 2 || (head[3]! & FLAG_EXTRA) === 0) return undefined;
   const extraLength = head.readUInt16LE(GZIP_HEADER_LENGTH);
   const end = Math.min(head.length, GZIP_HEADER_LENGTH + 2 + extraLength);
-  for (let at = GZIP_HEADER_LENGTH + 2; at + 4 <= end; ) {
+  for (let at = GZIP_HEADER_LENGTH + 2; at + 4 <= end;) {
     const length = head.readUInt16LE(at + 2);
     if (head[at] === EXPIRY_SUBFIELD_ID[0] && head[at + 1] === EXPIRY_SUBFIELD_ID[1] && length === EXPIRY_SUBFIELD_LENGTH) {
       return at + 4 + length <= end ? Number(head.readBigUInt64LE(at + 4)) : undefined;

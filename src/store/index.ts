@@ -8,11 +8,4 @@ export { FilesystemBlobStore, type FilesystemBlobStoreOptions } from "./filesyst
 export { MAX_BLOB_KEY_LENGTH, blobKeys, keySegment, validateBlobKey } from "./keys.ts";
 export { MemoryBlobStore, type MemoryBlobStoreOptions } from "./memory-blob-store.ts";
 export { RedisBlobStore, type RedisBlobStoreOptions } from "./redis-blob-store.ts";
-export {
-  SummaryCache,
-  normalizeFocusArea,
-  summaryBlobKey,
-  summaryCacheKey,
-  type SummaryCacheKey,
-  type SummaryCacheOptions,
-} from "./summary-cache.ts";
+export { SummaryCache, normalizeFocusArea, summaryBlobKey, summaryCacheKey, type SummaryCacheKey, type SummaryCacheOptions } from "./summary-cache.ts";

@@ -64,11 +64,9 @@ export const blobKeys = {
    */
   loadedSession: (project: string, sessionId: string, loadId: string): string => join([project, "sessions", sessionId, "loaded", loadId]),
   /** A session summary for one cache key (focus area + analyst); see `summaryCacheKey`. */
-  summary: (project: string, sessionId: string, cacheKey: string): string =>
-    join([project, "sessions", sessionId, "summaries", cacheKey]),
+  summary: (project: string, sessionId: string, cacheKey: string): string => join([project, "sessions", sessionId, "summaries", cacheKey]),
   /** A rendered clip (video or frames) of a session between two replay offsets. */
-  clip: (project: string, sessionId: string, startMs: number, endMs: number): string =>
-    join([project, "sessions", sessionId, "clips", `${wholeMs("startMs", startMs)}-${wholeMs("endMs", endMs)}`]),
+  clip: (project: string, sessionId: string, startMs: number, endMs: number): string => join([project, "sessions", sessionId, "clips", `${wholeMs("startMs", startMs)}-${wholeMs("endMs", endMs)}`]),
   /** A finished report. */
   report: (project: string, reportId: string): string => join([project, "reports", reportId]),
 } as const;

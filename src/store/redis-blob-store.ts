@@ -80,9 +80,7 @@ export class RedisBlobStore extends BaseBlobStore {
     const redisKey = this.redisKey(key);
     const ttlSeconds = this.ttlFor(options);
     const compressed = await gzipBytes(toBuffer(value));
-    await this.run(`put ${key}`, () =>
-      ttlSeconds === undefined ? this.client.set(redisKey, compressed) : this.client.set(redisKey, compressed, "EX", ttlSeconds),
-    );
+    await this.run(`put ${key}`, () => (ttlSeconds === undefined ? this.client.set(redisKey, compressed) : this.client.set(redisKey, compressed, "EX", ttlSeconds)));
   }
 
   async get(key: string): Promise<Buffer | undefined> {

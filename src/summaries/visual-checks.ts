@@ -82,5 +82,10 @@ export function applyVisualChecks(summary: SessionSummary, checks: readonly Visu
       return { ...action, visual_confirmation: confirmation };
     }),
   }));
-  return SessionSummarySchema.parse({ ...summary, segments: final, session_outcome: sessionOutcome, visual_checks: [...(summary.visual_checks ?? []).filter((c) => !byEvent.has(c.event_id)), ...recorded] });
+  return SessionSummarySchema.parse({
+    ...summary,
+    segments: final,
+    session_outcome: sessionOutcome,
+    visual_checks: [...(summary.visual_checks ?? []).filter((c) => !byEvent.has(c.event_id)), ...recorded],
+  });
 }

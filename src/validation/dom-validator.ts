@@ -85,9 +85,7 @@ function clicksOf(events: readonly eventWithTime[]): Click[] {
 }
 
 function pageLoadsOf(events: readonly eventWithTime[]): Array<{ at: number; href: string }> {
-  return events
-    .filter((event) => event.type === EventType.Meta)
-    .map((event) => ({ at: event.timestamp, href: String((event.data as { href?: unknown }).href ?? "") }));
+  return events.filter((event) => event.type === EventType.Meta).map((event) => ({ at: event.timestamp, href: String((event.data as { href?: unknown }).href ?? "") }));
 }
 
 function hasRageClicks(clicks: readonly Click[]): Click | undefined {
@@ -180,7 +178,9 @@ export function judgeFromReplay(observation: ReplayObservation, eventMs: number)
       unanswered += 1;
       lastUnansweredMs = click.at;
       if (unanswered <= 3) {
-        evidence.push(screens ? `${clock(click.at)}: a click changed nothing on screen (${frames}, cursor aside)` : `${clock(click.at)}: a click changed no text on the page (the screen was not compared)`);
+        evidence.push(
+          screens ? `${clock(click.at)}: a click changed nothing on screen (${frames}, cursor aside)` : `${clock(click.at)}: a click changed no text on the page (the screen was not compared)`,
+        );
       }
     }
   }

@@ -116,7 +116,10 @@ describe("a chat report, its server killed mid-report", () => {
       const result = events.find((e) => e.event === "tool_result" && e.data.name === "summarize_sessions");
       expect(result?.data.content).toContain(`Report ${thread.report_pending} is ready: ${SESSIONS} sessions summarized`);
 
-      const askedAfter = model.calls.filter((c) => c.purpose === "summarize").slice(askedBefore.length).map((c) => c.prompt);
+      const askedAfter = model.calls
+        .filter((c) => c.purpose === "summarize")
+        .slice(askedBefore.length)
+        .map((c) => c.prompt);
       // Only the sessions whose model call the kill cut off are asked again; every session once at least.
       expect(askedAfter.filter((prompt) => askedBefore.includes(prompt)).length).toBeLessThanOrEqual(IN_FLIGHT);
       expect(new Set([...askedBefore, ...askedAfter]).size).toBe(SESSIONS);

@@ -84,7 +84,18 @@ describe("session-summaries summarize and eval, offline", { timeout: 90_000 }, (
     // The sample's one repeated key was an abandonment after different problems: in labels version 2
     // those are consequences, and no root problem spans two sessions.
     expect(figures).toMatchObject({ analyst: "offline analyst", sessions_scored: 5, sessions_failed: 0, patterns_labelled: 0, duplicate_patterns: 0 });
-    for (const key of ["blocking_precision", "blocking_recall", "false_blocking_rate", "patterns_recovered", "patterns_reported", "pattern_precision", "confusion_precision", "abandonment_recall", "slow_page_recall", "dead_click_recall"]) {
+    for (const key of [
+      "blocking_precision",
+      "blocking_recall",
+      "false_blocking_rate",
+      "patterns_recovered",
+      "patterns_reported",
+      "pattern_precision",
+      "confusion_precision",
+      "abandonment_recall",
+      "slow_page_recall",
+      "dead_click_recall",
+    ]) {
       expect(figures).toHaveProperty(key);
     }
   });

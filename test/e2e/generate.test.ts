@@ -79,11 +79,11 @@ describe("generate: scripted users on the demo shop", () => {
     expect(exitCode, progress.join("\n")).toBe(0);
     expect(progress.filter((line) => /^session \d\/3 /.test(line))).toHaveLength(3);
     expect(Object.keys(labels.sessions).sort()).toEqual([...sessions.keys()].sort());
-    expect(Object.values(labels.sessions).map((l) => `${l.persona} ${l.outcome}`).sort()).toEqual([
-      "happy-buyer success",
-      "place-order-exception failure",
-      "search-failure failure",
-    ]);
+    expect(
+      Object.values(labels.sessions)
+        .map((l) => `${l.persona} ${l.outcome}`)
+        .sort(),
+    ).toEqual(["happy-buyer success", "place-order-exception failure", "search-failure failure"]);
     expect(sessionOf("happy-buyer").issues).toEqual([]);
     expect(sessionOf("place-order-exception").issues.map((i) => i.kind)).toEqual(["blocking_exception", "abandonment"]);
     expect(sessionOf("search-failure").issues.map((i) => i.kind)).toEqual(["visible_api_failure", "abandonment"]);

@@ -55,7 +55,18 @@ describe("renderClip", () => {
     await mkdir(ARTIFACTS, { recursive: true });
     const videoFile = path.join(ARTIFACTS, "clip-sample-search-500.mp4");
     await writeFile(videoFile, first.video!);
-    const { stdout } = await run("ffprobe", ["-v", "error", "-select_streams", "v:0", "-count_frames", "-show_entries", "stream=codec_name,nb_read_frames,width,height:format=duration", "-of", "json", videoFile]);
+    const { stdout } = await run("ffprobe", [
+      "-v",
+      "error",
+      "-select_streams",
+      "v:0",
+      "-count_frames",
+      "-show_entries",
+      "stream=codec_name,nb_read_frames,width,height:format=duration",
+      "-of",
+      "json",
+      videoFile,
+    ]);
     const probe = JSON.parse(stdout) as { streams: Array<{ codec_name: string; nb_read_frames: string; width: number; height: number }>; format: { duration: string } };
     expect(probe.streams[0]).toMatchObject({ codec_name: "h264", nb_read_frames: "25" });
     expect(probe.streams[0]!.width % 2).toBe(0);
@@ -86,7 +97,15 @@ describe("renderClip", () => {
         initialOffset: { top: 0, left: 0 },
       },
     } as unknown as eventWithTime;
-    const events = [rr.meta(t, "https://shop.example/", 640, 400), snapshot, pointer(t + 400, 100, 100, 8), rr.mutation(t + 450, "Add to cart"), pointer(t + 900, 300, 200), pointer(t + 1_400, 500, 300, 8), rr.mutation(t + 1_600, "Added to cart")];
+    const events = [
+      rr.meta(t, "https://shop.example/", 640, 400),
+      snapshot,
+      pointer(t + 400, 100, 100, 8),
+      rr.mutation(t + 450, "Add to cart"),
+      pointer(t + 900, 300, 200),
+      pointer(t + 1_400, 500, 300, 8),
+      rr.mutation(t + 1_600, "Added to cart"),
+    ];
     const clip = await renderClip(browser, player, events, { startMs: t, endMs: t + 2_000 }, { framesPerSecond: 2, text: true, video: true });
     expect(clip.frames).toHaveLength(5);
     // The cursor moves between every frame, so the frames differ; the page itself changes once.

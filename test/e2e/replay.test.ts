@@ -129,7 +129,14 @@ describe("ReplaySession", () => {
 
   it("reads the text inside open shadow roots and same-origin frames, and not a shadow root's styles", async () => {
     const t = Date.parse("2026-11-01T10:00:00Z");
-    const element = (id: number, tagName: string, attributes: Record<string, string>, childNodes: unknown[] = [], extra: Record<string, unknown> = {}) => ({ type: NodeType.Element, id, tagName, attributes, childNodes, ...extra });
+    const element = (id: number, tagName: string, attributes: Record<string, string>, childNodes: unknown[] = [], extra: Record<string, unknown> = {}) => ({
+      type: NodeType.Element,
+      id,
+      tagName,
+      attributes,
+      childNodes,
+      ...extra,
+    });
     const text = (id: number, textContent: string, extra: Record<string, unknown> = {}) => ({ type: NodeType.Text, id, textContent, ...extra });
     const snapshot = rr.fullSnapshot(t + 1) as eventWithTime & { data: { node: { childNodes: unknown[] } } };
     snapshot.data.node.childNodes = [
@@ -137,10 +144,13 @@ describe("ReplaySession", () => {
         element(3, "head", {}),
         element(4, "body", {}, [
           element(5, "p", {}, [text(6, "Light text")]),
-          element(7, "checkout-form", {}, [
-            element(8, "style", {}, [text(9, "p{color:red}", { isStyle: true })], { isShadow: true }),
-            element(10, "p", {}, [text(11, "Card declined inside the shadow root")], { isShadow: true }),
-          ], { isShadowHost: true }),
+          element(
+            7,
+            "checkout-form",
+            {},
+            [element(8, "style", {}, [text(9, "p{color:red}", { isStyle: true })], { isShadow: true }), element(10, "p", {}, [text(11, "Card declined inside the shadow root")], { isShadow: true })],
+            { isShadowHost: true },
+          ),
           element(12, "iframe", {}),
         ]),
       ]),
@@ -155,7 +165,13 @@ describe("ReplaySession", () => {
         texts: [],
         attributes: [],
         removes: [],
-        adds: [{ parentId: 12, nextId: null, node: { type: NodeType.Document, id: 20, childNodes: [element(21, "html", {}, [element(22, "head", {}), element(23, "body", {}, [text(24, "Payment failed inside the frame")])])] } }],
+        adds: [
+          {
+            parentId: 12,
+            nextId: null,
+            node: { type: NodeType.Document, id: 20, childNodes: [element(21, "html", {}, [element(22, "head", {}), element(23, "body", {}, [text(24, "Payment failed inside the frame")])])] },
+          },
+        ],
       },
     } as unknown as eventWithTime;
     const replay = await ReplaySession.open(browser, player, [rr.meta(t, "https://shop.example/"), snapshot, frameDocument]);

@@ -80,9 +80,7 @@ describe("the served report page", () => {
     const shown = await page.$$eval(".pattern-item", (items) =>
       items.map((item) => ({ id: Number((item as HTMLElement).dataset.patternId), sessions: item.querySelector('[data-stat="sessions"]')!.textContent })),
     );
-    expect(shown).toEqual(
-      expectedOrder(report.patterns).map((p) => ({ id: p.id, sessions: `${p.stats.sessions_affected} sessions (${Math.round(p.stats.sessions_affected_ratio * 100)}%)` })),
-    );
+    expect(shown).toEqual(expectedOrder(report.patterns).map((p) => ({ id: p.id, sessions: `${p.stats.sessions_affected} sessions (${Math.round(p.stats.sessions_affected_ratio * 100)}%)` })));
     expect(await page.$eval(`#pattern-${target.slug}`, (d) => (d as HTMLDetailsElement).open)).toBe(true);
     await page.click(`#pattern-${target.slug} details.example summary`);
     await page.click(`#pattern-${target.slug} details.example[open] button.replay-open`);
@@ -107,7 +105,10 @@ describe("the served report page", () => {
     expect(second.status).toBe(200);
     expect(recordingReads).toBe(readsAfterFirst);
     expect(secondHtml).toContain('<script type="application/json" id="replay-events-1">');
-    const nonceOf = (html: string, response: Response) => ({ meta: /script-src &#39;nonce-([^&]+)&#39;/.exec(html)?.[1], header: /script-src 'nonce-([^']+)'/.exec(response.headers.get("content-security-policy") ?? "")?.[1] });
+    const nonceOf = (html: string, response: Response) => ({
+      meta: /script-src &#39;nonce-([^&]+)&#39;/.exec(html)?.[1],
+      header: /script-src 'nonce-([^']+)'/.exec(response.headers.get("content-security-policy") ?? "")?.[1],
+    });
     const [a, b] = [nonceOf(firstHtml, first), nonceOf(secondHtml, second)];
     expect(a.meta).toBe(a.header);
     expect(b.meta).toBe(b.header);

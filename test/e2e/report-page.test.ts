@@ -54,9 +54,11 @@ async function openPage(url: string, errors: string[] = []): Promise<{ page: Pag
   page.on("pageerror", (error) => errors.push(String(error)));
   await page.goto(url, { waitUntil: "load" });
   // A page whose script failed never gets ready: say so before the test's own timeout.
-  await page.waitForFunction(() => window.__reportPage?.ready === true, { timeout: 10_000 }).catch((error: unknown) => {
-    throw new Error(`the page did not get ready (errors: ${JSON.stringify(errors)}): ${String(error)}`);
-  });
+  await page
+    .waitForFunction(() => window.__reportPage?.ready === true, { timeout: 10_000 })
+    .catch((error: unknown) => {
+      throw new Error(`the page did not get ready (errors: ${JSON.stringify(errors)}): ${String(error)}`);
+    });
   return { page, errors };
 }
 
@@ -285,7 +287,7 @@ describe("the written report page, in Chromium from file://", () => {
 });
 
 describe("pattern slugs that are ids of the page", () => {
-  it("a pattern named \"Page config\" (and others like it) leaves the page script working and its own link working", async () => {
+  it('a pattern named "Page config" (and others like it) leaves the page script working and its own link working', async () => {
     const data = structuredClone(pageData);
     const ranked = expectedOrder(data.report.patterns);
     const slugs = ["page-config", "filter-count", "page-filters", "chat-input"];
@@ -409,7 +411,11 @@ describe("a large report", () => {
       `Replay not embedded in this page (only the first 5 examples of a pattern are embedded): session ${late.session_id} at`,
     );
     expect(await page.$$eval(`#example-${exampleKey(1, 321)} .replay`, (r) => r.length)).toBe(0);
-    for (const [p, i] of [[1, 0], [7, 2], [20, 4]] as const) {
+    for (const [p, i] of [
+      [1, 0],
+      [7, 2],
+      [20, 4],
+    ] as const) {
       const key = exampleKey(p, i);
       await page.goto(`${pathToFileURL(file).href}#replay-${key}`);
       await page.waitForFunction((k) => window.__reportPage?.player()?.key === k, {}, key);

@@ -29,7 +29,13 @@ async function rewriteLines(file: string, rewrite: (record: any) => void): Promi
   const raw = await readFile(file);
   const gz = file.endsWith(".gz");
   const lines = (gz ? gunzipSync(raw) : raw).toString("utf8").split("\n").filter(Boolean);
-  const text = `${lines.map((line) => { const record = JSON.parse(line); rewrite(record); return JSON.stringify(record); }).join("\n")}\n`;
+  const text = `${lines
+    .map((line) => {
+      const record = JSON.parse(line);
+      rewrite(record);
+      return JSON.stringify(record);
+    })
+    .join("\n")}\n`;
   await writeFile(file, gz ? gzipSync(text) : text);
 }
 

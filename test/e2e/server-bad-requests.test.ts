@@ -108,7 +108,7 @@ describe("bad requests", () => {
     await source.untilWaiting();
 
     await expectError(await post(`/api/threads/${threadId}/messages`, { body: { content: "which pattern affects most sessions?" } }), 409, "turn_in_progress", /still answering/);
-    expect((await threadState() as any).messages.length).toBeGreaterThanOrEqual((stateBefore as any).messages.length);
+    expect(((await threadState()) as any).messages.length).toBeGreaterThanOrEqual((stateBefore as any).messages.length);
 
     source.open();
     const stream = await first;

@@ -69,9 +69,7 @@ describe("reports API", () => {
     const last = (await pollReport(server, started.body.report_id, KEY)).at(-1);
     expect(last.status).toBe("done");
     expect(last.report.sessions.requested).toBe(8);
-    const metas = await Promise.all(
-      last.report.sessions.summarized.map(async (id: string) => JSON.parse(await readFile(path.join(DATASET, "sessions", id, "meta.json"), "utf8"))),
-    );
+    const metas = await Promise.all(last.report.sessions.summarized.map(async (id: string) => JSON.parse(await readFile(path.join(DATASET, "sessions", id, "meta.json"), "utf8"))));
     for (const meta of metas) expect(meta.exception_count).toBeGreaterThan(0);
     reportId = started.body.report_id;
     report = last.report;

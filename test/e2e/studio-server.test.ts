@@ -60,7 +60,19 @@ describe("npm run studio: the LangGraph dev server", () => {
     expect(events.filter((e) => e.event === "error")).toEqual([]);
     // `updates|make_report:<task>` carries the report graph's nodes; `…|session:<task>` the session subgraph's.
     const nodesIn = (prefix: string) =>
-      new Set(events.filter((e) => e.event.startsWith("updates|") && e.event.split("|").slice(1).map((part) => part.split(":")[0]).join("/") === prefix).flatMap((e) => Object.keys(e.data as object)));
+      new Set(
+        events
+          .filter(
+            (e) =>
+              e.event.startsWith("updates|") &&
+              e.event
+                .split("|")
+                .slice(1)
+                .map((part) => part.split(":")[0])
+                .join("/") === prefix,
+          )
+          .flatMap((e) => Object.keys(e.data as object)),
+      );
     expect([...nodesIn("make_report")]).toEqual(expect.arrayContaining(["resolve_sessions", "gather", "build_report"]));
     expect([...nodesIn("make_report/session")]).toEqual(expect.arrayContaining(["load", "finalize"]));
     const chatNodes = new Set(events.filter((e) => e.event === "updates").flatMap((e) => Object.keys(e.data as object)));

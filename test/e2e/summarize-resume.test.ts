@@ -68,7 +68,10 @@ describe("summarize, killed and resumed", () => {
     expect(code, second.output()).toBe(0);
     expect(second.output()).toContain("Resuming run run-kill");
 
-    const afterKill = server.calls.filter((c) => c.purpose === "summarize").slice(beforeKill.length).map((c) => c.prompt);
+    const afterKill = server.calls
+      .filter((c) => c.purpose === "summarize")
+      .slice(beforeKill.length)
+      .map((c) => c.prompt);
     const repeated = afterKill.filter((prompt) => beforeKill.includes(prompt));
     // Only sessions still in flight at the kill may be asked again; every session is summarized once more at most.
     expect(repeated.length).toBeLessThanOrEqual(CONCURRENCY);

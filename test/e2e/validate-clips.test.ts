@@ -97,7 +97,10 @@ async function datasetWith(ids: string[], name: string): Promise<string> {
 
 async function rewriteRecording(dir: string, id: string, change: (lines: string[]) => string[] | Buffer): Promise<void> {
   const file = path.join(dir, "sessions", id, "recording.jsonl.gz");
-  const lines = gunzipSync(await readFile(file)).toString("utf8").split("\n").filter(Boolean);
+  const lines = gunzipSync(await readFile(file))
+    .toString("utf8")
+    .split("\n")
+    .filter(Boolean);
   const out = change(lines);
   await writeFile(file, Buffer.isBuffer(out) ? out : gzipSync(`${out.join("\n")}\n`));
 }
@@ -126,8 +129,7 @@ describe("validation when the replay cannot be had", () => {
     expect(report.sessions.summarized).toHaveLength(3);
     expect(report.validation).toMatchObject({ method: "dom", mode: "blocking", failed: 2 });
     expect(report.validation!.confirmed).toBeGreaterThanOrEqual(1);
-    const summaryOf = async (id: string) =>
-      (await pipeline.runtime.summaries.get({ project: "local", sessionId: id, analyst: summaryCacheLabels(pipeline.runtime, report.learned_site)[0]! }))!;
+    const summaryOf = async (id: string) => (await pipeline.runtime.summaries.get({ project: "local", sessionId: id, analyst: summaryCacheLabels(pipeline.runtime, report.learned_site)[0]! }))!;
     const corrupt = await summaryOf(PLACE_ORDER);
     const noSnapshot = await summaryOf(OTHER_SEARCH_500);
     for (const [summary, reason] of [
@@ -155,7 +157,15 @@ describe("validation when the replay cannot be had", () => {
     const idMap = new Map<string, EventRef>([["0000000a", { sessionId: SEARCH_500, uuid: "u", index: 0, timestampMs: start + 600_000, event: "$exception" }]]);
     const summary: SessionSummary = enrichSummary(
       {
-        segments: [{ name: "Late", start_event_id: "0000000a", end_event_id: "0000000a", key_actions: [{ event_id: "0000000a", description: "late failure", exception: "blocking", confusion: false, abandonment: false }], outcome: { success: false, summary: "x" } }],
+        segments: [
+          {
+            name: "Late",
+            start_event_id: "0000000a",
+            end_event_id: "0000000a",
+            key_actions: [{ event_id: "0000000a", description: "late failure", exception: "blocking", confusion: false, abandonment: false }],
+            outcome: { success: false, summary: "x" },
+          },
+        ],
         session_outcome: { success: false, summary: "x" },
       },
       { sessionId: SEARCH_500, startMs: start, endMs: start + 700_000, idMap },

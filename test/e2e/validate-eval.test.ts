@@ -44,9 +44,13 @@ function cryingWolf(inner: PipelineAnalyst): PipelineAnalyst {
 function pickSessions(labels: Labels): string[] {
   const entries = Object.entries(labels.sessions);
   const kinds = (id: string) => new Set(labels.sessions[id]!.issues.map((i) => i.kind));
-  const noise = entries.filter(([id]) => [...kinds(id)].some((k) => k === "invisible_api_failure" || k === "benign_exception") && ![...kinds(id)].some((k) => k === "blocking_exception" || k === "visible_api_failure"));
+  const noise = entries.filter(
+    ([id]) => [...kinds(id)].some((k) => k === "invisible_api_failure" || k === "benign_exception") && ![...kinds(id)].some((k) => k === "blocking_exception" || k === "visible_api_failure"),
+  );
   const blocking = entries.filter(([id]) => kinds(id).has("blocking_exception") || kinds(id).has("visible_api_failure"));
-  return [...noise.slice(0, 6), ...blocking.filter(([id]) => kinds(id).has("visible_api_failure")).slice(0, 2), ...blocking.filter(([id]) => kinds(id).has("blocking_exception")).slice(0, 2)].map(([id]) => id);
+  return [...noise.slice(0, 6), ...blocking.filter(([id]) => kinds(id).has("visible_api_failure")).slice(0, 2), ...blocking.filter(([id]) => kinds(id).has("blocking_exception")).slice(0, 2)].map(
+    ([id]) => id,
+  );
 }
 
 const pipelines: Pipeline[] = [];

@@ -12,7 +12,12 @@ export function memoryLogger(level: LogLevel = "trace"): MemoryLogger {
   const lines: string[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      lines.push(...chunk.toString("utf8").split("\n").filter((line) => line.length > 0));
+      lines.push(
+        ...chunk
+          .toString("utf8")
+          .split("\n")
+          .filter((line) => line.length > 0),
+      );
       done();
     },
   });

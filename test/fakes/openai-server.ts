@@ -1,11 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import {
-  ASSIGN_PATTERNS_SYSTEM,
-  COMBINE_PATTERNS_SYSTEM,
-  EXTRACT_PATTERNS_SYSTEM,
-  SUMMARIZE_SESSION_SYSTEM,
-} from "../../prompts/index.ts";
+import { ASSIGN_PATTERNS_SYSTEM, COMBINE_PATTERNS_SYSTEM, EXTRACT_PATTERNS_SYSTEM, SUMMARIZE_SESSION_SYSTEM } from "../../prompts/index.ts";
 import { assignmentsFromPrompt, assignmentsYaml, patternsYaml, summaryYamlFromPrompt, type Purpose } from "./responses.ts";
 
 /** One chat completion request as the fake saw it. */

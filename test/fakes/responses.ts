@@ -167,10 +167,7 @@ export function patternsYaml(patterns: ReadonlyArray<Partial<RawPattern> & Pick<
 }
 
 /** Assignments for an assign prompt: `choose` picks a pattern for each listed event (or none). */
-export function assignmentsFromPrompt(
-  promptText: string,
-  choose: (eventId: string, sessionLabel: string) => number | undefined = () => 1,
-): RawAssignment[] {
+export function assignmentsFromPrompt(promptText: string, choose: (eventId: string, sessionLabel: string) => number | undefined = () => 1): RawAssignment[] {
   const byPattern = new Map<number, string[]>();
   for (const session of digestSessionsIn(promptText)) {
     for (const id of session.eventIds) {

@@ -89,10 +89,19 @@ describe("a turn cancelled while a tool runs", () => {
 
   it("answerInterruptedToolCalls answers only the calls without a tool message", () => {
     const history = [
-      new AIMessage({ content: "", tool_calls: [{ id: "a", name: "get_pattern", args: {} }, { id: "b", name: "find_sessions", args: {} }] }),
+      new AIMessage({
+        content: "",
+        tool_calls: [
+          { id: "a", name: "get_pattern", args: {} },
+          { id: "b", name: "find_sessions", args: {} },
+        ],
+      }),
     ];
     const answers = answerInterruptedToolCalls(history);
-    expect(answers.map((m) => [m.tool_call_id, m.name])).toEqual([["a", "get_pattern"], ["b", "find_sessions"]]);
+    expect(answers.map((m) => [m.tool_call_id, m.name])).toEqual([
+      ["a", "get_pattern"],
+      ["b", "find_sessions"],
+    ]);
     expect(answerInterruptedToolCalls([...history, ...answers])).toEqual([]);
   });
 });

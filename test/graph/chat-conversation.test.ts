@@ -56,7 +56,13 @@ async function open(store = dir, sessionConcurrency?: number) {
   };
   const pipeline = await createPipeline({ config, source: new DatasetSource(DATASET), project: "acme", blobs, checkpointer: checkpointer.saver, analyst, validation: "off" });
   const model = new ScriptedToolChatModel({ role: "chat", script });
-  const graph = compileChatGraph({ runtime: pipeline.runtime, config, ...(sessionConcurrency ? { reports: { sessionConcurrency } } : {}), checkpointer: checkpointer.saver, models: { factory: ({ role }) => (role === "chat" ? model : undefined) } });
+  const graph = compileChatGraph({
+    runtime: pipeline.runtime,
+    config,
+    ...(sessionConcurrency ? { reports: { sessionConcurrency } } : {}),
+    checkpointer: checkpointer.saver,
+    models: { factory: ({ role }) => (role === "chat" ? model : undefined) },
+  });
   return {
     graph,
     model,
@@ -118,7 +124,9 @@ describe("a conversation with the chat graph on a SQLite checkpointer", () => {
       const before = { ...first.counts };
       const followUp = await turn(first.graph, "which pattern affects most sessions?");
       expect(followUp.map((e) => e.type)).toEqual(["tool_call", "tool_result", "token", "final"]);
-      expect((followUp.at(-1) as { message: string }).message).toMatch(new RegExp(`^From the tools: Pattern \\d+ of report ${reportId} \\(it affects the most sessions of \\d+ patterns\\): \\d+ of ${total} sessions affected`));
+      expect((followUp.at(-1) as { message: string }).message).toMatch(
+        new RegExp(`^From the tools: Pattern \\d+ of report ${reportId} \\(it affects the most sessions of \\d+ patterns\\): \\d+ of ${total} sessions affected`),
+      );
       expect(first.counts).toEqual(before);
       expect(systemOf(first.model.calls.at(-2)!)).toContain(`Latest report: ${reportId}, ${total} sessions summarized`);
       expect(first.model.boundTools.sort()).toEqual(["find_sessions", "get_pattern", "get_session_summary", "list_patterns", "search_summaries", "summarize_sessions"]);
@@ -152,10 +160,22 @@ describe("a conversation with the chat graph on a SQLite checkpointer", () => {
       for await (const [namespace, update] of stream as AsyncIterable<[string[], Record<string, unknown>]>) {
         for (const node of Object.keys(update)) seen.add(`${namespace.map((part) => part.split(":")[0]).join("/") || "chat"}:${node}`);
       }
-      expect([...seen]).toEqual(expect.arrayContaining(["chat:agent", "chat:tools", "make_report:resolve_sessions", "make_report/session:load", "make_report/session:finalize", "make_report:gather", "make_report:build_report", "chat:make_report"]));
+      expect([...seen]).toEqual(
+        expect.arrayContaining([
+          "chat:agent",
+          "chat:tools",
+          "make_report:resolve_sessions",
+          "make_report/session:load",
+          "make_report/session:finalize",
+          "make_report:gather",
+          "make_report:build_report",
+          "chat:make_report",
+        ]),
+      );
       // One thread holds both: the report's checkpoints are in a namespace of the chat thread.
       const namespaces = new Set<string>();
-      for await (const saved of chat.checkpointer.saver.list({ configurable: { thread_id: "chat:acme:subgraph" } })) namespaces.add(String(saved.config.configurable?.checkpoint_ns ?? "").split(":")[0]!);
+      for await (const saved of chat.checkpointer.saver.list({ configurable: { thread_id: "chat:acme:subgraph" } }))
+        namespaces.add(String(saved.config.configurable?.checkpoint_ns ?? "").split(":")[0]!);
       expect(namespaces).toEqual(new Set(["", "make_report"]));
       const state = await chat.graph.getState(thread);
       expect(state.values.report_request).toBeNull();
@@ -192,7 +212,11 @@ describe("a conversation with the chat graph on a SQLite checkpointer", () => {
       const next: ChatStreamEvent[] = [];
       for await (const event of streamChatTurn(chat.graph, { threadId, message: "which pattern affects most sessions?" })) next.push(event);
       expect(next.filter((e) => e.type === "error")).toEqual([]);
-      expect(next[0]).toEqual({ type: "progress", stage: "resuming", message: expect.stringMatching(new RegExp(`^Finishing report ${reportId}, stopped before it was done: \\d+ of 20 sessions were done$`)) });
+      expect(next[0]).toEqual({
+        type: "progress",
+        stage: "resuming",
+        message: expect.stringMatching(new RegExp(`^Finishing report ${reportId}, stopped before it was done: \\d+ of 20 sessions were done$`)),
+      });
       const result = next.find((e) => e.type === "tool_result" && e.name === "summarize_sessions") as { content: string };
       expect(result.content).toContain(`Report ${reportId} is ready`);
       const total = Number(/is ready: (\d+) sessions/.exec(result.content)![1]);

@@ -19,7 +19,14 @@ let graph: ChatGraph;
 beforeAll(async () => {
   const config = readConfig({});
   checkpointer = await createCheckpointer({ kind: "memory" });
-  pipeline = await createPipeline({ config, source: new DatasetSource(path.join(ROOT, "examples/dataset")), project: "local", blobs: new MemoryBlobStore(), checkpointer: checkpointer.saver, validation: "off" });
+  pipeline = await createPipeline({
+    config,
+    source: new DatasetSource(path.join(ROOT, "examples/dataset")),
+    project: "local",
+    blobs: new MemoryBlobStore(),
+    checkpointer: checkpointer.saver,
+    validation: "off",
+  });
   // No models option: every role, chat included, is the offline heuristic of an empty environment.
   graph = compileChatGraph({ runtime: pipeline.runtime, config, checkpointer: checkpointer.saver });
 });
@@ -34,7 +41,10 @@ async function ask(message: string): Promise<{ events: ChatStreamEvent[]; answer
   const final = events.at(-1)!;
   expect(final.type).toBe("final");
   // The answer streams as tokens that add up to the final message.
-  const tokens = events.filter((e) => e.type === "token").map((e) => (e as { text: string }).text).join("");
+  const tokens = events
+    .filter((e) => e.type === "token")
+    .map((e) => (e as { text: string }).text)
+    .join("");
   expect(tokens).toBe((final as { message: string }).message);
   const calls = events.filter((e) => e.type === "tool_call") as Array<{ name: string; args: Record<string, unknown> }>;
   return { events, answer: (final as { message: string }).message, calls };

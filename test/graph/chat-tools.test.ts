@@ -22,7 +22,14 @@ let toolsNode: ReturnType<typeof makeToolsNode>;
 
 beforeAll(async () => {
   checkpointer = await createCheckpointer({ kind: "memory" });
-  pipeline = await createPipeline({ config: readConfig({}), source: new DatasetSource(path.join(ROOT, "examples/dataset")), project: "local", blobs: new MemoryBlobStore(), checkpointer: checkpointer.saver, validation: "off" });
+  pipeline = await createPipeline({
+    config: readConfig({}),
+    source: new DatasetSource(path.join(ROOT, "examples/dataset")),
+    project: "local",
+    blobs: new MemoryBlobStore(),
+    checkpointer: checkpointer.saver,
+    validation: "off",
+  });
   reportId = "report-tools-fixture";
   await pipeline.graph.invoke({ report_id: reportId, title: "Errors", selection: { has_exception: true, limit: 8 } }, { configurable: { thread_id: reportId } });
   toolsNode = makeToolsNode(createChatTools(toolContext()));
@@ -86,7 +93,10 @@ describe("chat tools failing unexpectedly", () => {
     };
     const logged = memoryLogger();
     const tools = makeToolsNode(createChatTools(toolContext({ runtime: { ...pipeline.runtime, source: broken }, logger: logged.logger })));
-    for (const [name, args] of [["find_sessions", { has_exception: true }], ["summarize_sessions", { visited_url_contains: "checkout" }]] as const) {
+    for (const [name, args] of [
+      ["find_sessions", { has_exception: true }],
+      ["summarize_sessions", { visited_url_contains: "checkout" }],
+    ] as const) {
       const output = (await tools.invoke({ messages: [new AIMessage({ content: "", tool_calls: [{ id: "call-1", name, args }] })] })) as { messages: ToolMessage[] };
       const text = String(output.messages[0]!.content);
       expect(text).toBe("Could not list sessions: an unexpected error (the details are in the log)");
@@ -130,9 +140,18 @@ describe("a report page that cannot be written", () => {
   it("leaves a finished report finished: list_patterns answers the patterns and says the page could not be written", async () => {
     const logged = memoryLogger();
     const failingPage = makeToolsNode(
-      createChatTools(toolContext({ logger: logged.logger, reportLocation: async () => { throw new Error("disk full"); } })),
+      createChatTools(
+        toolContext({
+          logger: logged.logger,
+          reportLocation: async () => {
+            throw new Error("disk full");
+          },
+        }),
+      ),
     );
-    const output = (await failingPage.invoke({ messages: [new AIMessage({ content: "", tool_calls: [{ id: "call-1", name: "list_patterns", args: { report_id: reportId } }] })] })) as { messages: ToolMessage[] };
+    const output = (await failingPage.invoke({ messages: [new AIMessage({ content: "", tool_calls: [{ id: "call-1", name: "list_patterns", args: { report_id: reportId } }] })] })) as {
+      messages: ToolMessage[];
+    };
     const text = String(output.messages[0]!.content);
     expect(text).not.toMatch(/could not be made/);
     expect(text).toMatch(/report page could not be written/);

@@ -30,7 +30,6 @@ function expectConfigError(run: () => unknown, ...fragments: string[]): void {
   for (const fragment of fragments) expect((caught as Error).message).toContain(fragment);
 }
 
-
 const openAiCompletion = (content: string) => ({
   id: "chatcmpl-test",
   object: "chat.completion",

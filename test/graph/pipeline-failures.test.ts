@@ -31,11 +31,7 @@ function bucketOf(text: string): number {
   return createHash("sha256").update(text).digest()[0]! % 100;
 }
 
-const FAILURE_KINDS: Array<(call: ScriptedCall) => ScriptedReply> = [
-  () => ({ error: Object.assign(new Error("Service Unavailable"), { status: 503 }) }),
-  () => ({ hang: true }),
-  () => MALFORMED.yaml,
-];
+const FAILURE_KINDS: Array<(call: ScriptedCall) => ScriptedReply> = [() => ({ error: Object.assign(new Error("Service Unavailable"), { status: 503 }) }), () => ({ hang: true }), () => MALFORMED.yaml];
 
 async function runWith(summarize: (call: ScriptedCall) => ScriptedReply) {
   const log: ScriptedCall[] = [];

@@ -82,7 +82,7 @@ describe("a run stopped by its data", () => {
     // Every event of this 12 s session is at its very start or end.
     await writeSession(dataset, edgesOnly, 12_000, [event(edgesOnly, 200, "$pageview"), click(edgesOnly, 900, "Checkout"), event(edgesOnly, 11_900, "$pageleave")]);
     await writeSession(dataset, noiseOnly, 30_000, [event(noiseOnly, 10_000, "$feature_flag_called"), event(noiseOnly, 12_000, "$web_vitals")]);
-    await writeSession(dataset, unreadable, 30_000, "not json\n{\"also\": \"not an event\"}\n");
+    await writeSession(dataset, unreadable, 30_000, 'not json\n{"also": "not an event"}\n');
 
     const { code, stderr } = await summarize(dataset);
     expect(code).toBe(1);

@@ -13,17 +13,7 @@ import { RawSessionSummarySchema, type RawSessionSummary } from "../../src/domai
 import { encodeSession } from "../../src/encode/index.ts";
 import { checkoutSession, fixtureSession } from "../unit/encode-fixtures.ts";
 import { formatAssignPatterns } from "../../prompts/assign-patterns.ts";
-import {
-  assignmentsFromPrompt,
-  assignmentsYaml,
-  eventIdsIn,
-  MALFORMED,
-  purposeOf,
-  scriptByPurpose,
-  summaryYamlFromPrompt,
-  toYaml,
-  withProse,
-} from "../fakes/responses.ts";
+import { assignmentsFromPrompt, assignmentsYaml, eventIdsIn, MALFORMED, purposeOf, scriptByPurpose, summaryYamlFromPrompt, toYaml, withProse } from "../fakes/responses.ts";
 import { providerError, ScriptedChatModel, type Script } from "../fakes/scripted-model.ts";
 
 const session = fixtureSession();
@@ -112,8 +102,7 @@ describe("callStructured", () => {
   });
 
   it("keeps event ids that YAML would read as numbers", async () => {
-    const yaml = toYaml({ patterns: [{ pattern_id: 1, event_ids: ["x"] }] })
-      .replace('- "x"', "- 00012345\n      - 12e45678\n      - 1a2b3c4d");
+    const yaml = toYaml({ patterns: [{ pattern_id: 1, event_ids: ["x"] }] }).replace('- "x"', "- 00012345\n      - 12e45678\n      - 1a2b3c4d");
     const result = await callStructured({
       model: modelWith([yaml]),
       messages,
@@ -171,7 +160,15 @@ describe("callStructured", () => {
       { text: validYaml, usage: { input: 1_030, output: 300 } },
     ]);
     await summarize(model, { usage });
-    await callStructured({ model: modelWith([{ text: "patterns: []", usage: { input: 50, output: 5 } }]), messages, schema: RawAssignmentListSchema, role: "reasoner", label: "assign", timeoutMs: 1_000, usage });
+    await callStructured({
+      model: modelWith([{ text: "patterns: []", usage: { input: 50, output: 5 } }]),
+      messages,
+      schema: RawAssignmentListSchema,
+      role: "reasoner",
+      label: "assign",
+      timeoutMs: 1_000,
+      usage,
+    });
     expect(usage).toEqual({
       calls: 3,
       inputTokens: 2_080,
@@ -199,11 +196,7 @@ describe("callStructured", () => {
       script: (call) => ({ text: `answer: "${call.human}"`, latencyMs: 40 - 10 * Number(call.human.at(-1)) }),
       role: "summarizer",
     });
-    const results = await Promise.all(
-      prompts.map((conversation) =>
-        callStructured({ model, messages: conversation, schema: EchoSchema, role: "summarizer", label: "echo", timeoutMs: 1_000 }),
-      ),
-    );
+    const results = await Promise.all(prompts.map((conversation) => callStructured({ model, messages: conversation, schema: EchoSchema, role: "summarizer", label: "echo", timeoutMs: 1_000 })));
     expect(results.map((result) => result.value.answer)).toEqual(["session 1", "session 2", "session 3"]);
   });
 });

@@ -34,7 +34,10 @@ class RowRuleAnalyst implements PipelineAnalyst {
     this.calls.summarize += 1;
     onUsage(ONE_CALL);
     if (this.failSessions.has(input.encoded.sessionId)) throw new Error("scripted failure");
-    const rows = input.encoded.eventsTable.split("\n").slice(1).map((line) => line.split("\t"));
+    const rows = input.encoded.eventsTable
+      .split("\n")
+      .slice(1)
+      .map((line) => line.split("\t"));
     const exceptions = rows.filter((cells) => cells[5] === "$exception").map((cells) => cells[0]!);
     return {
       segments: [
@@ -92,10 +95,7 @@ describe("summarize graph", () => {
     const graph = buildSummarizeGraph(runtime).compile({ checkpointer: new MemorySaver() });
     const events: unknown[] = [];
     const config = { configurable: { thread_id: "run-1" }, maxConcurrency: 3 };
-    for await (const [, mode, chunk] of await graph.stream(
-      { report_id: "r1", title: "Sample", selection: {} },
-      { ...config, streamMode: ["custom"], subgraphs: true },
-    )) {
+    for await (const [, mode, chunk] of await graph.stream({ report_id: "r1", title: "Sample", selection: {} }, { ...config, streamMode: ["custom"], subgraphs: true })) {
       if (mode === "custom") events.push(chunk);
     }
     const state = (await graph.getState(config)).values;

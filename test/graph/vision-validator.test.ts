@@ -8,7 +8,6 @@ import { stubFetch } from "../fakes/stub-fetch.ts";
 
 const START = Date.parse("2026-11-20T10:00:00.000Z");
 
-
 const openAi = (content: string) => ({
   id: "chatcmpl-test",
   object: "chat.completion",

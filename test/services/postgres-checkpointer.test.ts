@@ -35,9 +35,7 @@ describe("createCheckpointer: postgres", () => {
     const pool = new Pool({ connectionString: TEST_POSTGRES_URL, max: 1 });
     try {
       const { rows } = await pool.query("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name", [schema]);
-      expect(rows.map((row) => row.table_name)).toEqual(
-        expect.arrayContaining(["checkpoint_blobs", "checkpoint_migrations", "checkpoint_writes", "checkpoints"]),
-      );
+      expect(rows.map((row) => row.table_name)).toEqual(expect.arrayContaining(["checkpoint_blobs", "checkpoint_migrations", "checkpoint_writes", "checkpoints"]));
     } finally {
       await pool.end();
     }
@@ -45,9 +43,7 @@ describe("createCheckpointer: postgres", () => {
 
   it("survives several checkpointers starting at once (setup is serialized)", async () => {
     const fresh = `${schema}_parallel`;
-    const checkpointers = await Promise.all(
-      Array.from({ length: 4 }, () => createCheckpointer({ kind: "postgres", url: TEST_POSTGRES_URL, schema: fresh })),
-    );
+    const checkpointers = await Promise.all(Array.from({ length: 4 }, () => createCheckpointer({ kind: "postgres", url: TEST_POSTGRES_URL, schema: fresh })));
     await Promise.all(checkpointers.map((checkpointer) => checkpointer.close()));
     const { Pool } = loadPg();
     const pool = new Pool({ connectionString: TEST_POSTGRES_URL, max: 1 });

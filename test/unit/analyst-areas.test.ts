@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  OFFLINE_ANALYST_DEFAULTS,
-  classifyCustomEvent,
-  normalizeErrorText,
-  normalizePath,
-  pageAreaOf,
-  resolveAnalystOptions,
-} from "../../src/analysts/index.ts";
+import { OFFLINE_ANALYST_DEFAULTS, classifyCustomEvent, normalizeErrorText, normalizePath, pageAreaOf, resolveAnalystOptions } from "../../src/analysts/index.ts";
 
 describe("page areas", () => {
   it.each([

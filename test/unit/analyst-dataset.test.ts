@@ -31,7 +31,10 @@ function precisionRecall(isLabelled: (session: Scored) => boolean, flag: Flag): 
   return { precision: flagged.length === 0 ? 1 : both / flagged.length, recall: labelled.length === 0 ? 1 : both / labelled.length };
 }
 
-const labelledWith = (...kinds: IssueKind[]) => (session: Scored) => kinds.some((kind) => session.kinds.has(kind));
+const labelledWith =
+  (...kinds: IssueKind[]) =>
+  (session: Scored) =>
+    kinds.some((kind) => session.kinds.has(kind));
 
 describe.skipIf(!existsSync(LABELS))("offline analyst on examples/dataset (real posthog-js)", () => {
   beforeAll(async () => {

@@ -2,15 +2,7 @@ import type { eventWithTime } from "@rrweb/types";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  createSiteModel,
-  DEFAULT_VOCABULARY,
-  pageAreaOf,
-  summarizeSessionOffline,
-  SHOP_VOCABULARY,
-  withoutShopWords,
-  type OfflineAnalystOverrides,
-} from "../../src/analysts/index.ts";
+import { createSiteModel, DEFAULT_VOCABULARY, pageAreaOf, summarizeSessionOffline, SHOP_VOCABULARY, withoutShopWords, type OfflineAnalystOverrides } from "../../src/analysts/index.ts";
 import { AnalyticsEventSchema } from "../../src/domain/events.ts";
 import type { WindowedEvent } from "../../src/domain/recording.ts";
 import type { RawKeyAction, RawSessionSummary } from "../../src/domain/summary.ts";
@@ -32,7 +24,10 @@ async function* windowed(lines: readonly RecordingLineOut[]): AsyncGenerator<Win
   for (const line of lines) for (const event of line.data) yield { windowId: line.window_id, event: event as eventWithTime };
 }
 
-async function analyse(built: BuiltSession, overrides: OfflineAnalystOverrides): Promise<{ summary: RawSessionSummary; actions: RawKeyAction[]; eventOf: (action: RawKeyAction) => string | undefined }> {
+async function analyse(
+  built: BuiltSession,
+  overrides: OfflineAnalystOverrides,
+): Promise<{ summary: RawSessionSummary; actions: RawKeyAction[]; eventOf: (action: RawKeyAction) => string | undefined }> {
   const events = built.events.map((event) => AnalyticsEventSchema.parse(structuredClone(event)));
   const recording = await computeRecordingMetadata(windowed(built.recordingLines));
   const encoded = encodeSession({ sessionId: built.meta.session_id, events, replayStartMs: recording.startMs, replayEndMs: recording.endMs });
@@ -48,7 +43,13 @@ function page(path: string, title: string, ...body: Array<ReturnType<typeof h>>)
   return { url: `${ORIGIN}${path}`, title, body: [h("nav", h("a", { href: "/docs" }, "Docs"), h("a", { href: "/settings/billing" }, "Billing")), h("main#main", ...body)] };
 }
 
-const onboardingProfile = page("/onboarding/profile", "Welcome", h("h1", "Tell us about you"), h("input#full-name", { type: "text", name: "full-name" }), h("button#continue", { type: "button" }, "Continue"));
+const onboardingProfile = page(
+  "/onboarding/profile",
+  "Welcome",
+  h("h1", "Tell us about you"),
+  h("input#full-name", { type: "text", name: "full-name" }),
+  h("button#continue", { type: "button" }, "Continue"),
+);
 const onboardingPlan = page(
   "/onboarding/plan",
   "Choose a plan",

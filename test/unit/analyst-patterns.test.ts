@@ -1,13 +1,6 @@
 import type { eventWithTime } from "@rrweb/types";
 import { describe, expect, it } from "vitest";
-import {
-  OFFLINE_ANALYST_LABEL,
-  assignEventsOffline,
-  extractPatternsOffline,
-  signatureKey,
-  signatureOf,
-  summarizeSessionOffline,
-} from "../../src/analysts/index.ts";
+import { OFFLINE_ANALYST_LABEL, assignEventsOffline, extractPatternsOffline, signatureKey, signatureOf, summarizeSessionOffline } from "../../src/analysts/index.ts";
 import { AnalyticsEventSchema } from "../../src/domain/events.ts";
 import type { WindowedEvent } from "../../src/domain/recording.ts";
 import { RawAssignmentListSchema, RawPatternListSchema, type RawPattern } from "../../src/domain/report.ts";
@@ -155,7 +148,11 @@ function happy(seed: number): BuiltSession {
 const patternsOfKind = (patterns: RawPattern[], kind: string) => patterns.filter((pattern) => pattern.match_key?.startsWith(`${kind} |`));
 
 function flaggedIds(summaries: SessionSummary[], flag: (action: ReturnType<typeof keyActionsOf>[number]["action"]) => boolean): string[] {
-  return summaries.flatMap((summary) => keyActionsOf(summary).filter(({ action }) => flag(action)).map(({ action }) => action.event_id));
+  return summaries.flatMap((summary) =>
+    keyActionsOf(summary)
+      .filter(({ action }) => flag(action))
+      .map(({ action }) => action.event_id),
+  );
 }
 
 // ---------------------------------------------------------------------------------- patterns
@@ -285,18 +282,36 @@ describe("issue signatures", () => {
 
   it("ignore numbers, ids and quoted values in errors, and the item in the page", () => {
     const a = signatureOf(
-      { description: `Clicking "Place order" on /checkout threw ValidationError: Address 'Calle de Alcalá 88' rejected for order 58213; the user tried again twice and it failed each time.`, current_url: at("/checkout") },
+      {
+        description: `Clicking "Place order" on /checkout threw ValidationError: Address 'Calle de Alcalá 88' rejected for order 58213; the user tried again twice and it failed each time.`,
+        current_url: at("/checkout"),
+      },
       "blocking_exception",
     );
     const b = signatureOf(
-      { description: `Clicking "Place order" on /checkout threw ValidationError: Address '1450 Valencia Street' rejected for order 77; the user left without getting further.`, current_url: at("/checkout?step=2") },
+      {
+        description: `Clicking "Place order" on /checkout threw ValidationError: Address '1450 Valencia Street' rejected for order 77; the user left without getting further.`,
+        current_url: at("/checkout?step=2"),
+      },
       "blocking_exception",
     );
     expect(signatureKey(a)).toBe(signatureKey(b));
     expect(a).toMatchObject({ control: "Place order", errorType: "ValidationError", area: "/checkout", phase: "checkout" });
 
-    const c = signatureOf({ description: "Loading /product/:id threw Error: Request failed with status 503 (GET /api/recommendations/p-1042) (3 times); the user carried on (added to cart).", current_url: at("/product/linen-apron") }, "non_blocking_exception");
-    const d = signatureOf({ description: "Loading /product/:id threw Error: Request failed with status 503 (GET /api/recommendations/p-2210); the user carried on (went on to /cart).", current_url: at("/product/oak-serving-board") }, "non_blocking_exception");
+    const c = signatureOf(
+      {
+        description: "Loading /product/:id threw Error: Request failed with status 503 (GET /api/recommendations/p-1042) (3 times); the user carried on (added to cart).",
+        current_url: at("/product/linen-apron"),
+      },
+      "non_blocking_exception",
+    );
+    const d = signatureOf(
+      {
+        description: "Loading /product/:id threw Error: Request failed with status 503 (GET /api/recommendations/p-2210); the user carried on (went on to /cart).",
+        current_url: at("/product/oak-serving-board"),
+      },
+      "non_blocking_exception",
+    );
     expect(signatureKey(c)).toBe(signatureKey(d));
     expect(c.status).toBe(503);
   });

@@ -85,7 +85,10 @@ describe("offline analyst on examples/sample", () => {
     expect(abandonment).toHaveLength(1);
     // The user's last "Place order" click the encoding kept.
     const { idMap } = loaded.get(SESSIONS.placeOrder)!.encoded;
-    const lastClick = [...idMap.entries()].filter(([, ref]) => ref.event === "$autocapture").sort((a, b) => a[1].index - b[1].index).at(-1)!;
+    const lastClick = [...idMap.entries()]
+      .filter(([, ref]) => ref.event === "$autocapture")
+      .sort((a, b) => a[1].index - b[1].index)
+      .at(-1)!;
     expect(abandonment[0]!.event_id).toBe(lastClick[0]);
     // The rage and dead clicks are part of the exception's story, not separate confusion.
     expect(actions.filter((action) => action.confusion)).toHaveLength(0);

@@ -2,16 +2,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  classifyCustomEvent,
-  createSiteModel,
-  learnSite,
-  loadProductMap,
-  OFFLINE_ANALYST_DEFAULTS,
-  pageAreaOf,
-  ProductMapError,
-  withoutShopWords,
-} from "../../src/analysts/index.ts";
+import { classifyCustomEvent, createSiteModel, learnSite, loadProductMap, OFFLINE_ANALYST_DEFAULTS, pageAreaOf, ProductMapError, withoutShopWords } from "../../src/analysts/index.ts";
 import { routeTitle } from "../../src/analysts/titles.ts";
 import { readConfig } from "../../src/config/env.ts";
 import { createPipelineAnalyst } from "../../src/llm/model-analyst.ts";
@@ -103,7 +94,13 @@ describe("product map", () => {
     const map = loadProductMap(
       write(
         "map.yaml",
-        ["routes:", "  /campaigns/:id/edit: { name: Editing a campaign, step: true }", "  /welcome/*: { name: Onboarding, step: true }", "  /sent: { goal: true }", "goals: [newsletter_went_out]"].join("\n"),
+        [
+          "routes:",
+          "  /campaigns/:id/edit: { name: Editing a campaign, step: true }",
+          "  /welcome/*: { name: Onboarding, step: true }",
+          "  /sent: { goal: true }",
+          "goals: [newsletter_went_out]",
+        ].join("\n"),
       ),
     );
     const site = createSiteModel({ vocabulary: withoutShopWords(), productMap: map });

@@ -108,7 +108,10 @@ function orderWithSlowConfirmation(seed: number, spinnerMs: number, options: { l
   return s.build();
 }
 
-const slowActions = (summary: SessionSummary) => keyActionsOf(summary).filter(({ action }) => action.slow).map(({ action }) => action);
+const slowActions = (summary: SessionSummary) =>
+  keyActionsOf(summary)
+    .filter(({ action }) => action.slow)
+    .map(({ action }) => action);
 
 describe("loading waits in the recording", () => {
   it("a spinner shown for 12 s after a page load is one resolved wait with its text; hidden ones do not count", async () => {

@@ -28,12 +28,7 @@ export interface ClientEvent {
   [key: string]: unknown;
 }
 
-export function clientEvent(
-  name: string,
-  at: number,
-  session: { sessionId?: string; windowId?: string; distinctId?: string; url?: string },
-  properties: Record<string, unknown> = {},
-): ClientEvent {
+export function clientEvent(name: string, at: number, session: { sessionId?: string; windowId?: string; distinctId?: string; url?: string }, properties: Record<string, unknown> = {}): ClientEvent {
   return {
     uuid: randomUUID(),
     event: name,
@@ -59,11 +54,7 @@ export function captureBody(events: ClientEvent[], sentAt = Date.now()): Record<
 }
 
 /** `/s/` body (`timestampMode: "body"`): an array of `$snapshot` events, each with `sent_at`. */
-export function snapshotBody(
-  session: { sessionId: string; windowId: string; distinctId?: string },
-  rrwebEvents: Array<eventWithTime | RecordedEvent>,
-  sentAt = Date.now(),
-): ClientEvent[] {
+export function snapshotBody(session: { sessionId: string; windowId: string; distinctId?: string }, rrwebEvents: Array<eventWithTime | RecordedEvent>, sentAt = Date.now()): ClientEvent[] {
   const at = Math.max(...rrwebEvents.map((e) => e.timestamp));
   const event = clientEvent("$snapshot", at, session, {
     $snapshot_bytes: JSON.stringify(rrwebEvents).length,
@@ -99,12 +90,7 @@ export function encodeLikePosthog(data: unknown, encoding: Encoding): EncodedReq
   }
 }
 
-export async function post(
-  baseUrl: string,
-  path: string,
-  request: EncodedRequest,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; json: any; headers: Headers }> {
+export async function post(baseUrl: string, path: string, request: EncodedRequest, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Headers }> {
   const separator = request.query && path.includes("?") ? "&" + request.query.slice(1) : request.query;
   const response = await fetch(`${baseUrl}${path}${separator}`, {
     method: "POST",

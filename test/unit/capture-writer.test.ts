@@ -31,7 +31,9 @@ afterEach(() => {
 });
 
 function linesOf(file: string): string[] {
-  return readFileSync(file, "utf8").split("\n").filter((line) => line.length > 0);
+  return readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.length > 0);
 }
 
 describe("capture writer: concurrent requests", () => {
@@ -45,9 +47,7 @@ describe("capture writer: concurrent requests", () => {
         const session = i % 3 === 0 ? OTHER : SESSION;
         // Big, uneven lines: a torn or interleaved write would show up as a line that does not parse.
         const padding = "x".repeat(1_000 + ((i * 7_919) % 120_000));
-        const events = Array.from({ length: 1 + (i % 4) }, (_, k) =>
-          clientEvent("$autocapture", T0 + i * 100 + k, { sessionId: session, windowId: WINDOW }, { $el_text: padding, index: i }),
-        );
+        const events = Array.from({ length: 1 + (i % 4) }, (_, k) => clientEvent("$autocapture", T0 + i * 100 + k, { sessionId: session, windowId: WINDOW }, { $el_text: padding, index: i }));
         for (const event of events) sentUuids.add(event.uuid);
         requests.push(post(server.url, "/i/v0/e/", encodeLikePosthog(captureBody(events), encodings[i % 3]!)));
         const snapshot = [rr.meta(T0 + i * 100), compressLikePosthog(rr.fullSnapshot(T0 + i * 100 + 1, padding.slice(0, 5_000)))];
@@ -92,9 +92,11 @@ describe("capture writer: concurrent requests", () => {
       queue.run("b", async () => {
         order.push("b1");
       }),
-      queue.run("a", async () => {
-        throw new Error("a3 fails");
-      }).catch(() => order.push("a3 failed")),
+      queue
+        .run("a", async () => {
+          throw new Error("a3 fails");
+        })
+        .catch(() => order.push("a3 failed")),
       queue.run("a", async () => {
         order.push("a4");
       }),

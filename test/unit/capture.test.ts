@@ -206,21 +206,28 @@ describe("capture server: posthog-js bodies in every encoding → dataset direct
 
     // Finalized files are in time order: events by timestamp, recording lines by their first event.
     const dir = path.join(out, "sessions", S2);
-    const events = gunzipSync(readFileSync(path.join(dir, "events.jsonl.gz"))).toString("utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const events = gunzipSync(readFileSync(path.join(dir, "events.jsonl.gz")))
+      .toString("utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(events.map((e) => e.event)).toEqual(["$pageview", "$exception"]);
-    const lines = gunzipSync(readFileSync(path.join(dir, "recording.jsonl.gz"))).toString("utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const lines = gunzipSync(readFileSync(path.join(dir, "recording.jsonl.gz")))
+      .toString("utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.data[0].type)).toEqual([EventType.Meta, EventType.IncrementalSnapshot]);
-    const s1Lines = gunzipSync(readFileSync(path.join(out, "sessions", S1, "recording.jsonl.gz"))).toString("utf8").trim().split("\n");
+    const s1Lines = gunzipSync(readFileSync(path.join(out, "sessions", S1, "recording.jsonl.gz")))
+      .toString("utf8")
+      .trim()
+      .split("\n");
     const starts = s1Lines.map((l) => JSON.parse(l).data[0].timestamp as number);
     expect(starts).toEqual([...starts].sort((a, b) => a - b));
   });
 
   it("answers posthog-js like PostHog does: status 1 with what was accepted and skipped", async () => {
-    const response = await post(
-      server.url,
-      "/e/",
-      encodeLikePosthog(captureBody([clientEvent("$pageview", T0, { sessionId: S1, url: `${SHOP}/` }), clientEvent("$identify", T0, {})]), "gzip"),
-    );
+    const response = await post(server.url, "/e/", encodeLikePosthog(captureBody([clientEvent("$pageview", T0, { sessionId: S1, url: `${SHOP}/` }), clientEvent("$identify", T0, {})]), "gzip"));
     expect(response.status).toBe(200);
     expect(response.json).toEqual({ status: 1, accepted: 1, skipped: 1, skipped_by_reason: { no_session_id: 1 } });
   });
@@ -292,7 +299,11 @@ describe("capture server: posthog-js bodies in every encoding → dataset direct
     });
     expect(readdirSync(out)).toEqual(["sessions"]);
     expect(readdirSync(path.join(out, "sessions"))).toEqual([S1]);
-    expect(readFileSync(path.join(out, "sessions", S1, "events.jsonl"), "utf8").trim().split("\n")).toHaveLength(1);
+    expect(
+      readFileSync(path.join(out, "sessions", S1, "events.jsonl"), "utf8")
+        .trim()
+        .split("\n"),
+    ).toHaveLength(1);
   });
 
   it("answers CORS preflights and mirrors the page's origin with credentials, as PostHog's capture does", async () => {

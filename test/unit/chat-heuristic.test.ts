@@ -165,13 +165,27 @@ describe("offline chat rules: tool results → answer", () => {
     expect(factsOf(messages, NOW)).toEqual({ hasReport: true, lastPatternId: 4, now: NOW });
     const example = new ToolMessage({ content: "Example 2 of 4 of pattern 3 of report r1:\n...", tool_call_id: "3", name: "get_pattern" });
     expect(factsOf([...messages, example], NOW)).toEqual({ hasReport: true, lastPatternId: 3, lastExample: 2, now: NOW });
-    const listed = new ToolMessage({ content: 'Report r1: 2 of its 9 patterns on pages containing "checkout", numbered and ordered as in the report:\nPattern 3: A\nPattern 7: B', tool_call_id: "4", name: "list_patterns" });
+    const listed = new ToolMessage({
+      content: 'Report r1: 2 of its 9 patterns on pages containing "checkout", numbered and ordered as in the report:\nPattern 3: A\nPattern 7: B',
+      tool_call_id: "4",
+      name: "list_patterns",
+    });
     expect(factsOf([...messages, example, listed], NOW)).toEqual({ hasReport: true, lastPatternId: 3, now: NOW });
     expect(factsOf([new ToolMessage({ content: "The report could not be made", tool_call_id: "1", name: "summarize_sessions" })], NOW).hasReport).toBe(false);
   });
 
   it("knows of the thread's report from the system message (a thread opened on a report, or a report beyond the window)", () => {
-    const report = { report_id: "r9", title: "T", created_at: NOW.toISOString(), analyst: "offline", sessions_requested: 2, sessions_summarized: 2, sessions_failed: 0, sessions_skipped: 0, patterns: [] };
+    const report = {
+      report_id: "r9",
+      title: "T",
+      created_at: NOW.toISOString(),
+      analyst: "offline",
+      sessions_requested: 2,
+      sessions_summarized: 2,
+      sessions_failed: 0,
+      sessions_skipped: 0,
+      patterns: [],
+    };
     const withState = formatChatSystem({ project: "p", report, today: "2026-11-22" });
     expect(factsOf([withState, new HumanMessage("sessions mentioning coupon")], NOW).hasReport).toBe(true);
     expect(factsOf([formatChatSystem({ project: "p", today: "2026-11-22" }), new HumanMessage("hi")], NOW).hasReport).toBe(false);

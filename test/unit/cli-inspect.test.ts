@@ -71,7 +71,10 @@ describe("session-summaries inspect", () => {
     expect(stdout).toContain('<untrusted_data name="events">');
     expect(stdout).toMatch(/^[0-9a-f]{8}\t\d+\t[\d.]+\twindow_1\turl_\d+\t\$exception\t.*TypeError/m);
     const events = gunzipSync(await readFile(path.join(SAMPLE, "sessions", PLACE_ORDER, "events.jsonl.gz"))).toString("utf8");
-    const uuids = events.trim().split("\n").map((line) => (JSON.parse(line) as { uuid: string }).uuid);
+    const uuids = events
+      .trim()
+      .split("\n")
+      .map((line) => (JSON.parse(line) as { uuid: string }).uuid);
     expect(uuids.length).toBeGreaterThan(50);
     for (const uuid of uuids) expect(stdout).not.toContain(uuid);
   });

@@ -38,7 +38,11 @@ describe.each(DATASETS)("$dir", async ({ dir, app, minSessions }) => {
     // Labels written before apps were a choice name the shop as `source.shop`.
     expect(labels.source?.app ?? labels.source?.shop).toBe(app);
     expect(await bytesUnder(DATASET)).toBeLessThanOrEqual(MAX_DATASET_BYTES);
-    for (const outcome of SESSION_OUTCOMES) expect(Object.values(labels.sessions).some((l) => l.outcome === outcome), outcome).toBe(true);
+    for (const outcome of SESSION_OUTCOMES)
+      expect(
+        Object.values(labels.sessions).some((l) => l.outcome === outcome),
+        outcome,
+      ).toBe(true);
     expect(Object.keys(labels.sessions).sort()).toEqual(metas.map((m) => m.session_id).sort());
     const happy = Object.values(labels.sessions).filter((l) => l.issues.length === 0);
     expect(happy.length / metas.length).toBeGreaterThanOrEqual(0.3);

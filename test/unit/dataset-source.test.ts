@@ -187,7 +187,10 @@ describe("DatasetSource on broken datasets", () => {
   it("reports a recording without a full snapshot as unreplayable, and refuses to cut a clip from it", async () => {
     const source = new DatasetSource(dataset);
     const recordingFile = (await source.sessionFiles(COUPON)).recording!;
-    const lines = gunzipSync(await readFile(recordingFile)).toString("utf8").trimEnd().split("\n");
+    const lines = gunzipSync(await readFile(recordingFile))
+      .toString("utf8")
+      .trimEnd()
+      .split("\n");
     const withoutSnapshots = lines.map((line) => {
       const parsed = JSON.parse(line) as { window_id: string; data: Array<{ type: number }> };
       return JSON.stringify({ ...parsed, data: parsed.data.filter((e) => e.type !== EventType.FullSnapshot) });

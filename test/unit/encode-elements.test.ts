@@ -5,8 +5,7 @@ import { capturedElements, elementsChain, type FixtureElement } from "./encode-f
 
 describe("parseElementsChain", () => {
   it("reads tag, classes, text, href, id and attr__ attributes of each element, innermost first", () => {
-    const chain =
-      'button.btn.primary:attr__aria-label="Buy"attr__type="submit"href="/x"nth-child="2"nth-of-type="1"text="Place order";form:attr_id="pay"nth-child="1"nth-of-type="1"';
+    const chain = 'button.btn.primary:attr__aria-label="Buy"attr__type="submit"href="/x"nth-child="2"nth-of-type="1"text="Place order";form:attr_id="pay"nth-child="1"nth-of-type="1"';
     const [button, form] = parseElementsChain(chain);
     expect(button).toEqual({
       tag: "button",
@@ -88,18 +87,24 @@ describe("elementContextOf", () => {
   });
 
   it("takes the element's own text, else the nearest ancestor's", () => {
-    expect(contextOf([{ tag: "button", text: "Own" }, { tag: "div", text: "Parent" }])?.text).toBe("Own");
+    expect(
+      contextOf([
+        { tag: "button", text: "Own" },
+        { tag: "div", text: "Parent" },
+      ])?.text,
+    ).toBe("Own");
     expect(contextOf([{ tag: "svg" }, { tag: "button", text: "Save" }, { tag: "div", text: "Far" }])?.text).toBe("Save");
   });
 
   it("takes aria-label and href from the control, not from regions around it", () => {
-    const context = contextOf([
-      { tag: "svg" },
-      { tag: "a", href: "/cart", attributes: { "aria-label": "Open cart" } },
-      { tag: "nav", attributes: { "aria-label": "Main" } },
-    ]);
+    const context = contextOf([{ tag: "svg" }, { tag: "a", href: "/cart", attributes: { "aria-label": "Open cart" } }, { tag: "nav", attributes: { "aria-label": "Main" } }]);
     expect(context).toMatchObject({ ariaLabel: "Open cart", href: "/cart", text: "" });
-    expect(contextOf([{ tag: "a", text: "Home", href: "/" }, { tag: "nav", attributes: { "aria-label": "Main" } }])?.ariaLabel).toBe("");
+    expect(
+      contextOf([
+        { tag: "a", text: "Home", href: "/" },
+        { tag: "nav", attributes: { "aria-label": "Main" } },
+      ])?.ariaLabel,
+    ).toBe("");
   });
 
   it("is undefined for an empty chain", () => {

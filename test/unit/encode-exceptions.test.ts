@@ -4,9 +4,7 @@ import { describeException, exceptionFactsOf, isNetworkOrAuthRelated, wordsOf } 
 
 const facts = (type: string, value: string, functions: string[] = [], sources: string[] = []) =>
   exceptionFactsOf({
-    $exception_list: [
-      { type, value, stacktrace: { frames: functions.map((name, i) => ({ function: name, filename: sources[i] })) } },
-    ],
+    $exception_list: [{ type, value, stacktrace: { frames: functions.map((name, i) => ({ function: name, filename: sources[i] })) } }],
   });
 
 describe("exceptionFactsOf", () => {

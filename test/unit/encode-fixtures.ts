@@ -55,7 +55,10 @@ const escapeQuotes = (value: string) => value.replace(/"/g, '\\"');
 export function elementsChain(elements: readonly FixtureElement[]): string {
   return elements
     .map((element) => {
-      const classes = [...(element.classes ?? [])].sort().map((name) => `.${name.replace(/"/g, "")}`).join("");
+      const classes = [...(element.classes ?? [])]
+        .sort()
+        .map((name) => `.${name.replace(/"/g, "")}`)
+        .join("");
       const attributes: Record<string, string> = {
         ...(element.text ? { text: element.text } : {}),
         "nth-child": String(element.nthChild ?? 1),
@@ -89,13 +92,7 @@ export function capturedElements(elements: readonly FixtureElement[]): CapturedE
 }
 
 /** A posthog-js event at `atMs` after the session start on `url`, with the SDK's usual properties. */
-export function posthogEvent(
-  session: FixtureSession,
-  event: string,
-  atMs: number,
-  url: string,
-  properties: Record<string, unknown> = {},
-): AnalyticsEvent {
+export function posthogEvent(session: FixtureSession, event: string, atMs: number, url: string, properties: Record<string, unknown> = {}): AnalyticsEvent {
   const timestampMs = session.startMs + atMs;
   const parsed = new URL(url);
   const uuid = nextUuid(session);
@@ -112,8 +109,7 @@ export function posthogEvent(
       $device_type: "Desktop",
       $timezone: "Europe/Berlin",
       $browser_language: "en-US",
-      $raw_user_agent:
-        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+      $raw_user_agent: "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
       $current_url: url,
       $host: parsed.host,
       $pathname: parsed.pathname,
@@ -151,8 +147,7 @@ export function posthogEvent(
 
 export const fx = {
   pageview: (s: FixtureSession, atMs: number, url: string) => posthogEvent(s, "$pageview", atMs, url, { title: "Shop" }),
-  pageleave: (s: FixtureSession, atMs: number, url: string) =>
-    posthogEvent(s, "$pageleave", atMs, url, { $prev_pageview_duration: 42.3, $prev_pageview_max_scroll_percentage: 0.8 }),
+  pageleave: (s: FixtureSession, atMs: number, url: string) => posthogEvent(s, "$pageleave", atMs, url, { $prev_pageview_duration: 42.3, $prev_pageview_max_scroll_percentage: 0.8 }),
   /** An autocapture with both `$elements_chain` and `$elements`, as recent posthog-js sends. */
   autocapture: (s: FixtureSession, atMs: number, url: string, elements: FixtureElement[], eventType = "click") =>
     posthogEvent(s, "$autocapture", atMs, url, {
@@ -172,12 +167,7 @@ export const fx = {
       $dead_click_scroll_timeout: false,
       $dead_click_mutation_timeout: true,
     }),
-  exception: (
-    s: FixtureSession,
-    atMs: number,
-    url: string,
-    error: { type: string; value: string; functions?: string[]; files?: string[]; handled?: boolean; fingerprint?: string },
-  ) =>
+  exception: (s: FixtureSession, atMs: number, url: string, error: { type: string; value: string; functions?: string[]; files?: string[]; handled?: boolean; fingerprint?: string }) =>
     posthogEvent(s, "$exception", atMs, url, {
       $exception_list: [
         {
@@ -201,14 +191,10 @@ export const fx = {
       $exception_personURL: "https://us.posthog.com/project/1/person/x",
       ...(error.fingerprint ? { $exception_fingerprint: error.fingerprint } : {}),
     }),
-  featureFlagCalled: (s: FixtureSession, atMs: number, url: string, flag: string) =>
-    posthogEvent(s, "$feature_flag_called", atMs, url, { $feature_flag: flag, $feature_flag_response: true }),
-  webVitals: (s: FixtureSession, atMs: number, url: string) =>
-    posthogEvent(s, "$web_vitals", atMs, url, { $web_vitals_LCP_value: 1834.2, $web_vitals_CLS_value: 0.02 }),
-  heatmap: (s: FixtureSession, atMs: number, url: string) =>
-    posthogEvent(s, "$$heatmap", atMs, url, { $heatmap_data: { [url]: [{ x: 512, y: 300, target_fixed: false, type: "click" }] } }),
-  custom: (s: FixtureSession, atMs: number, url: string, name: string, properties: Record<string, unknown> = {}) =>
-    posthogEvent(s, name, atMs, url, properties),
+  featureFlagCalled: (s: FixtureSession, atMs: number, url: string, flag: string) => posthogEvent(s, "$feature_flag_called", atMs, url, { $feature_flag: flag, $feature_flag_response: true }),
+  webVitals: (s: FixtureSession, atMs: number, url: string) => posthogEvent(s, "$web_vitals", atMs, url, { $web_vitals_LCP_value: 1834.2, $web_vitals_CLS_value: 0.02 }),
+  heatmap: (s: FixtureSession, atMs: number, url: string) => posthogEvent(s, "$$heatmap", atMs, url, { $heatmap_data: { [url]: [{ x: 512, y: 300, target_fixed: false, type: "click" }] } }),
+  custom: (s: FixtureSession, atMs: number, url: string, name: string, properties: Record<string, unknown> = {}) => posthogEvent(s, name, atMs, url, properties),
 };
 
 const SHOP = "https://shop.example.com";
@@ -261,15 +247,10 @@ export function checkoutSession(session: FixtureSession = fixtureSession()): Ana
       value: "Minified React error #418; visit https://react.dev/errors/418?args[]=text for the full message",
       functions: ["hydrateRoot", "renderRootSync"],
     }),
-    fx.autocapture(session, 35_000, product, [
-      { tag: "button", classes: ["add-to-cart"], text: "Add to cart", attributes: { type: "button", "data-testid": "add" } },
-    ]),
+    fx.autocapture(session, 35_000, product, [{ tag: "button", classes: ["add-to-cart"], text: "Add to cart", attributes: { type: "button", "data-testid": "add" } }]),
     fx.custom(session, 35_200, product, "product added", { product_id: "SKU-4711", price: 129.0, currency: "EUR" }),
     fx.custom(session, 36_000, product, "heartbeat"),
-    fx.autocapture(session, 60_000, product, [
-      { tag: "svg" },
-      { tag: "a", classes: ["cart-icon"], href: "/cart", attributes: { "aria-label": "Open cart" } },
-    ]),
+    fx.autocapture(session, 60_000, product, [{ tag: "svg" }, { tag: "a", classes: ["cart-icon"], href: "/cart", attributes: { "aria-label": "Open cart" } }]),
     fx.pageview(session, 60_400, cart),
     doubleSent,
     { ...doubleSent, uuid: nextUuid(session) },
@@ -291,7 +272,10 @@ export function checkoutSession(session: FixtureSession = fixtureSession()): Ana
       functions: ["ResizeObserver.callback"],
     }),
     fx.custom(session, 120_000, checkout, "client_request_failure", { status: 502, path: "/api/payments" }),
-    fx.deadClick(session, 140_000, checkout, [{ tag: "span", text: "Need help?" }, { tag: "div", classes: ["help"] }]),
+    fx.deadClick(session, 140_000, checkout, [
+      { tag: "span", text: "Need help?" },
+      { tag: "div", classes: ["help"] },
+    ]),
     fx.pageleave(session, 175_000, checkout),
     fx.webVitals(session, 176_000, checkout),
     fx.pageleave(session, 180_000, checkout),

@@ -77,19 +77,14 @@ describe("redactPii: phone numbers", () => {
 
 describe("redactPii: secrets in URLs and tokens", () => {
   it("redacts secret query and fragment parameters, whatever their case", () => {
-    const url =
-      "https://app.example.com/callback?code=abc123&state=xyz&API_KEY=k-999&Access-Token=t1#id_token=eyJx&expires_in=3600";
-    expect(redacted(url).text).toBe(
-      "https://app.example.com/callback?code=[redacted]&state=xyz&API_KEY=[redacted]&Access-Token=[redacted]#id_token=[redacted]&expires_in=3600",
-    );
+    const url = "https://app.example.com/callback?code=abc123&state=xyz&API_KEY=k-999&Access-Token=t1#id_token=eyJx&expires_in=3600";
+    expect(redacted(url).text).toBe("https://app.example.com/callback?code=[redacted]&state=xyz&API_KEY=[redacted]&Access-Token=[redacted]#id_token=[redacted]&expires_in=3600");
     expect(redacted(url).counter.byKind.url_secret).toBe(4);
   });
 
   it("redacts path parameters and signed-URL signatures", () => {
     expect(redacted("/app;jsessionid=A1B2C3?x=1").text).toBe("/app;jsessionid=[redacted]?x=1");
-    expect(redacted("https://s3.example.com/f.pdf?X-Amz-Signature=abcd&X-Amz-Expires=60").text).toBe(
-      "https://s3.example.com/f.pdf?X-Amz-Signature=[redacted]&X-Amz-Expires=60",
-    );
+    expect(redacted("https://s3.example.com/f.pdf?X-Amz-Signature=abcd&X-Amz-Expires=60").text).toBe("https://s3.example.com/f.pdf?X-Amz-Signature=[redacted]&X-Amz-Expires=60");
   });
 
   it("keeps ordinary parameters", () => {

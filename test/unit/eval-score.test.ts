@@ -29,7 +29,19 @@ function summaryWith(sessionId: string, flags: Flags[], sessionSuccess = false):
     session_id: sessionId,
     start: T,
     duration_s: 60,
-    segments: [{ index: 0, name: "s", start_event_id: "00000000", end_event_id: "00000000", start: T, end: T, key_actions: actions, outcome: { success: false, summary: "x" }, stats: { duration_s: 1, duration_ratio: 1, key_action_count: 0, failure_count: 0, exception_count: 0, confusion_count: 0, abandonment_count: 0 } }],
+    segments: [
+      {
+        index: 0,
+        name: "s",
+        start_event_id: "00000000",
+        end_event_id: "00000000",
+        start: T,
+        end: T,
+        key_actions: actions,
+        outcome: { success: false, summary: "x" },
+        stats: { duration_s: 1, duration_ratio: 1, key_action_count: 0, failure_count: 0, exception_count: 0, confusion_count: 0, abandonment_count: 0 },
+      },
+    ],
     session_outcome: { success: sessionSuccess, summary: "x" },
     analyst: { kind: "heuristic", label: "offline analyst" },
   };
@@ -44,7 +56,18 @@ function pattern(name: string, sessions: string[], flags: Flags): ReportPattern 
     severity: "high",
     indicators: ["x"],
     stats: { occurrences: sessions.length, sessions_affected: sessions.length, sessions_affected_ratio: 0.5, segments_success_ratio: 0 },
-    examples: sessions.map((session_id) => ({ session_id, session_start: T, session_duration_s: 60, segment_index: 0, segment_name: "s", segment_outcome: "x", segment_success: false, target: summaryWith(session_id, [flags]).segments[0]!.key_actions[0]!, before: [], after: [] })),
+    examples: sessions.map((session_id) => ({
+      session_id,
+      session_start: T,
+      session_duration_s: 60,
+      segment_index: 0,
+      segment_name: "s",
+      segment_outcome: "x",
+      segment_success: false,
+      target: summaryWith(session_id, [flags]).segments[0]!.key_actions[0]!,
+      before: [],
+      after: [],
+    })),
   };
 }
 

@@ -72,7 +72,8 @@ describe("examples/campaigns server", () => {
     expect((await get("/api/campaigns?status=draft", "pb_visit=t2")).status).toBe(200);
     const created = await fetch(`${app.url}/api/campaigns`, { method: "POST", headers: { cookie: "pb_visit=t3", "content-type": "application/json" }, body: JSON.stringify({ name: "Only here" }) });
     expect(created.status).toBe(201);
-    const names = async (visit: string): Promise<string[]> => ((await (await get("/api/campaigns", `pb_visit=${visit}`)).json()) as { campaigns: Array<{ name: string }> }).campaigns.map((c) => c.name);
+    const names = async (visit: string): Promise<string[]> =>
+      ((await (await get("/api/campaigns", `pb_visit=${visit}`)).json()) as { campaigns: Array<{ name: string }> }).campaigns.map((c) => c.name);
     expect(await names("t3")).toContain("Only here");
     expect(await names("t4")).not.toContain("Only here");
   });

@@ -92,7 +92,11 @@ describe("errorHandler", () => {
   it("sends a domain error's message only when its code has a status; anything else is a generic 500 with the details in the log", async () => {
     const mapped = await answerTo(new SessionSummariesError("busy", "the thread is answering"), { busy: 409 });
     expect(mapped).toMatchObject({ status: 409, body: { error: { code: "busy", message: "the thread is answering" } } });
-    for (const error of [new Error("ENOENT: /srv/secret/file"), new SessionSummariesError("disk", "cannot read /srv/secret/file"), new HttpError("write_failed", "cannot write /srv/secret/file", 500)]) {
+    for (const error of [
+      new Error("ENOENT: /srv/secret/file"),
+      new SessionSummariesError("disk", "cannot read /srv/secret/file"),
+      new HttpError("write_failed", "cannot write /srv/secret/file", 500),
+    ]) {
       const answer = await answerTo(error, { busy: 409 });
       expect(answer.status).toBe(500);
       expect(answer.body.error.message).toBe(INTERNAL_ERROR_MESSAGE);

@@ -139,8 +139,11 @@ describe("jsonArrayUnderKey", () => {
   const body = {
     next: 'cursor "}]{ with \\ and \u00e9',
     meta: { nested: [{ deep: ["]", "}"] }], n: -1.5e3, ok: true, none: null },
-    "snap\"shots": [{ decoy: 1 }],
-    snapshots: [{ type: 4, timestamp: 1, data: { href: "a]" } }, { type: 2, timestamp: 2, data: {} }],
+    'snap"shots': [{ decoy: 1 }],
+    snapshots: [
+      { type: 4, timestamp: 1, data: { href: "a]" } },
+      { type: 2, timestamp: 2, data: {} },
+    ],
     after: [1, 2, { x: "]" }],
   };
   const text = Buffer.from(JSON.stringify(body, null, 1));

@@ -66,7 +66,9 @@ describe("labels: one key per root problem", () => {
     for (const [id, label] of Object.entries(labels.sessions)) {
       for (const issue of label.issues) {
         expect(Object.keys(V1_CONSEQUENCE_KEYS), `${id} ${issue.pattern_key}`).not.toContain(issue.pattern_key);
-        const rootBefore = rootIssues(label).some((r) => r.kind !== "benign_exception" && r.kind !== "invisible_api_failure" && r.kind !== "slow_page" && Date.parse(r.timestamp) < Date.parse(issue.timestamp));
+        const rootBefore = rootIssues(label).some(
+          (r) => r.kind !== "benign_exception" && r.kind !== "invisible_api_failure" && r.kind !== "slow_page" && Date.parse(r.timestamp) < Date.parse(issue.timestamp),
+        );
         if (issue.kind === "abandonment" && rootBefore) expect(issue.consequence_of, `${id} abandonment`).toBeDefined();
       }
     }

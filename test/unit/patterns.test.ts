@@ -1,15 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RawPattern } from "../../src/domain/report.ts";
 import type { KeyAction, Segment, SessionSummary } from "../../src/domain/summary.ts";
-import {
-  adjustSeverity,
-  buildReportPatterns,
-  packByTokens,
-  patternExamples,
-  patternStats,
-  resolveAssignments,
-  shortfall,
-} from "../../src/patterns/index.ts";
+import { adjustSeverity, buildReportPatterns, packByTokens, patternExamples, patternStats, resolveAssignments, shortfall } from "../../src/patterns/index.ts";
 
 const START = Date.parse("2026-11-01T10:00:00Z");
 
@@ -103,7 +95,13 @@ describe("resolveAssignments", () => {
   it("keeps flagged events and counts every reason an id was not used", () => {
     const { evidence, skips } = resolveAssignments(
       [
-        { sessionIds: ["s1"], assignments: [{ pattern_id: 1, event_ids: ["aaaaaaaa", "bbbbbbbb", "cccccccc", "eeeeeeee"] }, { pattern_id: 9, event_ids: ["aaaaaaaa"] }] },
+        {
+          sessionIds: ["s1"],
+          assignments: [
+            { pattern_id: 1, event_ids: ["aaaaaaaa", "bbbbbbbb", "cccccccc", "eeeeeeee"] },
+            { pattern_id: 9, event_ids: ["aaaaaaaa"] },
+          ],
+        },
         { sessionIds: ["s1", "s2"], assignments: [{ pattern_id: 2, event_ids: ["dddddddd", "aaaaaaaa"] }] },
       ],
       summaries,
@@ -116,18 +114,22 @@ describe("resolveAssignments", () => {
 
   it("treats an id found in three sessions of a chunk as ambiguous too", () => {
     const s3 = summary("s3", [segment(0, [action("aaaaaaaa", { confusion: true })], false)]);
-    const { evidence, skips } = resolveAssignments(
-      [{ sessionIds: ["s1", "s2", "s3"], assignments: [{ pattern_id: 1, event_ids: ["aaaaaaaa"] }] }],
-      new Map([...summaries, ["s3", s3]]),
-      new Set([1]),
-    );
+    const { evidence, skips } = resolveAssignments([{ sessionIds: ["s1", "s2", "s3"], assignments: [{ pattern_id: 1, event_ids: ["aaaaaaaa"] }] }], new Map([...summaries, ["s3", s3]]), new Set([1]));
     expect(evidence.get(1)).toBeUndefined();
     expect(skips.ambiguous).toBe(1);
   });
 
   it("gives an event to the first pattern that claims it only", () => {
     const { evidence } = resolveAssignments(
-      [{ sessionIds: ["s1"], assignments: [{ pattern_id: 1, event_ids: ["aaaaaaaa"] }, { pattern_id: 2, event_ids: ["aaaaaaaa"] }] }],
+      [
+        {
+          sessionIds: ["s1"],
+          assignments: [
+            { pattern_id: 1, event_ids: ["aaaaaaaa"] },
+            { pattern_id: 2, event_ids: ["aaaaaaaa"] },
+          ],
+        },
+      ],
       summaries,
       new Set([1, 2]),
     );
@@ -137,7 +139,11 @@ describe("resolveAssignments", () => {
 });
 
 describe("stats and examples", () => {
-  const seg0 = segment(0, [action("a0000001"), action("a0000002"), action("a0000003"), action("a0000004"), action("a0000005", { exception: "blocking" }), action("a0000006"), action("a0000007", { exception: "blocking" })], false);
+  const seg0 = segment(
+    0,
+    [action("a0000001"), action("a0000002"), action("a0000003"), action("a0000004"), action("a0000005", { exception: "blocking" }), action("a0000006"), action("a0000007", { exception: "blocking" })],
+    false,
+  );
   const seg1 = segment(1, [action("a0000008", { confusion: true })], true);
   const one = summary("one", [seg0, seg1]);
   one.visual_checks = [{ event_id: "a0000005", verdict: "confirmed", method: "dom", evidence: ["'Payment failed' became visible"], changes: [] }];
@@ -204,8 +210,7 @@ describe("buildReportPatterns", () => {
       summary(id, [segment(0, [action(`${id.slice(1)}0000000`, { exception: "blocking" }), action(`${id.slice(1)}0000001`, { confusion: true }, { ms_since_start: 120_000 })], false)]),
     );
     const byId = new Map(sessions.map((s) => [s.session_id, s]));
-    const ev = (ids: string[], actionIndex: number) =>
-      ids.map((id) => ({ sessionId: id, segment: byId.get(id)!.segments[0]!, action: byId.get(id)!.segments[0]!.key_actions[actionIndex]! }));
+    const ev = (ids: string[], actionIndex: number) => ids.map((id) => ({ sessionId: id, segment: byId.get(id)!.segments[0]!, action: byId.get(id)!.segments[0]!.key_actions[actionIndex]! }));
     const { patterns, dropped } = buildReportPatterns(
       [pattern(1, "Coupon rejected", "medium"), pattern(2, "Order fails", "critical"), pattern(3, "Lonely issue", "high"), pattern(4, "Noise", "low"), pattern(5, "Order fails", "high")],
       new Map([
@@ -236,7 +241,11 @@ describe("one pattern per root problem", () => {
   /** A session where "Pay" throws at 10 s on /pay, the user retries, and (when `leaves`) gives up at 20 s. */
   function failedPayment(id: string, leaves: boolean, distinctId?: string): SessionSummary {
     const actions = [
-      action(`${id}000001`, { exception: "blocking" }, { ms_since_start: 10_000, current_url: at("/pay"), event: "$exception", description: 'Clicking "Pay" on /pay threw TypeError: x; the user tried again twice and it failed each time.' }),
+      action(
+        `${id}000001`,
+        { exception: "blocking" },
+        { ms_since_start: 10_000, current_url: at("/pay"), event: "$exception", description: 'Clicking "Pay" on /pay threw TypeError: x; the user tried again twice and it failed each time.' },
+      ),
       action(`${id}000002`, { confusion: true }, { ms_since_start: 14_000, current_url: at("/pay"), description: 'Rage-clicked "Pay" on /pay.' }),
       ...(leaves ? [action(`${id}000003`, { abandonment: true }, { ms_since_start: 20_000, current_url: at("/pay?step=2"), description: "Left the payment page." })] : []),
     ];
@@ -250,7 +259,11 @@ describe("one pattern per root problem", () => {
   it("counts what followed the problem on it: users who gave up, who retried, and the retries", () => {
     const summaries = [failedPayment("a", true, "user-1"), failedPayment("b", true, "user-1"), failedPayment("c", false, "user-2")];
     const byId = new Map(summaries.map((s) => [s.session_id, s]));
-    const stats = patternStats(evidenceOf(summaries, (a) => a.exception === "blocking"), 10, byId);
+    const stats = patternStats(
+      evidenceOf(summaries, (a) => a.exception === "blocking"),
+      10,
+      byId,
+    );
     expect(stats.users_affected).toBe(2);
     // Each session: 2 retries told by the description + 1 rage click on the same page after it.
     expect(stats.consequences).toEqual({ sessions_abandoned: 2, sessions_retried: 3, retries: 9 });
@@ -280,11 +293,15 @@ describe("one pattern per root problem", () => {
   it("keeps apart patterns that share sessions but happen on other pages or much later", () => {
     const summaries = ["a", "b", "c"].map((id) =>
       summary(`s-${id}`, [
-        segment(0, [
-          action(`${id}000001`, { exception: "blocking" }, { ms_since_start: 10_000, current_url: at("/pay") }),
-          action(`${id}000002`, { confusion: true }, { ms_since_start: 15_000, current_url: at("/profile") }),
-          action(`${id}000003`, { slow: true }, { ms_since_start: 600_000, current_url: at("/pay") }),
-        ], false),
+        segment(
+          0,
+          [
+            action(`${id}000001`, { exception: "blocking" }, { ms_since_start: 10_000, current_url: at("/pay") }),
+            action(`${id}000002`, { confusion: true }, { ms_since_start: 15_000, current_url: at("/profile") }),
+            action(`${id}000003`, { slow: true }, { ms_since_start: 600_000, current_url: at("/pay") }),
+          ],
+          false,
+        ),
       ]),
     );
     const byId = new Map(summaries.map((s) => [s.session_id, s]));

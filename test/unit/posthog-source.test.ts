@@ -157,10 +157,18 @@ function posthogCompressed(event: eventWithTime): Record<string, unknown> {
 
 /** S1's blob_v2 blocks: each block is JSONL of `["<window_id>", event]` lines. */
 const S1_BLOCKS: string[] = [
-  [["w1", rr.meta(T1 + 100, "https://shop.example.com/cart?step=1")], ["w1", posthogCompressed(fullSnapshotS1)]]
+  [
+    ["w1", rr.meta(T1 + 100, "https://shop.example.com/cart?step=1")],
+    ["w1", posthogCompressed(fullSnapshotS1)],
+  ]
     .map((line) => JSON.stringify(line))
     .join("\n"),
-  [["w1", rr.mouseMove(T1 + 2_000)], ["w1", rr.click(T1 + 5_000)]].map((line) => JSON.stringify(line)).join("\n"),
+  [
+    ["w1", rr.mouseMove(T1 + 2_000)],
+    ["w1", rr.click(T1 + 5_000)],
+  ]
+    .map((line) => JSON.stringify(line))
+    .join("\n"),
   ["this is not json", JSON.stringify(["w2", rr.meta(T1 + 6_000, "https://shop.example.com/help")])].join("\n"),
 ];
 
@@ -173,9 +181,7 @@ const S2_BLOBS: Record<string, string> = {
   ]
     .map((line) => JSON.stringify(line))
     .join("\n"),
-  "1717318820000-1717318840000": [{ window_id: "w9", data: [rr.input(T2 + 30_000, "4111")] }]
-    .map((line) => JSON.stringify(line))
-    .join("\n"),
+  "1717318820000-1717318840000": [{ window_id: "w9", data: [rr.input(T2 + 30_000, "4111")] }].map((line) => JSON.stringify(line)).join("\n"),
 };
 const S2_REALTIME = JSON.stringify({ window_id: "w9", data: [rr.click(T2 + 39_000)] });
 
@@ -257,7 +263,13 @@ function answerQuery(res: ServerResponse, request: LoggedRequest): void {
     const columns = ["session_id", "distinct_id", "start_time", "end_time", "first_url"];
     sendJson(res, 200, {
       columns,
-      types: [["session_id", "String"], ["distinct_id", "String"], ["start_time", "DateTime64(6, 'UTC')"], ["end_time", "DateTime64(6, 'UTC')"], ["first_url", "Nullable(String)"]],
+      types: [
+        ["session_id", "String"],
+        ["distinct_id", "String"],
+        ["start_time", "DateTime64(6, 'UTC')"],
+        ["end_time", "DateTime64(6, 'UTC')"],
+        ["first_url", "Nullable(String)"],
+      ],
       results: rows.map((s) => columns.map((c) => s[c as keyof RecordedSession])),
       hogql: text,
     });
@@ -618,11 +630,7 @@ describe("PostHogSource events", () => {
     expect(pages).toHaveLength(4);
     expect(pages.every((q) => !/OFFSET/i.test(q.query) && /ORDER BY timestamp ASC, uuid ASC LIMIT 3$/.test(q.query))).toBe(true);
     expect(pages[0]!.values!.after).toBeUndefined();
-    expect(pages.slice(1).map((q) => q.values!.after)).toEqual([
-      "2024-06-01T10:00:05.000Z",
-      "2024-06-01T10:00:07.000Z",
-      "2024-06-01T10:04:59.000Z",
-    ]);
+    expect(pages.slice(1).map((q) => q.values!.after)).toEqual(["2024-06-01T10:00:05.000Z", "2024-06-01T10:00:07.000Z", "2024-06-01T10:04:59.000Z"]);
     expect(pages[0]!.values!.session_ids).toEqual([S1]);
     // The time range comes from the session's metadata, widened by a day each way.
     expect(pages[0]!.values!.range_from).toBe("2024-05-31T10:00:00.000Z");
@@ -732,7 +740,15 @@ describe("PostHogSource recordings", () => {
       { source: "blob_v2", start_blob_key: "40", end_blob_key: "44" },
       { source: "blob_v2", blob_key: "session_recordings_lts/abc" },
     ]);
-    expect(planSnapshotRequests([{ source: "blob_v2", blob_key: "3" }, { source: "blob_v2", blob_key: "1" }], 10)).toEqual([
+    expect(
+      planSnapshotRequests(
+        [
+          { source: "blob_v2", blob_key: "3" },
+          { source: "blob_v2", blob_key: "1" },
+        ],
+        10,
+      ),
+    ).toEqual([
       { source: "blob_v2", start_blob_key: "1", end_blob_key: "1" },
       { source: "blob_v2", start_blob_key: "3", end_blob_key: "3" },
     ]);
@@ -741,9 +757,7 @@ describe("PostHogSource recordings", () => {
 
 describe("PostHogSource retries and errors", () => {
   it("waits as long as Retry-After says after a 429, then succeeds", async () => {
-    inject("query:", 1, (res) =>
-      sendJson(res, 429, { type: "throttled_error", detail: "Request was throttled. Expected available in 2 seconds." }, { "Retry-After": "2" }),
-    );
+    inject("query:", 1, (res) => sendJson(res, 429, { type: "throttled_error", detail: "Request was throttled. Expected available in 2 seconds." }, { "Retry-After": "2" }));
     const metas = await makeSource().listSessions();
     expect(metas).toHaveLength(2);
     expect(sleeps).toEqual([2000]);
@@ -818,10 +832,7 @@ describe("PostHogSource retries and errors", () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
 
-    const source = new PostHogSource(
-      { host: `http://127.0.0.1:${port}`, projectId: PROJECT, apiKey: API_KEY },
-      { maxRetries: 1, sleep: async (ms) => void sleeps.push(ms) },
-    );
+    const source = new PostHogSource({ host: `http://127.0.0.1:${port}`, projectId: PROJECT, apiKey: API_KEY }, { maxRetries: 1, sleep: async (ms) => void sleeps.push(ms) });
     const error = await sourceError(source.listSessions());
     expect(error.code).toBe("posthog_unavailable");
     expect(error.message).toMatch(/ECONNREFUSED|fetch failed/);
@@ -840,9 +851,7 @@ describe("PostHogSource retries and errors", () => {
   });
 
   it("maps a 400 from the query endpoint to posthog_bad_request with PostHog's detail", async () => {
-    inject("query:", 1, (res) =>
-      sendJson(res, 400, { type: "validation_error", code: "query_error", detail: "Unable to resolve field: first_url" }),
-    );
+    inject("query:", 1, (res) => sendJson(res, 400, { type: "validation_error", code: "query_error", detail: "Unable to resolve field: first_url" }));
     const error = await sourceError(makeSource().listSessions());
     expect(error.code).toBe("posthog_bad_request");
     expect(error.message).toContain("Unable to resolve field: first_url");

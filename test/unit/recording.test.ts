@@ -50,10 +50,7 @@ describe("readRecording", () => {
     const text = [snapshotLine("win-a", windowA), JSON.stringify(["win-b", windowB[0]]), JSON.stringify(["win-b", windowB[1]])].join("\n");
     for (const file of [await write("rec.jsonl", text), await write("rec.jsonl.gz", gzipSync(text))]) {
       const events = await collect(readRecording(file));
-      expect(events.map((e) => [e.windowId, e.event.timestamp])).toEqual([
-        ...windowA.map((e) => ["win-a", e.timestamp]),
-        ...windowB.map((e) => ["win-b", e.timestamp]),
-      ]);
+      expect(events.map((e) => [e.windowId, e.event.timestamp])).toEqual([...windowA.map((e) => ["win-a", e.timestamp]), ...windowB.map((e) => ["win-b", e.timestamp])]);
     }
   });
 
@@ -140,7 +137,7 @@ describe("readRecording", () => {
 
 const FIXTURES = path.join(import.meta.dirname, "../fixtures/recordings");
 
-describe("readRecording: PostHog's older {\"snapshots\": [...]} JSON shape", () => {
+describe('readRecording: PostHog\'s older {"snapshots": [...]} JSON shape', () => {
   it("reads {window_id, data} groups and bare events with their windows, without a warning", async () => {
     const warnings = new ReadWarnings();
     const file = path.join(FIXTURES, "posthog-snapshots-object.json");
@@ -165,7 +162,7 @@ describe("readRecording: PostHog's older {\"snapshots\": [...]} JSON shape", () 
     expect(clip.windows.flatMap((w) => w.events.filter((e) => e.type === EventType.IncrementalSnapshot)).length).toBeGreaterThan(3);
   });
 
-  it("reads PostHog's own mock recording (rrweb events under \"snapshots\") without a warning", async () => {
+  it('reads PostHog\'s own mock recording (rrweb events under "snapshots") without a warning', async () => {
     const warnings = new ReadWarnings();
     const events = await collect(readRecording(path.join(FIXTURES, "posthog-frontend-mock-snapshots.json"), { warnings }));
     expect(warnings.total).toBe(0);
@@ -176,7 +173,7 @@ describe("readRecording: PostHog's older {\"snapshots\": [...]} JSON shape", () 
 
   it("finds the array after other keys and skips nested values, gzipped or not, compact or indented", async () => {
     const body = {
-      next: "https://x.test/?cursor=\"}]{",
+      next: 'https://x.test/?cursor="}]{',
       meta: { nested: [{ deep: ["]", "}"] }], n: -1.5e3, ok: true, none: null },
       snapshots: [rr.meta(T0), rr.fullSnapshot(T0 + 10), rr.click(T0 + 600)],
       after: [1, 2, { x: "]" }],
@@ -299,7 +296,10 @@ describe("extractClipWindow", () => {
   });
 
   it("refuses a clip with no full snapshot before or inside it", async () => {
-    const noSnapshot: WindowedEvent[] = [{ windowId: "a", event: rr.click(T0 + 100) }, { windowId: "a", event: rr.click(T0 + 200) }];
+    const noSnapshot: WindowedEvent[] = [
+      { windowId: "a", event: rr.click(T0 + 100) },
+      { windowId: "a", event: rr.click(T0 + 200) },
+    ];
     const error = await extractClipWindow(stream(noSnapshot), { startMs: T0, endMs: T0 + 1000 }, "rec.jsonl").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RecordingError);
     expect((error as RecordingError).code).toBe("no_full_snapshot");
@@ -307,9 +307,7 @@ describe("extractClipWindow", () => {
   });
 
   it("refuses a clip past the end of the recording", async () => {
-    const error = await extractClipWindow(stream(recording), { startMs: T0 + 100_000, endMs: T0 + 112_000 }, "rec.jsonl").catch(
-      (e: unknown) => e,
-    );
+    const error = await extractClipWindow(stream(recording), { startMs: T0 + 100_000, endMs: T0 + 112_000 }, "rec.jsonl").catch((e: unknown) => e);
     expect((error as RecordingError).code).toBe("clip_out_of_range");
     expect((error as RecordingError).message).toContain("last event is at");
   });

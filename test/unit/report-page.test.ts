@@ -82,10 +82,7 @@ const report: Report = ReportSchema.parse({
   analyst: { kind: "heuristic", label: "offline analyst" },
   models: { summarizer: "heuristic" },
   sessions: { requested: 3, summarized: ["s1", "s2", "s3"], failed: [], skipped: [] },
-  patterns: [
-    pattern(1, "medium", 0.5, 2, [example("s1", "local/clips/good"), example("s2", "local/clips/missing")]),
-    pattern(2, "critical", 0.2, 1, [example("s3", "local/clips/not-mp4")]),
-  ],
+  patterns: [pattern(1, "medium", 0.5, 2, [example("s1", "local/clips/good"), example("s2", "local/clips/missing")]), pattern(2, "critical", 0.2, 1, [example("s3", "local/clips/not-mp4")])],
   chunk_failures: [],
   usage: { model_calls: 0, input_tokens: 0, output_tokens: 0 },
 });
@@ -117,7 +114,15 @@ const OUTSIDE = "http://outside.test:8123";
 
 /** s1 has a recording with a snapshot 20 s before the moment; s2's recording is corrupt; s3 has none; s4's links and frames connect to the outside. */
 function source(reads: string[] = []): SessionSource {
-  const s1Events: eventWithTime[] = [rr.meta(MOMENT - 20_000), rr.fullSnapshot(MOMENT - 20_000, "the shop"), rr.mutation(MOMENT - 10_000), rr.mouseMove(MOMENT - 8_000), rr.click(MOMENT - 2_000), rr.mutation(MOMENT), rr.mutation(MOMENT + 40_000)];
+  const s1Events: eventWithTime[] = [
+    rr.meta(MOMENT - 20_000),
+    rr.fullSnapshot(MOMENT - 20_000, "the shop"),
+    rr.mutation(MOMENT - 10_000),
+    rr.mouseMove(MOMENT - 8_000),
+    rr.click(MOMENT - 2_000),
+    rr.mutation(MOMENT),
+    rr.mutation(MOMENT + 40_000),
+  ];
   const recordings: Record<string, () => AsyncIterable<WindowedEvent>> = {
     async *s1() {
       for (const event of s1Events) yield { windowId: "w1", event };
@@ -289,12 +294,7 @@ describe("renderReportPage", () => {
     const html = renderReportPage(data, { nonce: "test-nonce" });
     // The only `<script` tags are the page's: config, replay data, rrweb and the page script.
     const tags = html.match(/<script[^>]*>/g) ?? [];
-    expect(tags).toEqual([
-      '<script type="application/json" id="page-config">',
-      '<script type="application/json" id="replay-events-1">',
-      '<script nonce="test-nonce">',
-      '<script nonce="test-nonce">',
-    ]);
+    expect(tags).toEqual(['<script type="application/json" id="page-config">', '<script type="application/json" id="replay-events-1">', '<script nonce="test-nonce">', '<script nonce="test-nonce">']);
     expect(html).not.toContain("window.__pwned=1</script>");
     expect(html).toContain("&lt;/script&gt;&lt;script&gt;window.__pwned=1&lt;/script&gt;&lt;!--");
     expect(html).toContain(`content="${contentSecurityPolicy("test-nonce", false).replace(/'/g, "&#39;")}"`);
@@ -313,7 +313,14 @@ describe("renderReportPage", () => {
     const withSpeed = { ...x, validation: { ...x.validation!, clip_speed: 2 } };
     const clip = { status: "ready" as const, mime: "video/mp4", bytes: 4, data_url: "data:video/mp4;base64,AAAA" };
     const page = (examples: ReportPattern["examples"]) =>
-      renderReportPage({ report: ReportSchema.parse({ ...report, patterns: [pattern(1, "high", 0.5, 1, examples)] }), sessions: [], examples: { [exampleKey(1, 0)]: { replay: { status: "unavailable", reason: "r" }, clip } } } as ReportPageData, { nonce: "n" });
+      renderReportPage(
+        {
+          report: ReportSchema.parse({ ...report, patterns: [pattern(1, "high", 0.5, 1, examples)] }),
+          sessions: [],
+          examples: { [exampleKey(1, 0)]: { replay: { status: "unavailable", reason: "r" }, clip } },
+        } as ReportPageData,
+        { nonce: "n" },
+      );
     const html = page([withSpeed]);
     const buttons = [...html.matchAll(/<button type="button" class="clip-rate" data-rate="([^"]+)" aria-pressed="(true|false)">([^<]+)<\/button>/g)].map((m) => [Number(m[1]), m[2], m[3]]);
     // The encoded clip plays at 2x real time: pressed by default at playbackRate 1; real time is playbackRate 0.5.
@@ -461,7 +468,8 @@ describe("page helpers", () => {
 });
 
 describe("SseParser", () => {
-  const stream = ': stream open\n\nevent: token\ndata: {"text":"Hel"}\n\nevent: token\r\ndata: {"text":"lo"}\r\n\r\nevent: final\ndata: {"message":\ndata: "two lines"}\n\n: heartbeat\n\nevent: error\ndata: {"message":"unfinished"}';
+  const stream =
+    ': stream open\n\nevent: token\ndata: {"text":"Hel"}\n\nevent: token\r\ndata: {"text":"lo"}\r\n\r\nevent: final\ndata: {"message":\ndata: "two lines"}\n\n: heartbeat\n\nevent: error\ndata: {"message":"unfinished"}';
   const expected = [
     { event: "token", data: '{"text":"Hel"}' },
     { event: "token", data: '{"text":"lo"}' },

@@ -48,13 +48,17 @@ const placeOrder: ReportPattern = {
     consequences: { sessions_abandoned: 4, sessions_retried: 3, retries: 9 },
   },
   examples: [
-    example("s1", action("aaaaaaaa", 'Clicked "Place order"; it threw TypeError: Cannot read properties of undefined (reading \'total\')', { exception: "blocking", current_url: "https://shop.test/checkout" }), {
-      verdict: "confirmed",
-      method: "dom",
-      evidence: ['"Payment failed" became visible at 00:12'],
-      clip_key: "local/clips/secret-key-1",
-      changes: [],
-    }),
+    example(
+      "s1",
+      action("aaaaaaaa", "Clicked \"Place order\"; it threw TypeError: Cannot read properties of undefined (reading 'total')", { exception: "blocking", current_url: "https://shop.test/checkout" }),
+      {
+        verdict: "confirmed",
+        method: "dom",
+        evidence: ['"Payment failed" became visible at 00:12'],
+        clip_key: "local/clips/secret-key-1",
+        changes: [],
+      },
+    ),
     example("s2", action("bbbbbbbb", 'Clicked "Place order"', { exception: "blocking" }), {
       verdict: "inconclusive",
       method: "dom",
@@ -98,7 +102,10 @@ const report: Report = ReportSchema.parse({
 });
 
 const md = renderMarkdown(report);
-const page = renderReportPage({ report, sessions: [], examples: { "1-0": { replay: { status: "unavailable", reason: "test" }, clip: { status: "ready", mime: "video/mp4", data_url: "data:video/mp4;base64,AAAA", bytes: 3 } } } }, { nonce: "n" });
+const page = renderReportPage(
+  { report, sessions: [], examples: { "1-0": { replay: { status: "unavailable", reason: "test" }, clip: { status: "ready", mime: "video/mp4", data_url: "data:video/mp4;base64,AAAA", bytes: 3 } } } },
+  { nonce: "n" },
+);
 const html = renderHtml(report);
 
 function summary(success: boolean, exception: "blocking" | "non-blocking" | null): Pick<SessionSummary, "session_outcome" | "segments"> {
@@ -144,7 +151,9 @@ describe("users' outcomes", () => {
 
 describe("figures that agree", () => {
   it("words every figure of a pattern from its stats, the same in report.md and on the page", () => {
-    expect(md).toContain("1. **Place order fails with TypeError on /checkout** — critical; 4 of 10 sessions (40%), 4 users, seen 6 times; the user gave up after it in 4 of 4 sessions; retried 9 times in 3 sessions");
+    expect(md).toContain(
+      "1. **Place order fails with TypeError on /checkout** — critical; 4 of 10 sessions (40%), 4 users, seen 6 times; the user gave up after it in 4 of 4 sessions; retried 9 times in 3 sessions",
+    );
     expect(md).toContain("- After it: the user gave up after it in 4 of 4 sessions");
     expect(page).toContain("Affects 4 of 10 sessions (40%), 4 users; seen 6 times; users still succeeded in 0% of the affected steps.");
     expect(page).toContain("After it: the user gave up after it in 4 of 4 sessions; retried 9 times in 3 sessions.");
@@ -154,7 +163,7 @@ describe("figures that agree", () => {
   it("takes internal keys and the analyst's own counts out of a pattern's text", () => {
     const raw: ReportPattern = {
       ...placeOrder,
-      description: "Seen in 4 sessions (6 flagged events); 6 of 6 affected segments failed. Example: Clicking \"Add to cart\" threw TypeError.",
+      description: 'Seen in 4 sessions (6 flagged events); 6 of 6 affected segments failed. Example: Clicking "Add to cart" threw TypeError.',
       indicators: ["Signature: blocking_exception | /cart | error: typeerror", "blocking exception on /cart in 4 sessions (6 flagged events)", "Rage clicks"],
     };
     const shown = presentPattern(raw);

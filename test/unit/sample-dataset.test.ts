@@ -75,7 +75,11 @@ describe("examples/sample", () => {
   it("matches a fresh build of test/fixtures/sample-sessions.ts (decompressed)", () => {
     const sessions = buildSampleSessions();
     const fresh = tempDir();
-    writeDataset(fresh, sessions.map((s) => s.entry), sampleLabels(sessions));
+    writeDataset(
+      fresh,
+      sessions.map((s) => s.entry),
+      sampleLabels(sessions),
+    );
     const committed = filesOf(SAMPLE).filter((f) => f.startsWith("sessions/") || f === "labels.json");
     expect(filesOf(fresh)).toEqual(committed);
     for (const file of committed) {
@@ -94,7 +98,11 @@ describe("examples/sample", () => {
     const [a, b] = [tempDir(), tempDir()];
     for (const dir of [a, b]) {
       const sessions = buildSampleSessions();
-      writeDataset(dir, sessions.map((s) => s.entry), sampleLabels(sessions));
+      writeDataset(
+        dir,
+        sessions.map((s) => s.entry),
+        sampleLabels(sessions),
+      );
     }
     for (const file of filesOf(a)) expect(readFileSync(join(a, file)).equals(readFileSync(join(b, file))), file).toBe(true);
   });
@@ -112,7 +120,11 @@ describe("examples/sample", () => {
 });
 
 describe("SessionBuilder", () => {
-  const product = { url: "https://shop.example.com/product/x", title: "X", body: [h("main#main", h("h1", "X"), h("input#email", { type: "email", name: "email" }), h("button#buy.btn", { type: "submit" }, "Buy now"))] };
+  const product = {
+    url: "https://shop.example.com/product/x",
+    title: "X",
+    body: [h("main#main", h("h1", "X"), h("input#email", { type: "email", name: "email" }), h("button#buy.btn", { type: "submit" }, "Buy now"))],
+  };
 
   it("scripts consistent events and recording across two windows", () => {
     const s = new SessionBuilder({ startMs: Date.UTC(2024, 10, 5, 12), seed: 7, device: DEVICES.winChrome });
@@ -144,7 +156,9 @@ describe("SessionBuilder", () => {
 
     const inputs = events.flatMap((e) => (e.type === EventType.IncrementalSnapshot && e.data.source === IncrementalSource.Input ? [e.data] : []));
     expect(inputs.at(-1)?.text).toBe("******"); // masked by default, like posthog-js
-    const clicks = events.flatMap((e) => (e.type === EventType.IncrementalSnapshot && e.data.source === IncrementalSource.MouseInteraction && e.data.type === MouseInteractions.Click ? [e.data.id] : []));
+    const clicks = events.flatMap((e) =>
+      e.type === EventType.IncrementalSnapshot && e.data.source === IncrementalSource.MouseInteraction && e.data.type === MouseInteractions.Click ? [e.data.id] : [],
+    );
     expect(clicks.length).toBe(2);
 
     const buyClick = built.events.find((e) => e.event === "$autocapture" && e.properties.$el_text === "Buy now");
@@ -167,7 +181,11 @@ describe("SessionBuilder", () => {
 
 describe("compressLikePosthog", () => {
   const snapshot = { type: EventType.FullSnapshot, timestamp: 1, data: { node: { type: NodeType.Document, childNodes: [], id: 1 }, initialOffset: { top: 0, left: 0 } } } as eventWithTime;
-  const mutation = { type: EventType.IncrementalSnapshot, timestamp: 2, data: { source: IncrementalSource.Mutation, texts: [{ id: 5, value: "Invalid code" }], attributes: [], removes: [], adds: [] } } as eventWithTime;
+  const mutation = {
+    type: EventType.IncrementalSnapshot,
+    timestamp: 2,
+    data: { source: IncrementalSource.Mutation, texts: [{ id: 5, value: "Invalid code" }], attributes: [], removes: [], adds: [] },
+  } as eventWithTime;
 
   it("leaves events under 1 KB alone, as posthog-js does", () => {
     expect(compressLikePosthog(snapshot)).toBe(snapshot);

@@ -41,7 +41,13 @@ describe("comparing screenshots", () => {
   it("decodes every PNG row filter", () => {
     const decoded = decodePng(encodePng(21, 11, page));
     expect([decoded.width, decoded.height, decoded.channels]).toEqual([21, 11, 4]);
-    for (const [x, y] of [[0, 0], [20, 10], [5, 3], [13, 4]] as const) expect([...decoded.pixels.subarray((y * 21 + x) * 4, (y * 21 + x) * 4 + 3)]).toEqual(page(x, y));
+    for (const [x, y] of [
+      [0, 0],
+      [20, 10],
+      [5, 3],
+      [13, 4],
+    ] as const)
+      expect([...decoded.pixels.subarray((y * 21 + x) * 4, (y * 21 + x) * 4 + 3)]).toEqual(page(x, y));
   });
 
   it("sees the same screen through anti-aliasing noise, and a changed glyph as a change", () => {

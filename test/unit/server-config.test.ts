@@ -15,7 +15,14 @@ const KEY_B = "key-of-project-b-0002";
 describe("server settings from the environment", () => {
   it("defaults to loopback, port 8020, no keys", () => {
     const server = readConfig({}).server;
-    expect(server).toMatchObject({ host: "127.0.0.1", port: 8020, apiKeys: [], maxBodyBytes: DEFAULTS.server.maxBodyBytes, maxRunsPerProject: DEFAULTS.server.maxRunsPerProject, maxTurnsPerProject: 4 });
+    expect(server).toMatchObject({
+      host: "127.0.0.1",
+      port: 8020,
+      apiKeys: [],
+      maxBodyBytes: DEFAULTS.server.maxBodyBytes,
+      maxRunsPerProject: DEFAULTS.server.maxRunsPerProject,
+      maxTurnsPerProject: 4,
+    });
   });
 
   it("reads keys, port, host, body limit and run limit", () => {

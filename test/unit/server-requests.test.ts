@@ -52,7 +52,17 @@ describe("request bodies", () => {
   it("takes a report from ids (deduplicated) or from a filter with dates normalized", () => {
     expect(selectionOf(parseBody(StartReportBodySchema, { session_ids: ["a", "b", "a"] }))).toEqual({ ids: ["a", "b"] });
     const body = parseBody(StartReportBodySchema, {
-      filter: { from: "2026-11-01", to: "2026-11-30T12:00:00+02:00", visited_url_contains: "/checkout", first_url_contains: "utm_source", event: "$rageclick", person: "jane", has_exception: true, min_duration_ms: 5000, limit: 20 },
+      filter: {
+        from: "2026-11-01",
+        to: "2026-11-30T12:00:00+02:00",
+        visited_url_contains: "/checkout",
+        first_url_contains: "utm_source",
+        event: "$rageclick",
+        person: "jane",
+        has_exception: true,
+        min_duration_ms: 5000,
+        limit: 20,
+      },
       title: "Checkout",
       focus_area: "checkout",
     });

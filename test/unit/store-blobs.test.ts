@@ -19,11 +19,7 @@ afterAll(async () => {
 });
 
 describeBlobStoreContract("MemoryBlobStore", async (clock) => new MemoryBlobStore({ now: clock.now }), { ttl: "clock" });
-describeBlobStoreContract(
-  "FilesystemBlobStore",
-  async (clock) => new FilesystemBlobStore(path.join(root, `contract-${Math.random().toString(36).slice(2)}`), { now: clock.now }),
-  { ttl: "clock" },
-);
+describeBlobStoreContract("FilesystemBlobStore", async (clock) => new FilesystemBlobStore(path.join(root, `contract-${Math.random().toString(36).slice(2)}`), { now: clock.now }), { ttl: "clock" });
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });

@@ -69,25 +69,17 @@ describe("createCheckpointer: postgres config errors (no server needed)", () => 
   });
 
   it("rejects a schema name that is not a plain identifier", async () => {
-    await expectStoreError(
-      createCheckpointer({ kind: "postgres", url: "postgresql://postgres@127.0.0.1:5432/test", schema: 'x"; DROP TABLE y; --' }),
-      "invalid_config",
-    );
+    await expectStoreError(createCheckpointer({ kind: "postgres", url: "postgresql://postgres@127.0.0.1:5432/test", schema: 'x"; DROP TABLE y; --' }), "invalid_config");
   });
 
   it("reports an unreachable server as StoreError(unavailable) naming host and database, not the password", async () => {
-    const error = await expectStoreError(
-      createCheckpointer({ kind: "postgres", url: "postgresql://app:topsecret@127.0.0.1:1/reports" }),
-      "unavailable",
-    );
+    const error = await expectStoreError(createCheckpointer({ kind: "postgres", url: "postgresql://app:topsecret@127.0.0.1:1/reports" }), "unavailable");
     expect(error.message).toContain("127.0.0.1:1/reports as app");
     expect(error.message).toMatch(/ECONNREFUSED/);
     expect(error.message).not.toContain("topsecret");
   });
 
   it("describes itself with the password masked", () => {
-    expect(describeCheckpointer({ kind: "postgres", url: "postgresql://app:topsecret@db:5432/prod", schema: "ss" })).toBe(
-      "postgres postgresql://app:***@db:5432/prod (schema ss)",
-    );
+    expect(describeCheckpointer({ kind: "postgres", url: "postgresql://app:topsecret@db:5432/prod", schema: "ss" })).toBe("postgres postgresql://app:***@db:5432/prod (schema ss)");
   });
 });

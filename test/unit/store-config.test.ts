@@ -28,10 +28,10 @@ describe("readConfig: store", () => {
       prefix: "session-summaries:",
       ttlSeconds: 604_800,
     });
-    expect(
-      readConfig({ ...env, SESSION_SUMMARIES_BLOB_STORE: "redis", SESSION_SUMMARIES_BLOB_TTL_SECONDS: "60", SESSION_SUMMARIES_REDIS_PREFIX: "x:" })
-        .store.blobs,
-    ).toMatchObject({ prefix: "x:", ttlSeconds: 60 });
+    expect(readConfig({ ...env, SESSION_SUMMARIES_BLOB_STORE: "redis", SESSION_SUMMARIES_BLOB_TTL_SECONDS: "60", SESSION_SUMMARIES_REDIS_PREFIX: "x:" }).store.blobs).toMatchObject({
+      prefix: "x:",
+      ttlSeconds: 60,
+    });
   });
 
   it("picks memory stores", () => {
@@ -40,14 +40,16 @@ describe("readConfig: store", () => {
   });
 
   it("uses DATABASE_URL, then POSTGRES_URL, for the postgres checkpointer", () => {
-    expect(
-      readConfig({ SESSION_SUMMARIES_CHECKPOINTER: "postgres", DATABASE_URL: "postgresql://a@h/d", POSTGRES_URL: "postgres://b@h/d" }).store
-        .checkpointer,
-    ).toEqual({ kind: "postgres", url: "postgresql://a@h/d", schema: "public" });
-    expect(
-      readConfig({ SESSION_SUMMARIES_CHECKPOINTER: "postgres", POSTGRES_URL: "postgres://b@h/d", SESSION_SUMMARIES_POSTGRES_SCHEMA: "ss" })
-        .store.checkpointer,
-    ).toEqual({ kind: "postgres", url: "postgres://b@h/d", schema: "ss" });
+    expect(readConfig({ SESSION_SUMMARIES_CHECKPOINTER: "postgres", DATABASE_URL: "postgresql://a@h/d", POSTGRES_URL: "postgres://b@h/d" }).store.checkpointer).toEqual({
+      kind: "postgres",
+      url: "postgresql://a@h/d",
+      schema: "public",
+    });
+    expect(readConfig({ SESSION_SUMMARIES_CHECKPOINTER: "postgres", POSTGRES_URL: "postgres://b@h/d", SESSION_SUMMARIES_POSTGRES_SCHEMA: "ss" }).store.checkpointer).toEqual({
+      kind: "postgres",
+      url: "postgres://b@h/d",
+      schema: "ss",
+    });
   });
 
   it.each([

@@ -1,13 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { SessionSummarySchema, type SessionSummary } from "../../src/domain/summary.ts";
 import { MemoryBlobStore } from "../../src/store/memory-blob-store.ts";
-import {
-  SummaryCache,
-  normalizeFocusArea,
-  summaryBlobKey,
-  summaryCacheKey,
-  type SummaryCacheKey,
-} from "../../src/store/summary-cache.ts";
+import { SummaryCache, normalizeFocusArea, summaryBlobKey, summaryCacheKey, type SummaryCacheKey } from "../../src/store/summary-cache.ts";
 import { expectStoreError } from "./store-blob-contract.ts";
 
 function summary(sessionId: string, note = "bought a hat"): SessionSummary {

@@ -23,7 +23,7 @@ import {
 
 export const sendException: Persona = {
   name: "send-exception",
-  summary: "Writes a campaign and confirms \"Send now\"; the confirm handler throws a TypeError and nothing is sent; after a few tries the user leaves.",
+  summary: 'Writes a campaign and confirms "Send now"; the confirm handler throws a TypeError and nothing is sent; after a few tries the user leaves.',
   kinds: ["blocking_exception", "abandonment"],
   happy: false,
   variants: ["retries", "rage-clicks"],
@@ -70,7 +70,7 @@ export const sendException: Persona = {
       kind: "abandonment",
       visible: true,
       at: last,
-      description: "After \"Send now\" does nothing again and again, the user gives up on sending and closes the tab.",
+      description: 'After "Send now" does nothing again and again, the user gives up on sending and closes the tab.',
       page: editor,
     });
     await user.read(6500, 8500);
@@ -80,7 +80,7 @@ export const sendException: Persona = {
 
 export const inviteException: Persona = {
   name: "invite-exception",
-  summary: "Invites a teammate from Settings › Team; \"Send invite\" throws a TypeError and nobody is invited; the user retries, maybe with another role, then leaves.",
+  summary: 'Invites a teammate from Settings › Team; "Send invite" throws a TypeError and nobody is invited; the user retries, maybe with another role, then leaves.',
   kinds: ["blocking_exception", "abandonment"],
   happy: false,
   variants: ["retries", "changes-role"],
@@ -117,7 +117,7 @@ export const inviteException: Persona = {
       kind: "abandonment",
       visible: true,
       at: last,
-      description: "After several \"Send invite\" clicks that do nothing, the user gives up inviting and leaves.",
+      description: 'After several "Send invite" clicks that do nothing, the user gives up inviting and leaves.',
       page: "/settings/team",
     });
     await user.read(6500, 8500);
@@ -127,7 +127,8 @@ export const inviteException: Persona = {
 
 export const saveFailure: Persona = {
   name: "save-failure",
-  summary: "Edits a campaign and clicks \"Save changes\"; the API answers 500 and a red toast says the changes were not saved; some send anyway, others go back to the list after repeated failures and leave.",
+  summary:
+    'Edits a campaign and clicks "Save changes"; the API answers 500 and a red toast says the changes were not saved; some send anyway, others go back to the list after repeated failures and leave.',
   kinds: ["visible_api_failure", "abandonment"],
   happy: false,
   variants: ["gives-up", "sends-anyway"],
@@ -147,7 +148,7 @@ export const saveFailure: Persona = {
       patternKey: "campaign-save-500",
       visible: true,
       at: first,
-      description: "\"Save changes\" fails: PUT /api/campaigns/:id answers 500 and a red toast says \"Couldn't save your changes. Please try again.\"",
+      description: '"Save changes" fails: PUT /api/campaigns/:id answers 500 and a red toast says "Couldn\'t save your changes. Please try again."',
       page: editor,
     });
     await user.read(1500, 2500);
@@ -175,7 +176,7 @@ export const saveFailure: Persona = {
 
 export const listFilterFailure: Persona = {
   name: "list-filter-failure",
-  summary: "Filters the campaign list by status; the API answers 500 and a banner replaces the list; \"Retry\" fails too; some clear the filter and find the campaign another way, others leave.",
+  summary: 'Filters the campaign list by status; the API answers 500 and a banner replaces the list; "Retry" fails too; some clear the filter and find the campaign another way, others leave.',
   kinds: ["visible_api_failure", "abandonment"],
   happy: false,
   variants: ["clears-filter", "leaves"],
@@ -193,7 +194,7 @@ export const listFilterFailure: Persona = {
       patternKey: "campaign-list-filter-500",
       visible: true,
       at,
-      description: "Filtering campaigns by status fails: GET /api/campaigns?status=… answers 500 and a banner says \"We couldn't load your campaigns.\"",
+      description: 'Filtering campaigns by status fails: GET /api/campaigns?status=… answers 500 and a banner says "We couldn\'t load your campaigns."',
       page: "/campaigns",
     });
     await user.read(2000, 3000);
@@ -289,7 +290,7 @@ export const invisibleFailureUser: Persona = {
 
 export const benignNoiseUser: Persona = {
   name: "benign-noise-user",
-  summary: "Sends or schedules a campaign while a third-party widget (the help beacon, the \"What's new\" feed) throws on every page; nothing else happens.",
+  summary: 'Sends or schedules a campaign while a third-party widget (the help beacon, the "What\'s new" feed) throws on every page; nothing else happens.',
   kinds: ["benign_exception"],
   happy: false,
   variants: ["help-beacon", "whats-new"],
@@ -313,4 +314,3 @@ export const benignNoiseUser: Persona = {
     context.record.outcome = "success";
   },
 };
-

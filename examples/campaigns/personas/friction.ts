@@ -27,7 +27,7 @@ import {
 
 export const scheduleDateConfusion: Persona = {
   name: "schedule-date-confusion",
-  summary: "Schedules a campaign and types the date as people write dates; the field answers only \"Invalid date\"; some find the format it wants, some send now instead, some leave.",
+  summary: 'Schedules a campaign and types the date as people write dates; the field answers only "Invalid date"; some find the format it wants, some send now instead, some leave.',
   kinds: ["confusion", "abandonment"],
   happy: false,
   variants: ["finds-format", "sends-now", "leaves"],
@@ -48,7 +48,7 @@ export const scheduleDateConfusion: Persona = {
       patternKey: "schedule-date-format-rejected",
       visible: true,
       at: first,
-      description: "The schedule date field answers \"Invalid date\" to 1/20/2027 or Jan 20, 2027 without saying which format it wants (only 2027-01-20 works); the user retries in other formats.",
+      description: 'The schedule date field answers "Invalid date" to 1/20/2027 or Jan 20, 2027 without saying which format it wants (only 2027-01-20 works); the user retries in other formats.',
       page: editor,
     });
     await user.read(2000, 3500);
@@ -73,7 +73,7 @@ export const scheduleDateConfusion: Persona = {
       kind: "abandonment",
       visible: true,
       at: last,
-      description: "After every date format is refused with \"Invalid date\", the user gives up scheduling and leaves.",
+      description: 'After every date format is refused with "Invalid date", the user gives up scheduling and leaves.',
       page: editor,
     });
     await user.read(6500, 8500);
@@ -83,7 +83,8 @@ export const scheduleDateConfusion: Persona = {
 
 export const onboardingHiddenChoice: Persona = {
   name: "onboarding-hidden-choice",
-  summary: "Signs up; on the onboarding's audience step a required question sits far below the fold and \"Continue\" says only \"Please complete all required fields\"; the user clicks Continue again and again and leaves, or finally scrolls down and finds it.",
+  summary:
+    'Signs up; on the onboarding\'s audience step a required question sits far below the fold and "Continue" says only "Please complete all required fields"; the user clicks Continue again and again and leaves, or finally scrolls down and finds it.',
   kinds: ["confusion", "abandonment"],
   happy: false,
   variants: ["clicks-continue", "scrolls-down"],
@@ -102,7 +103,8 @@ export const onboardingHiddenChoice: Persona = {
       patternKey: "onboarding-required-choice-hidden",
       visible: true,
       at: first,
-      description: "On the onboarding's audience step, \"Continue\" answers \"Please complete all required fields.\" while the required \"How many contacts\" question sits far below the fold; the user does not see what is missing.",
+      description:
+        'On the onboarding\'s audience step, "Continue" answers "Please complete all required fields." while the required "How many contacts" question sits far below the fold; the user does not see what is missing.',
       page: "/onboarding/audience",
     });
     await user.read(2000, 3000);
@@ -120,7 +122,7 @@ export const onboardingHiddenChoice: Persona = {
         kind: "abandonment",
         visible: true,
         at: last,
-        description: "After clicking \"Continue\" again and again against \"Please complete all required fields.\", the user abandons the onboarding.",
+        description: 'After clicking "Continue" again and again against "Please complete all required fields.", the user abandons the onboarding.',
         page: "/onboarding/audience",
       });
       await user.read(6500, 8500);
@@ -142,18 +144,18 @@ const DEAD_CONTROLS = {
   templates: {
     selector: "#templates-toggle",
     patternKey: "editor-templates-label-does-nothing",
-    description: "The \"Templates ▾\" label in the campaign editor looks like a button; clicking it does nothing.",
+    description: 'The "Templates ▾" label in the campaign editor looks like a button; clicking it does nothing.',
   },
   "compare-plans": {
     selector: "#compare-plans",
     patternKey: "billing-compare-plans-does-nothing",
-    description: "\"Compare plans ›\" on the billing page looks like a button; clicking it does nothing.",
+    description: '"Compare plans ›" on the billing page looks like a button; clicking it does nothing.',
   },
 } as const;
 
 export const deadClickUser: Persona = {
   name: "dead-click-user",
-  summary: "Clicks something that looks like a button and does nothing (the editor's \"Templates ▾\", the billing page's \"Compare plans ›\") a couple of times, then carries on and finishes.",
+  summary: 'Clicks something that looks like a button and does nothing (the editor\'s "Templates ▾", the billing page\'s "Compare plans ›") a couple of times, then carries on and finishes.',
   kinds: ["dead_click"],
   happy: false,
   variants: ["templates", "compare-plans"],
@@ -235,7 +237,7 @@ export const slowPageUser: Persona = {
       patternKey: "reports-spinner-never-ends",
       visible: true,
       at: await pageLoadedAt(context, "/reports", clickedAt),
-      description: "The Reports page shows \"Loading engagement…\" and then \"Still loading…\" forever: the report request never answers.",
+      description: 'The Reports page shows "Loading engagement…" and then "Still loading…" forever: the report request never answers.',
       page: "/reports",
     });
     if (variant === "reports-leaves") return leaveWhileWaiting(context);

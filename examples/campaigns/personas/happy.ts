@@ -66,7 +66,7 @@ export const happySender: Persona = {
 
 export const happyScheduler: Persona = {
   name: "happy-scheduler",
-  summary: "Opens a draft, edits it, picks \"Schedule\" and types a date the way people write dates; the campaign is scheduled.",
+  summary: 'Opens a draft, edits it, picks "Schedule" and types a date the way people write dates; the campaign is scheduled.',
   kinds: [],
   happy: true,
   variants: ["us-date", "named-date"],
@@ -143,4 +143,3 @@ export const happyAdmin: Persona = {
     context.record.outcome = "success";
   },
 };
-

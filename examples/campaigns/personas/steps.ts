@@ -5,7 +5,14 @@
 import type { PersonaContext } from "../../../src/generate/persona.ts";
 
 export const CAMPAIGN_NAMES = ["Spring launch", "January digest", "Holiday hours", "New recipes", "Workshop invite", "Price update", "Member stories", "Year in review"];
-export const SUBJECTS = ["A few things we made for you", "Your January reading list", "We're open late this week", "Three recipes for cold evenings", "Save your seat for Thursday", "What's changing in March"];
+export const SUBJECTS = [
+  "A few things we made for you",
+  "Your January reading list",
+  "We're open late this week",
+  "Three recipes for cold evenings",
+  "Save your seat for Thursday",
+  "What's changing in March",
+];
 export const MESSAGE_LINES = [
   "We have been busy this month and wanted you to hear it first.",
   "Thanks for reading, and for all the replies to our last letter.",

@@ -52,7 +52,7 @@ export const addToCartException: Persona = {
       kind: "abandonment",
       visible: true,
       at: lastAt,
-      description: "After several \"Add to cart\" clicks that add nothing, the user leaves the shop.",
+      description: 'After several "Add to cart" clicks that add nothing, the user leaves the shop.',
       page: `/product/${product.slug}`,
     });
     await user.read(6500, 9000);

@@ -1,11 +1,4 @@
-import {
-  fillCheckout,
-  placeOrder,
-  proceedToCheckout,
-  reachIssueWindow,
-  shopIntoCart,
-  waitForConfirmation,
-} from "./steps.ts";
+import { fillCheckout, placeOrder, proceedToCheckout, reachIssueWindow, shopIntoCart, waitForConfirmation } from "./steps.ts";
 import type { Persona } from "../../../src/generate/persona.ts";
 
 /** Changing a quantity in the cart fails with a banner; buys one instead, or leaves. */
@@ -30,7 +23,7 @@ export const cartUpdateFailure: Persona = {
       patternKey: "cart-quantity-update-500",
       visible: true,
       at: firstAt,
-      description: "Increasing a quantity in the cart: PATCH /api/cart/line answers 500 and a banner says \"We couldn't update your cart\"; the quantity stays the same.",
+      description: 'Increasing a quantity in the cart: PATCH /api/cart/line answers 500 and a banner says "We couldn\'t update your cart"; the quantity stays the same.',
       page: "/cart",
     });
     await user.read(2000, 3500);

@@ -1,17 +1,10 @@
-import {
-  fillCheckout,
-  placeOrder,
-  proceedToCheckout,
-  reachIssueWindow,
-  shopIntoCart,
-  waitForConfirmation,
-} from "./steps.ts";
+import { fillCheckout, placeOrder, proceedToCheckout, reachIssueWindow, shopIntoCart, waitForConfirmation } from "./steps.ts";
 import type { Persona } from "../../../src/generate/persona.ts";
 
 /** Every coupon code gets a vague "Invalid code"; tries several spellings, then pays full price or leaves. */
 export const couponConfusion: Persona = {
   name: "coupon-confusion",
-  summary: "At checkout every coupon code is refused with a vague \"Invalid code\"; the user tries three or four spellings, then pays full price or leaves.",
+  summary: 'At checkout every coupon code is refused with a vague "Invalid code"; the user tries three or four spellings, then pays full price or leaves.',
   kinds: ["confusion", "abandonment"],
   happy: false,
   variants: ["pays-full-price", "leaves"],
@@ -34,7 +27,7 @@ export const couponConfusion: Persona = {
       patternKey: "coupon-code-rejected",
       visible: true,
       at: firstAt,
-      description: "The advertised code WELCOME10 and its variants are all refused with a vague \"Invalid code\"; the user retypes it several times.",
+      description: 'The advertised code WELCOME10 and its variants are all refused with a vague "Invalid code"; the user retypes it several times.',
       page: "/checkout",
     });
     let lastAt = firstAt;

@@ -19,17 +19,17 @@ const DEAD_ELEMENTS = {
   "promo-pill": {
     selector: "#promo-pill",
     patternKey: "free-shipping-pill-does-nothing",
-    description: "The \"Free shipping over $50 ›\" pill looks like a button; clicking it does nothing.",
+    description: 'The "Free shipping over $50 ›" pill looks like a button; clicking it does nothing.',
   },
   zoom: {
     selector: "#zoom-badge",
     patternKey: "product-zoom-does-nothing",
-    description: "The \"Zoom\" badge on the product picture looks like a button; clicking it does nothing.",
+    description: 'The "Zoom" badge on the product picture looks like a button; clicking it does nothing.',
   },
   "shipping-estimate": {
     selector: "#shipping-estimate",
     patternKey: "shipping-estimate-does-nothing",
-    description: "\"Estimate shipping ›\" in the cart looks like a button; clicking it does nothing.",
+    description: '"Estimate shipping ›" in the cart looks like a button; clicking it does nothing.',
   },
 } as const;
 type DeadElement = keyof typeof DEAD_ELEMENTS;

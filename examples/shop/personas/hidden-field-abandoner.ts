@@ -1,15 +1,10 @@
-import {
-  fillCheckout,
-  proceedToCheckout,
-  reachIssueWindow,
-  shopIntoCart,
-} from "./steps.ts";
+import { fillCheckout, proceedToCheckout, reachIssueWindow, shopIntoCart } from "./steps.ts";
 import type { Persona } from "../../../src/generate/persona.ts";
 
 /** Fills the checkout form; a required phone field far below the fold blocks "Place order"; gives up. */
 export const hiddenFieldAbandoner: Persona = {
   name: "hidden-field-abandoner",
-  summary: "Fills the checkout form, but a required phone field sits far below the fold; \"Please complete all required fields\" keeps coming back; the user leaves.",
+  summary: 'Fills the checkout form, but a required phone field sits far below the fold; "Please complete all required fields" keeps coming back; the user leaves.',
   kinds: ["confusion", "abandonment"],
   happy: false,
   variants: ["rechecks-fields", "retries"],
@@ -45,7 +40,7 @@ export const hiddenFieldAbandoner: Persona = {
       visible: true,
       at: retryAt,
       description:
-        "\"Place order\" keeps answering \"Please complete all required fields.\" because a required phone field is far below the fold; the user clicks it again and again without finding what is missing.",
+        '"Place order" keeps answering "Please complete all required fields." because a required phone field is far below the fold; the user clicks it again and again without finding what is missing.',
       page: "/checkout",
     });
     await user.read(2000, 3500);
@@ -54,7 +49,7 @@ export const hiddenFieldAbandoner: Persona = {
       kind: "abandonment",
       visible: true,
       at: lastAt,
-      description: "After \"Place order\" was refused again for a field they never found, the user leaves without ordering.",
+      description: 'After "Place order" was refused again for a field they never found, the user leaves without ordering.',
       page: "/checkout",
     });
     await user.read(6500, 9000);

@@ -38,21 +38,22 @@ export const invisibleFailureBuyer: Persona = {
     await goHome(context);
     await waitForProductGrid(context);
     await user.read(1000, 2500);
-    await openProduct(context, pickProduct(context, () => true, [first.slug]));
+    await openProduct(
+      context,
+      pickProduct(context, () => true, [first.slug]),
+    );
     await lookAtProduct(context, { pickColour: false });
     await addToCart(context);
 
     if (variant === "recommendations") {
-      const failure = (await user.marks()).find(
-        (m) => m.type === "api-failure" && m.detail.path === "/api/recommendations" && m.t >= startedAt + ISSUE_NOT_BEFORE_MS,
-      );
+      const failure = (await user.marks()).find((m) => m.type === "api-failure" && m.detail.path === "/api/recommendations" && m.t >= startedAt + ISSUE_NOT_BEFORE_MS);
       if (!failure) throw new Error("the recommendations call did not fail as set up");
       record.issue({
         kind: "invisible_api_failure",
         patternKey: "recommendations-503",
         visible: false,
         at: failure.t,
-        description: "GET /api/recommendations answers 503 on every product page; \"You may also like\" stays hidden and nobody notices.",
+        description: 'GET /api/recommendations answers 503 on every product page; "You may also like" stays hidden and nobody notices.',
         page: failure.path,
       });
     } else {
@@ -61,7 +62,7 @@ export const invisibleFailureBuyer: Persona = {
         patternKey: "cart-sync-500",
         visible: false,
         at: addedAt,
-        description: "After \"Add to cart\" the background POST /api/cart/sync answers 500; the cart works locally and the user notices nothing.",
+        description: 'After "Add to cart" the background POST /api/cart/sync answers 500; the cart works locally and the user notices nothing.',
         page: `/product/${first.slug}`,
       });
     }

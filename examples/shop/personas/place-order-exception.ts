@@ -1,9 +1,4 @@
-import {
-  fillCheckout,
-  proceedToCheckout,
-  reachIssueWindow,
-  shopIntoCart,
-} from "./steps.ts";
+import { fillCheckout, proceedToCheckout, reachIssueWindow, shopIntoCart } from "./steps.ts";
 import type { Persona } from "../../../src/generate/persona.ts";
 
 /** Does everything right, but "Place order" throws; clicks it again and again, then leaves. */
@@ -53,7 +48,7 @@ export const placeOrderException: Persona = {
       kind: "abandonment",
       visible: true,
       at: lastAt,
-      description: "After repeated \"Place order\" clicks that do nothing, the user gives up on checkout and closes the tab.",
+      description: 'After repeated "Place order" clicks that do nothing, the user gives up on checkout and closes the tab.',
       page: "/checkout",
     });
     await user.read(6500, 9000);

@@ -1,21 +1,10 @@
-import {
-  buyFromProductPage,
-  lookAtProduct,
-  openCategory,
-  openProduct,
-  pickProduct,
-  reachIssueWindow,
-  searchFromHeader,
-  SEARCH_QUERIES,
-  waitForProductGrid,
-  waitForSearchOutcome,
-} from "./steps.ts";
+import { buyFromProductPage, lookAtProduct, openCategory, openProduct, pickProduct, reachIssueWindow, searchFromHeader, SEARCH_QUERIES, waitForProductGrid, waitForSearchOutcome } from "./steps.ts";
 import type { Persona } from "../../../src/generate/persona.ts";
 
 /** Search answers 500: a red banner; "Try again" fails too. Gives up, or finds the product by browsing. */
 export const searchFailure: Persona = {
   name: "search-failure",
-  summary: "Search returns 500 and a red banner shows; the user clicks \"Try again\", rewords the query, then leaves or browses categories instead.",
+  summary: 'Search returns 500 and a red banner shows; the user clicks "Try again", rewords the query, then leaves or browses categories instead.',
   kinds: ["visible_api_failure", "abandonment"],
   happy: false,
   variants: ["gives-up", "browses-instead"],
@@ -60,7 +49,10 @@ export const searchFailure: Persona = {
       await openCategory(context, category);
       await waitForProductGrid(context);
       await user.read(1500, 3000);
-      await openProduct(context, pickProduct(context, (p) => p.category === category));
+      await openProduct(
+        context,
+        pickProduct(context, (p) => p.category === category),
+      );
       await lookAtProduct(context);
       await buyFromProductPage(context);
       record.outcome = "success";

@@ -1,17 +1,10 @@
-import {
-  fillCheckout,
-  placeOrder,
-  proceedToCheckout,
-  reachIssueWindow,
-  shopIntoCart,
-  waitForConfirmation,
-} from "./steps.ts";
+import { fillCheckout, placeOrder, proceedToCheckout, reachIssueWindow, shopIntoCart, waitForConfirmation } from "./steps.ts";
 import type { Persona } from "../../../src/generate/persona.ts";
 
 /** Correct details are refused with "Something went wrong. Please check your details."; retries, then goes on as a guest or leaves. */
 export const signInConfusion: Persona = {
   name: "sign-in-confusion",
-  summary: "Sign-in refuses correct details with a vague \"Something went wrong. Please check your details.\"; the user retypes, then checks out as a guest or leaves.",
+  summary: 'Sign-in refuses correct details with a vague "Something went wrong. Please check your details."; the user retypes, then checks out as a guest or leaves.',
   kinds: ["confusion", "abandonment"],
   happy: false,
   variants: ["continues-as-guest", "leaves"],
@@ -35,7 +28,7 @@ export const signInConfusion: Persona = {
       patternKey: "sign-in-vague-error",
       visible: true,
       at: firstAt,
-      description: "Sign-in refuses the user's details with \"Something went wrong. Please check your details.\", without saying what is wrong; the user retypes them.",
+      description: 'Sign-in refuses the user\'s details with "Something went wrong. Please check your details.", without saying what is wrong; the user retypes them.',
       page: "/sign-in",
     });
     let lastAt = firstAt;

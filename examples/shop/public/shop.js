@@ -121,7 +121,8 @@
       panelClass: "chat-panel",
       label: "Chat with us",
       text: "Chat with us",
-      panelHtml: "<strong>Fernhill support</strong><p>Hi! Questions about an order or a product? We usually answer within a few minutes.</p><textarea rows='2' placeholder='Type a message'></textarea>",
+      panelHtml:
+        "<strong>Fernhill support</strong><p>Hi! Questions about an order or a product? We usually answer within a few minutes.</p><textarea rows='2' placeholder='Type a message'></textarea>",
     }).button;
 
     loadChatSettings().then(function (settings) {

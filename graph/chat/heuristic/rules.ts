@@ -77,7 +77,9 @@ export function parseSessionFilters(text: string, now: Date): Record<string, unk
   if (/\b(without|no|free of) (errors?|exceptions?|crash(es)?)\b/.test(lower)) args.has_exception = false;
   else if (/\b(errors?|exceptions?|crash(es|ed|ing)?|failing|failed|broken|bugs?)\b/.test(lower)) args.has_exception = true;
 
-  const count = /\b(?:last|latest|recent|newest|first|top)\s+(\d+|[a-z]+)\b(?!\s+(?:days?|weeks?|hours?|months?)\b)/.exec(lower) ?? /\b(\d+|[a-z]+)\s+(?:most recent\s+|latest\s+|recent\s+)?sessions\b/.exec(lower);
+  const count =
+    /\b(?:last|latest|recent|newest|first|top)\s+(\d+|[a-z]+)\b(?!\s+(?:days?|weeks?|hours?|months?)\b)/.exec(lower) ??
+    /\b(\d+|[a-z]+)\s+(?:most recent\s+|latest\s+|recent\s+)?sessions\b/.exec(lower);
   const limit = count ? toNumber(count[1]!) : undefined;
   if (limit !== undefined) args.limit = limit;
 
@@ -98,9 +100,32 @@ export function parseSessionFilters(text: string, now: Date): Record<string, unk
   return args;
 }
 
-const NOT_PAGES = new Set(["the", "a", "an", "my", "our", "this", "that", "it", "them", "mobile", "desktop", "errors", "error", "average", "all", "each", "every", "sessions", "session", "report", "total"]);
+const NOT_PAGES = new Set([
+  "the",
+  "a",
+  "an",
+  "my",
+  "our",
+  "this",
+  "that",
+  "it",
+  "them",
+  "mobile",
+  "desktop",
+  "errors",
+  "error",
+  "average",
+  "all",
+  "each",
+  "every",
+  "sessions",
+  "session",
+  "report",
+  "total",
+]);
 
-const DEVICE_OR_PLACE = /\b(mobile|phones?|smartphones?|tablets?|desktops?|laptops?|ios|android|iphones?|ipads?|browsers?|chrome|firefox|safari|countr(?:y|ies)|regions?|locations?|languages?|windows|macos|linux)\b/i;
+const DEVICE_OR_PLACE =
+  /\b(mobile|phones?|smartphones?|tablets?|desktops?|laptops?|ios|android|iphones?|ipads?|browsers?|chrome|firefox|safari|countr(?:y|ies)|regions?|locations?|languages?|windows|macos|linux)\b/i;
 const TIME_WORDS = /^(last|past|this|today|yesterday|week|weeks|month|months|day|days|hours?|morning|monday|tuesday|wednesday|thursday|friday|saturday|sunday|earlier|before|now)$/;
 
 /**
@@ -164,8 +189,10 @@ export function planRequest(request: string, facts: ConversationFacts): Heuristi
 
   const patternCall = planPatternQuestion(text);
   if (patternCall) return patternCall;
-  const topic = /\bsessions?\s+(?:that\s+|which\s+|where\s+)?(?:mention(?:s|ing)?|with|about|hit(?:ting)?|containing|involving|had|having)\s+(?:the\s+|a\s+|an\s+)?(.+?)(?:\s+(?:problem|issue))?[?.!]*$/i.exec(text) ??
-    /\b(?:search|look)\s+(?:for\s+)?(.+?)[?.!]*$/i.exec(text);
+  const topic =
+    /\bsessions?\s+(?:that\s+|which\s+|where\s+)?(?:mention(?:s|ing)?|with|about|hit(?:ting)?|containing|involving|had|having)\s+(?:the\s+|a\s+|an\s+)?(.+?)(?:\s+(?:problem|issue))?[?.!]*$/i.exec(
+      text,
+    ) ?? /\b(?:search|look)\s+(?:for\s+)?(.+?)[?.!]*$/i.exec(text);
   const wantsList = /\b(find|list|which|show)\b/.test(lower) && /\bsessions?\b/.test(lower);
   const filters = parseSessionFilters(text, facts.now);
   const filterOnly = topic !== null && /^(errors?|exceptions?|crash(es)?|no errors|(errors? )?on .+)$/i.test(topic[1]!.trim());
@@ -232,7 +259,9 @@ function patternOnlyQualifier(text: string): string | undefined {
   const lower = text.toLowerCase();
   const time = /\b(?:this|last|past) (?:week|month|year)\b|\b(?:last|past) \d+ (?:days?|weeks?|hours?)\b|\btoday\b|\byesterday\b|\bsince \S+/.exec(lower);
   if (time) return time[0];
-  const users = /\b(?:for|among|by|of)\s+(?:the\s+)?((?:[\w-]+\s+){0,2}(?:users?|customers?|visitors?|people|accounts?|members?))\b/.exec(lower) ?? /\b((?:new|returning|paying|free|trial|premium|first[- ]time|logged[- ]in|anonymous|enterprise)\s+(?:users?|customers?|visitors?|accounts?))\b/.exec(lower);
+  const users =
+    /\b(?:for|among|by|of)\s+(?:the\s+)?((?:[\w-]+\s+){0,2}(?:users?|customers?|visitors?|people|accounts?|members?))\b/.exec(lower) ??
+    /\b((?:new|returning|paying|free|trial|premium|first[- ]time|logged[- ]in|anonymous|enterprise)\s+(?:users?|customers?|visitors?|accounts?))\b/.exec(lower);
   if (users && !/^(?:most|the most|all|many)\b/.test(users[1]!)) return users[1]!;
   return undefined;
 }

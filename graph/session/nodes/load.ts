@@ -67,7 +67,10 @@ export function makeLoadNode(runtime: PipelineRuntime) {
       // Checks still to make: never made (validation newly on), or failed last time (no browser, say).
       const needsValidation = cached !== undefined && validation !== undefined && pendingClipTargets(cached, validation.mode).length > 0;
       cachedResult = cached
-        ? { summary_key: summaryBlobKey(cacheKey), result: { session_id: sessionId, status: "summarized" as const, summary_key: summaryBlobKey(cacheKey), cached: true, blocking: hasBlockingIssue(cached) } }
+        ? {
+            summary_key: summaryBlobKey(cacheKey),
+            result: { session_id: sessionId, status: "summarized" as const, summary_key: summaryBlobKey(cacheKey), cached: true, blocking: hasBlockingIssue(cached) },
+          }
         : undefined;
       if (cachedResult && !needsValidation) return cachedResult;
       const meta = await runtime.source.getMeta(sessionId);

@@ -126,9 +126,7 @@ async function checkClip(
           screens: rendered.screens,
           video: rendered.video,
           events,
-          windowEvents: session.loaded
-            ? eventRowsBetween(session.loaded.encoded.eventsTable, (range.startMs - session.replayStartMs) / 1000, (range.endMs - session.replayStartMs) / 1000)
-            : "",
+          windowEvents: session.loaded ? eventRowsBetween(session.loaded.encoded.eventsTable, (range.startMs - session.replayStartMs) / 1000, (range.endMs - session.replayStartMs) / 1000) : "",
         },
         onUsage,
         signal,

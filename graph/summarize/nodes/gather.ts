@@ -25,11 +25,7 @@ export function makeGatherNode(runtime: PipelineRuntime) {
     const considered = summarized.length + failed.length;
     if (considered === 0) {
       const skipped = results.filter((r) => r.status === "skipped");
-      throw new PipelineError(
-        "nothing_to_summarize",
-        `none of the ${skipped.length} selected session(s) has anything to analyse: ${nameSessions(skipped)}`,
-        { stoppedBy: "data" },
-      );
+      throw new PipelineError("nothing_to_summarize", `none of the ${skipped.length} selected session(s) has anything to analyse: ${nameSessions(skipped)}`, { stoppedBy: "data" });
     }
     const problem = shortfall("session summaries", summarized.length, considered, runtime.settings.minSummaryRatio);
     if (problem) {
@@ -57,7 +53,10 @@ export function makeGatherNode(runtime: PipelineRuntime) {
     if (plan.chunks.length === 0) {
       throw new PipelineError(
         "nothing_fits",
-        `no summary fits in a pattern prompt: ${plan.tooLarge.slice(0, 5).map((i) => `${i.id} (${i.tokens} tokens)`).join(", ")}; ` +
+        `no summary fits in a pattern prompt: ${plan.tooLarge
+          .slice(0, 5)
+          .map((i) => `${i.id} (${i.tokens} tokens)`)
+          .join(", ")}; ` +
           `raise the settings extractionMaxTokens (${runtime.settings.extractionMaxTokens}) and singleItemMaxTokens (${runtime.settings.singleItemMaxTokens}) in src/config/defaults.ts`,
       );
     }
@@ -65,9 +64,7 @@ export function makeGatherNode(runtime: PipelineRuntime) {
     getWriter()?.(event);
     return {
       extraction_chunks: plan.chunks,
-      ...(plan.tooLarge.length > 0
-        ? { extracted: plan.tooLarge.map((item, i) => ({ index: -1 - i, error: `summary of ${item.id} is too large for any prompt (${item.tokens} tokens)` })) }
-        : {}),
+      ...(plan.tooLarge.length > 0 ? { extracted: plan.tooLarge.map((item, i) => ({ index: -1 - i, error: `summary of ${item.id} is too large for any prompt (${item.tokens} tokens)` })) } : {}),
     };
   };
 }

@@ -55,4 +55,3 @@ export function makeLearnSiteNode(runtime: PipelineRuntime) {
     return { learned_site: ref };
   };
 }
-

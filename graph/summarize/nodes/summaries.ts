@@ -14,10 +14,7 @@ export function summaryRefs(results: readonly SessionResult[], sessionIds: reado
 }
 
 /** The stored summaries, by session id; a summary that vanished from the store is an error. */
-export async function loadSummaries(
-  runtime: PipelineRuntime,
-  refs: ReadonlyArray<{ session_id: string; summary_key: string }>,
-): Promise<Map<string, SessionSummary>> {
+export async function loadSummaries(runtime: PipelineRuntime, refs: ReadonlyArray<{ session_id: string; summary_key: string }>): Promise<Map<string, SessionSummary>> {
   const summaries = new Map<string, SessionSummary>();
   for (const { session_id, summary_key } of refs) {
     const summary = await runtime.blobs.getJson(summary_key, SessionSummarySchema);

@@ -84,11 +84,7 @@ export async function callStructured<S extends z.ZodType>(options: CallStructure
 
 /** The follow-up asking for a corrected answer. */
 export function repairRequest(errors: readonly string[]): string {
-  return [
-    "Your answer could not be used:",
-    ...errors.map((error) => `- ${error}`),
-    "Reply with the corrected YAML only: the whole document in the requested format, no prose.",
-  ].join("\n");
+  return ["Your answer could not be used:", ...errors.map((error) => `- ${error}`), "Reply with the corrected YAML only: the whole document in the requested format, no prose."].join("\n");
 }
 
 async function invokeCounted(options: CallStructuredOptions<z.ZodType>, messages: BaseMessage[]): Promise<string> {
@@ -96,12 +92,7 @@ async function invokeCounted(options: CallStructuredOptions<z.ZodType>, messages
   const text = messageText(response);
   if (options.usage) {
     const reported = usageMetadataOf(response);
-    recordUsage(
-      options.usage,
-      options.role,
-      reported?.input ?? countTokens(messages.map(messageText).join("\n")),
-      reported?.output ?? countTokens(text),
-    );
+    recordUsage(options.usage, options.role, reported?.input ?? countTokens(messages.map(messageText).join("\n")), reported?.output ?? countTokens(text));
   }
   return text;
 }
@@ -117,13 +108,7 @@ function usageMetadataOf(message: BaseMessage): { input: number; output: number 
  * One model call bounded by `timeoutMs` and `signal`. The race returns control at the deadline even
  * if the model ignores the abort signal it is given.
  */
-export async function invokeWithTimeout(
-  model: ChatModelLike,
-  messages: BaseMessage[],
-  timeoutMs: number,
-  label: string,
-  signal?: AbortSignal,
-): Promise<BaseMessage> {
+export async function invokeWithTimeout(model: ChatModelLike, messages: BaseMessage[], timeoutMs: number, label: string, signal?: AbortSignal): Promise<BaseMessage> {
   if (signal?.aborted) throw new ModelCallError("aborted", `${label}: aborted before the call`);
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -176,4 +161,3 @@ export function describeProviderError(error: unknown): string {
   for (const [pattern, replacement] of SECRET_PATTERNS) text = text.replace(pattern, replacement);
   return text.length > 300 ? `${text.slice(0, 299)}…` : text || "unknown provider error";
 }
-

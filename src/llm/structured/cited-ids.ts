@@ -15,16 +15,8 @@ export interface CitedIdsCheck {
  * outside the session's table is rejected with `HallucinationError` (the caller retries once).
  * Below the threshold the unknown ids are returned, for the caller to drop.
  */
-export function validateCitedIds(
-  summary: Pick<RawSessionSummary, "segments">,
-  knownIds: ReadonlySet<string> | ReadonlyMap<string, unknown>,
-  maxUnknownRatio = 0.15,
-): CitedIdsCheck {
-  const citations = summary.segments.flatMap((segment) => [
-    segment.start_event_id,
-    segment.end_event_id,
-    ...segment.key_actions.map((action) => action.event_id),
-  ]);
+export function validateCitedIds(summary: Pick<RawSessionSummary, "segments">, knownIds: ReadonlySet<string> | ReadonlyMap<string, unknown>, maxUnknownRatio = 0.15): CitedIdsCheck {
+  const citations = summary.segments.flatMap((segment) => [segment.start_event_id, segment.end_event_id, ...segment.key_actions.map((action) => action.event_id)]);
   const unknown = citations.filter((id) => !knownIds.has(id.trim().toLowerCase()));
   const ratio = citations.length === 0 ? 0 : unknown.length / citations.length;
   const unknownIds = [...new Set(unknown)];

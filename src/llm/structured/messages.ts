@@ -9,7 +9,5 @@ export interface ChatModelLike {
 export function messageText(message: BaseMessage): string {
   const content = message.content;
   if (typeof content === "string") return content;
-  return content
-    .map((block) => (typeof block === "string" ? block : block.type === "text" && typeof block.text === "string" ? block.text : ""))
-    .join("");
+  return content.map((block) => (typeof block === "string" ? block : block.type === "text" && typeof block.text === "string" ? block.text : "")).join("");
 }

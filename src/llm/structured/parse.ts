@@ -77,15 +77,11 @@ export function extractYaml(text: string, rootKeys: readonly string[] = []): str
   const answer = text.replace(/<think(?:ing)?>[\s\S]*?<\/think(?:ing)?>/gi, "").replace(/\r\n?/g, "\n");
   const fences = [...answer.matchAll(FENCE)].map((match) => ({ language: (match[1] ?? "").toLowerCase(), body: match[2] ?? "" }));
   if (fences.length > 0) {
-    const chosen =
-      fences.find((fence) => fence.language === "yaml" || fence.language === "yml") ??
-      fences.find((fence) => startsWithKey(fence.body, rootKeys)) ??
-      fences[0]!;
+    const chosen = fences.find((fence) => fence.language === "yaml" || fence.language === "yml") ?? fences.find((fence) => startsWithKey(fence.body, rootKeys)) ?? fences[0]!;
     return chosen.body;
   }
   const lines = answer.split("\n");
-  const isRootLine = (line: string) =>
-    rootKeys.length > 0 ? rootKeys.some((key) => line.startsWith(`${key}:`)) : ANY_KEY_LINE.test(line) || line.trim() === "---";
+  const isRootLine = (line: string) => (rootKeys.length > 0 ? rootKeys.some((key) => line.startsWith(`${key}:`)) : ANY_KEY_LINE.test(line) || line.trim() === "---");
   let start = lines.findIndex(isRootLine);
   if (start === -1) start = lines.findIndex((line) => ANY_KEY_LINE.test(line));
   if (start === -1) return answer;

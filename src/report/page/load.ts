@@ -161,8 +161,7 @@ export async function loadReplay(runtime: Pick<ReportPageRuntime, "source">, exa
   const endMs = momentMs + REPLAY_TAIL_MS;
   try {
     const clip = await extractClipWindow(runtime.source.streamRecording(example.session_id), { startMs, endMs }, `recording of session ${example.session_id}`);
-    const window =
-      clip.windows.find((w) => w.windowId === example.target.window_id) ?? [...clip.windows].sort((a, b) => b.eventsInClip - a.eventsInClip)[0];
+    const window = clip.windows.find((w) => w.windowId === example.target.window_id) ?? [...clip.windows].sort((a, b) => b.eventsInClip - a.eventsInClip)[0];
     if (!window || window.events.length === 0) return { status: "unavailable", reason: "the recording has no replayable window at this moment" };
     // Connection hints and frame sources would open sockets from the reader's browser, which the page's policy cannot stop.
     const safe = withoutConnectionHints(window.events);

@@ -3,11 +3,7 @@ import { compareSeverity, type ReportPattern } from "../../domain/report.ts";
 /** Most severe first, then the larger share of sessions, then more sessions, then report order. */
 export function rankPatterns(patterns: readonly ReportPattern[]): ReportPattern[] {
   return [...patterns].sort(
-    (a, b) =>
-      compareSeverity(a.severity, b.severity) ||
-      b.stats.sessions_affected_ratio - a.stats.sessions_affected_ratio ||
-      b.stats.sessions_affected - a.stats.sessions_affected ||
-      a.id - b.id,
+    (a, b) => compareSeverity(a.severity, b.severity) || b.stats.sessions_affected_ratio - a.stats.sessions_affected_ratio || b.stats.sessions_affected - a.stats.sessions_affected || a.id - b.id,
   );
 }
 

@@ -44,10 +44,14 @@ export function renderReportPage(data: ReportPageData, options: RenderReportPage
 ${renderHeader(report)}
 <section id="page-patterns" aria-labelledby="patterns-heading">
 <h2 id="patterns-heading">Patterns</h2>
-${report.patterns.length === 0 ? '<p class="empty">No issue was seen in at least two sessions.</p>' : `${renderFilters(ranked)}
+${
+  report.patterns.length === 0
+    ? '<p class="empty">No issue was seen in at least two sessions.</p>'
+    : `${renderFilters(ranked)}
 <ol class="patterns" id="page-pattern-list">
 ${patternsHtml}
-</ol>`}
+</ol>`
+}
 </section>
 ${renderLeftOut(report)}
 ${renderSessions(data.sessions, sessionExamples, data.examples)}
@@ -77,7 +81,12 @@ function renderHeader(report: Report): string {
     ["Created", report.created_at],
     ...(report.focus_area ? [["Focus", report.focus_area]] : []),
     ...(validation
-      ? [["Replay checks", `${validation.checked} checked (${validation.method}, ${validation.mode === "blocking" ? "blocking issues" : "all issues"}): ${validation.confirmed} confirmed, ${validation.not_confirmed} not confirmed, ${validation.inconclusive} inconclusive, ${validation.failed} could not be made`]]
+      ? [
+          [
+            "Replay checks",
+            `${validation.checked} checked (${validation.method}, ${validation.mode === "blocking" ? "blocking issues" : "all issues"}): ${validation.confirmed} confirmed, ${validation.not_confirmed} not confirmed, ${validation.inconclusive} inconclusive, ${validation.failed} could not be made`,
+          ],
+        ]
       : []),
     ["Model calls", `${report.usage.model_calls} (${report.usage.input_tokens} tokens in, ${report.usage.output_tokens} out)`],
   ] as const;
@@ -91,19 +100,25 @@ function renderHeader(report: Report): string {
     .join("");
   const problems: string[] = [];
   if (failed.length) {
-    problems.push(`<details class="problems"><summary>${failed.length} session${failed.length === 1 ? "" : "s"} could not be summarized</summary><ul>${failed
-      .map((f) => `<li><code>${e(f.id)}</code> (${e(f.stage)}): ${e(f.error)}</li>`)
-      .join("")}</ul></details>`);
+    problems.push(
+      `<details class="problems"><summary>${failed.length} session${failed.length === 1 ? "" : "s"} could not be summarized</summary><ul>${failed
+        .map((f) => `<li><code>${e(f.id)}</code> (${e(f.stage)}): ${e(f.error)}</li>`)
+        .join("")}</ul></details>`,
+    );
   }
   if (skipped.length) {
-    problems.push(`<details class="problems"><summary>${skipped.length} session${skipped.length === 1 ? "" : "s"} skipped</summary><ul>${skipped
-      .map((s) => `<li><code>${e(s.id)}</code>: ${e(s.reason)}</li>`)
-      .join("")}</ul></details>`);
+    problems.push(
+      `<details class="problems"><summary>${skipped.length} session${skipped.length === 1 ? "" : "s"} skipped</summary><ul>${skipped
+        .map((s) => `<li><code>${e(s.id)}</code>: ${e(s.reason)}</li>`)
+        .join("")}</ul></details>`,
+    );
   }
   if (report.chunk_failures.length) {
-    problems.push(`<details class="problems"><summary>${report.chunk_failures.length} pattern step${report.chunk_failures.length === 1 ? "" : "s"} failed</summary><ul>${report.chunk_failures
-      .map((f) => `<li><code>${e(f.id)}</code> (${e(f.stage)}): ${e(f.error)}</li>`)
-      .join("")}</ul></details>`);
+    problems.push(
+      `<details class="problems"><summary>${report.chunk_failures.length} pattern step${report.chunk_failures.length === 1 ? "" : "s"} failed</summary><ul>${report.chunk_failures
+        .map((f) => `<li><code>${e(f.id)}</code> (${e(f.stage)}): ${e(f.error)}</li>`)
+        .join("")}</ul></details>`,
+    );
   }
   return `<header id="page-header">
 <h1>${e(report.title)}</h1>
@@ -132,8 +147,12 @@ function renderLeftOut(report: Report): string {
   if (report.dropped_patterns.length === 0 && !skips) return "";
   return `<section id="page-left-out" aria-labelledby="left-out-heading">
 <h2 id="left-out-heading">Left out</h2>
-${report.dropped_patterns.length ? `<p>Patterns the analyst proposed that this report does not list, and why:</p>
-<ul class="left-out">${report.dropped_patterns.map((d) => `<li><span class="left-out-name">${e(d.name)}</span>: ${e(leftOutReason(d.reason))}</li>`).join("")}</ul>` : ""}
+${
+  report.dropped_patterns.length
+    ? `<p>Patterns the analyst proposed that this report does not list, and why:</p>
+<ul class="left-out">${report.dropped_patterns.map((d) => `<li><span class="left-out-name">${e(d.name)}</span>: ${e(leftOutReason(d.reason))}</li>`).join("")}</ul>`
+    : ""
+}
 ${skips ? `<p class="muted">${e(skips)}</p>` : ""}
 </section>`;
 }
@@ -224,9 +243,7 @@ function renderExample(x: PatternExample, key: string, media: ExampleMedia | und
         check.error ? `<p class="unavailable">Why: the check could not be made: ${e(check.error)}</p>` : ""
       }${check.verdict === "inconclusive" && !check.error && check.observed ? `<p class="inconclusive-reason">Why: ${e(check.observed)}</p>` : check.observed ? `<p class="observed">Seen on screen: ${e(check.observed)}</p>` : ""}${
         check.unreplayable?.length ? check.unreplayable.map((u) => `<p class="unreplayable">Not in the replay: ${e(u.note)}</p>`).join("") : ""
-      }${
-        check.changes.length ? `<p class="changes">Changed in the summary: ${e(check.changes.join("; "))}</p>` : ""
-      }${
+      }${check.changes.length ? `<p class="changes">Changed in the summary: ${e(check.changes.join("; "))}</p>` : ""}${
         check.evidence.length ? check.evidence.map((q) => `<blockquote class="evidence">${e(q)}</blockquote>`).join("") : '<p class="muted">No evidence quoted.</p>'
       }</div>`
     : '<p class="muted">Not checked against the replay.</p>';

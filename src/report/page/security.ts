@@ -5,7 +5,10 @@
  * element or open a comment; U+2028/2029 escaped so the text is also a valid JS literal.
  */
 export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
 /**
@@ -33,5 +36,10 @@ export function contentSecurityPolicy(nonce: string, served: boolean): string {
  * no text can close the block whatever its origin (a scan, no copy, when there is nothing to do).
  */
 export function scriptSafeJson(json: string): string {
-  return /[<\u2028\u2029]/.test(json) ? json.replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029") : json;
+  return /[<\u2028\u2029]/.test(json)
+    ? json
+        .replace(/</g, "\\u003c")
+        .replace(/\u2028/g, "\\u2028")
+        .replace(/\u2029/g, "\\u2029")
+    : json;
 }

@@ -35,7 +35,10 @@ export function pageRoutes(services: ServerServices): Router {
       res.type("html").send(renderReportPage(data, { served: { reportId, apiBase: "/api", chat: true }, nonce }));
       return;
     }
-    res.status(found.status.status === "running" ? 202 : 200).type("html").send(statusPage(reportId, found.status));
+    res
+      .status(found.status.status === "running" ? 202 : 200)
+      .type("html")
+      .send(statusPage(reportId, found.status));
   });
   return router;
 }

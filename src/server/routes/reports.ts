@@ -32,7 +32,10 @@ export function reportRoutes(services: ServerServices): Router {
       selection,
     });
     const links = reportLinks(status.report_id);
-    res.status(202).location(links.status_url).json({ ...status, ...links });
+    res
+      .status(202)
+      .location(links.status_url)
+      .json({ ...status, ...links });
   });
 
   router.get("/:id", async (req, res) => {

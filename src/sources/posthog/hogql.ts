@@ -49,8 +49,7 @@ export function eventsPageQuery(args: {
   return {
     kind: "HogQLQuery",
     query:
-      "SELECT uuid, event, timestamp, distinct_id, properties, elements_chain FROM events " +
-      `WHERE ${conditions.join(" AND ")} ORDER BY timestamp ASC, uuid ASC LIMIT ${positiveInt(args.pageSize)}`,
+      "SELECT uuid, event, timestamp, distinct_id, properties, elements_chain FROM events " + `WHERE ${conditions.join(" AND ")} ORDER BY timestamp ASC, uuid ASC LIMIT ${positiveInt(args.pageSize)}`,
     values,
   };
 }
@@ -90,10 +89,7 @@ export function sessionListQuery(args: SessionListQueryArgs): HogQLQuery {
     const exceptionWhere = ["event = '$exception'"];
     if (args.from) exceptionWhere.push("timestamp >= toDateTime({scan_from})");
     if (args.to) exceptionWhere.push("timestamp < toDateTime({scan_to})");
-    where.push(
-      `s.session_id ${args.has_exception ? "IN" : "NOT IN"} ` +
-        `(SELECT $session_id FROM events WHERE ${exceptionWhere.join(" AND ")})`,
-    );
+    where.push(`s.session_id ${args.has_exception ? "IN" : "NOT IN"} ` + `(SELECT $session_id FROM events WHERE ${exceptionWhere.join(" AND ")})`);
   }
   if (args.first_url_contains !== undefined) {
     // A plain substring test (no LIKE wildcards to escape), without regard to case as on every
@@ -139,10 +135,7 @@ export function sessionCountsQuery(args: { sessionIds: string[]; from: Date; to:
 }
 
 /** Rows as objects keyed by column name; `fallback` names the columns when the response omits them. */
-export function rowsAsRecords(
-  response: z.infer<typeof HogQLResponseSchema>,
-  fallback: readonly string[],
-): Record<string, unknown>[] {
+export function rowsAsRecords(response: z.infer<typeof HogQLResponseSchema>, fallback: readonly string[]): Record<string, unknown>[] {
   const columns = response.columns ?? fallback;
   return response.results.map((row) => Object.fromEntries(columns.map((name, i) => [name, row[i]])));
 }

@@ -78,10 +78,7 @@ export class PostHogHttp {
     try {
       return JSON.parse(text);
     } catch {
-      throw new SourceError(
-        "posthog_bad_response",
-        `PostHog at ${this.host} answered ${this.endpoint(spec)} with a body that is not JSON: ${this.excerpt(text)}`,
-      );
+      throw new SourceError("posthog_bad_response", `PostHog at ${this.host} answered ${this.endpoint(spec)} with a body that is not JSON: ${this.excerpt(text)}`);
     }
   }
 
@@ -120,11 +117,7 @@ export class PostHogHttp {
         if (spec.signal?.aborted) throw spec.signal.reason;
         const reason = this.describe(error);
         if (attempt >= maxRetries) {
-          throw new SourceError(
-            "posthog_unavailable",
-            `PostHog at ${this.host} did not answer ${this.endpoint(spec)} after ${attempt + 1} attempt(s): ${reason}`,
-            { cause: new Error(reason) },
-          );
+          throw new SourceError("posthog_unavailable", `PostHog at ${this.host} did not answer ${this.endpoint(spec)} after ${attempt + 1} attempt(s): ${reason}`, { cause: new Error(reason) });
         }
         await this.pause(spec, attempt, undefined, reason);
         continue;
@@ -149,8 +142,7 @@ export class PostHogHttp {
           const rateLimited = status === 429;
           throw new SourceError(
             rateLimited ? "posthog_rate_limited" : "posthog_unavailable",
-            `PostHog at ${this.host} ${rateLimited ? "kept rate-limiting" : "kept failing"} ${this.endpoint(spec)} ` +
-              `after ${attempt + 1} attempt(s) (last: ${reason})`,
+            `PostHog at ${this.host} ${rateLimited ? "kept rate-limiting" : "kept failing"} ${this.endpoint(spec)} ` + `after ${attempt + 1} attempt(s) (last: ${reason})`,
           );
         }
         await this.pause(spec, attempt, parseRetryAfter(response.headers.get("retry-after")), reason);
@@ -160,10 +152,7 @@ export class PostHogHttp {
       if (status === 404) {
         throw new SourceError(spec.notFound.code, `${spec.notFound.message} (HTTP 404 on ${this.endpoint(spec)})`);
       }
-      throw new SourceError(
-        "posthog_bad_request",
-        `PostHog at ${this.host} rejected ${this.endpoint(spec)} with HTTP ${status}${detail ? `: ${detail}` : ""}`,
-      );
+      throw new SourceError("posthog_bad_request", `PostHog at ${this.host} rejected ${this.endpoint(spec)} with HTTP ${status}${detail ? `: ${detail}` : ""}`);
     }
   }
 
@@ -171,10 +160,7 @@ export class PostHogHttp {
   private async fetchHeaders(spec: RequestSpec): Promise<Exchange> {
     const controller = new AbortController();
     const signal = spec.signal ? AbortSignal.any([spec.signal, controller.signal]) : controller.signal;
-    const timer = setTimeout(
-      () => controller.abort(new RequestTimeout(`no response within ${this.options.requestTimeoutMs} ms`)),
-      this.options.requestTimeoutMs,
-    );
+    const timer = setTimeout(() => controller.abort(new RequestTimeout(`no response within ${this.options.requestTimeoutMs} ms`)), this.options.requestTimeoutMs);
     const headers: Record<string, string> = {
       Authorization: `Bearer ${this.apiKey}`,
       Accept: "application/json, application/jsonl, */*",
@@ -248,11 +234,7 @@ export class PostHogHttp {
 
   private interrupted(spec: RequestSpec, error: unknown): SourceError {
     const reason = this.describe(error);
-    return new SourceError(
-      "posthog_unavailable",
-      `PostHog at ${this.host}: the response to ${this.endpoint(spec)} broke off: ${reason}`,
-      { cause: new Error(reason) },
-    );
+    return new SourceError("posthog_unavailable", `PostHog at ${this.host}: the response to ${this.endpoint(spec)} broke off: ${reason}`, { cause: new Error(reason) });
   }
 
   /** `detail` (DRF) or `error` of a JSON error body, else its first characters. Never the whole body. */

@@ -45,9 +45,7 @@ export function planSnapshotRequests(sources: SnapshotSource[], keysPerRequest: 
     return requests;
   }
 
-  const blobs = sources
-    .filter((s) => s.source === "blob" && s.blob_key)
-    .sort((a, b) => timeOf(a.start_timestamp) - timeOf(b.start_timestamp));
+  const blobs = sources.filter((s) => s.source === "blob" && s.blob_key).sort((a, b) => timeOf(a.start_timestamp) - timeOf(b.start_timestamp));
   const requests: Record<string, string>[] = blobs.map((s) => ({ source: "blob", blob_key: s.blob_key as string }));
   if (sources.some((s) => s.source === "realtime")) requests.push({ source: "realtime", version: "2" });
   return requests;

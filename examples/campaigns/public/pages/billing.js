@@ -10,7 +10,14 @@
       return;
     }
     var percent = Math.round((100 * result.data.sent) / result.data.limit);
-    usage.innerHTML = '<div class="meter"><span class="meter-fill" style="width:' + percent + '%"></span></div><p>' + result.data.sent.toLocaleString("en-US") + " of " + result.data.limit.toLocaleString("en-US") + " emails</p>";
+    usage.innerHTML =
+      '<div class="meter"><span class="meter-fill" style="width:' +
+      percent +
+      '%"></span></div><p>' +
+      result.data.sent.toLocaleString("en-US") +
+      " of " +
+      result.data.limit.toLocaleString("en-US") +
+      " emails</p>";
     usage.hidden = false;
   });
   if (!visitLog.has("compare-plans-dead")) {

@@ -130,7 +130,10 @@
         App.reportError(App.ApiError("POST", "/api/campaigns/:id/send", result.status, result.data.error));
         return;
       }
-      App.setFlash("“" + campaign.name + "” is on its way to " + result.data.recipients.toLocaleString("en-US") + " contacts.", "campaign_sent", { campaign_id: campaign.id, recipients: result.data.recipients });
+      App.setFlash("“" + campaign.name + "” is on its way to " + result.data.recipients.toLocaleString("en-US") + " contacts.", "campaign_sent", {
+        campaign_id: campaign.id,
+        recipients: result.data.recipients,
+      });
       location.href = "/campaigns";
     });
   });

@@ -22,8 +22,22 @@
       ? campaigns
           .map(function (c) {
             return (
-              '<tr data-id="' + c.id + '"><td><a class="row-link" href="/campaigns/' + c.id + '">' + App.escapeText(c.name) + '</a><div class="muted small">' + App.escapeText(c.subject) +
-              '</div></td><td><span class="status status-' + c.status + '">' + c.status + "</span></td><td>" + App.escapeText(c.audience) + "</td><td>" + when(c) +
+              '<tr data-id="' +
+              c.id +
+              '"><td><a class="row-link" href="/campaigns/' +
+              c.id +
+              '">' +
+              App.escapeText(c.name) +
+              '</a><div class="muted small">' +
+              App.escapeText(c.subject) +
+              '</div></td><td><span class="status status-' +
+              c.status +
+              '">' +
+              c.status +
+              "</span></td><td>" +
+              App.escapeText(c.audience) +
+              "</td><td>" +
+              when(c) +
               '</td><td class="opens">—</td><td class="clicks">—</td></tr>'
             );
           })
@@ -40,7 +54,7 @@
       if (!result.ok) {
         visitLog.mark("api-failure", { path: "/api/campaigns", status: result.status });
         rows.innerHTML = "";
-        App.showBanner(banner, "error", "<strong>We couldn't load your campaigns.</strong> Please try again. <button type=\"button\" class=\"btn btn-small\" id=\"list-retry\">Retry</button>");
+        App.showBanner(banner, "error", '<strong>We couldn\'t load your campaigns.</strong> Please try again. <button type="button" class="btn btn-small" id="list-retry">Retry</button>');
         document.getElementById("list-retry").addEventListener("click", load);
         App.reportError(App.ApiError("GET", "/api/campaigns", result.status, result.data.error), { status_filter: statusFilter.value });
         return;

@@ -22,8 +22,15 @@
     }
     var d = result.data;
     preview.innerHTML =
-      '<div class="email"><div class="email-head"><strong>' + App.escapeText(d.from) + "</strong><br>" + App.escapeText(d.subject) + ' <span class="muted">— ' + App.escapeText(d.preheader) +
-      '</span></div><div class="email-body">' + App.escapeText(d.body.replace(/\{first_name\}/g, "Alex")).replace(/\n/g, "<br>") + "</div></div>";
+      '<div class="email"><div class="email-head"><strong>' +
+      App.escapeText(d.from) +
+      "</strong><br>" +
+      App.escapeText(d.subject) +
+      ' <span class="muted">— ' +
+      App.escapeText(d.preheader) +
+      '</span></div><div class="email-body">' +
+      App.escapeText(d.body.replace(/\{first_name\}/g, "Alex")).replace(/\n/g, "<br>") +
+      "</div></div>";
     visitLog.mark("content-ready", { view: "preview" });
     App.track("campaign_previewed", { campaign_id: id, load_ms: Date.now() - started });
   });

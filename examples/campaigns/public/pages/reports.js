@@ -16,7 +16,17 @@
       .map(function (c) {
         var opens = c.recipients ? Math.round((100 * c.opens) / c.recipients) : 0;
         var clicks = c.recipients ? Math.round((100 * c.clicks) / c.recipients) : 0;
-        return '<div class="bar-row"><span class="bar-label">' + App.escapeText(c.name) + '</span><span class="bar"><span class="bar-fill" style="width:' + opens + '%"></span></span><span>' + opens + "% opened · " + clicks + "% clicked</span></div>";
+        return (
+          '<div class="bar-row"><span class="bar-label">' +
+          App.escapeText(c.name) +
+          '</span><span class="bar"><span class="bar-fill" style="width:' +
+          opens +
+          '%"></span></span><span>' +
+          opens +
+          "% opened · " +
+          clicks +
+          "% clicked</span></div>"
+        );
       })
       .join("");
     visitLog.mark("content-ready", { view: "report" });

@@ -14,13 +14,27 @@
       linesNode.innerHTML = lines
         .map(function (line, index) {
           return (
-            '<div class="cart-line" data-index="' + index + '">' +
-            '<div class="line-art">' + line.image + "</div>" +
-            '<div class="line-info"><a href="/product/' + line.slug + '">' + line.name + '</a><span class="muted">' + line.colour + "</span>" +
+            '<div class="cart-line" data-index="' +
+            index +
+            '">' +
+            '<div class="line-art">' +
+            line.image +
+            "</div>" +
+            '<div class="line-info"><a href="/product/' +
+            line.slug +
+            '">' +
+            line.name +
+            '</a><span class="muted">' +
+            line.colour +
+            "</span>" +
             '<button type="button" class="link remove">Remove</button></div>' +
             '<div class="stepper"><button type="button" class="step minus" aria-label="Decrease quantity">−</button>' +
-            '<span class="line-qty">' + line.quantity + '</span><button type="button" class="step plus" aria-label="Increase quantity">+</button></div>' +
-            '<span class="line-total">' + Shop.money(line.price * line.quantity) + "</span></div>"
+            '<span class="line-qty">' +
+            line.quantity +
+            '</span><button type="button" class="step plus" aria-label="Increase quantity">+</button></div>' +
+            '<span class="line-total">' +
+            Shop.money(line.price * line.quantity) +
+            "</span></div>"
           );
         })
         .join("");

@@ -15,12 +15,20 @@
     }
     var order = result.data;
     box.innerHTML =
-      '<div class="confirmed"><span class="check">✓</span><h1>Thank you' + (order.name ? ", " + order.name.split(" ")[0] : "") + "!</h1>" +
-      "<p>Order <strong>" + order.id + "</strong> is confirmed. We'll email you when it ships.</p>" +
-      order.lines.map(function (l) {
-        return '<p class="summary-row small"><span>' + l.quantity + " × " + l.name + " (" + l.colour + ")</span><span>" + Shop.money(l.price * l.quantity) + "</span></p>";
-      }).join("") +
-      '<p class="summary-row total"><span>Total</span><span>' + Shop.money(order.total) + "</span></p>" +
+      '<div class="confirmed"><span class="check">✓</span><h1>Thank you' +
+      (order.name ? ", " + order.name.split(" ")[0] : "") +
+      "!</h1>" +
+      "<p>Order <strong>" +
+      order.id +
+      "</strong> is confirmed. We'll email you when it ships.</p>" +
+      order.lines
+        .map(function (l) {
+          return '<p class="summary-row small"><span>' + l.quantity + " × " + l.name + " (" + l.colour + ")</span><span>" + Shop.money(l.price * l.quantity) + "</span></p>";
+        })
+        .join("") +
+      '<p class="summary-row total"><span>Total</span><span>' +
+      Shop.money(order.total) +
+      "</span></p>" +
       '<a class="btn" href="/" id="continue-shopping">Continue shopping</a></div>';
     visitLog.mark("content-ready", { list: "confirmation" });
   });

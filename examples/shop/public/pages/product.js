@@ -40,7 +40,7 @@
       return c.name === colour;
     });
     var line = { sku: colourway.sku, slug: product.slug, name: product.name, colour: colourway.name, price: product.price, quantity: Number(qty.value) || 1 };
-    var art = document.querySelector('.art-variant:not([hidden])');
+    var art = document.querySelector(".art-variant:not([hidden])");
     line.image = art ? art.innerHTML : "";
 
     var lines = Shop.readCart();
@@ -65,7 +65,11 @@
 
   // Saves the cart server-side for "continue on another device"; a failure is invisible to the user.
   function syncCart(lines) {
-    Shop.api("POST", "/api/cart/sync", { lines: lines.map(function (l) { return { sku: l.sku, quantity: l.quantity }; }) }).then(function (result) {
+    Shop.api("POST", "/api/cart/sync", {
+      lines: lines.map(function (l) {
+        return { sku: l.sku, quantity: l.quantity };
+      }),
+    }).then(function (result) {
       if (result.ok) return;
       visitLog.mark("api-failure", { path: "/api/cart/sync", status: result.status });
       Shop.reportError(Shop.ApiError("POST", "/api/cart/sync", result.status, result.data.error));

@@ -23,7 +23,7 @@
         Shop.showBanner(
           status,
           "error",
-          '<strong>Something went wrong.</strong> We couldn\'t load results for “' +
+          "<strong>Something went wrong.</strong> We couldn't load results for “" +
             escapeText(query) +
             '”. Please try again. <button type="button" class="btn btn-small" id="search-retry">Try again</button>',
         );

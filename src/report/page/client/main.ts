@@ -182,9 +182,7 @@ window.__reportPage = {
   replays,
   player() {
     const open = replays.current;
-    return open
-      ? { key: open.key, currentTimeMs: open.replayer.getCurrentTime(), startOffsetMs: open.startOffsetMs, zeroMs: open.zeroMs, momentMs: open.momentMs }
-      : null;
+    return open ? { key: open.key, currentTimeMs: open.replayer.getCurrentTime(), startOffsetMs: open.startOffsetMs, zeroMs: open.zeroMs, momentMs: open.momentMs } : null;
   },
 };
 document.documentElement.dataset.ready = "true";

@@ -508,40 +508,15 @@ export class KyselyWatchStore implements WatchStore {
     if (!severity.success) throw this.corrupt("issues", key, `unknown severity ${JSON.stringify(row.severity)}`);
     const examples = this.parseJson(row.examples, "issues", key);
     if (!Array.isArray(examples)) throw this.corrupt("issues", key, "examples is not a list");
-    return {
-      id: row.id,
-      project: row.project,
-      monitor_id: row.monitor_id,
-      fingerprint: row.fingerprint,
-      kind: row.kind,
-      title: row.title,
-      description: row.description,
-      severity: severity.data,
-      state: row.state as IssueState,
-      ...(row.snoozed_until === null ? {} : { snoozed_until: row.snoozed_until }),
-      first_seen: row.first_seen,
-      last_seen: row.last_seen,
-      sweeps_unseen: row.sweeps_unseen,
-      sessions_total: row.sessions_total,
-      users_total: row.users_total,
-      examples: examples as IssueExample[],
-    };
+    const { snoozed_until, ...fields } = row;
+    return { ...fields, severity: severity.data, state: row.state as IssueState, ...(snoozed_until === null ? {} : { snoozed_until }), examples: examples as IssueExample[] };
   }
 
   private toAlert(row: Selectable<AlertsTable>): AlertRecord {
     const payload = this.parseJson(row.payload, "alerts", String(row.id));
     if (payload === null || typeof payload !== "object" || Array.isArray(payload)) throw this.corrupt("alerts", String(row.id), "payload is not an object");
-    return {
-      id: row.id,
-      project: row.project,
-      monitor_id: row.monitor_id,
-      sweep_id: row.sweep_id,
-      kind: row.kind as AlertKind,
-      ...(row.issue_id === null ? {} : { issue_id: row.issue_id }),
-      dedupe_key: row.dedupe_key,
-      created_at: row.created_at,
-      payload: payload as Record<string, unknown>,
-    };
+    const { issue_id, ...fields } = row;
+    return { ...fields, kind: row.kind as AlertKind, ...(issue_id === null ? {} : { issue_id }), payload: payload as Record<string, unknown> };
   }
 
   private parseJson(text: string, table: string, id: string): unknown {

@@ -1,4 +1,5 @@
 import type { Generated } from "kysely";
+import type { TrackedIssue } from "../../domain/monitor.ts";
 
 /**
  * The watch store's tables as Kysely sees them, the same on SQLite and Postgres: times are ISO-8601
@@ -48,22 +49,12 @@ export interface SweepsTable {
   message: string | null;
 }
 
-export interface IssuesTable {
+/** An issue's row: the domain fields as they are, but the id generated, enums as text, examples as JSON. */
+export interface IssuesTable extends Omit<TrackedIssue, "id" | "severity" | "state" | "snoozed_until" | "examples"> {
   id: Generated<number>;
-  project: string;
-  monitor_id: string;
-  fingerprint: string;
-  kind: string;
-  title: string;
-  description: string;
   severity: string;
   state: string;
   snoozed_until: string | null;
-  first_seen: string;
-  last_seen: string;
-  sweeps_unseen: number;
-  sessions_total: number;
-  users_total: number;
   /** `IssueExample[]` as JSON. */
   examples: string;
 }

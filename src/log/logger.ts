@@ -31,11 +31,3 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
 export function silentLogger(): Logger {
   return pino({ level: "silent" });
 }
-
-/**
- * For components that still take `log?: (line: string) => void`: each line becomes one entry at
- * `level`. A bridge until they take a `Logger`.
- */
-export function logLines(logger: Logger, level: Exclude<LogLevel, "silent"> = "error"): (line: string) => void {
-  return (line) => logger[level](line);
-}

@@ -3,7 +3,7 @@ import { createCheckpointer } from "../../src/store/checkpointer.ts";
 import { loadPg } from "../../src/store/checkpointer.ts";
 import { expectStoreError } from "../unit/store-blob-contract.ts";
 import { expectStatePersistsAcrossRestart } from "../unit/store-graph-fixture.ts";
-import { TEST_POSTGRES_URL, requirePostgres, runId } from "./services.ts";
+import { TEST_POSTGRES_URL, dropSchema, requirePostgres, runId } from "./services.ts";
 
 /** A schema of its own per run, dropped afterwards: runs never see each other's checkpoints. */
 const schema = runId("ss_checkpoints").toLowerCase();
@@ -12,16 +12,7 @@ beforeAll(async () => {
   await requirePostgres();
 });
 
-afterAll(async () => {
-  const { Pool } = loadPg();
-  const pool = new Pool({ connectionString: TEST_POSTGRES_URL, max: 1 });
-  pool.on("error", () => {});
-  try {
-    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await pool.end();
-  }
-});
+afterAll(() => dropSchema(schema));
 
 describe("createCheckpointer: postgres", () => {
   it("migrates its schema and keeps a thread's state across a restart", async () => {

@@ -51,3 +51,15 @@ export async function requirePostgres(): Promise<void> {
     await pool.end();
   }
 }
+
+/** Drops a test run's own schema (and everything in it) from the test database. */
+export async function dropSchema(schema: string): Promise<void> {
+  const { Pool } = loadPg();
+  const pool = new Pool({ connectionString: TEST_POSTGRES_URL, max: 1 });
+  pool.on("error", () => {});
+  try {
+    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await pool.end();
+  }
+}

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadPg } from "../../src/store/checkpointer.ts";
 import { openWatchStoreAt } from "../../src/watch/store/open.ts";
 import { describeWatchStoreCases, expectWatchStoreError } from "../unit/watch-store-cases.ts";
-import { TEST_POSTGRES_URL, requirePostgres, runId } from "./services.ts";
+import { TEST_POSTGRES_URL, dropSchema, requirePostgres, runId } from "./services.ts";
 
 /** A schema of its own per run, dropped afterwards: runs never see each other's monitors. */
 const schema = runId("ss_watch").toLowerCase();
@@ -11,16 +11,7 @@ beforeAll(async () => {
   await requirePostgres();
 });
 
-afterAll(async () => {
-  const { Pool } = loadPg();
-  const pool = new Pool({ connectionString: TEST_POSTGRES_URL, max: 1 });
-  pool.on("error", () => {});
-  try {
-    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await pool.end();
-  }
-});
+afterAll(() => dropSchema(schema));
 
 describeWatchStoreCases("Postgres", { open: (options) => openWatchStoreAt({ kind: "postgres", url: TEST_POSTGRES_URL, schema }, options) });
 

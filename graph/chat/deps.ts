@@ -5,6 +5,7 @@ import type { LoadModelOptions } from "../../src/llm/models.ts";
 import { createLogger, type Logger } from "../../src/log/logger.ts";
 import type { PipelineRuntime } from "../../src/runtime/runtime.ts";
 import { newReportId } from "../../src/store/reports.ts";
+import type { WatchStore } from "../../src/watch/store/types.ts";
 import type { ChatToolContext } from "../../tools/context.ts";
 
 /** What the chat graph works with; one per project. */
@@ -20,6 +21,8 @@ export interface ChatDeps {
   logger?: Logger;
   /** Where a person opens a report (the served page, or the terminal's report.html); answers about a report name it. */
   reportLocation?: (report: Report) => Promise<string | undefined>;
+  /** Monitors, issues and answers (the watch tools are offered only with one). */
+  watch?: WatchStore;
   /** How the chat's reports run. */
   reports?: {
     /** Report ids (tests); default `report-<time>-<random>`. */

@@ -194,3 +194,25 @@ export interface DeliveryAttempt {
   status?: number;
   error?: string;
 }
+
+/** The model's typed answer to a monitor's question about one session, with what supports it. */
+export const QuestionAnswerSchema = z.object({
+  /** yes/no: "yes", "no" or "unknown" (the session does not say); tags: the chosen tags; score: 1–5. */
+  value: z.union([z.enum(["yes", "no", "unknown"]), z.array(z.string().min(1).max(60)).max(20), z.number().int().min(1).max(5)]),
+  /** Events of the session that support the answer (ids the session has; quotes from its text). */
+  evidence: z.array(z.object({ event_id: z.string().min(1).max(200), quote: z.string().max(500) })).max(10),
+  explanation: z.string().max(1000),
+});
+export type QuestionAnswer = z.infer<typeof QuestionAnswerSchema>;
+
+/** A monitor question's answer for one session, as stored (once per monitor and session). */
+export interface SessionAnswer {
+  project: string;
+  monitor_id: string;
+  session_id: string;
+  sweep_id: string;
+  answered_at: string;
+  /** The question as it was asked (a monitor's question can change later). */
+  question: string;
+  answer: QuestionAnswer;
+}

@@ -12,6 +12,8 @@ import {
   type IssueState,
   type Monitor,
   type MonitorDefinition,
+  QuestionAnswerSchema,
+  type SessionAnswer,
   type SweepRecord,
   type SweepStatus,
   type TrackedIssue,
@@ -122,6 +124,10 @@ export class KyselyWatchStore implements WatchStore {
     }
   }
 
+  async transaction<T>(work: (store: WatchStore) => Promise<T>): Promise<T> {
+    return this.run("transaction", () => this.db.transaction().execute((trx) => work(new KyselyWatchStore({ ...this.options, db: trx, onClose: undefined }))));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -229,6 +235,19 @@ export class KyselyWatchStore implements WatchStore {
   async sessionsOfSweep(sweepId: string): Promise<string[]> {
     const rows = await this.run("sessionsOfSweep", () => this.db.selectFrom("monitor_sessions").select("session_id").where("sweep_id", "=", sweepId).orderBy("session_id").execute());
     return rows.map((row) => row.session_id);
+  }
+
+  async unclaimed(monitorId: string, sessionIds: readonly string[]): Promise<string[]> {
+    const unique = [...new Set(sessionIds)];
+    return this.run("unclaimed", async () => {
+      const taken = new Set<string>();
+      for (let start = 0; start < unique.length; start += CLAIM_BATCH_ROWS) {
+        const batch = unique.slice(start, start + CLAIM_BATCH_ROWS);
+        const rows = await this.db.selectFrom("monitor_sessions").select("session_id").where("monitor_id", "=", monitorId).where("session_id", "in", batch).execute();
+        for (const row of rows) taken.add(row.session_id);
+      }
+      return unique.filter((id) => !taken.has(id));
+    });
   }
 
   // ---- sweeps
@@ -468,6 +487,62 @@ export class KyselyWatchStore implements WatchStore {
   }
 
   // ---- rows → domain
+
+  // ---- answers
+
+  async saveAnswer(answer: SessionAnswer): Promise<void> {
+    const parsed = QuestionAnswerSchema.safeParse(answer.answer);
+    if (!parsed.success)
+      throw new WatchStoreError("watch_store_invalid_value", `${this.options.target.label}: invalid answer for session ${answer.session_id}: ${describeIssues(parsed.error.issues)}`);
+    const value = parsed.data.value;
+    const row = {
+      monitor_id: answer.monitor_id,
+      session_id: answer.session_id,
+      project: answer.project,
+      sweep_id: answer.sweep_id,
+      answered_at: isoTime(answer.answered_at, "answered_at"),
+      question: answer.question,
+      yes: value === "yes" ? 1 : value === "no" ? 0 : null,
+      answer: JSON.stringify(parsed.data),
+    };
+    await this.run("saveAnswer", () =>
+      this.db
+        .insertInto("answers")
+        .values(row)
+        .onConflict((conflict) =>
+          conflict.columns(["monitor_id", "session_id"]).doUpdateSet({ sweep_id: row.sweep_id, answered_at: row.answered_at, question: row.question, yes: row.yes, answer: row.answer }),
+        )
+        .execute(),
+    );
+  }
+
+  async listAnswers(project: string, monitorId: string, filter: { since?: string; limit?: number } = {}): Promise<SessionAnswer[]> {
+    const rows = await this.run("listAnswers", () => {
+      let query = this.db.selectFrom("answers").selectAll().where("project", "=", project).where("monitor_id", "=", monitorId);
+      if (filter.since !== undefined) query = query.where("answered_at", ">=", isoTime(filter.since, "since"));
+      query = query.orderBy("answered_at", "desc").orderBy("session_id");
+      if (filter.limit !== undefined) query = query.limit(filter.limit);
+      return query.execute();
+    });
+    return rows.map((row) => {
+      const parsed = QuestionAnswerSchema.safeParse(this.parseJson(row.answer, "answers", `${row.monitor_id}/${row.session_id}`));
+      if (!parsed.success) throw this.corrupt("answers", `${row.monitor_id}/${row.session_id}`, describeIssues(parsed.error.issues));
+      const { yes: _yes, answer: _answer, ...rest } = row;
+      return { ...rest, answer: parsed.data };
+    });
+  }
+
+  async yesRate(monitorId: string, since: string): Promise<{ yes: number; sessions: number }> {
+    const row = await this.run("yesRate", () =>
+      this.db
+        .selectFrom("answers")
+        .select((eb) => [eb.fn.count<string | number>("yes").as("sessions"), eb.fn.sum<string | number | null>("yes").as("yes")])
+        .where("monitor_id", "=", monitorId)
+        .where("answered_at", ">=", isoTime(since, "since"))
+        .executeTakeFirst(),
+    );
+    return { yes: Number(row?.yes ?? 0), sessions: Number(row?.sessions ?? 0) };
+  }
 
   private toMonitor(row: Selectable<MonitorsTable>): Monitor {
     const definition = MonitorDefinitionSchema.safeParse(this.parseJson(row.definition, "monitors", row.id));

@@ -13,6 +13,7 @@ export interface WatchDatabase {
   issue_days: IssueDaysTable;
   alerts: AlertsTable;
   delivery_attempts: DeliveryAttemptsTable;
+  answers: AnswersTable;
 }
 
 export interface MonitorsTable {
@@ -91,3 +92,17 @@ export interface DeliveryAttemptsTable {
 }
 
 export type WatchDialect = "sqlite" | "postgres";
+
+/** One monitor question's answer per monitor and session. */
+export interface AnswersTable {
+  monitor_id: string;
+  session_id: string;
+  project: string;
+  sweep_id: string;
+  answered_at: string;
+  question: string;
+  /** 1 yes, 0 no, null otherwise (tags, scores, unknown). */
+  yes: number | null;
+  /** `QuestionAnswer` as JSON. */
+  answer: string;
+}

@@ -1,4 +1,4 @@
-import type { AlertRecord, DeliveryAttempt, IssueDay, Monitor, MonitorDefinition, SweepRecord, TrackedIssue } from "../../domain/monitor.ts";
+import type { AlertRecord, DeliveryAttempt, IssueDay, Monitor, MonitorDefinition, SessionAnswer, SweepRecord, TrackedIssue } from "../../domain/monitor.ts";
 
 /**
  * Where monitors, sweeps, issues and alerts live: SQLite by default (a file under the data dir),
@@ -9,6 +9,11 @@ export interface WatchStore {
   /** Brings the schema up to date (migrations in order, each once); called by `openWatchStore`. */
   migrate(): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Runs `work` in one transaction: all its writes land or none. Inside, use only the store it is
+   * given (SQLite has one connection: the outer store would wait for the transaction to end).
+   */
+  transaction<T>(work: (store: WatchStore) => Promise<T>): Promise<T>;
 
   createMonitor(project: string, definition: MonitorDefinition, now: Date): Promise<Monitor>;
   getMonitor(project: string, id: string): Promise<Monitor | undefined>;
@@ -23,6 +28,8 @@ export interface WatchStore {
    */
   claimSessions(monitorId: string, sweepId: string, sessionIds: readonly string[]): Promise<string[]>;
   sessionsOfSweep(sweepId: string): Promise<string[]>;
+  /** Those of `sessionIds` no sweep of the monitor has claimed yet, in the order given. */
+  unclaimed(monitorId: string, sessionIds: readonly string[]): Promise<string[]>;
 
   startSweep(sweep: SweepRecord): Promise<void>;
   updateSweep(id: string, patch: Partial<Omit<SweepRecord, "id" | "monitor_id" | "project">>): Promise<void>;
@@ -50,4 +57,11 @@ export interface WatchStore {
   lastAlertAt(monitorId: string, kind: string, issueId?: number): Promise<string | undefined>;
   recordAttempt(attempt: DeliveryAttempt): Promise<void>;
   attempts(alertId: number): Promise<DeliveryAttempt[]>;
+
+  /** Saves the answer of a monitor's question for a session (again: replaced). */
+  saveAnswer(answer: SessionAnswer): Promise<void>;
+  /** A monitor's answers, newest first; `since` (ISO) keeps those answered at or after it. */
+  listAnswers(project: string, monitorId: string, filter?: { since?: string; limit?: number }): Promise<SessionAnswer[]>;
+  /** Yes/no answers since (ISO): how many said yes among those that said yes or no. */
+  yesRate(monitorId: string, since: string): Promise<{ yes: number; sessions: number }>;
 }

@@ -23,7 +23,7 @@ describe("openWatchStoreAt: Postgres", () => {
     const pool = new Pool({ connectionString: TEST_POSTGRES_URL, max: 1 });
     try {
       const { rows } = await pool.query("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name", [schema]);
-      expect(rows.map((row) => row.table_name)).toEqual(["alerts", "delivery_attempts", "issue_days", "issues", "monitor_sessions", "monitors", "sweeps", "watch_migration", "watch_migration_lock"]);
+      expect(rows.map((row) => row.table_name)).toEqual(["alerts", "answers", "delivery_attempts", "issue_days", "issues", "monitor_sessions", "monitors", "sweeps", "watch_migration", "watch_migration_lock"]);
     } finally {
       await pool.end();
     }
@@ -33,7 +33,7 @@ describe("openWatchStoreAt: Postgres", () => {
     const fresh = `${schema}_parallel`;
     const stores = await Promise.all(Array.from({ length: 4 }, () => openWatchStoreAt({ kind: "postgres", url: TEST_POSTGRES_URL, schema: fresh })));
     try {
-      for (const store of stores) expect(await store.appliedMigrations()).toEqual(["001-initial"]);
+      for (const store of stores) expect(await store.appliedMigrations()).toEqual(["001-initial", "002-answers"]);
     } finally {
       await Promise.all(stores.map((store) => store.close()));
       const { Pool } = loadPg();

@@ -443,6 +443,64 @@ export function describeWatchStoreCases(label: string, factory: WatchStoreFactor
       });
     });
 
+    describe("unclaimed, answers and transactions", () => {
+      it("unclaimed leaves out the sessions any sweep of the monitor took, in the order given", async () => {
+        await withMonitor(async (store, _project, monitorId) => {
+          await store.claimSessions(monitorId, "sw1", ["b", "d"]);
+          expect(await store.unclaimed(monitorId, ["d", "a", "b", "c", "a"])).toEqual(["a", "c"]);
+          expect(await store.unclaimed("another-monitor", ["b"])).toEqual(["b"]);
+        });
+      });
+
+      it("saves one answer per session (again: replaced), lists newest first, and counts the yes rate among yes/no answers", async () => {
+        await withMonitor(async (store, project, monitorId) => {
+          const at = (minute: number) => new Date(NOW.getTime() + minute * 60_000).toISOString();
+          const answer = (session_id: string, value: "yes" | "no" | "unknown", minute: number) => ({
+            project,
+            monitor_id: monitorId,
+            session_id,
+            sweep_id: "sw1",
+            answered_at: at(minute),
+            question: "Did the user pay?",
+            answer: { value, evidence: [{ event_id: "e1", quote: "Payment failed" }], explanation: "the page said so" },
+          });
+          await store.saveAnswer(answer("s1", "no", 1));
+          await store.saveAnswer(answer("s1", "yes", 2));
+          await store.saveAnswer(answer("s2", "no", 3));
+          await store.saveAnswer(answer("s3", "unknown", 4));
+          await store.saveAnswer(answer("s4", "yes", -120));
+          expect((await store.listAnswers(project, monitorId)).map((a) => [a.session_id, a.answer.value])).toEqual([
+            ["s3", "unknown"],
+            ["s2", "no"],
+            ["s1", "yes"],
+            ["s4", "yes"],
+          ]);
+          expect(await store.yesRate(monitorId, at(0))).toEqual({ yes: 1, sessions: 2 });
+          expect(await store.yesRate(monitorId, at(-180))).toEqual({ yes: 2, sessions: 3 });
+          expect(await store.listAnswers("another-project", monitorId)).toEqual([]);
+          await expectWatchStoreError(store.saveAnswer({ ...answer("s5", "yes", 5), answer: { value: 9, evidence: [], explanation: "" } }), "watch_store_invalid_value");
+        });
+      });
+
+      it("a transaction's writes land together, or none when it throws", async () => {
+        await withMonitor(async (store, project, monitorId) => {
+          await store.transaction(async (tx) => {
+            await tx.startSweep(sweep(monitorId, project, "tx-ok", "2026-03-02T10:00:00.000Z"));
+            await tx.claimSessions(monitorId, "tx-ok", ["s1"]);
+          });
+          await expect(
+            store.transaction(async (tx) => {
+              await tx.startSweep(sweep(monitorId, project, "tx-bad", "2026-03-02T11:00:00.000Z"));
+              await tx.claimSessions(monitorId, "tx-bad", ["s2"]);
+              throw new Error("stopped half-way");
+            }),
+          ).rejects.toThrow(/stopped half-way/);
+          expect((await store.listSweeps(project, monitorId)).map((s) => s.id)).toEqual(["tx-ok"]);
+          expect(await store.unclaimed(monitorId, ["s1", "s2"])).toEqual(["s2"]);
+        });
+      });
+    });
+
     describe("errors", () => {
       it("refuses work after close with watch_store_closed naming the database", async () => {
         const store = await factory.open();

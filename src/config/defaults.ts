@@ -98,6 +98,16 @@ export const DEFAULTS = {
     /** `SESSION_SUMMARIES_LOG_LEVEL`: one line per request problem, run failure and capture batch. */
     level: "info",
   },
+  watch: {
+    /** PostHog's own rule: a recording ends after 30 minutes without activity. */
+    sessionIdleMinutes: 30,
+    /** Monitors swept at once by the scheduler. */
+    sweepConcurrency: 2,
+    /** How often the scheduler looks for monitors that are due. */
+    schedulerTickMs: 30_000,
+    /** A sweep looks this far before the watermark for sessions that started earlier and ended after it. */
+    lookbackHours: 24,
+  },
   server: {
     /** Loopback by default: a server without API keys serves one local project to this machine only. */
     host: "127.0.0.1",

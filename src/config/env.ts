@@ -45,6 +45,9 @@ const EnvSchema = z.object({
   SESSION_SUMMARIES_CHECKPOINTER: z.enum(["memory", "sqlite", "postgres"]).optional(),
   /** Where monitors, issues and alerts live; unset: Postgres when the checkpointer is, else a SQLite file under the data dir. */
   SESSION_SUMMARIES_WATCH_STORE: blankAsUnset(z.enum(["sqlite", "postgres"])),
+  SESSION_SUMMARIES_SESSION_IDLE_MINUTES: blankAsUnset(z.coerce.number().min(0).max(24 * 60)),
+  SESSION_SUMMARIES_PRICES: blankAsUnset(z.string()),
+  SESSION_SUMMARIES_ALERT_SECRETS: blankAsUnset(z.string()),
   DATABASE_URL: z.string().min(1).optional(),
   POSTGRES_URL: z.string().min(1).optional(),
   SESSION_SUMMARIES_POSTGRES_SCHEMA: z
@@ -103,6 +106,14 @@ export interface AppConfig {
   store: { blobs: BlobStoreConfig; checkpointer: CheckpointerConfig };
   /** Where monitors, sweeps, issues and alerts live (`SESSION_SUMMARIES_WATCH_STORE`); print it with `describeWatchStore`. */
   watchStore: WatchStoreConfig;
+  watch: {
+    /** A session is finished (a sweep may take it) when nothing arrived for this long (`SESSION_SUMMARIES_SESSION_IDLE_MINUTES`). */
+    sessionIdleMinutes: number;
+    /** Price overrides as JSON, `{"openai:gpt-4.1-mini": {"input_per_mtok": 0.4, "output_per_mtok": 1.6}}` (`SESSION_SUMMARIES_PRICES`); parsed by the watch layer. */
+    pricesJson?: string;
+    /** Webhook signing secrets by name (`SESSION_SUMMARIES_ALERT_SECRETS=name=secret,...`): monitors name them, the store never holds them. */
+    alertSecrets: Readonly<Record<string, string>>;
+  };
   server: ServerConfig;
 }
 
@@ -156,6 +167,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ...(e.SESSION_SUMMARIES_PRODUCT_MAP ? { productMapPath: e.SESSION_SUMMARIES_PRODUCT_MAP } : {}),
     store: readStoreConfig(e),
     watchStore: readWatchStoreConfig(e),
+    watch: {
+      sessionIdleMinutes: e.SESSION_SUMMARIES_SESSION_IDLE_MINUTES ?? DEFAULTS.watch.sessionIdleMinutes,
+      ...(e.SESSION_SUMMARIES_PRICES ? { pricesJson: e.SESSION_SUMMARIES_PRICES } : {}),
+      alertSecrets: e.SESSION_SUMMARIES_ALERT_SECRETS ? parseAlertSecrets(e.SESSION_SUMMARIES_ALERT_SECRETS) : {},
+    },
     server: {
       host: e.SESSION_SUMMARIES_HOST ?? DEFAULTS.server.host,
       port: e.SESSION_SUMMARIES_PORT ?? DEFAULTS.server.port,
@@ -221,4 +237,23 @@ function readPostgres(e: z.infer<typeof EnvSchema>, setting: string): { url: str
   if (!url) throw new ConfigError("invalid_env", `${setting} needs DATABASE_URL or POSTGRES_URL (e.g. postgresql://user@host:5432/db)`);
   if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError("invalid_env", "DATABASE_URL / POSTGRES_URL must start with postgresql:// or postgres://");
   return { url, schema: e.SESSION_SUMMARIES_POSTGRES_SCHEMA ?? DEFAULTS.store.postgresSchema };
+}
+
+/** `name=secret,name2=secret2`: names are plain identifiers; a secret may contain anything but a comma. */
+export function parseAlertSecrets(text: string, source = "SESSION_SUMMARIES_ALERT_SECRETS"): Record<string, string> {
+  const secrets: Record<string, string> = {};
+  text
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean)
+    .forEach((item, index) => {
+      const equals = item.indexOf("=");
+      const name = equals === -1 ? "" : item.slice(0, equals).trim();
+      const secret = equals === -1 ? "" : item.slice(equals + 1);
+      if (!/^[A-Za-z0-9_.-]{1,100}$/.test(name)) throw new ConfigError("invalid_env", `${source}: item ${index + 1} must be name=secret with a name of letters, digits, _ . or -`);
+      if (secret.length < 8) throw new ConfigError("invalid_env", `${source}: the secret named ${JSON.stringify(name)} is shorter than 8 characters`);
+      if (name in secrets) throw new ConfigError("invalid_env", `${source}: the name ${JSON.stringify(name)} appears twice`);
+      secrets[name] = secret;
+    });
+  return secrets;
 }

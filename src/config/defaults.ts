@@ -107,6 +107,8 @@ export const DEFAULTS = {
     schedulerTickMs: 30_000,
     /** A sweep looks this far before the watermark for sessions that started earlier and ended after it. */
     lookbackHours: 24,
+    /** Sessions one sweep takes at most (one report); the rest wait for the next sweep. */
+    maxSessionsPerSweep: 1_000,
   },
   server: {
     /** Loopback by default: a server without API keys serves one local project to this machine only. */

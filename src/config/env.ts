@@ -45,7 +45,12 @@ const EnvSchema = z.object({
   SESSION_SUMMARIES_CHECKPOINTER: z.enum(["memory", "sqlite", "postgres"]).optional(),
   /** Where monitors, issues and alerts live; unset: Postgres when the checkpointer is, else a SQLite file under the data dir. */
   SESSION_SUMMARIES_WATCH_STORE: blankAsUnset(z.enum(["sqlite", "postgres"])),
-  SESSION_SUMMARIES_SESSION_IDLE_MINUTES: blankAsUnset(z.coerce.number().min(0).max(24 * 60)),
+  SESSION_SUMMARIES_SESSION_IDLE_MINUTES: blankAsUnset(
+    z.coerce
+      .number()
+      .min(0)
+      .max(24 * 60),
+  ),
   SESSION_SUMMARIES_PRICES: blankAsUnset(z.string()),
   SESSION_SUMMARIES_ALERT_SECRETS: blankAsUnset(z.string()),
   DATABASE_URL: z.string().min(1).optional(),

@@ -18,6 +18,9 @@ import { openWatchStoreAt } from "../../src/watch/store/open.ts";
 import type { KyselyWatchStore } from "../../src/watch/store/kysely-store.ts";
 import { problemsOf, readLabels, releaseSessions } from "../fixtures/release-sessions.ts";
 import { memoryLogger } from "../fakes/logger.ts";
+import { ScriptedChatModel, type ScriptedCall, type ScriptedReply } from "../fakes/scripted-model.ts";
+import { assignmentsFromPrompt, assignmentsYaml, patternsYaml, purposeOf, summaryYamlFromPrompt } from "../fakes/responses.ts";
+import { SweepError } from "../../src/service/watch/sweeper.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const DATASET = path.join(ROOT, "examples/dataset");
@@ -217,6 +220,153 @@ describe("sweeps over sessions that keep arriving (offline analyst, simulated cl
       await w.close();
       await hook.close();
       await flaky.close();
+    }
+  });
+
+  it("a sweep stopped mid-way is finished by the next run: same sweep, same sessions, each counted once", async () => {
+    const w = await world("killed");
+    try {
+      const monitorId = await w.monitor({ name: "Shop", alerts: { rules: [{ kind: "new_issue", min_severity: "low" }], channels: [], cooldown_minutes: 0 } });
+      w.clock.advance(HOUR_MS);
+      const problem = Array.from({ length: 4 }, (_, n) => picks.withProblem[n % picks.withProblem.length]!);
+      await w.release([...problem, ...picks.clean.slice(0, 4)], "s1");
+      const stop = new AbortController();
+      const progress: string[] = [];
+      await expect(
+        w.sweeper.runSweep("acme", monitorId, {
+          signal: stop.signal,
+          onProgress: (p) => {
+            progress.push(p.message);
+            if ((p.sessions_done ?? 0) >= 2) stop.abort(new Error("stopped by the test"));
+          },
+        }),
+      ).rejects.toThrow();
+      const [stopped] = await w.store.listSweeps("acme", monitorId);
+      expect(stopped).toMatchObject({ status: "running", sessions: 0 });
+      expect(await w.store.sessionsOfSweep(stopped!.id)).toHaveLength(8);
+      expect(await w.store.listIssues("acme")).toEqual([]);
+
+      // More sessions arrive meanwhile: the resumed sweep finishes its own 8, the next one takes the new.
+      await w.release(picks.clean.slice(4, 6), "late", 40);
+      const resumed = await w.sweeper.runSweep("acme", monitorId, { onProgress: (p) => progress.push(p.message) });
+      expect(resumed).toMatchObject({ id: stopped!.id, status: "done", sessions: 8 });
+      expect(progress.some((line) => line.startsWith(`Finishing sweep ${stopped!.id}`))).toBe(true);
+      const [issue] = await w.store.listIssues("acme", { monitor_id: monitorId });
+      expect(issue).toMatchObject({ sessions_total: 4, state: "new" });
+      expect(await w.store.issueDays(issue!.id)).toEqual([expect.objectContaining({ sessions: 4 })]);
+
+      const next = await w.sweeper.runSweep("acme", monitorId);
+      expect(next).toMatchObject({ status: "done", sessions: 2 });
+      expect((await w.store.listSweeps("acme", monitorId)).map((s) => s.status)).toEqual(["done", "done"]);
+      expect((await w.store.getIssue("acme", issue!.id))!.sessions_total).toBe(4);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it("a monitor never backfills on its own; backfill --since shows its estimate (dry run) and then takes the older sessions once", async () => {
+    const w = await world("backfill");
+    try {
+      await w.release(picks.clean.slice(0, 3), "old", 120);
+      const monitorId = await w.monitor({ name: "Shop" });
+      w.clock.advance(HOUR_MS);
+      expect((await w.sweeper.estimateSweep("acme", monitorId)).sessions).toBe(0);
+      expect((await w.sweeper.runSweep("acme", monitorId)).status).toBe("nothing_new");
+
+      const since = new Date(START.getTime() - 4 * HOUR_MS).toISOString();
+      const dry = await w.sweeper.backfill("acme", monitorId, { since, dryRun: true });
+      expect(dry.sweep).toBeUndefined();
+      expect(dry.estimate).toMatchObject({ sessions: 3, model_calls: 0, cost_usd: 0, offline: true });
+      expect(dry.estimate.note).toMatch(/no model calls, \$0.00/);
+      expect(await w.store.listSweeps("acme", monitorId)).toHaveLength(1);
+
+      const done = await w.sweeper.backfill("acme", monitorId, { since });
+      expect(done.sweep).toMatchObject({ status: "done", sessions: 3 });
+      expect((await w.sweeper.backfill("acme", monitorId, { since, dryRun: true })).estimate.sessions).toBe(0);
+      await expect(w.sweeper.backfill("acme", monitorId, { since: "last week" })).rejects.toThrow(/ISO date/);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it("keeps projects apart: another project's monitor is not found, and the same sessions count for each project's monitors", async () => {
+    const w = await world("projects");
+    try {
+      const mine = await w.monitor({ name: "Shop" }, "acme");
+      const theirs = await w.monitor({ name: "Shop" }, "globex");
+      w.clock.advance(HOUR_MS);
+      await w.release(picks.clean.slice(0, 2), "s1");
+      await expect(w.sweeper.runSweep("globex", mine)).rejects.toThrow(SweepError);
+      await expect(w.sweeper.runSweep("globex", mine)).rejects.toThrow(/no monitor .* in project "globex"/);
+      expect((await w.sweeper.runSweep("acme", mine)).sessions).toBe(2);
+      expect((await w.sweeper.runSweep("globex", theirs)).sessions).toBe(2);
+      expect(await w.store.listSweeps("acme", theirs)).toEqual([]);
+    } finally {
+      await w.close();
+    }
+  });
+});
+
+describe("budgets (scripted model: calls, tokens and cost are real figures of the run)", () => {
+  const script = (call: ScriptedCall): ScriptedReply => {
+    switch (purposeOf(call.messages)) {
+      case "summarize":
+        return summaryYamlFromPrompt(call.human);
+      case "extract":
+      case "combine":
+        return patternsYaml([{ pattern_name: "Add to cart fails", severity: "high" }]);
+      case "assign":
+        return assignmentsYaml(assignmentsFromPrompt(call.human));
+      default:
+        return { error: new Error("unexpected prompt") };
+    }
+  };
+  const scripted = async (project: string, dataset: string, checkpointer: Checkpointer, blobs: FilesystemBlobStore) =>
+    createPipeline({
+      config: readConfig({ OPENAI_API_KEY: "unused" }),
+      source: new DatasetSource(dataset),
+      project,
+      blobs,
+      checkpointer: checkpointer.saver,
+      validation: "off",
+      models: { factory: ({ role }) => new ScriptedChatModel({ script, role }) },
+    });
+
+  it("stops at the daily cap: takes what fits, says so in the sweep and once a day on the alert channel, and goes on the next day", async () => {
+    const hook = await receiver();
+    const w = await world("budget", {}, scripted);
+    try {
+      const monitorId = await w.monitor({ name: "Shop", budget: { daily_model_calls: 5 }, alerts: { rules: [], channels: [{ kind: "slack", url: hook.url }], cooldown_minutes: 0 } });
+      w.clock.advance(HOUR_MS);
+      await w.release(picks.clean.slice(0, 6), "s1");
+      const estimate = await w.sweeper.estimateSweep("acme", monitorId);
+      // Each session is one summarizer call; extraction and assignment one call each: 3 sessions fit in 5 calls.
+      expect(estimate).toMatchObject({ sessions: 3, over_budget: 3, offline: false });
+      expect(estimate.note).toMatch(/daily limit of 5 model calls would be exceeded/);
+
+      const first = await w.sweeper.runSweep("acme", monitorId);
+      expect(first).toMatchObject({ status: "budget_reached", sessions: 3 });
+      expect(first.model_calls).toBeGreaterThanOrEqual(3);
+      expect(first.input_tokens).toBeGreaterThan(0);
+      expect(first.cost_usd).toBeGreaterThan(0);
+      expect(first.message).toMatch(/took 3 sessions, the rest wait for the budget/);
+
+      w.clock.advance(HOUR_MS);
+      const second = await w.sweeper.runSweep("acme", monitorId);
+      expect(second).toMatchObject({ status: "budget_reached", sessions: 0, model_calls: 0 });
+      expect(second.message).toMatch(/daily limit of 5 model calls (reached|would be exceeded)/);
+      // One budget alert for the day, however many sweeps meet the cap.
+      expect(hook.received.map((r) => (r.body as { text?: string }).text)).toEqual([expect.stringMatching(/^Budget reached/)]);
+
+      w.clock.set(new Date("2027-01-05T08:00:00.000Z"));
+      const nextDay = await w.sweeper.runSweep("acme", monitorId);
+      expect(nextDay).toMatchObject({ status: "done", sessions: 3 });
+      expect(await w.store.unclaimed(monitorId, [])).toEqual([]);
+      const spent = await w.store.spentOn(monitorId, "2027-01-04");
+      expect(spent.model_calls).toBe(first.model_calls);
+    } finally {
+      await w.close();
+      await hook.close();
     }
   });
 });

@@ -233,7 +233,7 @@ export class WatchSweeper implements Sweeper {
     );
     const waiting = finished.filter((meta) => unclaimed.has(meta.session_id)).slice(0, limit ?? DEFAULTS.watch.maxSessionsPerSweep);
     const estimateOf = (sessions: number): Estimate =>
-      estimate({ sessions, models: pipeline.runtime.analyst.models as Partial<Record<ModelRole, ModelRef>>, prices: this.prices, assumptions: { questionCallsPerSession: monitor.question ? 1 : 0 } });
+      estimate({ sessions, models: runModels(pipeline.runtime), prices: this.prices, assumptions: { questionCallsPerSession: monitor.question ? 1 : 0 } });
     const spent = await this.store.spentOn(monitor.id, utcDay(now));
     const allowed = (n: number): { allowed: boolean; reason?: string } => {
       const next = estimateOf(n);
@@ -451,6 +451,17 @@ export class WatchSweeper implements Sweeper {
 /** The report graph's checkpoint thread of a sweep (escaped like report threads). */
 export function sweepThreadId(project: string, sweepId: string): string {
   return `sweep:${keySegment(project)}:${keySegment(sweepId)}`;
+}
+
+/** The models a run calls: the summarizer and reasoner, and the vision model only when replay checks use one. */
+function runModels(runtime: PipelineRuntime): Partial<Record<ModelRole, ModelRef>> {
+  const models = runtime.analyst.models;
+  const vision = runtime.validation && runtime.validation.validator.method !== "dom" ? models.vision : undefined;
+  return {
+    ...(models.summarizer ? { summarizer: models.summarizer } : {}),
+    ...(models.reasoner ? { reasoner: models.reasoner } : {}),
+    ...(vision ? { vision } : {}),
+  };
 }
 
 function newSweepId(now: Date): string {

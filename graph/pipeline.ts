@@ -7,6 +7,7 @@ import { createCheckpointer, type Checkpointer } from "../src/store/checkpointer
 import { createBlobStore } from "../src/store/create-blob-store.ts";
 import { SummaryCache } from "../src/store/summary-cache.ts";
 import { DEFAULTS } from "../src/config/defaults.ts";
+import { configuredPrices } from "../src/watch/budget.ts";
 import { createPipelineAnalyst } from "../src/llm/model-analyst.ts";
 import type { PipelineAnalyst } from "../src/llm/analyst.ts";
 import type { LoadModelOptions } from "../src/llm/models.ts";
@@ -60,6 +61,7 @@ export async function createRuntime(options: Omit<PipelineOptions, "checkpointer
     summaries: new SummaryCache<SessionSummary>({ store: blobs, schema: SessionSummarySchema }),
     analyst: options.analyst ?? createPipelineAnalyst(options.config, options.models),
     settings: { ...DEFAULTS.pipeline, redactPii: options.config.redactPii, ...options.settings },
+    prices: configuredPrices(options.config.watch.pricesJson),
     ...(validation ? { validation } : {}),
   };
   return {

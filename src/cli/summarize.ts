@@ -1,3 +1,4 @@
+import { describeCost } from "../report/cost.ts";
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -165,7 +166,7 @@ export async function writeReport(report: Report, outDir: string, runtime?: Repo
 
 export function patternTable(report: Report): string {
   const analysed = report.sessions.summarized.length;
-  const head = `${report.title}: ${analysed} sessions summarized by ${report.analyst.label}, ${report.sessions.failed.length} failed, ${report.sessions.skipped.length} skipped, ${report.usage.model_calls} model calls`;
+  const head = `${report.title}: ${analysed} sessions summarized by ${report.analyst.label}, ${report.sessions.failed.length} failed, ${report.sessions.skipped.length} skipped, ${report.usage.model_calls} model calls${report.cost ? `, ${describeCost(report.cost)}` : ""}`;
   if (report.patterns.length === 0) return `${head}\nNo issue was seen in at least two sessions.`;
   return `${head}\n\n${formatTable(
     ["#", "pattern", "severity", "sessions", "share", "occurrences", "success"],

@@ -114,7 +114,7 @@ export interface AppConfig {
   watch: {
     /** A session is finished (a sweep may take it) when nothing arrived for this long (`SESSION_SUMMARIES_SESSION_IDLE_MINUTES`). */
     sessionIdleMinutes: number;
-    /** Price overrides as JSON, `{"openai:gpt-4.1-mini": {"input_per_mtok": 0.4, "output_per_mtok": 1.6}}` (`SESSION_SUMMARIES_PRICES`); parsed by the watch layer. */
+    /** Price overrides as JSON, `{"openai:gpt-4.1-mini": {"input": 0.4, "output": 1.6}}` in USD per 1M tokens (`SESSION_SUMMARIES_PRICES`); parsed by the watch layer. */
     pricesJson?: string;
     /** Webhook signing secrets by name (`SESSION_SUMMARIES_ALERT_SECRETS=name=secret,...`): monitors name them, the store never holds them. */
     alertSecrets: Readonly<Record<string, string>>;

@@ -153,6 +153,17 @@ export const ReportSchema = z.object({
   /** Event ids the analyst assigned to patterns that could not be used, by reason. */
   assignment_skips: countsSchema(["unknown", "ambiguous", "unflagged", "non_blocking_only", "unknown_pattern"]).optional(),
   usage: countsSchema(["model_calls", "input_tokens", "output_tokens"]),
+  /** What the usage cost at the price table of the run (the offline analyst: 0, `offline`). */
+  cost: z
+    .object({
+      usd: z.number().nonnegative(),
+      offline: z.boolean(),
+      /** Models without a price: counted as $0, so the figure is too low. */
+      unpriced_models: z.array(z.string()),
+      /** Roles with different models and usage known only in total: priced at the dearest (an upper bound). */
+      approximate: z.boolean(),
+    })
+    .optional(),
   /** Flagged issues checked against the replay (absent when validation was off). */
   validation: z
     .object({

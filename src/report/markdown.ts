@@ -1,3 +1,4 @@
+import { describeCost } from "./cost.ts";
 import type { PatternExample, Report } from "../domain/report.ts";
 import type { KeyAction } from "../domain/summary.ts";
 import { assignmentSkipsLine, issueFlags, leftOutReason, notAnalysedLine, outcomesHeadline, patternFigures, patternFiguresLine, sessionClock } from "./format.ts";
@@ -110,7 +111,11 @@ export function renderMarkdown(report: Report, options: { examplesPerPattern?: n
     for (const d of report.dropped_patterns) out.push(`- ${plain(d.name)}: ${plain(leftOutReason(d.reason))}`);
     if (skipsLine) out.push("", `_${skipsLine}_`);
   }
-  out.push("", `_${report.usage.model_calls} model calls, ${report.usage.input_tokens} input and ${report.usage.output_tokens} output tokens._`, "");
+  out.push(
+    "",
+    `_${report.usage.model_calls} model calls, ${report.usage.input_tokens} input and ${report.usage.output_tokens} output tokens${report.cost ? `, ${describeCost(report.cost)}` : ""}._`,
+    "",
+  );
   return out.join("\n");
 }
 

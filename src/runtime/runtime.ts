@@ -1,3 +1,4 @@
+import type { PriceTable } from "../watch/budget.ts";
 import type { SessionSummary } from "../domain/summary.ts";
 import type { SessionSource } from "../sources/types.ts";
 import type { BlobStore } from "../store/blob-store.ts";
@@ -41,6 +42,8 @@ export interface PipelineRuntime {
   settings: PipelineSettings;
   /** Checking flagged issues against the replay; absent when validation is off. */
   validation?: ValidationRuntime;
+  /** Prices of the models (USD per 1M tokens) for the cost on reports and sweeps; default `DEFAULT_PRICES`. */
+  prices?: PriceTable;
 }
 
 /** What the session graph's `validate` node uses. */

@@ -56,6 +56,18 @@ export function parsePriceTable(value: unknown, source = "price table"): PriceTa
   return table;
 }
 
+/** The price table of the configuration: the defaults with `SESSION_SUMMARIES_PRICES` (JSON) over them. */
+export function configuredPrices(json: string | undefined, source = "SESSION_SUMMARIES_PRICES"): PriceTable {
+  if (json === undefined) return DEFAULT_PRICES;
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (error) {
+    throw new BudgetError("invalid_prices", `${source} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return withPrices(parsePriceTable(value, source));
+}
+
 /** The defaults with configured prices over them. */
 export function withPrices(overrides: PriceTable | undefined): PriceTable {
   return { ...DEFAULT_PRICES, ...overrides };

@@ -12,6 +12,7 @@ import { WatchSweeper, type WatchSweeperOptions } from "../../src/service/watch/
 import { DatasetSource } from "../../src/sources/dataset.ts";
 import { createCheckpointer, type Checkpointer } from "../../src/store/checkpointer.ts";
 import { FilesystemBlobStore } from "../../src/store/filesystem-blob-store.ts";
+import { readReport } from "../../src/store/reports.ts";
 import { SIGNATURE_HEADER, verifySignature } from "../../src/watch/alerts/deliver.ts";
 import { HOUR_MS, ManualClock } from "../../src/watch/clock.ts";
 import { openWatchStoreAt } from "../../src/watch/store/open.ts";
@@ -78,6 +79,7 @@ interface World {
   store: KyselyWatchStore;
   sweeper: WatchSweeper;
   dataset: string;
+  blobs: FilesystemBlobStore;
   release(from: readonly string[], tag: string, minutesAgo?: number): Promise<string[]>;
   monitor(definition: MonitorDefinitionInput, project?: string): Promise<string>;
   close(): Promise<void>;
@@ -124,6 +126,7 @@ async function world(
     store,
     sweeper,
     dataset,
+    blobs,
     async release(from, tag, minutesAgo = 45) {
       const endAt = new Date(clock.now().getTime() - minutesAgo * 60_000);
       return releaseSessions(
@@ -174,6 +177,7 @@ describe("sweeps over sessions that keep arriving (offline analyst, simulated cl
       const s1 = await w.sweeper.runSweep("acme", monitorId);
       expect(s1).toMatchObject({ status: "done", sessions: 3, model_calls: 0, cost_usd: 0 });
       expect(s1.message).toMatch(/offline analyst: no model calls, \$0.00/);
+      expect((await readReport(w.blobs, "acme", s1.report_id!))!.cost).toEqual({ usd: 0, offline: true, unpriced_models: [], approximate: false });
       const issues1 = await w.store.listIssues("acme", { monitor_id: monitorId });
       expect(issues1.map((i) => [i.state, i.sessions_total])).toEqual([["new", 2]]);
       const issueId = issues1[0]!.id;
@@ -350,6 +354,11 @@ describe("budgets (scripted model: calls, tokens and cost are real figures of th
       expect(first.input_tokens).toBeGreaterThan(0);
       expect(first.cost_usd).toBeGreaterThan(0);
       expect(first.message).toMatch(/took 3 sessions, the rest wait for the budget/);
+      // The sweep's report carries the same usage and cost (priced at the default table: gpt-4.1-mini).
+      const report = (await readReport(w.blobs, "acme", first.report_id!))!;
+      expect(report.cost).toMatchObject({ offline: false, unpriced_models: [] });
+      expect(report.cost!.usd).toBeCloseTo(first.cost_usd, 4);
+      expect(report.usage.model_calls).toBe(first.model_calls);
 
       w.clock.advance(HOUR_MS);
       const second = await w.sweeper.runSweep("acme", monitorId);

@@ -1,4 +1,5 @@
 import { getWriter } from "@langchain/langgraph";
+import { runCost } from "../../../src/runtime/cost.ts";
 import { ReportSchema, type ItemFailure, type Report } from "../../../src/domain/report.ts";
 import type { SessionSummary } from "../../../src/domain/summary.ts";
 import { buildReportPatterns, resolveAssignments, shortfall } from "../../../src/patterns/index.ts";
@@ -71,6 +72,7 @@ export function makeBuildReportNode(runtime: PipelineRuntime, now: () => Date = 
         unknown_pattern: skips.unknownPattern,
       },
       usage: state.usage,
+      cost: runCost(runtime, state.usage),
       ...(runtime.validation ? { validation: { method: runtime.validation.validator.method, mode: runtime.validation.mode, ...countChecks(summaries.values()) } } : {}),
     });
     // Redacted here, once: report.json/md/html, the page and the API all read this object.

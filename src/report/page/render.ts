@@ -1,3 +1,4 @@
+import { describeCost } from "../cost.ts";
 import { randomBytes } from "node:crypto";
 import { SEVERITIES_MOST_SEVERE_FIRST, type PatternExample, type Report, type ReportPattern, type Severity } from "../../domain/report.ts";
 import type { KeyAction, SessionSummary } from "../../domain/summary.ts";
@@ -89,6 +90,7 @@ function renderHeader(report: Report): string {
         ]
       : []),
     ["Model calls", `${report.usage.model_calls} (${report.usage.input_tokens} tokens in, ${report.usage.output_tokens} out)`],
+    ...(report.cost ? ([["Cost", describeCost(report.cost)]] as Array<[string, string]>) : []),
   ] as const;
   const created = Date.parse(report.created_at);
   const dl = facts

@@ -13,16 +13,16 @@ import { addUsage, NO_USAGE, type Usage } from "../../llm/analyst.ts";
 import { createLogger, type Logger } from "../../log/logger.ts";
 import type { PipelineRuntime } from "../../runtime/runtime.ts";
 import { RunProgressTracker } from "../../runtime/progress.ts";
+import { runModelsOf } from "../../runtime/cost.ts";
 import { findSessions } from "../../sources/select.ts";
 import { keySegment } from "../../store/keys.ts";
 import { newReportId } from "../../store/reports.ts";
 import { DELIVERY_DEFAULTS, channelLabel, deliverAlert, type FetchLike } from "../../watch/alerts/deliver.ts";
 import { budgetAlert, decideAlerts, toAlertRecord, type DecidedAlert } from "../../watch/alerts/rules.ts";
-import { capCheck, costOf, DEFAULT_PRICES, estimate, type Estimate, type ModelRef, type PriceTable } from "../../watch/budget.ts";
+import { capCheck, costOf, DEFAULT_PRICES, estimate, type Estimate, type PriceTable } from "../../watch/budget.ts";
 import { HOUR_MS, MINUTE_MS, systemClock, utcDay, type Clock } from "../../watch/clock.ts";
 import { trackIssues, withIssueIds } from "../../watch/issues.ts";
 import type { WatchStore } from "../../watch/store/types.ts";
-import type { ModelRole } from "../../config/models.ts";
 import type { SweepEstimate, SweepOptions, Sweeper } from "./types.ts";
 
 /** A sweep asked of a monitor that is not there (or is another project's), or of bad input. */
@@ -40,7 +40,7 @@ export interface WatchSweeperOptions {
   /** The report pipeline of a project (its runtime's project must be that project). */
   pipelineFor(project: string): Promise<Pipeline> | Pipeline;
   clock?: Clock;
-  /** Default: the documented table (`DEFAULT_PRICES`); the CLI and server put `config.watch.pricesJson` over it. */
+  /** Default: each project's runtime prices (the configured table), else `DEFAULT_PRICES`. */
   prices?: PriceTable;
   /** A session is finished after this long without activity; default `DEFAULTS.watch.sessionIdleMinutes`. */
   sessionIdleMinutes?: number;
@@ -80,14 +80,12 @@ interface Plan {
 export class WatchSweeper implements Sweeper {
   private readonly store: WatchStore;
   private readonly clock: Clock;
-  private readonly prices: PriceTable;
   private readonly idleMs: number;
   private readonly logger: Logger;
 
   constructor(private readonly options: WatchSweeperOptions) {
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
-    this.prices = options.prices ?? DEFAULT_PRICES;
     this.idleMs = (options.sessionIdleMinutes ?? DEFAULTS.watch.sessionIdleMinutes) * MINUTE_MS;
     this.logger = options.logger ?? createLogger();
   }
@@ -171,11 +169,11 @@ export class WatchSweeper implements Sweeper {
       if (sessionIds.length > 0) {
         report = await this.runReport(pipeline, monitor, sweep, sessionIds, options);
         usage = report.usage;
-        cost = costOf(report.usage, report.models as Partial<Record<ModelRole, ModelRef>>, this.prices).cost_usd;
+        cost = report.cost?.usd ?? costOf(report.usage, runModelsOf(pipeline.runtime), this.pricesOf(pipeline)).cost_usd;
         if (monitor.question) {
           const asked = await this.askQuestion(pipeline.runtime, monitor, sweep, report, sessionIds, options);
           usage = addUsage(usage, asked.usage);
-          cost += costOf(asked.usage, { summarizer: pipeline.runtime.analyst.models.summarizer ?? "heuristic" }, this.prices).cost_usd;
+          cost += costOf(asked.usage, { summarizer: pipeline.runtime.analyst.models.summarizer ?? "heuristic" }, this.pricesOf(pipeline)).cost_usd;
           if (asked.note) notes.push(asked.note);
         }
       }
@@ -233,7 +231,7 @@ export class WatchSweeper implements Sweeper {
     );
     const waiting = finished.filter((meta) => unclaimed.has(meta.session_id)).slice(0, limit ?? DEFAULTS.watch.maxSessionsPerSweep);
     const estimateOf = (sessions: number): Estimate =>
-      estimate({ sessions, models: runModels(pipeline.runtime), prices: this.prices, assumptions: { questionCallsPerSession: monitor.question ? 1 : 0 } });
+      estimate({ sessions, models: runModelsOf(pipeline.runtime), prices: this.pricesOf(pipeline), assumptions: { questionCallsPerSession: monitor.question ? 1 : 0 } });
     const spent = await this.store.spentOn(monitor.id, utcDay(now));
     const allowed = (n: number): { allowed: boolean; reason?: string } => {
       const next = estimateOf(n);
@@ -443,6 +441,10 @@ export class WatchSweeper implements Sweeper {
     return new Date(monitor.watermark ?? monitor.created_at);
   }
 
+  private pricesOf(pipeline: Pipeline): PriceTable {
+    return this.options.prices ?? pipeline.runtime.prices ?? DEFAULT_PRICES;
+  }
+
   private progress(options: SweepOptions, sweep: SweepRecord, message: string): void {
     options.onProgress?.({ monitor_id: sweep.monitor_id, sweep_id: sweep.id, message });
   }
@@ -451,17 +453,6 @@ export class WatchSweeper implements Sweeper {
 /** The report graph's checkpoint thread of a sweep (escaped like report threads). */
 export function sweepThreadId(project: string, sweepId: string): string {
   return `sweep:${keySegment(project)}:${keySegment(sweepId)}`;
-}
-
-/** The models a run calls: the summarizer and reasoner, and the vision model only when replay checks use one. */
-function runModels(runtime: PipelineRuntime): Partial<Record<ModelRole, ModelRef>> {
-  const models = runtime.analyst.models;
-  const vision = runtime.validation && runtime.validation.validator.method !== "dom" ? models.vision : undefined;
-  return {
-    ...(models.summarizer ? { summarizer: models.summarizer } : {}),
-    ...(models.reasoner ? { reasoner: models.reasoner } : {}),
-    ...(vision ? { vision } : {}),
-  };
 }
 
 function newSweepId(now: Date): string {

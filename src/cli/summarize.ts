@@ -1,3 +1,5 @@
+import { describeEstimate, estimateRun } from "../runtime/cost.ts";
+import { findSessions } from "../sources/select.ts";
 import { describeCost } from "../report/cost.ts";
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -38,6 +40,8 @@ export interface SummarizeCommandOptions extends DatasetRunOptions {
   focus?: string;
   out?: string;
   out_stream?: (line: string) => void;
+  /** Print the sessions the run would take and its estimated model calls, tokens and cost; run nothing. */
+  dryRun?: boolean;
 }
 
 export function newRunId(now = new Date()): string {
@@ -53,6 +57,12 @@ export function newRunId(now = new Date()): string {
 export async function runSummarize(options: SummarizeCommandOptions): Promise<number> {
   const print = options.out_stream ?? ((line: string) => process.stdout.write(`${line}\n`));
   return runOnDataset(options, "run", async (pipeline, runId) => {
+    if (options.dryRun) {
+      // The sessions the run would take, and what they would cost: nothing is summarized.
+      const found = await findSessions(pipeline.runtime.source, options.selection);
+      print(`Estimate (nothing was run): ${describeEstimate(estimateRun(pipeline.runtime, found.length), pipeline.runtime.analyst.label.label)}`);
+      return;
+    }
     const outDir = path.resolve(options.out ?? path.join("reports", runId));
     const report = await executeRun(pipeline, runId, {
       title: options.title ?? `Session report ${new Date().toISOString().slice(0, 10)}`,

@@ -13,13 +13,13 @@ import { addUsage, NO_USAGE, type Usage } from "../../llm/analyst.ts";
 import { createLogger, type Logger } from "../../log/logger.ts";
 import type { PipelineRuntime } from "../../runtime/runtime.ts";
 import { RunProgressTracker } from "../../runtime/progress.ts";
-import { runModelsOf } from "../../runtime/cost.ts";
+import { describeEstimate, estimateRun, runModelsOf } from "../../runtime/cost.ts";
 import { findSessions } from "../../sources/select.ts";
 import { keySegment } from "../../store/keys.ts";
 import { newReportId } from "../../store/reports.ts";
 import { DELIVERY_DEFAULTS, channelLabel, deliverAlert, type FetchLike } from "../../watch/alerts/deliver.ts";
 import { budgetAlert, decideAlerts, toAlertRecord, type DecidedAlert } from "../../watch/alerts/rules.ts";
-import { capCheck, costOf, DEFAULT_PRICES, estimate, type Estimate, type PriceTable } from "../../watch/budget.ts";
+import { capCheck, costOf, DEFAULT_PRICES, type Estimate, type PriceTable } from "../../watch/budget.ts";
 import { HOUR_MS, MINUTE_MS, systemClock, utcDay, type Clock } from "../../watch/clock.ts";
 import { trackIssues, withIssueIds } from "../../watch/issues.ts";
 import type { WatchStore } from "../../watch/store/types.ts";
@@ -230,8 +230,7 @@ export class WatchSweeper implements Sweeper {
       ),
     );
     const waiting = finished.filter((meta) => unclaimed.has(meta.session_id)).slice(0, limit ?? DEFAULTS.watch.maxSessionsPerSweep);
-    const estimateOf = (sessions: number): Estimate =>
-      estimate({ sessions, models: runModelsOf(pipeline.runtime), prices: this.pricesOf(pipeline), assumptions: { questionCallsPerSession: monitor.question ? 1 : 0 } });
+    const estimateOf = (sessions: number): Estimate => estimateRun({ ...pipeline.runtime, prices: this.pricesOf(pipeline) }, sessions, { questionCallsPerSession: monitor.question ? 1 : 0 });
     const spent = await this.store.spentOn(monitor.id, utcDay(now));
     const allowed = (n: number): { allowed: boolean; reason?: string } => {
       const next = estimateOf(n);
@@ -256,12 +255,8 @@ export class WatchSweeper implements Sweeper {
   }
 
   private describeEstimate(plan: Plan, pipeline: Pipeline): SweepEstimate {
-    const e = plan.estimate;
-    const usd = `$${e.cost_usd.toFixed(2)}`;
-    const note = e.offline
-      ? `${pipeline.runtime.analyst.label.label}: no model calls, $0.00`
-      : `about ${e.model_calls} model calls, ${e.input_tokens} input and ${e.output_tokens} output tokens, ${usd}${e.unpriced_models.length > 0 ? ` (no price for ${e.unpriced_models.join(", ")}: counted as $0)` : ""}`;
-    return { ...e, sessions: plan.take.length, over_budget: plan.waiting.length - plan.take.length, note: plan.budgetReason ? `${note}; ${plan.budgetReason}` : note };
+    const note = describeEstimate(plan.estimate, pipeline.runtime.analyst.label.label);
+    return { ...plan.estimate, sessions: plan.take.length, over_budget: plan.waiting.length - plan.take.length, note: plan.budgetReason ? `${note}; ${plan.budgetReason}` : note };
   }
 
   /** Runs (or resumes) the report graph over the sweep's sessions on the sweep's own thread. */

@@ -10,4 +10,6 @@ export const CAPTURE_DEFAULTS = {
   maxDecodedBytes: 25 * 1024 * 1024,
   /** How long `close()` lets in-flight requests finish before cutting their connections. */
   closeGraceMs: 2_000,
+  /** Longest pause between two looks for quiet sessions to finalize (when idle finalizing is on). */
+  finalizeCheckMs: 30_000,
 } as const;

@@ -9,7 +9,7 @@ import { SessionMetaSchema, type SessionMeta } from "../domain/session.ts";
 import { splitLines } from "../io/lines.ts";
 import { CaptureError } from "./errors.ts";
 import { isSafeSessionId } from "./session-id.ts";
-import { DATASET_FILES } from "./writer.ts";
+import { DATASET_FILES } from "./files.ts";
 import { writeJsonAtomic } from "../io/files.ts";
 
 /**
@@ -67,21 +67,41 @@ export async function finalizeDataset(out: string, options: FinalizeOptions = {}
   }
   const result: FinalizeResult = { sessions: 0, events: 0, recordingLines: 0, droppedLines: 0, gzip, problems: [] };
   for (const name of names.sort()) {
-    const dir = path.join(sessionsDir, name);
-    const events = await finalizeEvents(dir, gzip);
-    const recording = await finalizeRecording(dir, gzip);
-    result.droppedLines += events.dropped + recording.dropped;
-    if (events.entries.length === 0 && recording.lines === 0) {
-      result.problems.push(`${name}: no valid event or recording line; left as it is`);
-      continue;
-    }
-    if (events.entries.length === 0) result.problems.push(`${name}: recording without events`);
-    await writeFinalMeta(dir, name, events.entries, recording);
+    const session = await finalizeSessionDir(path.join(sessionsDir, name), name, { gzip });
+    result.droppedLines += session.droppedLines;
+    result.problems.push(...session.problems);
+    if (!session.finalized) continue;
     result.sessions += 1;
-    result.events += events.entries.length;
-    result.recordingLines += recording.lines;
+    result.events += session.events;
+    result.recordingLines += session.recordingLines;
   }
   return result;
+}
+
+export interface FinalizeSessionResult {
+  /** False when the session had no valid line at all and was left as it was. */
+  finalized: boolean;
+  events: number;
+  recordingLines: number;
+  droppedLines: number;
+  problems: string[];
+}
+
+/**
+ * One session's folder made tidy (see `finalizeDataset`). Nothing may write to the folder meanwhile:
+ * the capture server runs it in the session's write queue once the session has gone quiet.
+ */
+export async function finalizeSessionDir(dir: string, sessionId: string, options: FinalizeOptions = {}): Promise<FinalizeSessionResult> {
+  const gzip = options.gzip ?? false;
+  const events = await finalizeEvents(dir, gzip);
+  const recording = await finalizeRecording(dir, gzip);
+  const droppedLines = events.dropped + recording.dropped;
+  if (events.entries.length === 0 && recording.lines === 0) {
+    return { finalized: false, events: 0, recordingLines: 0, droppedLines, problems: [`${sessionId}: no valid event or recording line; left as it is`] };
+  }
+  const problems = events.entries.length === 0 ? [`${sessionId}: recording without events`] : [];
+  await writeFinalMeta(dir, sessionId, events.entries, recording);
+  return { finalized: true, events: events.entries.length, recordingLines: recording.lines, droppedLines, problems };
 }
 
 // ------------------------------------------------------------------ events

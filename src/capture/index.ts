@@ -3,9 +3,9 @@ export { prepareBatch, extractRawEvents, SKIP_REASONS, type PreparedBatch, type 
 export { decodeCapturePayload, type DecodedPayload, type RawCaptureRequest } from "./decode.ts";
 export { CAPTURE_DEFAULTS } from "./defaults.ts";
 export { CaptureError } from "./errors.ts";
-export { finalizeDataset, type FinalizeOptions, type FinalizeResult } from "./finalize.ts";
+export { finalizeDataset, finalizeSessionDir, type FinalizeOptions, type FinalizeResult, type FinalizeSessionResult } from "./finalize.ts";
 export { buildRemoteConfig, buildFlagsResponse, buildRemoteConfigScript, type RemoteConfig } from "./remote-config.ts";
 export { startCaptureServer, type CaptureServer, type CaptureServerOptions } from "./server.ts";
 export { isSafeSessionId } from "./session-id.ts";
 export { CaptureStats, type CaptureStatsSnapshot } from "./stats.ts";
-export { DatasetWriter, DATASET_FILES, type WriterStats } from "./writer.ts";
+export { DatasetWriter, DATASET_FILES, type DatasetWriterOptions, type IdleFinalizeResult, type WriterStats } from "./writer.ts";

@@ -12,6 +12,8 @@ import { isSafeSessionId } from "./session-id.ts";
 import { fileExists } from "../io/open.ts";
 import { appendWhole, closeTornTail, sizeOf, writeJsonAtomic } from "../io/files.ts";
 import { KeyedQueue } from "../io/keyed-queue.ts";
+import { DATASET_FILES } from "./files.ts";
+import { finalizeSessionDir } from "./finalize.ts";
 
 /**
  * Appends prepared batches to a dataset directory (DESIGN §4):
@@ -28,13 +30,11 @@ import { KeyedQueue } from "../io/keyed-queue.ts";
  *
  * Reopening an existing dataset continues it: a session's state is rebuilt from its files the
  * first time it is touched, and a session finalized with gzip is unpacked back to plain JSONL.
+ * The same holds for a session finalized while the server runs (`finalizeIdle`): a later request
+ * for it appends to the tidied files.
  */
 
-export const DATASET_FILES = {
-  events: "events.jsonl",
-  recording: "recording.jsonl",
-  meta: "meta.json",
-} as const;
+export { DATASET_FILES };
 
 /** A session's totals so far: every request's `SessionUpdate` merged into one (`mergeUpdate`). */
 interface SessionState extends SessionUpdate {
@@ -52,17 +52,36 @@ export interface WriterStats {
   bytesWritten: number;
 }
 
+export interface DatasetWriterOptions {
+  /** The clock that decides when a session has gone quiet (`finalizeIdle`). */
+  now?: () => number;
+}
+
+/** What `finalizeIdle` did: sessions tidied, and those it could not tidy with why. */
+export interface IdleFinalizeResult {
+  finalized: string[];
+  problems: string[];
+}
+
 export class DatasetWriter {
   readonly sessionsDir: string;
   private readonly states = new Map<string, SessionState>();
+  /** Sessions written since they were last finalized, with when they were last written. */
+  private readonly lastWriteMs = new Map<string, number>();
+  private readonly sessionsWritten = new Set<string>();
+  private readonly now: () => number;
   private readonly queue = new KeyedQueue();
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
   private tempCounter = 0;
   private readonly totals = { eventLines: 0, recordingLines: 0, bytesWritten: 0 };
 
-  constructor(readonly out: string) {
+  constructor(
+    readonly out: string,
+    options: DatasetWriterOptions = {},
+  ) {
     this.sessionsDir = path.resolve(out, "sessions");
+    this.now = options.now ?? Date.now;
   }
 
   /** Creates `<out>/sessions`; fails with a `CaptureError` when the directory cannot be written. */
@@ -91,7 +110,40 @@ export class DatasetWriter {
   }
 
   stats(): WriterStats {
-    return { sessions: this.states.size, ...this.totals };
+    return { sessions: this.sessionsWritten.size, ...this.totals };
+  }
+
+  /**
+   * Finalizes every session no request has written to for `idleMs` (events and recording lines in
+   * time order, meta.json recomputed; see `finalizeSessionDir`), so that a dataset read while capture
+   * goes on holds its quiet sessions as tidy as `capture` leaves them at exit. Runs in each session's
+   * write queue, so it never overlaps a write; a session written again later is simply continued.
+   */
+  async finalizeIdle(idleMs: number): Promise<IdleFinalizeResult> {
+    const result: IdleFinalizeResult = { finalized: [], problems: [] };
+    const quiet = (sessionId: string) => {
+      const at = this.lastWriteMs.get(sessionId);
+      return at !== undefined && this.now() - at >= idleMs;
+    };
+    for (const sessionId of [...this.lastWriteMs.keys()].filter(quiet)) {
+      if (this.closed) break;
+      await this.queue.run(sessionId, async () => {
+        // A write queued before this task may have woken the session up again.
+        if (!quiet(sessionId)) return;
+        // Forgotten first: a failure is reported once, not retried on every check.
+        this.lastWriteMs.delete(sessionId);
+        // The files are rewritten: the next write rebuilds the state from them.
+        this.states.delete(sessionId);
+        try {
+          const session = await finalizeSessionDir(this.sessionDir(sessionId), sessionId);
+          result.problems.push(...session.problems);
+          if (session.finalized) result.finalized.push(sessionId);
+        } catch (error) {
+          result.problems.push(`${sessionId}: not finalized: ${(error as Error).message}`);
+        }
+      });
+    }
+    return result;
   }
 
   /** The folder of a session; throws for an id that is not a safe folder name. */
@@ -108,6 +160,9 @@ export class DatasetWriter {
   }
 
   private async writeSession(part: SessionPart): Promise<void> {
+    this.sessionsWritten.add(part.sessionId);
+    // Set before the write: a failed write is activity too, and the files may have changed.
+    this.lastWriteMs.set(part.sessionId, this.now());
     try {
       const state = await this.stateFor(part.sessionId);
       if (part.eventLines.length > 0) {

@@ -31,9 +31,12 @@ export async function runCapture(options: CaptureCommandOptions): Promise<number
   let server: CaptureServer;
   try {
     // Inside the try: a bad SESSION_SUMMARIES_LOG_LEVEL (or other setting) is an "error:" line and exit 2.
-    const logger = createLogger({ level: readConfig().logLevel, destination: stderr });
+    const config = readConfig();
+    const logger = createLogger({ level: config.logLevel, destination: stderr });
     server = await startCaptureServer({
       out: options.out,
+      // A session quiet for the idle time is tidied (files in time order) while the server runs, so a monitor watching the folder reads finished sessions in order.
+      finalizeIdleMs: config.watch.sessionIdleMinutes * 60_000,
       port: options.port,
       ...(options.host !== undefined ? { host: options.host } : {}),
       ...(options.token !== undefined ? { token: options.token } : {}),

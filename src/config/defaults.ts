@@ -17,6 +17,8 @@ export const DEFAULTS = {
     blobKeysPerRequest: 10,
     /** Sessions listed when the filter sets no limit. */
     listLimit: 1_000,
+    /** Sessions per page of a listing (pages go back in time from the newest; a sweep's window is read to its start). */
+    listPageSize: 500,
   },
   encode: {
     /** Events this close to the start or end of the replay are dropped: a clip cannot show them. */

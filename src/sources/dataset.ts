@@ -25,6 +25,11 @@ export interface SessionFiles {
 /**
  * The embedded default source: a dataset directory (DESIGN §4) of
  * `sessions/<id>/{meta.json, events.jsonl[.gz], recording.jsonl[.gz]}` and an optional `labels.json`.
+ *
+ * Nothing is cached: every listing reads the folder and each meta.json again, so a dataset that
+ * grows (a capture server writing, sessions copied in) is seen as it is now, new sessions and moved
+ * `end` times included. A session still being copied in (meta.json missing, empty or cut off) is
+ * skipped with a warning until it is complete.
  */
 export class DatasetSource implements SessionSource {
   readonly description: string;
@@ -49,6 +54,9 @@ export class DatasetSource implements SessionSource {
       try {
         metas.push(await this.getMeta(id));
       } catch (error) {
+        // A dataset that grows (a capture server, sessions copied in) can lose a folder between the
+        // directory read and this one, e.g. one renamed into place: it is simply not there any more.
+        if (!filter.ids && isVanished(error)) continue;
         // One broken session must not hide the others when listing; it is reported instead.
         if (!(error instanceof InputError) || filter.ids) throw error;
         options.warnings?.add({ ...error.location, code: error.code, problem: `session skipped: ${error.problem}` });
@@ -175,6 +183,10 @@ async function firstExisting(dir: string, names: string[]): Promise<string | und
     }
   }
   return undefined;
+}
+
+function isVanished(error: unknown): boolean {
+  return error instanceof SourceError && error.code === "session_not_found";
 }
 
 async function isDirectory(dir: string): Promise<boolean> {

@@ -43,8 +43,10 @@ export interface PostHogSourceOptions {
   blobKeysPerRequest?: number;
   /** Longest wait for response headers, or between two chunks of a body. */
   requestTimeoutMs?: number;
-  /** Sessions listed when the filter gives no `limit`. */
+  /** Sessions listed when the filter gives neither `limit` nor `from`. */
   listLimit?: number;
+  /** Sessions per page of a listing. */
+  listPageSize?: number;
   /** Retry notices (warn). Nothing else is logged, and never the key. */
   logger?: Logger;
 }
@@ -63,6 +65,7 @@ export class PostHogSource implements SessionSource {
   private readonly eventsPageSize: number;
   private readonly blobKeysPerRequest: number;
   private readonly listLimit: number;
+  private readonly listPageSize: number;
   /** Metadata already fetched, so streaming a listed session's events needs no extra query for its time range. */
   private readonly metaCache = new Map<string, SessionMeta>();
 
@@ -88,6 +91,7 @@ export class PostHogSource implements SessionSource {
     this.eventsPageSize = Math.min(options.eventsPageSize ?? DEFAULTS.posthog.eventsPageSize, MAX_QUERY_ROWS);
     this.blobKeysPerRequest = options.blobKeysPerRequest ?? DEFAULTS.posthog.blobKeysPerRequest;
     this.listLimit = options.listLimit ?? DEFAULTS.posthog.listLimit;
+    this.listPageSize = Math.max(1, Math.floor(options.listPageSize ?? DEFAULTS.posthog.listPageSize));
     this.http = new PostHogHttp(origin, config.apiKey, {
       fetch: options.fetch ?? ((url, init) => fetch(url, init)),
       maxRetries: options.maxRetries ?? DEFAULTS.posthog.maxRetries,
@@ -103,14 +107,42 @@ export class PostHogSource implements SessionSource {
    * has_exception (a `$exception` event with the session id), a second-granular min_duration_ms, limit.
    * Client-side: the exact millisecond duration check. With `ids`, only the ids go to the server,
    * so an unknown id can be told from a filtered-out one; every other filter is then applied here.
+   *
+   * Sessions come in pages of `listPageSize`, newest first, keyed on the start time (the query
+   * endpoint refuses OFFSET for personal API keys): each page asks for sessions that started before
+   * the oldest one of the page before, and never for any before `from`. With `from` and no `limit`
+   * the listing is a bounded window (a watch sweep from its watermark) and is read to its end; with
+   * neither, `listLimit` keeps an open-ended listing from pulling the project's whole history.
    */
   async listSessions(filter: SessionFilter = {}, options: ReadOptions = {}): Promise<SessionMeta[]> {
     if (filter.ids) return this.listByIds(filter.ids, filter, options);
-    const limit = Math.min(filter.limit ?? this.listLimit, MAX_QUERY_ROWS);
+    const limit = filter.limit ?? (filter.from !== undefined ? Number.POSITIVE_INFINITY : this.listLimit);
     if (limit < 1) return [];
-    const rows = await this.query(sessionListQuery({ ...filter, limit }), SESSION_COLUMNS, options.signal);
-    const metas = this.toMetas(rows, options.warnings).filter((meta) => matchesFilter(meta, filter));
-    return this.withCounts(metas, options.signal);
+    const pageSize = Math.min(this.listPageSize, limit, MAX_QUERY_ROWS);
+    const listed: SessionMeta[] = [];
+    // The cursor is cut to milliseconds and inclusive of its millisecond, so sessions starting in
+    // that millisecond come again and are skipped by id (PostHog times are microseconds).
+    let cursor: { ms: number; ids: Set<string> } | undefined;
+    for (;;) {
+      const before = cursor ? new Date(cursor.ms + 1).toISOString() : undefined;
+      const page = await this.queryPage(sessionListQuery({ ...filter, limit: pageSize, ...(before ? { before } : {}) }), SESSION_COLUMNS, options.signal, pageSize);
+      const fresh = page.rows.filter((row) => !(cursor && cursor.ids.has(String(row.session_id))));
+      for (const row of fresh) {
+        const ms = typeof row.start_time === "string" ? Date.parse(row.start_time) : Number.NaN;
+        if (Number.isNaN(ms)) continue;
+        if (!cursor || ms < cursor.ms) cursor = { ms, ids: new Set() };
+        cursor.ids.add(String(row.session_id));
+      }
+      const metas = this.toMetas(fresh, options.warnings).filter((meta) => matchesFilter(meta, filter));
+      listed.push(...(await this.withCounts(metas.slice(0, limit - listed.length), options.signal)));
+      if (!page.hasMore || listed.length >= limit) return listed;
+      if (fresh.length === 0) {
+        throw new SourceError(
+          "posthog_paging_stuck",
+          `${this.description}: more than ${pageSize} sessions start in the millisecond ${cursor ? new Date(cursor.ms).toISOString() : "?"}; raise the list page size`,
+        );
+      }
+    }
   }
 
   async getMeta(sessionId: string, options: ReadOptions = {}): Promise<SessionMeta> {

@@ -54,8 +54,11 @@ export function eventsPageQuery(args: {
   };
 }
 
-/** The filter as the server applies it: the limit is always set. */
-export type SessionListQueryArgs = SessionFilter & { limit: number };
+/**
+ * The filter as the server applies it: the limit is always set. `before` is the paging cursor: an
+ * exclusive upper bound on the session start (ISO, millisecond precision), below the `to` bound.
+ */
+export type SessionListQueryArgs = SessionFilter & { limit: number; before?: string };
 
 /**
  * Recorded sessions from `raw_session_replay_events`, aggregated per session the way PostHog's own
@@ -85,6 +88,14 @@ export function sessionListQuery(args: SessionListQueryArgs): HogQLQuery {
     values.scan_to = new Date(to + SESSION_MAX_MS).toISOString();
     values.start_to = new Date(to).toISOString();
   }
+  if (args.before !== undefined) {
+    // Every row of a session starting before the cursor begins within a day of that start.
+    const before = Date.parse(args.before);
+    where.push("s.min_first_timestamp < toDateTime({scan_before})");
+    having.push("start_time < toDateTime({start_before})");
+    values.scan_before = new Date(before + SESSION_MAX_MS).toISOString();
+    values.start_before = new Date(before).toISOString();
+  }
   if (args.has_exception !== undefined) {
     const exceptionWhere = ["event = '$exception'"];
     if (args.from) exceptionWhere.push("timestamp >= toDateTime({scan_from})");
@@ -112,7 +123,8 @@ export function sessionListQuery(args: SessionListQueryArgs): HogQLQuery {
       (where.length > 0 ? ` WHERE ${where.join(" AND ")}` : "") +
       " GROUP BY s.session_id" +
       (having.length > 0 ? ` HAVING ${having.join(" AND ")}` : "") +
-      ` ORDER BY start_time DESC LIMIT ${positiveInt(args.limit)}`,
+      // session_id breaks ties so that pages keyed on start_time come in one stable order.
+      ` ORDER BY start_time DESC, session_id DESC LIMIT ${positiveInt(args.limit)}`,
     values,
   };
 }

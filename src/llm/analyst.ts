@@ -1,3 +1,4 @@
+import type { MonitorQuestion, QuestionAnswer } from "../domain/monitor.ts";
 import type { RawAssignment, RawPattern } from "../domain/report.ts";
 import type { Analyst as AnalystLabel, RawSessionSummary, SessionSummary } from "../domain/summary.ts";
 import type { AnalyticsEvent } from "../domain/events.ts";
@@ -31,6 +32,18 @@ export interface SessionInput {
   learnedSite?: LearnedSiteData;
 }
 
+/** A monitor's question about one session, with what the answer reads. */
+export interface QuestionInput {
+  /** The session encoded as for its summary: the evidence cites the ids of its table. */
+  encoded: EncodedSession;
+  /** The session's summary, when the cache still has it. */
+  summary?: SessionSummary;
+  question: MonitorQuestion;
+  focusArea?: string;
+  /** The run's hallucination rule (`settings.maxUnknownIdRatio`), applied to the cited evidence. */
+  maxUnknownIdRatio: number;
+}
+
 /**
  * The labelling work of every stage, done by a model or by the offline rules. Everything that
  * counts, merges or computes is plain code outside this interface. Each call reports its usage
@@ -52,6 +65,12 @@ export interface PipelineAnalyst {
   /** Learns the site from the sessions' events (called by `learn_site` when `siteLearning` is set). */
   learnSite?(sessions: ReadonlyArray<readonly AnalyticsEvent[]>): LearnedSiteData;
   summarize(input: SessionInput, onUsage: (usage: Usage) => void, signal?: AbortSignal): Promise<RawSessionSummary>;
+  /**
+   * A monitor's question about one session, answered by the summarizer's model. Absent when no
+   * model reads sessions (the offline analyst): its rules have no answer to free questions. Usage
+   * goes to `onUsage` even when the answer is refused, so budgets count the calls it took.
+   */
+  answerQuestion?(input: QuestionInput, onUsage: (usage: Usage) => void, signal?: AbortSignal): Promise<QuestionAnswer>;
   extractPatterns(summaries: SessionSummary[], focusArea: string | undefined, onUsage: (usage: Usage) => void): Promise<RawPattern[]>;
   combinePatterns(lists: RawPattern[][], focusArea: string | undefined, onUsage: (usage: Usage) => void): Promise<RawPattern[]>;
   assignEvents(patterns: RawPattern[], summaries: SessionSummary[], onUsage: (usage: Usage) => void): Promise<RawAssignment[]>;

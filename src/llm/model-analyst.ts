@@ -33,7 +33,9 @@ import {
   formatSummaryForPatterns,
   SUMMARIZE_SESSION_SYSTEM,
 } from "../../prompts/index.ts";
-import type { PipelineAnalyst, SessionInput, Usage } from "./analyst.ts";
+import type { QuestionAnswer } from "../domain/monitor.ts";
+import type { PipelineAnalyst, QuestionInput, SessionInput, Usage } from "./analyst.ts";
+import { answerSessionQuestion } from "./question.ts";
 import { describeModels, loadModel, type LoadModelOptions } from "./models.ts";
 import { callStructured, createUsage, type UsageTotals } from "./structured/call.ts";
 
@@ -56,6 +58,8 @@ export class StagedAnalyst implements PipelineAnalyst {
   readonly cacheLabel: string;
   readonly patternPromptBaseTokens: number;
   readonly siteLearning?: SiteLearningOptions;
+  /** Only a model answers free questions: set when the summarizer role has one. */
+  readonly answerQuestion?: (input: QuestionInput, onUsage: (usage: Usage) => void, signal?: AbortSignal) => Promise<QuestionAnswer>;
 
   constructor(
     private readonly summarizer: BaseChatModel | undefined,
@@ -74,6 +78,16 @@ export class StagedAnalyst implements PipelineAnalyst {
     this.patternPromptBaseTokens = reasoner ? countPromptTokens(formatExtractPatterns({ digests: [] })) : 0;
     // Only the offline rules summarize better for knowing the site across sessions.
     if (!summarizer) this.siteLearning = resolveAnalystOptions(offlineSettings).learning;
+    if (summarizer) this.answerQuestion = (input, onUsage, signal) => this.askSummarizer(summarizer, input, onUsage, signal);
+  }
+
+  private async askSummarizer(model: BaseChatModel, input: QuestionInput, onUsage: (usage: Usage) => void, signal?: AbortSignal): Promise<QuestionAnswer> {
+    const usage = createUsage();
+    try {
+      return await answerSessionQuestion(input, { model, role: "summarizer", timeoutMs: this.timeoutMs, usage, ...(signal ? { signal } : {}) });
+    } finally {
+      onUsage(asUsage(usage));
+    }
   }
 
   learnSite(sessions: ReadonlyArray<readonly AnalyticsEvent[]>): LearnedSiteData {

@@ -8,7 +8,8 @@ import type { FilesystemBlobStore } from "../../src/store/filesystem-blob-store.
 import { readReport } from "../../src/store/reports.ts";
 import { HOUR_MS } from "../../src/watch/clock.ts";
 import { ScriptedChatModel, type ScriptedCall, type ScriptedReply } from "../fakes/scripted-model.ts";
-import { assignmentsFromPrompt, assignmentsYaml, patternsYaml, purposeOf, summaryYamlFromPrompt } from "../fakes/responses.ts";
+import { assignmentsFromPrompt, assignmentsYaml, eventRowsIn, patternsYaml, purposeOf, summaryYamlFromPrompt, toYaml } from "../fakes/responses.ts";
+import { ANSWER_QUESTION_SYSTEM } from "../../prompts/answer-question.ts";
 import { expectLifecycle, picks, receiver, setUpWorlds, START, world } from "./watch-world.ts";
 
 let tearDown: () => Promise<void>;
@@ -113,6 +114,13 @@ describe("sweeps over sessions that keep arriving (offline analyst, simulated cl
 
 describe("budgets (scripted model: calls, tokens and cost are real figures of the run)", () => {
   const script = (call: ScriptedCall): ScriptedReply => {
+    if (call.system === ANSWER_QUESTION_SYSTEM) {
+      // "Did the user see an error?": yes, citing the first exception row, when the session has one.
+      const row = eventRowsIn(call.human).find((r) => /exception/i.test(JSON.stringify(r)));
+      return row
+        ? toYaml({ value: "yes", evidence: [{ event_id: row.event_id, quote: "an error" }], explanation: "An error was thrown." })
+        : toYaml({ value: "no", evidence: [], explanation: "No error." });
+    }
     switch (purposeOf(call.messages)) {
       case "summarize":
         return summaryYamlFromPrompt(call.human);
@@ -173,6 +181,38 @@ describe("budgets (scripted model: calls, tokens and cost are real figures of th
       expect(await w.store.unclaimed(monitorId, [])).toEqual([]);
       const spent = await w.store.spentOn(monitorId, "2027-01-04");
       expect(spent.model_calls).toBe(first.model_calls);
+    } finally {
+      await w.close();
+      await hook.close();
+    }
+  });
+
+  it("asks the monitor's question of every session, keeps each answer with its evidence, and alerts when the yes rate crosses the rule", async () => {
+    const hook = await receiver();
+    const w = await world("question", {}, scripted);
+    try {
+      const monitorId = await w.monitor({
+        name: "Errors",
+        question: { text: "Did the user see an error?", answer: "yes_no" },
+        alerts: { rules: [{ kind: "yes_rate", ratio: 0.5, window_hours: 24 }], channels: [{ kind: "webhook", url: hook.url, secret_ref: "hook" }], cooldown_minutes: 0, min_sessions: 3 },
+      });
+      w.clock.advance(HOUR_MS);
+      const withError = picks.withProblem.slice(0, 2);
+      const ids = await w.release([...withError, ...picks.clean.slice(0, 2)], "s1");
+      const sweep = await w.sweeper.runSweep("acme", monitorId);
+      expect(sweep).toMatchObject({ status: "done", sessions: 4 });
+      // One summarizer call per session for the summary, one more for the question.
+      const answers = await w.store.listAnswers("acme", monitorId);
+      expect(answers.map((a) => a.session_id).sort()).toEqual([...ids].sort());
+      for (const answer of answers) {
+        expect(answer).toMatchObject({ sweep_id: sweep.id, question: "Did the user see an error?" });
+        if (answer.answer.value === "yes") expect(answer.answer.evidence[0]!.event_id).toMatch(/\S/);
+      }
+      const yes = answers.filter((a) => a.answer.value === "yes").length;
+      expect(yes).toBeGreaterThanOrEqual(withError.length);
+      expect(await w.store.yesRate(monitorId, START.toISOString())).toEqual({ yes, sessions: 4 });
+      expect(hook.received.map((r) => r.body.kind)).toEqual(["yes_rate"]);
+      expect(String((hook.received[0]!.body.payload as { text: string }).text)).toMatch(new RegExp(`^${Math.round((yes / 4) * 100)}% of sessions answered yes \\(${yes} of 4 in 24 h\\)`));
     } finally {
       await w.close();
       await hook.close();

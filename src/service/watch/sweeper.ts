@@ -23,6 +23,7 @@ import { capCheck, costOf, DEFAULT_PRICES, type Estimate, type PriceTable } from
 import { HOUR_MS, MINUTE_MS, systemClock, utcDay, type Clock } from "../../watch/clock.ts";
 import { trackIssues, withIssueIds } from "../../watch/issues.ts";
 import type { WatchStore } from "../../watch/store/types.ts";
+import { answerQuestions } from "./question.ts";
 import type { SweepEstimate, SweepOptions, Sweeper } from "./types.ts";
 
 /** A sweep asked of a monitor that is not there (or is another project's), or of bad input. */
@@ -52,7 +53,7 @@ export interface WatchSweeperOptions {
   deliveryMinTimeoutMs?: number;
   /** Sessions summarized at once within a sweep. */
   sessionConcurrency?: number;
-  /** The monitor's question per session; without one, questions are not asked (and the sweep says so). */
+  /** The monitor's question per session; default `answerQuestions` (the summarizer's model; the offline analyst says it cannot). */
   answerQuestions?: QuestionAnswerer;
   /** Link to an issue in alerts (the served issues page). */
   issueUrl?: (issue: TrackedIssue) => string | undefined;
@@ -309,8 +310,8 @@ export class WatchSweeper implements Sweeper {
     options: SweepOptions,
   ): Promise<{ usage: Usage; note?: string }> {
     const question = monitor.question!;
-    if (!this.options.answerQuestions) return { usage: NO_USAGE, note: "the question was not asked: this process answers no questions" };
-    const result = await this.options.answerQuestions(
+    const ask = this.options.answerQuestions ?? answerQuestions;
+    const result = await ask(
       runtime,
       { report, question, ...(monitor.focus_area ? { focus_area: monitor.focus_area } : {}), sessionIds },
       { ...(this.options.sessionConcurrency ? { concurrency: this.options.sessionConcurrency } : {}), ...(options.signal ? { signal: options.signal } : {}) },

@@ -7,6 +7,7 @@ import type { Report } from "../src/domain/report.ts";
 import type { SessionSummary } from "../src/domain/summary.ts";
 import { readReport } from "../src/store/reports.ts";
 import type { Logger } from "../src/log/logger.ts";
+import type { WatchStore } from "../src/watch/store/types.ts";
 
 /** What the chat tools read and run, all scoped to one project. */
 export interface ChatToolContext {
@@ -22,6 +23,15 @@ export interface ChatToolContext {
    * terminal chat. Answers that make or read a report name it; without one they name the report id only.
    */
   reportLocation?: (report: Report) => Promise<string | undefined>;
+  /** The project's monitors, tracked issues and question answers; the watch tools are offered only with one. */
+  watch?: WatchStore;
+  /** The current time, for relative dates ("since Monday") and snoozes; default the system clock (tests fix it). */
+  now?: () => Date;
+}
+
+/** The context's current time (see `ChatToolContext.now`). */
+export function nowOf(context: ChatToolContext): Date {
+  return context.now?.() ?? new Date();
 }
 
 /** ` Report page: <where>` for a tool answer about the report, or nothing when it has no location. */

@@ -23,6 +23,8 @@ export interface ChatDeps {
   reportLocation?: (report: Report) => Promise<string | undefined>;
   /** Monitors, issues and answers (the watch tools are offered only with one). */
   watch?: WatchStore;
+  /** The current time for relative dates ("since Monday", "this week") and snoozes; default the system clock (tests fix it). */
+  now?: () => Date;
   /** How the chat's reports run. */
   reports?: {
     /** Report ids (tests); default `report-<time>-<random>`. */
@@ -42,5 +44,7 @@ export function chatToolContext(deps: ChatDeps): ChatToolContext {
     newReportId: deps.reports?.newReportId ?? (() => newReportId()),
     logger: deps.logger ?? createLogger(),
     ...(deps.reportLocation ? { reportLocation: deps.reportLocation } : {}),
+    ...(deps.watch ? { watch: deps.watch } : {}),
+    ...(deps.now ? { now: deps.now } : {}),
   };
 }

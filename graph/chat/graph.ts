@@ -20,11 +20,11 @@ import { DEFAULTS } from "../../src/config/defaults.ts";
 export function buildChatGraph(deps: ChatDeps) {
   const context = chatToolContext(deps);
   const tools = createChatTools(context);
-  const model = loadModel("chat", deps.config, deps.models) ?? new HeuristicChatModel();
+  const model = loadModel("chat", deps.config, deps.models) ?? new HeuristicChatModel(deps.now ? { now: deps.now } : {});
   // No checkpointer of its own: as a subgraph it checkpoints into the chat's thread.
   const reportGraph = buildSummarizeGraph(deps.runtime).compile();
   return new StateGraph(ChatState)
-    .addNode("agent", makeAgentNode(model, tools, deps.runtime.project))
+    .addNode("agent", makeAgentNode(model, tools, deps.runtime.project, deps.now))
     .addNode("tools", makeToolsNode(tools))
     .addNode(
       "make_report",

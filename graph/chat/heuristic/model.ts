@@ -6,6 +6,7 @@ import { ChatGenerationChunk, type ChatResult } from "@langchain/core/outputs";
 import { messageText } from "../../../src/llm/structured/messages.ts";
 import { LATEST_REPORT_LINE } from "../../../prompts/chat.ts";
 import { composeAnswer, NEEDS_MODEL_ANSWER, planRequest, type ConversationFacts, type HeuristicPlan } from "./rules.ts";
+import { WATCH_OFFLINE_REQUESTS, WATCH_TOOLS, WATCH_UNAVAILABLE_ANSWER } from "./watch-rules.ts";
 
 /**
  * The chat model when none is configured: maps common requests to tool calls with the rules of
@@ -41,8 +42,12 @@ export class HeuristicChatModel extends BaseChatModel {
       return { kind: "answer", text: composeAnswer(results) };
     }
     const request = last?.getType() === "human" ? messageText(last) : "";
-    const plan = planRequest(request, factsOf(messages, this.now()));
-    if (plan.kind === "tool" && !this.toolNames.has(plan.call.name)) return { kind: "answer", text: NEEDS_MODEL_ANSWER };
+    const watch = WATCH_TOOLS.every((name) => this.toolNames.has(name));
+    const plan = planRequest(request, { ...factsOf(messages, this.now()), watch });
+    if (plan.kind === "answer" && plan.text === NEEDS_MODEL_ANSWER && watch) return { kind: "answer", text: NEEDS_MODEL_ANSWER + WATCH_OFFLINE_REQUESTS };
+    if (plan.kind === "tool" && !this.toolNames.has(plan.call.name)) {
+      return { kind: "answer", text: (WATCH_TOOLS as readonly string[]).includes(plan.call.name) ? WATCH_UNAVAILABLE_ANSWER : NEEDS_MODEL_ANSWER };
+    }
     return plan;
   }
 
@@ -83,6 +88,7 @@ export function factsOf(messages: readonly BaseMessage[], now: Date): Conversati
   let hasReport = false;
   let lastPatternId: number | undefined;
   let lastExample: number | undefined;
+  let lastIssueId: number | undefined;
   for (const message of messages) {
     if (message.getType() === "system" && LATEST_REPORT_LINE.test(messageText(message))) hasReport = true;
     if (message.getType() !== "tool") continue;
@@ -95,11 +101,22 @@ export function factsOf(messages: readonly BaseMessage[], now: Date): Conversati
       if (example) [lastExample, lastPatternId] = [Number(example[1]), Number(example[2])];
       else if (pattern) [lastExample, lastPatternId] = [undefined, Number(pattern[1])];
     }
+    // "Mute it" after find_issue means the issue it found.
+    if (name === "find_issue") {
+      const found = /^(?:Best match for .*?: )?issue (\d+) is /.exec(text);
+      if (found) lastIssueId = Number(found[1]);
+    }
     // After a list, "show an example" means the first pattern listed.
     if (name === "list_patterns") {
       const first = /^Pattern (\d+): /m.exec(text);
       if (first) [lastExample, lastPatternId] = [undefined, Number(first[1])];
     }
   }
-  return { hasReport, ...(lastPatternId !== undefined ? { lastPatternId } : {}), ...(lastExample !== undefined ? { lastExample } : {}), now };
+  return {
+    hasReport,
+    ...(lastPatternId !== undefined ? { lastPatternId } : {}),
+    ...(lastExample !== undefined ? { lastExample } : {}),
+    ...(lastIssueId !== undefined ? { lastIssueId } : {}),
+    now,
+  };
 }

@@ -4,8 +4,10 @@
  * "this needs a model" answer naming the setting.
  */
 
+import { planWatchRequest, type WATCH_TOOLS } from "./watch-rules.ts";
+
 export interface PlannedToolCall {
-  name: "find_sessions" | "summarize_sessions" | "list_patterns" | "get_pattern" | "get_session_summary" | "search_summaries";
+  name: "find_sessions" | "summarize_sessions" | "list_patterns" | "get_pattern" | "get_session_summary" | "search_summaries" | (typeof WATCH_TOOLS)[number];
   args: Record<string, unknown>;
 }
 
@@ -21,6 +23,10 @@ export interface ConversationFacts {
   lastExample?: number;
   /** For relative dates ("this week"). */
   now: Date;
+  /** The chat tracks issues (the watch tools are offered): "new issues since Monday" means tracked issues, not a report's patterns. */
+  watch?: boolean;
+  /** The tracked issue the conversation last looked at ("mute it"). */
+  lastIssueId?: number;
 }
 
 export const CHAT_MODEL_ENV = "SESSION_SUMMARIES_CHAT";
@@ -161,6 +167,9 @@ export function planRequest(request: string, facts: ConversationFacts): Heuristi
   const lower = text.toLowerCase();
   if (!text) return { kind: "answer", text: NEEDS_MODEL_ANSWER };
 
+  const watchPlan = planWatchRequest(text, facts);
+  if (watchPlan) return watchPlan;
+
   const sessionId = UUIDISH.exec(text)?.[0];
   if (sessionId && /\b(session|show|what happened|summary|open)\b/.test(lower) && !/\bsummari[sz]e\b/.test(lower)) {
     return { kind: "tool", call: { name: "get_session_summary", args: { session_id: sessionId } } };
@@ -276,11 +285,18 @@ export function composeAnswer(results: ReadonlyArray<{ name: string; content: st
       .filter((line) => !FENCE_LINE.test(line.trim()))
       .join("\n")
       .trim();
-    return `${text}${NEXT_STEPS[name] && /^Report \S+ is ready/.test(text) ? `\n\n${NEXT_STEPS[name]}` : ""}`;
+    const next = NEXT_STEPS[name];
+    return `${text}${next && next.after.test(text) ? `\n\n${next.say}` : ""}`;
   });
   return parts.join("\n\n") || "The tools returned nothing.";
 }
 
-const NEXT_STEPS: Record<string, string> = {
-  summarize_sessions: 'Ask "what are the top problems on checkout?", "which pattern affects most sessions?", "show pattern 1" or "show an example".',
+/** A line of a watch tool's answer naming an issue (`issueLine`), so there is an issue to act on. */
+const LISTS_AN_ISSUE = /^(?:NEW |BACK |SEEN )?Issue \d+ \[/m;
+const ISSUE_NEXT_STEPS = 'Say "mute issue <id>", "snooze issue <id> until Monday" or "resolve issue <id>".';
+/** What to ask next, after a tool result that reads like `after`. */
+const NEXT_STEPS: Record<string, { after: RegExp; say: string }> = {
+  summarize_sessions: { after: /^Report \S+ is ready/, say: 'Ask "what are the top problems on checkout?", "which pattern affects most sessions?", "show pattern 1" or "show an example".' },
+  list_issues: { after: LISTS_AN_ISSUE, say: ISSUE_NEXT_STEPS },
+  find_issue: { after: LISTS_AN_ISSUE, say: ISSUE_NEXT_STEPS },
 };

@@ -48,13 +48,14 @@ function withInterruptedCallsAnswered(messages: BaseMessage[]): BaseMessage[] {
 }
 
 /** The model's turn: the instructions with the latest report's digest, then the conversation. */
-export function makeAgentNode(model: BaseChatModel, tools: StructuredToolInterface[], project: string) {
+export function makeAgentNode(model: BaseChatModel, tools: StructuredToolInterface[], project: string, now: () => Date = () => new Date()) {
   if (typeof model.bindTools !== "function") {
     throw new ConfigError("chat_model_without_tools", `the chat model (${model._llmType()}) cannot call tools; choose one that can (SESSION_SUMMARIES_CHAT)`);
   }
   const withTools = model.bindTools(tools);
+  const watch = tools.some((t) => t.name === "list_issues");
   return async function agent(state: ChatStateType, config: RunnableConfig): Promise<ChatStateUpdate> {
-    const system = formatChatSystem({ project, ...(state.report ? { report: state.report } : {}), today: new Date().toISOString().slice(0, 10) });
+    const system = formatChatSystem({ project, ...(state.report ? { report: state.report } : {}), today: now().toISOString().slice(0, 10), watch });
     const response = await withTools.invoke([system, ...recentHistory(state.messages)], config);
     return { messages: [response] };
   };

@@ -1,3 +1,4 @@
+import { openWatchStore } from "../watch/store/open.ts";
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { createInterface, type Interface } from "node:readline";
@@ -66,6 +67,7 @@ export async function runChat(options: ChatCommandOptions = {}): Promise<number>
   const checkpointer = await createCheckpointer(config.store.checkpointer);
   const models: LoadModelOptions = { ...options.modelOptions, ...(options.models ? { overrides: options.models } : {}) };
   let closePipeline = async () => {};
+  let closeWatch = async () => {};
   const input = options.input ?? process.stdin;
   // Ctrl-C while a turn answers cancels that turn (the thread stays usable); when idle, it ends the chat.
   let turn: AbortController | undefined;
@@ -97,7 +99,10 @@ export async function runChat(options: ChatCommandOptions = {}): Promise<number>
       if (!(await fileExists(file))) await writeReport(report, path.dirname(file), pipeline.runtime);
       return file;
     };
-    const graph = compileChatGraph({ runtime: pipeline.runtime, config, checkpointer: checkpointer.saver, models, reportLocation });
+    // Monitors and issues of this machine (`monitors`, `watch`): the chat's watch tools read and update them.
+    const watch = await openWatchStore(config);
+    closeWatch = () => watch.close();
+    const graph = compileChatGraph({ runtime: pipeline.runtime, config, checkpointer: checkpointer.saver, models, reportLocation, watch });
     const checkpointThread = terminalThreadId(threadId);
 
     const existing = await readChatThread(graph, checkpointThread);
@@ -135,6 +140,7 @@ export async function runChat(options: ChatCommandOptions = {}): Promise<number>
     process.off("SIGINT", interrupt);
     lines?.close();
     await closePipeline();
+    await closeWatch();
     await checkpointer.close();
   }
 }

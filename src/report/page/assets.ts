@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildSync } from "esbuild";
+import { bundleClientScript } from "../../io/bundle.ts";
 
 const require = createRequire(import.meta.url);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -24,20 +24,10 @@ let cached: PageAssets | undefined;
 export function pageAssets(): PageAssets {
   if (cached) return cached;
   const rrwebDist = path.dirname(require.resolve("rrweb"));
-  const bundle = buildSync({
-    entryPoints: [path.join(HERE, "client", "main.ts")],
-    bundle: true,
-    write: false,
-    format: "iife",
-    target: "es2020",
-    minify: true,
-    legalComments: "none",
-    logLevel: "silent",
-  });
   cached = {
     rrwebScript: readFileSync(path.join(rrwebDist, "..", "umd", "rrweb.min.js"), "utf8"),
     rrwebStyle: readFileSync(path.join(rrwebDist, "style.min.css"), "utf8"),
-    pageScript: bundle.outputFiles[0]!.text,
+    pageScript: bundleClientScript(path.join(HERE, "client", "main.ts")),
     pageStyle: readFileSync(path.join(HERE, "page.css"), "utf8"),
   };
   return cached;

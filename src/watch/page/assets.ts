@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildSync } from "esbuild";
+import { bundleClientScript } from "../../io/bundle.ts";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -19,16 +19,6 @@ let cached: IssuesPageAssets | undefined;
  */
 export function issuesPageAssets(): IssuesPageAssets {
   if (cached) return cached;
-  const bundle = buildSync({
-    entryPoints: [path.join(HERE, "client", "main.ts")],
-    bundle: true,
-    write: false,
-    format: "iife",
-    target: "es2020",
-    minify: true,
-    legalComments: "none",
-    logLevel: "silent",
-  });
-  cached = { script: bundle.outputFiles[0]!.text, style: readFileSync(path.join(HERE, "page.css"), "utf8") };
+  cached = { script: bundleClientScript(path.join(HERE, "client", "main.ts")), style: readFileSync(path.join(HERE, "page.css"), "utf8") };
   return cached;
 }

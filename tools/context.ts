@@ -3,6 +3,8 @@ import type { ReportDigest } from "../src/domain/report-digest.ts";
 import { summaryCacheLabels } from "../src/store/cache-labels.ts";
 import type { PipelineRuntime } from "../src/runtime/runtime.ts";
 import { SessionSummariesError } from "../src/domain/errors.ts";
+import { StoreError } from "../src/store/errors.ts";
+import { WatchStoreError } from "../src/watch/store/errors.ts";
 import type { Report } from "../src/domain/report.ts";
 import type { SessionSummary } from "../src/domain/summary.ts";
 import { readReport } from "../src/store/reports.ts";
@@ -101,6 +103,11 @@ export function percent(ratio: number): string {
  * only summarized.
  */
 export function failureText(context: ChatToolContext, tool: string, error: unknown): string {
+  // Storage errors name files and hosts: for the log, not for the chat.
+  if (error instanceof WatchStoreError || error instanceof StoreError) {
+    context.logger.error({ err: error, project: context.project, tool }, "chat tool could not reach its store");
+    return `the ${error instanceof WatchStoreError ? "watch store" : "store"} could not be used (${error.code}; the details are in the log)`;
+  }
   if (error instanceof SessionSummariesError) return error.message;
   context.logger.error({ err: error, project: context.project, tool }, "chat tool failed");
   return "an unexpected error (the details are in the log)";

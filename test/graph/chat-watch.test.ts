@@ -295,6 +295,18 @@ describe("find_issue", () => {
   });
 });
 
+describe("a watch store that cannot be used", () => {
+  it("is named in the answer by its error code only: the file path stays in the log", async () => {
+    const closed = await openWatchStoreAt({ kind: "sqlite", file: path.join(dir, "closed.sqlite") });
+    await closed.close();
+    const log = memoryLogger();
+    const text = await callTool("list_issues", {}, context({ watch: closed, logger: log.logger }));
+    expect(text).toMatch(/the watch store could not be used \(watch_store_closed; the details are in the log\)/);
+    expect(text).not.toContain(dir);
+    expect(log.text()).toContain("closed.sqlite");
+  });
+});
+
 describe("update_issue", () => {
   it("mutes, snoozes until a resolved date, resolves and reopens, saving each", async () => {
     const id = ids.cart500!;

@@ -2,9 +2,15 @@ import { readConfig, type AppConfig } from "../config/env.ts";
 import { SessionSummariesError } from "../domain/errors.ts";
 import { resolveServerProjects } from "../server/projects.ts";
 import { startServer, type RunningServer, type StartServerOptions } from "../server/server.ts";
+import type { ServerWatchOptions } from "../server/watch.ts";
 import { createLogger } from "../log/logger.ts";
 import { describeBlobStore } from "../store/config.ts";
+import { describeWatchStore, openWatchStore } from "../watch/store/open.ts";
+import type { WatchStore } from "../watch/store/types.ts";
 import { waitForStop } from "./stop-signal.ts";
+import { WatchSweeper } from "../service/watch/sweeper.ts";
+import type { SweeperContext } from "../server/watch.ts";
+import type { Logger } from "../log/logger.ts";
 
 export interface ServeCommandOptions {
   port?: number;
@@ -18,6 +24,8 @@ export interface ServeCommandOptions {
   /** For tests: another configuration, model factory. */
   appConfig?: AppConfig;
   server?: Partial<Pick<StartServerOptions, "models" | "heartbeatMs">>;
+  /** Runs the sweeps of the monitors API (`POST /api/monitors/:id/sweeps`, estimate, backfill); without one those routes answer 503. */
+  sweeper?: ServerWatchOptions["sweeper"];
   onListening?: (server: RunningServer) => void;
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
@@ -35,6 +43,7 @@ export async function runServe(options: ServeCommandOptions): Promise<number> {
   const port = options.port ?? config.server.port;
   const logger = createLogger({ level: config.logLevel, destination: stderr });
   let server: RunningServer;
+  let watchStore: WatchStore | undefined;
   try {
     const { projects, auth, notices } = await resolveServerProjects({
       config,
@@ -43,6 +52,7 @@ export async function runServe(options: ServeCommandOptions): Promise<number> {
       ...(options.dataset !== undefined ? { dataset: options.dataset } : {}),
     });
     for (const notice of notices) stderr.write(`${notice}\n`);
+    watchStore = await openWatchStore(config);
     server = await startServer({
       config,
       projects,
@@ -51,18 +61,20 @@ export async function runServe(options: ServeCommandOptions): Promise<number> {
       port,
       ...options.server,
       logger,
+      watch: { store: watchStore, sweeper: options.sweeper ?? sweeperFor(watchStore, config, logger) },
     });
     stdout.write(
       [
         `session-summaries API listening on ${server.url}`,
         `projects: ${projects.map((project) => `${project.name} (${project.dataset})`).join(", ")}${auth.isOpen ? " — NO AUTHENTICATION" : ""}`,
-        `checkpoints: ${server.checkpointerDescription}; blobs: ${describeBlobStore(config.store.blobs)}`,
+        `checkpoints: ${server.checkpointerDescription}; blobs: ${describeBlobStore(config.store.blobs)}; monitors: ${describeWatchStore(config.watchStore)}`,
         `try: curl ${server.url}/healthz`,
         "Ctrl-C stops.",
         "",
       ].join("\n"),
     );
   } catch (error) {
+    await watchStore?.close().catch(() => {});
     if (error instanceof SessionSummariesError) {
       stderr.write(`error: ${error.message}\n`);
       return 2;
@@ -78,8 +90,15 @@ export async function runServe(options: ServeCommandOptions): Promise<number> {
     const received = await waitForStop(options.signal);
     stderr.write(`${received}: stopping (runs under way stop; their finished sessions are kept)\n`);
     await server.close();
+    // After the server: its sweeps under way have stopped by then.
+    await watchStore.close();
     return 0;
   } finally {
     process.off("unhandledRejection", onRejection);
   }
+}
+
+/** The sweeps of the monitors API, over the server's own pipelines (the configured idle time, secrets and prices). */
+function sweeperFor(store: WatchStore, config: AppConfig, logger: Logger): (context: SweeperContext) => WatchSweeper {
+  return ({ pipelineFor }) => new WatchSweeper({ store, pipelineFor, sessionIdleMinutes: config.watch.sessionIdleMinutes, alertSecrets: config.watch.alertSecrets, logger });
 }

@@ -7,6 +7,8 @@ import { ServerError, STATUS_BY_CODE } from "./errors.ts";
 import { pageRoutes } from "./routes/pages.ts";
 import { threadRoutes } from "./routes/threads.ts";
 import { reportRoutes } from "./routes/reports.ts";
+import { alertRoutes, issueRoutes, monitorRoutes } from "./routes/watch.ts";
+import { issuesPageRoutes } from "./routes/issues-page.ts";
 import type { ServerServices } from "./services.ts";
 
 export interface CreateAppOptions {
@@ -32,9 +34,25 @@ export interface CreateAppOptions {
  * | `POST /api/reports` `{ session_ids \| filter, title?, focus_area? }` | starts a report → 202 `{ report_id, status_url }` |
  * | `GET /api/reports/:id` | status and progress; the report when done |
  * | `GET /reports/:id` | the report page (the key may be `?key=`) |
+ * | `GET /api/monitors` | the project's monitors, oldest first |
+ * | `POST /api/monitors` `{ name, filter?, focus_area?, question?, interval_minutes?, budget?, alerts?, ... }` | a monitor (`MonitorDefinitionSchema`) → 201 `{ monitor }`; unknown fields are a 400 |
+ * | `GET /api/monitors/:id` | `{ monitor, last_sweep?, sweeping }` |
+ * | `PATCH /api/monitors/:id` `{ paused }` | pauses or resumes (the definition is fixed: create a new monitor instead) |
+ * | `DELETE /api/monitors/:id` | the monitor with its sweeps, issues and alerts → 204; 409 while a sweep runs |
+ * | `GET /api/monitors/:id/sweeps?limit=` | its sweeps, newest first |
+ * | `POST /api/monitors/:id/sweeps` | runs one sweep now and answers when it ends → 201 `{ sweep }`; 409 if one is under way here, 503 without a sweeper |
+ * | `GET /api/monitors/:id/estimate` | what the next sweep would take and cost |
+ * | `POST /api/monitors/:id/backfill` `{ since, dry_run? }` | sessions finished since `since`: the estimate only, unless `dry_run: false` (then the sweep too → 201) |
+ * | `GET /api/monitors/:id/answers?since=&limit=` | answers to the monitor's question per session, newest first |
+ * | `GET /api/issues?monitor_id=&state=new,regressed` | the project's tracked issues |
+ * | `GET /api/issues/:id` | `{ issue, days, alerts }`: counts per day and its alerts with their delivery attempts |
+ * | `POST /api/issues/:id/actions` `{ action: snooze \| mute \| resolve \| reopen, until? }` | → `{ issue }`; snoozing needs a future `until` (else 400 `invalid_until`) |
+ * | `GET /api/alerts?monitor_id=&issue_id=` | alerts, each with its delivery `attempts` |
+ * | `GET /issues?monitor_id=` | the issues page (the key may be `?key=`); examples link to `/reports/:id#example-<pattern>-<index>` |
  *
- * Every route but `/healthz` needs an API key; a thread or report of another project is a 404.
- * Errors are `{ "error": { code, message } }`.
+ * Every route but `/healthz` needs an API key; a thread, report, monitor, issue or alert of another
+ * project is a 404, the same as one that does not exist (and lists hold only the project's own).
+ * Without a watch store the watch routes answer 503. Errors are `{ "error": { code, message } }`.
  */
 export function createApp(options: CreateAppOptions): Express {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULTS.server.maxBodyBytes;
@@ -58,6 +76,10 @@ export function createApp(options: CreateAppOptions): Express {
   app.use("/api/threads", apiAuth, json, threadRoutes({ services: options.services, heartbeatMs: options.heartbeatMs ?? DEFAULTS.server.heartbeatMs, logger }));
   app.use("/api/reports", apiAuth, json, reportRoutes(options.services));
   app.use("/reports", requireProject(options.auth, { allowQueryKey: true }), pageRoutes(options.services));
+  app.use("/api/monitors", apiAuth, json, monitorRoutes(options.services));
+  app.use("/api/issues", apiAuth, json, issueRoutes(options.services));
+  app.use("/api/alerts", apiAuth, json, alertRoutes(options.services));
+  app.use("/issues", requireProject(options.auth, { allowQueryKey: true }), issuesPageRoutes(options.services));
 
   app.use((req, _res, next) => next(new ServerError("not_found", `no route ${req.method} ${req.path}`, 404)));
   app.use(errorHandler({ maxBodyBytes, statusByCode: STATUS_BY_CODE, logger }));

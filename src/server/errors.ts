@@ -22,6 +22,14 @@ export const STATUS_BY_CODE: Readonly<Record<string, number>> = {
   busy: 409,
   /** The report service is shutting down: try again on the next server. */
   closed: 503,
+  // Watching: issue actions (src/watch/actions.ts), sweeps (src/service/watch), the watch store.
+  invalid_until: 400,
+  invalid_action: 400,
+  invalid_since: 400,
+  monitor_not_found: 404,
+  watch_store_not_found: 404,
+  watch_store_unavailable: 503,
+  watch_store_closed: 503,
 };
 
 /** Any thrown value as the API's HTTP error: see `toHttpError`; unexpected errors are a generic 500. */

@@ -13,6 +13,7 @@ import { createApp } from "./app.ts";
 import type { ApiKeyAuth } from "./auth.ts";
 import type { ProjectSpec } from "./projects.ts";
 import { ServerServices } from "./services.ts";
+import type { ServerWatchOptions } from "./watch.ts";
 
 export interface StartServerOptions {
   config: AppConfig;
@@ -32,6 +33,8 @@ export interface StartServerOptions {
   /** Unexpected errors and failed runs, with their details; default stderr. */
   logger?: Logger;
   closeGraceMs?: number;
+  /** Monitors, issues and alerts (the caller opens and closes the store); without it the watch routes answer 503. */
+  watch?: ServerWatchOptions;
 }
 
 export interface RunningServer {
@@ -66,6 +69,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       ...(options.sourceFor ? { sourceFor: options.sourceFor } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
       ...(options.analyst ? { analyst: options.analyst } : {}),
+      ...(options.watch ? { watch: options.watch } : {}),
     });
     const app = createApp({
       services,

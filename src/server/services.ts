@@ -13,6 +13,7 @@ import { notFound } from "./errors.ts";
 import { reportLinks } from "./routes/reports.ts";
 import type { ProjectSpec } from "./projects.ts";
 import { ChatThreads } from "./threads.ts";
+import { ServerWatch, type ServerWatchOptions } from "./watch.ts";
 
 export type { ChatGraph };
 
@@ -31,6 +32,8 @@ export interface ServerServicesOptions {
   logger?: Logger;
   /** Instead of the configured analyst, for every project's pipeline (tests count its calls). */
   analyst?: PipelineAnalyst;
+  /** Monitors, issues and alerts: the watch API routes, the issues page and the chat's watch tools. */
+  watch?: ServerWatchOptions;
 }
 
 /**
@@ -41,6 +44,8 @@ export interface ServerServicesOptions {
 export class ServerServices {
   readonly runs: ReportRuns;
   readonly threads: ChatThreads;
+  /** Undefined when the server was started without a watch store (the watch routes answer 503). */
+  readonly watch: ServerWatch | undefined;
   private readonly specs: Map<string, ProjectSpec>;
   private readonly pipelines = new Map<string, Promise<Pipeline>>();
   private readonly chats = new Map<string, Promise<ChatGraph>>();
@@ -54,6 +59,12 @@ export class ServerServices {
       maxRunsPerProject: options.maxRunsPerProject ?? options.config.server.maxRunsPerProject,
       ...(options.logger ? { logger: options.logger } : {}),
     });
+    this.watch = options.watch ? new ServerWatch(options.watch, { pipelineFor: (project) => this.pipeline(project) }) : undefined;
+  }
+
+  /** Whether answers carrying model-written text (issues, alerts, answers) are redacted: the pipelines' switch (`SESSION_SUMMARIES_REDACT_PII`). */
+  get redactsPii(): boolean {
+    return this.options.config.redactPii;
   }
 
   get projectNames(): string[] {
@@ -89,6 +100,7 @@ export class ServerServices {
         ...(this.options.logger ? { logger: this.options.logger } : {}),
         // Answers about a report name its page (relative to the server; the page asks for the key).
         reportLocation: async (report) => reportLinks(report.id).report_url,
+        ...(this.watch ? { watch: this.watch.store } : {}),
       }),
     );
   }
@@ -98,7 +110,8 @@ export class ServerServices {
     if (this.closed) return;
     this.closed = true;
     this.threads.abortAll("the server is shutting down");
-    await this.runs.close();
+    // Sweeps run on the pipelines: stopped before those are released.
+    await Promise.all([this.runs.close(), this.watch?.close()]);
     const pipelines = await Promise.allSettled(this.pipelines.values());
     for (const result of pipelines) if (result.status === "fulfilled") await result.value.close();
   }

@@ -87,6 +87,23 @@ export function channelLabel(channel: AlertChannel): string {
   return `${channel.kind} ${host}#${createHash("sha256").update(channel.url).digest("hex").slice(0, 8)}`;
 }
 
+/**
+ * A monitor as others may read it (API responses): each channel's URL reduced to its origin and
+ * label. A Slack incoming-webhook URL is a secret by itself, and a webhook's path or query may be one.
+ */
+export function withMaskedChannels<T extends { alerts: { channels: AlertChannel[] } }>(monitor: T): T & { alerts: { channels: Array<AlertChannel & { label: string }> } } {
+  const mask = (channel: AlertChannel): AlertChannel & { label: string } => {
+    let origin = "invalid-url";
+    try {
+      origin = new URL(channel.url).origin;
+    } catch {
+      // Kept as a label only.
+    }
+    return { ...channel, url: `${origin}/***`, label: channelLabel(channel) };
+  };
+  return { ...monitor, alerts: { ...monitor.alerts, channels: monitor.alerts.channels.map(mask) } };
+}
+
 export function signBody(secret: string, body: string): string {
   return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }

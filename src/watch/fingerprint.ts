@@ -161,6 +161,23 @@ export function fingerprintOf(pattern: Pick<ReportPattern, "examples">, options:
   return formatFingerprint(fingerprintParts(pattern, options));
 }
 
+/** Whether the code-derived parts say two problems differ: both have an error and they differ, or both a control and their words hardly overlap. */
+function partsConflict(x: FingerprintParts, y: FingerprintParts, threshold: number): boolean {
+  if (x.error !== "" && y.error !== "" && x.error !== y.error) return true;
+  return x.element !== "" && y.element !== "" && jaccard(textTokens(x.element), textTokens(y.element)) < threshold;
+}
+
+/**
+ * The same error is one root problem wherever it shows: a script that throws on every page is
+ * fingerprinted on whichever page most of a sweep's examples came from. Errors only; other kinds
+ * need their page to say which control or step it is.
+ */
+export function sameError(a: string, b: string): boolean {
+  const x = parseFingerprint(a);
+  const y = parseFingerprint(b);
+  return x !== undefined && y !== undefined && x.kind === "error" && y.kind === "error" && x.error !== "" && x.error === y.error;
+}
+
 /** Two fingerprints that differ at most in the text parts (element, error): same kind of problem on the same route. */
 export function sameStructure(a: string, b: string): boolean {
   const x = parseFingerprint(a);
@@ -223,6 +240,9 @@ export function similarPatterns(a: TextualPattern, b: TextualPattern, options: S
   const threshold = options.threshold ?? SIMILARITY_DEFAULTS.threshold;
   if (a.fingerprint === b.fingerprint) return { similar: true, score: 1 };
   if (!sameStructure(a.fingerprint, b.fingerprint)) return { similar: false, score: 0 };
+  // Words written to a template ("Clicked X and nothing happened") must not merge problems the code
+  // tells apart: two different errors, or two controls that share no words.
+  if (partsConflict(parseFingerprint(a.fingerprint)!, parseFingerprint(b.fingerprint)!, threshold)) return { similar: false, score: 0 };
   const score = jaccard(textTokens(`${a.name} ${a.description}`), textTokens(`${b.name} ${b.description}`));
   return { similar: score >= threshold, score };
 }

@@ -1,7 +1,7 @@
 import { SessionSummariesError } from "../domain/errors.ts";
 import type { IssueDay, IssueExample, IssueState, Monitor, TrackedIssue } from "../domain/monitor.ts";
 import { compareSeverity, type PatternExample, type ReportPattern } from "../domain/report.ts";
-import { fingerprintParts, formatFingerprint, similarPatterns, type FingerprintOptions, type SimilarityOptions } from "./fingerprint.ts";
+import { fingerprintParts, formatFingerprint, sameError, similarPatterns, type FingerprintOptions, type SimilarityOptions } from "./fingerprint.ts";
 import { HOUR_MS, utcDay } from "./clock.ts";
 
 /**
@@ -162,10 +162,14 @@ function stateWhenUnseen(issue: TrackedIssue, sweepsUnseen: number, at: Date, mo
   }
 }
 
-/** Matches one pattern to an issue: the same fingerprint, else (model-written) the most similar one of the same kind and route. */
+/** Matches one pattern to an issue: the same fingerprint, else the same error on another page, else (model-written) the most similar one of the same kind and route. */
 function matchIssue(fingerprint: string, pattern: ReportPattern, issues: ReadonlyMap<string, TrackedIssue>, input: TrackIssuesInput): TrackedIssue | undefined {
   const exact = issues.get(fingerprint);
-  if (exact || !input.modelWritten) return exact;
+  if (exact) return exact;
+  // The same error on another page: one issue (ties to the alphabetically first fingerprint, independent of load order).
+  const sameErrorIssue = [...issues.values()].filter((issue) => sameError(fingerprint, issue.fingerprint)).sort((a, b) => (a.fingerprint < b.fingerprint ? -1 : 1))[0];
+  if (sameErrorIssue) return sameErrorIssue;
+  if (!input.modelWritten) return undefined;
   let best: { issue: TrackedIssue; score: number } | undefined;
   for (const issue of issues.values()) {
     const { similar, score } = similarPatterns(

@@ -226,6 +226,44 @@ describe("trackIssues: matching and counting", () => {
     }
   });
 
+  it("keeps one issue for the same error thrown on another page (a script that throws everywhere), but not for another error there", () => {
+    const clock = new ManualClock("2026-12-01T08:00:00Z");
+    const t = new Tracker(clock);
+    const onPage = (sessions: string[], url: string, error = "Cannot read properties of null (reading 'dataset')") =>
+      pattern(
+        7,
+        "Currency switcher throws",
+        sessions.map((s) => example(s, { description: `Loading the page threw TypeError: ${error}.`, exception: "non_blocking", current_url: url })),
+        "low",
+      );
+    t.sweep([onPage(["s1", "s2"], "https://shop.test/product/pot")], ["s1", "s2"]);
+    clock.advance(HOUR_MS);
+    t.sweep([onPage(["s3", "s4"], "https://shop.test/")], ["s3", "s4"]);
+    expect(t.issues).toHaveLength(1);
+    expect(t.issues[0]).toMatchObject({ state: "ongoing", sessions_total: 4 });
+    clock.advance(HOUR_MS);
+    t.sweep([onPage(["s5", "s6"], "https://shop.test/", "Cannot read properties of null (reading 'text')")], ["s5", "s6"]);
+    expect(t.issues).toHaveLength(2);
+  });
+
+  it("never merges by words two model-written patterns whose controls share no words, however alike their wording", () => {
+    const clock = new ManualClock("2026-12-01T08:00:00Z");
+    const t = new Tracker(clock);
+    const deadClick = (sessions: string[], control: string) =>
+      pattern(
+        8,
+        `Clicked "${control}" and nothing happened`,
+        sessions.map((s) =>
+          example(s, { description: `Clicked "${control}" and nothing happened.`, exception: null, confusion: true, event: "$dead_click", current_url: "https://shop.test/product/pot" }),
+        ),
+        "medium",
+      );
+    t.sweep([deadClick(["s1", "s2"], "Add to cart")], ["s1", "s2"], { modelWritten: true });
+    clock.advance(HOUR_MS);
+    t.sweep([deadClick(["s3", "s4"], "Zoom")], ["s3", "s4"], { modelWritten: true });
+    expect(t.issues.map((issue) => issue.title).sort()).toEqual(['Clicked "Add to cart" and nothing happened', 'Clicked "Zoom" and nothing happened']);
+  });
+
   it("counts only the sweep's own sessions (occurrences from sessions another sweep took were counted there)", () => {
     const clock = new ManualClock("2026-12-01T08:00:00Z");
     const t = new Tracker(clock);

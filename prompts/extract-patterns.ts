@@ -42,12 +42,18 @@ export interface ExtractPatternsInput {
   /** `formatSummaryForPatterns` of each session in the chunk. */
   digests: readonly string[];
   focusArea?: string;
+  /** Sessions a pattern needs, when not 2 (a monitor's sweep: 1, its issues gather sessions across sweeps). */
+  minSessions?: number;
 }
 
 export function formatExtractPatterns(input: ExtractPatternsInput): BaseMessage[] {
+  const minimum =
+    input.minSessions !== undefined && input.minSessions !== 2
+      ? `For this request, instead of 2: a pattern needs ${input.minSessions} session${input.minSessions === 1 ? "" : "s"} (these sessions are one sweep of a monitor; later sweeps add to them).\n\n`
+      : "";
   const focus = input.focusArea?.trim() ? `Focus area: ${oneLine(input.focusArea)}. Prefer patterns about it; keep other critical ones.\n\n` : "";
   return [
     new SystemMessage(EXTRACT_PATTERNS_SYSTEM),
-    new HumanMessage(`${UNTRUSTED_DATA_NOTICE}\n\n${input.digests.length} sessions:\n${fenceUntrusted("sessions", input.digests.join("\n\n"))}\n\n${focus}Write the YAML list of patterns.`),
+    new HumanMessage(`${UNTRUSTED_DATA_NOTICE}\n\n${input.digests.length} sessions:\n${fenceUntrusted("sessions", input.digests.join("\n\n"))}\n\n${minimum}${focus}Write the YAML list of patterns.`),
   ];
 }

@@ -27,6 +27,7 @@ export function plural(count: number, word: string): string {
 /** What a state means to a person asking "is it back?". */
 export function stateMeaning(issue: TrackedIssue): string {
   const meanings: Record<IssueState, string> = {
+    candidate: "a candidate: seen in too few sessions so far to be an issue",
     new: "new: first seen by the latest sweeps",
     ongoing: "ongoing: still being seen",
     resolved: "resolved: not seen for a while",

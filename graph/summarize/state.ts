@@ -26,6 +26,11 @@ export const SummarizeState = Annotation.Root({
   report_id: Annotation<string>(),
   title: Annotation<string>(),
   focus_area: Annotation<string | undefined>(),
+  /**
+   * Sessions a pattern needs in this run; default `settings.minPatternSessions`. A monitor's sweep
+   * asks for 1: its issues gather their sessions across sweeps (`min_issue_sessions`).
+   */
+  min_pattern_sessions: Annotation<number | undefined>(),
   /** Checked with `parseSelection` when the run starts (Studio passes it as typed). */
   selection: Annotation<SessionSelection>(),
   /** Session ids resolved from the selection, in report order. */
@@ -56,6 +61,8 @@ export interface ChunkTask {
   /** The chunk's sessions with the blob keys of their summaries. */
   summaries: Array<{ session_id: string; summary_key: string }>;
   focus_area?: string;
+  /** Sessions a pattern needs (the run's `min_pattern_sessions`). */
+  min_sessions?: number;
   /** For assignment: the combined patterns. */
   patterns?: RawPattern[];
 }

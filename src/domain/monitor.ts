@@ -88,6 +88,11 @@ export const MonitorDefinitionSchema = z.object({
     .default({ rules: [{ kind: "new_issue", min_severity: "medium" }, { kind: "regression" }], channels: [], cooldown_minutes: 60, min_sessions: 3 }),
   /** An issue not seen for this many sweeps (and at least `resolve_after_hours`) is resolved. */
   resolve_after_sweeps: z.number().int().min(1).default(3),
+  /**
+   * Sessions a problem needs, counted across sweeps, before it is an issue (shown, alerted). A sweep
+   * keeps problems seen once, so one that shows up once a sweep is not missed.
+   */
+  min_issue_sessions: z.number().int().min(1).max(100).default(2),
   resolve_after_hours: z.number().min(0).default(24),
 });
 export type MonitorDefinition = z.infer<typeof MonitorDefinitionSchema>;
@@ -102,7 +107,13 @@ export interface Monitor extends MonitorDefinition {
   paused: boolean;
 }
 
-export const ISSUE_STATES = ["new", "ongoing", "resolved", "regressed", "snoozed", "muted"] as const;
+/**
+ * `candidate`: seen in fewer sessions than the monitor's `min_issue_sessions` so far (across sweeps):
+ * kept and counted, not shown as an issue and not alerted; it becomes `new` when enough sessions show it.
+ */
+export const ISSUE_STATES = ["candidate", "new", "ongoing", "resolved", "regressed", "snoozed", "muted"] as const;
+/** The states people see as issues (lists, pages, chat): every state but `candidate`. */
+export const VISIBLE_ISSUE_STATES = ["new", "ongoing", "resolved", "regressed", "snoozed", "muted"] as const;
 export type IssueState = (typeof ISSUE_STATES)[number];
 
 /** One example of an issue kept with it (the best few, with their replay check). */

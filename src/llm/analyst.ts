@@ -71,7 +71,8 @@ export interface PipelineAnalyst {
    * goes to `onUsage` even when the answer is refused, so budgets count the calls it took.
    */
   answerQuestion?(input: QuestionInput, onUsage: (usage: Usage) => void, signal?: AbortSignal): Promise<QuestionAnswer>;
-  extractPatterns(summaries: SessionSummary[], focusArea: string | undefined, onUsage: (usage: Usage) => void): Promise<RawPattern[]>;
+  /** `minSessions`: sessions a pattern needs in this run (default: the analyst's own, 2). */
+  extractPatterns(summaries: SessionSummary[], focusArea: string | undefined, onUsage: (usage: Usage) => void, options?: { minSessions?: number }): Promise<RawPattern[]>;
   combinePatterns(lists: RawPattern[][], focusArea: string | undefined, onUsage: (usage: Usage) => void): Promise<RawPattern[]>;
   assignEvents(patterns: RawPattern[], summaries: SessionSummary[], onUsage: (usage: Usage) => void): Promise<RawAssignment[]>;
   /** Tokens a summary costs in the pattern prompts, for chunking. */

@@ -119,10 +119,14 @@ export class StagedAnalyst implements PipelineAnalyst {
     }
   }
 
-  async extractPatterns(summaries: SessionSummary[], focusArea: string | undefined, onUsage: (usage: Usage) => void): Promise<RawPattern[]> {
-    if (!this.reasoner) return extractPatternsOffline(summaries, this.offlineSettings);
+  async extractPatterns(summaries: SessionSummary[], focusArea: string | undefined, onUsage: (usage: Usage) => void, options: { minSessions?: number } = {}): Promise<RawPattern[]> {
+    const { minSessions } = options;
+    if (!this.reasoner) {
+      const settings = minSessions === undefined ? this.offlineSettings : { ...this.offlineSettings, patterns: { ...this.offlineSettings.patterns, minSessions } };
+      return extractPatternsOffline(summaries, settings);
+    }
     const value = await this.reason(
-      formatExtractPatterns({ digests: summaries.map((s, i) => formatSummaryForPatterns(s, { label: `s${i + 1}` })), focusArea }),
+      formatExtractPatterns({ digests: summaries.map((s, i) => formatSummaryForPatterns(s, { label: `s${i + 1}` })), focusArea, ...(minSessions !== undefined ? { minSessions } : {}) }),
       RawPatternListSchema,
       `patterns of ${summaries.length} sessions`,
       onUsage,

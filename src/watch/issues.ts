@@ -22,6 +22,9 @@ import { HOUR_MS, utcDay } from "./clock.ts";
 
 export class IssueTrackingError extends SessionSummariesError {}
 
+/** The monitor definition's default (`min_issue_sessions`), for callers that pass none. */
+const DEFAULT_MIN_ISSUE_SESSIONS = 2;
+
 export interface IssueTransition {
   issue: TrackedIssue;
   /** `null` for an issue seen for the first time. */
@@ -44,7 +47,7 @@ export interface TrackIssuesOptions {
 export const TRACK_ISSUES_DEFAULTS = { maxExamples: 5, dayOf: "sweep" } as const;
 
 export interface TrackIssuesInput {
-  monitor: Pick<Monitor, "id" | "project" | "resolve_after_sweeps" | "resolve_after_hours">;
+  monitor: Pick<Monitor, "id" | "project" | "resolve_after_sweeps" | "resolve_after_hours"> & Partial<Pick<Monitor, "min_issue_sessions">>;
   /** The monitor's issues as stored (every state). */
   existing: readonly TrackedIssue[];
   /** The patterns of the sweep's report. */
@@ -130,6 +133,8 @@ function awayLongEnough(issue: TrackedIssue, sweepsUnseen: number, at: Date, mon
 /** The state an issue moves to when a sweep sees it. */
 function stateWhenSeen(issue: TrackedIssue, at: Date, monitor: TrackIssuesInput["monitor"]): IssueState {
   switch (issue.state) {
+    case "candidate":
+      return "candidate";
     case "new":
     case "ongoing":
     case "regressed":
@@ -156,6 +161,8 @@ function stateWhenUnseen(issue: TrackedIssue, sweepsUnseen: number, at: Date, mo
       const snoozing = issue.snoozed_until !== undefined && Date.parse(issue.snoozed_until) > at.getTime();
       return !snoozing && awayLongEnough(issue, sweepsUnseen, at, monitor) ? "resolved" : "snoozed";
     }
+    // A candidate waits for its next session, however long: it was never shown, so it cannot resolve.
+    case "candidate":
     case "resolved":
     case "muted":
       return issue.state;
@@ -254,7 +261,11 @@ export function trackIssues(input: TrackIssuesInput): TrackIssuesResult {
     const allExamples = sighting.examples.map((e) => e.example);
     const usersOf = input.usersOf ?? distinctUsers(allExamples);
     const sessionIds = [...new Set(allExamples.map((example) => example.session_id))].sort();
-    const state: IssueState = isNew ? "new" : stateWhenSeen(issue, at, input.monitor);
+    const sessionsTotal = issue.sessions_total + sessionIds.length;
+    const minSessions = input.monitor.min_issue_sessions ?? DEFAULT_MIN_ISSUE_SESSIONS;
+    const seen: IssueState = isNew ? "new" : stateWhenSeen(issue, at, input.monitor);
+    // Below the minimum it stays a candidate; reaching it, the candidate becomes new (and alerts as new).
+    const state: IssueState = seen === "new" || seen === "candidate" ? (sessionsTotal >= minSessions ? "new" : "candidate") : seen;
     const severity = sighting.patterns.map((p) => p.severity).reduce((worst, s) => (compareSeverity(s, worst) < 0 ? s : worst), issue.severity);
     const fresh = sighting.examples.map(({ pattern, example, index }) => issueExample(pattern, example, index, input.report_id));
     const updated: TrackedIssue = {
@@ -263,7 +274,7 @@ export function trackIssues(input: TrackIssuesInput): TrackIssuesResult {
       severity,
       last_seen: atIso,
       sweeps_unseen: 0,
-      sessions_total: issue.sessions_total + sessionIds.length,
+      sessions_total: sessionsTotal,
       // A sum over sweeps: a user seen in two sweeps counts twice (the store keeps no user sets).
       users_total: issue.users_total + usersOf(sessionIds),
       // A fresh example of a session already kept replaces it only if it ranks better.
@@ -272,7 +283,7 @@ export function trackIssues(input: TrackIssuesInput): TrackIssuesResult {
     };
     if (updated.snoozed_until === undefined) delete updated.snoozed_until;
     issues.push(updated);
-    if (isNew) transitions.push({ issue: updated, from: null, to: "new" });
+    if (isNew) transitions.push({ issue: updated, from: null, to: state });
     else if (state !== issue.state) transitions.push({ issue: updated, from: issue.state, to: state });
 
     const byDay = new Map<string, string[]>();

@@ -28,6 +28,31 @@ describe("sweeps over sessions that keep arriving (offline analyst, simulated cl
     }
   });
 
+  it("a problem seen in one session a sweep is a candidate first, then an issue (one new-issue alert) once a second sweep sees it", async () => {
+    const hook = await receiver();
+    const w = await world("once-a-sweep");
+    try {
+      const monitorId = await w.monitor({ name: "Shop", alerts: { rules: [{ kind: "new_issue", min_severity: "low" }], channels: [{ kind: "webhook", url: hook.url }], cooldown_minutes: 0 } });
+      w.clock.advance(HOUR_MS);
+      await w.release([picks.withProblem[0]!, picks.clean[0]!], "s1");
+      await w.sweeper.runSweep("acme", monitorId);
+      expect(await w.store.listIssues("acme", { monitor_id: monitorId })).toEqual([]);
+      const [candidate] = await w.store.listIssues("acme", { monitor_id: monitorId, states: ["candidate"] });
+      expect(candidate).toMatchObject({ sessions_total: 1 });
+      expect(hook.received).toEqual([]);
+
+      w.clock.advance(HOUR_MS);
+      await w.release([picks.withProblem[1 % picks.withProblem.length]!, picks.clean[1]!], "s2");
+      await w.sweeper.runSweep("acme", monitorId);
+      const visible = await w.store.listIssues("acme", { monitor_id: monitorId });
+      expect(visible.find((issue) => issue.id === candidate!.id)).toMatchObject({ state: "new", sessions_total: 2, first_seen: candidate!.first_seen });
+      expect(hook.received.filter((r) => r.body.issue_id === candidate!.id).map((r) => r.body.kind)).toEqual(["new_issue"]);
+    } finally {
+      await w.close();
+      await hook.close();
+    }
+  });
+
   it("a sweep stopped mid-way is finished by the next run: same sweep, same sessions, each counted once", async () => {
     const w = await world("killed");
     try {

@@ -309,3 +309,17 @@ describe("formatValidateClip", () => {
     expect(allText(messages)).toContain("at 8x speed");
   });
 });
+
+describe("extract: a run's own pattern minimum", () => {
+  it("is said in the request when it is not 2, and only then", async () => {
+    const { formatExtractPatterns: format } = await import("../../prompts/extract-patterns.ts");
+    const text = (minSessions?: number) =>
+      format({ digests: ["s1: …"], ...(minSessions !== undefined ? { minSessions } : {}) })
+        .map((m) => String(m.content))
+        .join("\n");
+    expect(text(1)).toContain("For this request, instead of 2: a pattern needs 1 session (");
+    expect(text(3)).toContain("a pattern needs 3 sessions");
+    expect(text(2)).not.toContain("For this request");
+    expect(text()).not.toContain("For this request");
+  });
+});

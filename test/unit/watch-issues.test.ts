@@ -226,6 +226,29 @@ describe("trackIssues: matching and counting", () => {
     }
   });
 
+  it("keeps a problem seen in one session as a candidate, and makes it new (one transition) when its sessions across sweeps reach the minimum", () => {
+    const clock = new ManualClock("2026-12-01T08:00:00Z");
+    const t = new Tracker(clock);
+    const first = t.sweep([searchError("s1")], ["s1", "s2"]);
+    expect(t.issues.map((i) => [i.state, i.sessions_total])).toEqual([["candidate", 1]]);
+    expect(first.transitions.map((x) => [x.from, x.to])).toEqual([[null, "candidate"]]);
+    // Unseen for many sweeps and hours: a candidate never resolves (it was never shown).
+    for (let n = 0; n < 4; n++) {
+      clock.advance(12 * HOUR_MS);
+      t.sweep([], ["other"]);
+    }
+    expect(t.issues[0]!.state).toBe("candidate");
+    clock.advance(HOUR_MS);
+    const second = t.sweep([searchError("s9")], ["s9"]);
+    expect(t.issues.map((i) => [i.state, i.sessions_total])).toEqual([["new", 2]]);
+    expect(second.transitions.map((x) => [x.from, x.to])).toEqual([["candidate", "new"]]);
+    expect(t.issues[0]!.first_seen).toBe("2026-12-01T08:00:00.000Z");
+    // A monitor asking for 1 session shows it at once.
+    const eager = new Tracker(new ManualClock("2026-12-01T08:00:00Z"));
+    eager.sweep([searchError("s1")], ["s1"], { monitor: { ...monitor, min_issue_sessions: 1 } });
+    expect(eager.issues[0]!.state).toBe("new");
+  });
+
   it("keeps one issue for the same error thrown on another page (a script that throws everywhere), but not for another error there", () => {
     const clock = new ManualClock("2026-12-01T08:00:00Z");
     const t = new Tracker(clock);
@@ -233,7 +256,7 @@ describe("trackIssues: matching and counting", () => {
       pattern(
         7,
         "Currency switcher throws",
-        sessions.map((s) => example(s, { description: `Loading the page threw TypeError: ${error}.`, exception: "non_blocking", current_url: url })),
+        sessions.map((s) => example(s, { description: `Loading the page threw TypeError: ${error}.`, exception: "non-blocking", current_url: url })),
         "low",
       );
     t.sweep([onPage(["s1", "s2"], "https://shop.test/product/pot")], ["s1", "s2"]);

@@ -39,7 +39,7 @@ export function makeBuildReportNode(runtime: PipelineRuntime, now: () => Date = 
       new Set(state.patterns.map((p) => p.pattern_id)),
     );
     const { patterns, dropped } = buildReportPatterns(state.patterns, evidence, summaries, summarizedIds.length, {
-      minSessions: runtime.settings.minPatternSessions,
+      minSessions: state.min_pattern_sessions ?? runtime.settings.minPatternSessions,
     });
 
     const chunkFailures: ItemFailure[] = [

@@ -14,9 +14,14 @@ export function makeExtractPatternsNode(runtime: PipelineRuntime) {
     let usage: Usage = NO_USAGE;
     try {
       const summaries = await loadSummaries(runtime, task.summaries);
-      const patterns = await runtime.analyst.extractPatterns([...summaries.values()], task.focus_area, (u) => {
-        usage = addUsage(usage, u);
-      });
+      const patterns = await runtime.analyst.extractPatterns(
+        [...summaries.values()],
+        task.focus_area,
+        (u) => {
+          usage = addUsage(usage, u);
+        },
+        task.min_sessions !== undefined ? { minSessions: task.min_sessions } : {},
+      );
       emit({ kind: "chunk_done", stage: "extracting", index: task.index, ok: true });
       return { extracted: [{ index: task.index, value: patterns }], usage };
     } catch (error) {

@@ -4,7 +4,7 @@ import { prepareResume } from "../../../graph/summarize/resume.ts";
 import type { SummarizeStateType } from "../../../graph/summarize/state.ts";
 import { DEFAULTS } from "../../config/defaults.ts";
 import { SessionSummariesError } from "../../domain/errors.ts";
-import type { Monitor, MonitorQuestion, QuestionAnswer, SweepRecord, SweepStatus, TrackedIssue } from "../../domain/monitor.ts";
+import { ISSUE_STATES, type Monitor, type MonitorQuestion, type QuestionAnswer, type SweepRecord, type SweepStatus, type TrackedIssue } from "../../domain/monitor.ts";
 import { isRunEvent } from "../../domain/progress.ts";
 import { ReportSchema, type Report } from "../../domain/report.ts";
 import type { SessionSelection } from "../../domain/selection.ts";
@@ -276,6 +276,8 @@ export class WatchSweeper implements Sweeper {
             title: `${monitor.name}: sweep of ${sessionIds.length} session${sessionIds.length === 1 ? "" : "s"}`,
             ...(monitor.focus_area ? { focus_area: monitor.focus_area } : {}),
             selection: { ids: [...sessionIds] },
+            // Patterns of one session too: the issues gather sessions across sweeps (`min_issue_sessions`).
+            min_pattern_sessions: 1,
           };
       const tracker = new RunProgressTracker();
       const stream = await pipeline.graph.stream(input, { ...config, streamMode: ["custom"], subgraphs: true });
@@ -337,7 +339,7 @@ export class WatchSweeper implements Sweeper {
   ): Promise<SweepRecord> {
     const now = this.clock.now();
     return this.store.transaction(async (tx) => {
-      const existing = await tx.listIssues(monitor.project, { monitor_id: monitor.id });
+      const existing = await tx.listIssues(monitor.project, { monitor_id: monitor.id, states: ISSUE_STATES });
       const tracked = trackIssues({
         monitor,
         existing,

@@ -14,6 +14,7 @@ import type { IssuesPageAlert, IssuesPageData, IssuesPageExample, IssuesPageIssu
 export const STATE_ORDER: readonly IssueState[] = ["regressed", "new", "ongoing", "snoozed", "muted", "resolved"];
 
 const STATE_HEADING: Record<IssueState, string> = {
+  candidate: "Candidates: seen in too few sessions so far",
   regressed: "Regressed: seen again after they were resolved",
   new: "New: seen for the first time",
   ongoing: "Ongoing: seen again since",

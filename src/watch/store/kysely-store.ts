@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Migrator, sql, type Kysely, type Selectable } from "kysely";
 import {
   ISSUE_STATES,
+  VISIBLE_ISSUE_STATES,
   MonitorDefinitionSchema,
   SWEEP_STATUSES,
   type AlertKind,
@@ -343,7 +344,7 @@ export class KyselyWatchStore implements WatchStore {
     const rows = await this.run("listIssues", () => {
       let query = this.db.selectFrom("issues").selectAll().where("project", "=", project);
       if (filter.monitor_id !== undefined) query = query.where("monitor_id", "=", filter.monitor_id);
-      if (filter.states !== undefined) query = query.where("state", "in", [...filter.states]);
+      query = query.where("state", "in", [...(filter.states ?? VISIBLE_ISSUE_STATES)]);
       return query.orderBy("id").execute();
     });
     return rows.map((row) => this.toIssue(row));

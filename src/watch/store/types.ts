@@ -41,6 +41,7 @@ export interface WatchStore {
   /** Cost and model calls of the monitor's sweeps that started on this UTC day (YYYY-MM-DD). */
   spentOn(monitorId: string, day: string): Promise<{ cost_usd: number; model_calls: number }>;
 
+  /** Issues in these states; without `states`, those people see (`VISIBLE_ISSUE_STATES`: not candidates). */
   listIssues(project: string, filter?: { monitor_id?: string; states?: readonly string[] }): Promise<TrackedIssue[]>;
   getIssue(project: string, id: number): Promise<TrackedIssue | undefined>;
   findIssue(monitorId: string, fingerprint: string): Promise<TrackedIssue | undefined>;

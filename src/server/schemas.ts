@@ -26,6 +26,8 @@ export const StartReportBodySchema = z
     filter: SessionSelectionSchema.optional(),
     title: wellFormedText(200).optional(),
     focus_area: wellFormedText(500).optional(),
+    /** Only the estimate: the sessions it would take, model calls, tokens and cost; nothing runs. */
+    dry_run: z.boolean().optional(),
   })
   .refine((body) => (body.session_ids === undefined) !== (body.filter === undefined), {
     message: "give either session_ids or filter (exactly one)",

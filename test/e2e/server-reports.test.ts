@@ -108,6 +108,14 @@ describe("reports API", () => {
     expect(unknown.body.error.code).toBe("not_found");
   }, 60_000);
 
+  it("dry_run: the estimate of a report (sessions, model calls, tokens, cost) and no run", async () => {
+    const estimated = await server.json("POST", "/api/reports", { key: KEY, body: { filter: { has_exception: true, limit: 8 }, dry_run: true } });
+    expect(estimated.status).toBe(200);
+    expect(estimated.body).toMatchObject({ dry_run: true, estimate: { sessions: 8, model_calls: 0, cost_usd: 0, offline: true } });
+    expect(estimated.body.estimate.note).toMatch(/^8 sessions: .*no model calls, \$0\.00$/);
+    expect(estimated.body.report_id).toBeUndefined();
+  });
+
   it("a filter matching no session is a 400 naming the filter, not a crash", async () => {
     const removed = await server.json("POST", "/api/reports", { key: KEY, body: { filter: { url_contains: "/checkout" } } });
     expect(removed.status).toBe(400);

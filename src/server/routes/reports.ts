@@ -1,6 +1,7 @@
 import { Router } from "express";
 import { redactReport } from "../../report/redact.ts";
-import { resolveSelection } from "../../sources/select.ts";
+import { findSessions, resolveSelection } from "../../sources/select.ts";
+import { describeEstimate, estimateRun } from "../../runtime/cost.ts";
 import { projectOf } from "../auth.ts";
 import { notFound } from "../errors.ts";
 import { parseBody, selectionOf, StartReportBodySchema } from "../schemas.ts";
@@ -26,6 +27,12 @@ export function reportRoutes(services: ServerServices): Router {
     // The one selection and resolution of every surface (CLI, chat, Studio): the same body picks the same sessions.
     const pipeline = await services.pipeline(project);
     const selection = await resolveSelection(pipeline.runtime.source, selectionOf(body));
+    if (body.dry_run) {
+      const sessions = selection.ids ? selection.ids.length : (await findSessions(pipeline.runtime.source, selection)).length;
+      const estimate = estimateRun(pipeline.runtime, sessions);
+      res.json({ dry_run: true, estimate: { ...estimate, note: describeEstimate(estimate, pipeline.runtime.analyst.label.label) } });
+      return;
+    }
     const status = services.runs.start(project, {
       title,
       ...(body.focus_area !== undefined ? { focus_area: body.focus_area } : {}),

@@ -7,6 +7,9 @@ import { runInspect } from "./inspect.ts";
 import { runSummarize } from "./summarize.ts";
 import { runEval } from "./eval.ts";
 import { runGenerate } from "./generate.ts";
+import { runIssueAction, runIssuesList, runIssuesPage, runIssuesShow } from "./issues.ts";
+import { runBackfill, runMonitorsAdd, runMonitorsEstimate, runMonitorsList, runMonitorsRemove, runMonitorsRunOnce, runMonitorsSetPaused, runMonitorsShow, type MonitorAddFlags } from "./monitors.ts";
+import { runWatch } from "./watch.ts";
 import { parseModelOverrides } from "../config/models.ts";
 import { VALIDATION_MODES, type ValidationMode } from "../domain/validation-mode.ts";
 // Imported once when the CLI loads, so --version names the package this code was installed from.
@@ -57,8 +60,10 @@ export function buildProgram(): Command {
     .option("--run-id <id>", "resume this run (same id) or name a new one")
     .option("--concurrency <n>", "sessions summarized at once", parsePositiveInt)
     .option("--validate <mode>", "check flagged issues against the replay: off | blocking | all-issues (default blocking, or SESSION_SUMMARIES_VALIDATE)", parseValidationMode)
+    .option("--dry-run", "only print the sessions it would take and the estimated model calls, tokens and cost; run nothing")
     .action(async (dataset: string, o: SummarizeFlags) => {
       const exitCode = await runSummarize({
+        ...(o.dryRun ? { dryRun: true } : {}),
         dataset,
         selection: selectionOfFlags(o),
         title: o.title,
@@ -153,10 +158,202 @@ export function buildProgram(): Command {
       );
     });
 
+  registerWatchCommands(program);
+
   return program;
 }
 
+/** Flags every watch command that sweeps or estimates takes. */
+interface SweepFlags {
+  dataset?: string;
+  validate?: ValidationMode;
+  json?: boolean;
+}
+
+function sweepOptionsOf(o: SweepFlags) {
+  return { ...(o.dataset ? { dataset: o.dataset } : {}), ...(o.validate ? { validation: o.validate } : {}), ...(o.json ? { json: true } : {}) };
+}
+
+/** `monitors …`, `backfill`, `watch` and `issues …`: watching the terminal's project (`local`, as `serve` without API keys). */
+function registerWatchCommands(program: Command): void {
+  const setExit = (code: number): void => {
+    program.setOptionValue("exitCode", code);
+  };
+  const datasetOption = () => new Option("--dataset <dir>", "dataset directory of the sessions (default SESSION_SUMMARIES_DATASET)");
+  const validateOption = () => new Option("--validate <mode>", "check flagged issues against the replay: off | blocking | all-issues").argParser(parseValidationMode);
+  const repeatable = (value: string, all: string[] = []) => [...all, value];
+
+  const monitors = program
+    .command("monitors")
+    .description("Saved monitors: which sessions to watch, a question to ask of each, how often, the budget and the alerts")
+    .addHelpText(
+      "after",
+      `
+Example:
+  $ session-summaries monitors add --name Checkout --visited-url /checkout --question "Did the user pay?" --answer yes_no --daily-usd 5 --webhook https://hooks.example/x --secret-ref hooks
+  $ session-summaries backfill <id> --since 2026-11-01 --dry-run --dataset examples/dataset
+  $ session-summaries watch --dataset examples/dataset`,
+    );
+
+  monitors
+    .command("add")
+    .description("Add a monitor (from flags, or --file monitor.json) and print its id; it sweeps sessions that finish from now on")
+    .option("--file <monitor.json>", "the whole definition as JSON (checked like the API's)")
+    .option("--name <name>", "what to call it")
+    .option("--focus <text>", 'what to look at, e.g. "checkout"')
+    .option("--first-url <text>", "only sessions whose first page's URL contains this")
+    .option("--visited-url <text>", "only sessions that visited a page whose URL contains this")
+    .option("--event <name>", "only sessions with an event of this name, e.g. $rageclick")
+    .option("--person <text>", "only sessions of this person (distinct id, or part of it)")
+    .option("--has-exception", "only sessions with an exception")
+    .option("--min-duration <seconds>", "only sessions at least this long", parsePositiveInt)
+    .option("--limit <n>", "at most this many sessions per sweep (the rest wait for the next)", parsePositiveInt)
+    .option("--question <text>", "a question asked of every session, answered with evidence")
+    .option("--answer <type>", "the question's answer: yes_no (default), tags or score (1-5)")
+    .option("--tags <a,b>", "the tags a tags answer chooses from", parseList)
+    .option("--interval <minutes>", "minutes between sweeps (default 15)", parsePositiveInt)
+    .option("--daily-usd <usd>", "stop the day's work at this cost (UTC day)", parseNonNegativeNumber)
+    .option("--daily-calls <n>", "stop the day's work at this many model calls", parseNonNegativeInt)
+    .option("--webhook <url>", "send alerts as signed JSON to this URL; repeatable", repeatable)
+    .option("--secret-ref <name>", "name of the secret (SESSION_SUMMARIES_ALERT_SECRETS) that signs --webhook deliveries")
+    .option("--slack <url>", "send alerts to this Slack incoming webhook; repeatable", repeatable)
+    .option("--rule <rule>", "alert rule, repeatable: new_issue[:severity], regression, threshold:sessions=N[,users=N][,hours=H], yes_rate:R[,hours=H] (default new_issue, regression)", repeatable)
+    .option("--cooldown <minutes>", "no second alert of a rule for an issue within this (default 60)", parseNonNegativeInt)
+    .option("--min-sessions <n>", "threshold and yes-rate alerts need this many sessions in their window (default 3)", parsePositiveInt)
+    .option("--resolve-after-sweeps <n>", "an issue unseen for this many sweeps (and --resolve-after-hours) is resolved (default 3)", parsePositiveInt)
+    .option("--min-issue-sessions <n>", "sessions (counted across sweeps) a problem needs to become an issue; before that it is a candidate (default 2)", parsePositiveInt)
+    .option("--resolve-after-hours <hours>", "... and for at least this many hours (default 24)", parseNonNegativeNumber)
+    .option("--json", "print the monitor as JSON")
+    .action(async (o: MonitorAddFlags & { json?: boolean }) => {
+      const { json, ...flags } = o;
+      setExit(await runMonitorsAdd(flags, json ? { json } : {}));
+    });
+
+  monitors
+    .command("list")
+    .description("List the monitors with their last sweep and open issues")
+    .option("--json", "print JSON")
+    .action(async (o: { json?: boolean }) => setExit(await runMonitorsList(o)));
+
+  monitors
+    .command("show")
+    .description("Show a monitor: its definition, watermark, last sweeps (status, sessions, cost) and open issues")
+    .argument("<id>", "monitor id")
+    .option("--json", "print JSON")
+    .action(async (id: string, o: { json?: boolean }) => setExit(await runMonitorsShow(id, o)));
+
+  monitors
+    .command("pause")
+    .description("Pause a monitor: watch skips it")
+    .argument("<id>", "monitor id")
+    .action(async (id: string) => setExit(await runMonitorsSetPaused(id, true)));
+
+  monitors
+    .command("resume")
+    .description("Resume a paused monitor")
+    .argument("<id>", "monitor id")
+    .action(async (id: string) => setExit(await runMonitorsSetPaused(id, false)));
+
+  monitors
+    .command("remove")
+    .description("Remove a monitor with its sweeps, issues and alerts")
+    .argument("<id>", "monitor id")
+    .action(async (id: string) => setExit(await runMonitorsRemove(id)));
+
+  monitors
+    .command("run-once")
+    .description("Sweep a monitor now (sessions finished since its watermark), with progress on stderr, then a summary line")
+    .argument("<id>", "monitor id")
+    .addOption(datasetOption())
+    .addOption(validateOption())
+    .option("--json", "print the sweep as JSON")
+    .action(async (id: string, o: SweepFlags) => setExit(await runMonitorsRunOnce(id, sweepOptionsOf(o))));
+
+  monitors
+    .command("estimate")
+    .description("What the monitor's next sweep would take and cost: sessions, model calls, tokens, USD")
+    .argument("<id>", "monitor id")
+    .addOption(datasetOption())
+    .addOption(validateOption())
+    .option("--json", "print JSON")
+    .action(async (id: string, o: SweepFlags) => setExit(await runMonitorsEstimate(id, sweepOptionsOf(o))));
+
+  program
+    .command("backfill")
+    .description("Sweep sessions that finished since a date (a monitor never does on its own): prints the estimate first, then asks")
+    .argument("<monitor-id>", "monitor id")
+    .requiredOption("--since <date>", "sessions that finished at or after this date (ISO)", parseDate)
+    .option("--dry-run", "only print the estimate")
+    .option("--yes", "do not ask for confirmation (needed without a terminal)")
+    .addOption(datasetOption())
+    .addOption(validateOption())
+    .option("--json", "print the estimate (--dry-run) or the sweep as JSON")
+    .action(async (id: string, o: SweepFlags & { since: string; dryRun?: boolean; yes?: boolean }) => {
+      setExit(await runBackfill(id, { ...sweepOptionsOf(o), since: o.since, ...(o.dryRun ? { dryRun: true } : {}), ...(o.yes ? { yes: true } : {}) }));
+    });
+
+  program
+    .command("watch")
+    .description("Run the scheduler in the foreground: sweep every due monitor, with a line per sweep; Ctrl-C stops cleanly")
+    .addOption(datasetOption())
+    .addOption(validateOption())
+    .option("--once", "sweep the due monitors once, then exit")
+    .option("--concurrency <n>", "sweeps at once (default 2)", parsePositiveInt)
+    .action(async (o: SweepFlags & { once?: boolean; concurrency?: number }) => {
+      setExit(await runWatch({ ...sweepOptionsOf(o), ...(o.once ? { once: true } : {}), ...(o.concurrency ? { concurrency: o.concurrency } : {}) }));
+    });
+
+  const issues = program.command("issues").description("Issues tracked over time by the monitors' sweeps: list, show, snooze, mute, resolve, reopen, and the issues page");
+
+  issues
+    .command("list")
+    .description("List issues (oldest first), with state, severity, sessions and users affected")
+    .option("--state <states>", "open, or some of new, ongoing, resolved, regressed, snoozed, muted (comma-separated; repeatable)", repeatable)
+    .option("--monitor <id>", "only this monitor's issues")
+    .option("--json", "print JSON")
+    .action(async (o: { state?: string[]; monitor?: string; json?: boolean }) => {
+      setExit(await runIssuesList({ ...(o.state ? { states: o.state } : {}), ...(o.monitor ? { monitor: o.monitor } : {}) }, o.json ? { json: true } : {}));
+    });
+
+  issues
+    .command("show")
+    .description("Show an issue: state, counts per day, examples with their replay checks, alerts")
+    .argument("<id>", "issue id")
+    .option("--json", "print JSON")
+    .action(async (id: string, o: { json?: boolean }) => setExit(await runIssuesShow(id, o)));
+
+  issues
+    .command("snooze")
+    .description("Snooze an issue until a date: no alerts until then")
+    .argument("<id>", "issue id")
+    .requiredOption("--until <date>", "ISO date or time in the future", parseDate)
+    .action(async (id: string, o: { until: string }) => setExit(await runIssueAction(id, "snooze", { until: o.until })));
+
+  for (const [action, description] of [
+    ["mute", "Mute an issue: tracked, never alerted"],
+    ["resolve", "Mark an issue resolved (seen again, it is regressed)"],
+    ["reopen", "Reopen an issue"],
+  ] as const) {
+    issues
+      .command(action)
+      .description(description)
+      .argument("<id>", "issue id")
+      .action(async (id: string) => setExit(await runIssueAction(id, action, {})));
+  }
+
+  issues
+    .command("page")
+    .description("Write the self-contained issues page (states, trend per issue, examples) to a file")
+    .requiredOption("--out <file>", "HTML file to write")
+    .option("--monitor <id>", "only this monitor's issues")
+    .option("--days <n>", "days the trend charts cover (default 30)", parsePositiveInt)
+    .action(async (o: { out: string; monitor?: string; days?: number }) => {
+      setExit(await runIssuesPage(o.out, { ...(o.monitor ? { monitor: o.monitor } : {}), ...(o.days ? { days: o.days } : {}) }));
+    });
+}
+
 interface SummarizeFlags {
+  dryRun?: boolean;
   sessions?: string[];
   limit?: number;
   firstUrl?: string;
@@ -230,6 +427,25 @@ export function selectionOfFlags(o: SummarizeFlags): SessionSelection {
 function parseValidationMode(value: string): ValidationMode {
   if (!(VALIDATION_MODES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${VALIDATION_MODES.join(", ")}`);
   return value as ValidationMode;
+}
+
+function parseNonNegativeInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`not a whole number: ${value}`);
+  return n;
+}
+
+function parseNonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`not a non-negative number: ${value}`);
+  return n;
+}
+
+function parseList(value: string): string[] {
+  return value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 function parsePositiveInt(value: string): number {

@@ -112,7 +112,12 @@ describe("sweeps over sessions that keep arriving (offline analyst, simulated cl
 
       const done = await w.sweeper.backfill("acme", monitorId, { since });
       expect(done.sweep).toMatchObject({ status: "done", sessions: 3 });
+      // The backfill does not move the watermark back before the monitor's creation.
+      expect((await w.store.getMonitor("acme", monitorId))!.watermark).toBeUndefined();
       expect((await w.sweeper.backfill("acme", monitorId, { since, dryRun: true })).estimate.sessions).toBe(0);
+      // Sessions older than the monitor that show up late are still only a backfill's.
+      await w.release(picks.clean.slice(3, 4), "old-too", 150);
+      expect((await w.sweeper.runSweep("acme", monitorId)).status).toBe("nothing_new");
       await expect(w.sweeper.backfill("acme", monitorId, { since: "last week" })).rejects.toThrow(/ISO date/);
     } finally {
       await w.close();

@@ -382,8 +382,8 @@ export class WatchSweeper implements Sweeper {
         ...(outcome.message ? { message: outcome.message } : {}),
       };
       await tx.updateSweep(sweep.id, patch);
-      // Only forward: a backfill of older sessions leaves the watermark where it is.
-      if (outcome.watermark && (!monitor.watermark || outcome.watermark > monitor.watermark)) await tx.updateMonitor(monitor.project, monitor.id, { watermark: outcome.watermark });
+      // Only forward, from the monitor's creation: a backfill of older sessions leaves the watermark where it is.
+      if (outcome.watermark && outcome.watermark > (monitor.watermark ?? monitor.created_at)) await tx.updateMonitor(monitor.project, monitor.id, { watermark: outcome.watermark });
       return { ...sweep, ...patch };
     });
   }

@@ -33,7 +33,7 @@ export type ScoredKind = keyof typeof SCORED_KINDS;
 
 const NOISE_KINDS: readonly IssueKind[] = ["benign_exception", "invisible_api_failure"];
 /** Labelled problems that should surface as patterns: noise is reported as low and dropped. */
-const PATTERN_WORTHY: ReadonlySet<IssueKind> = new Set(["blocking_exception", "visible_api_failure", "confusion", "abandonment", "dead_click", "slow_page"]);
+export const PATTERN_WORTHY: ReadonlySet<IssueKind> = new Set(["blocking_exception", "visible_api_failure", "confusion", "abandonment", "dead_click", "slow_page"]);
 
 /**
  * The report's outcome of a session in the labels' words: the page and the eval must agree, so the

@@ -170,7 +170,12 @@ function stateWhenUnseen(issue: TrackedIssue, sweepsUnseen: number, at: Date, mo
 }
 
 /** Matches one pattern to an issue: the same fingerprint, else the same error on another page, else (model-written) the most similar one of the same kind and route. */
-function matchIssue(fingerprint: string, pattern: ReportPattern, issues: ReadonlyMap<string, TrackedIssue>, input: TrackIssuesInput): TrackedIssue | undefined {
+export function matchIssue(
+  fingerprint: string,
+  pattern: Pick<ReportPattern, "name" | "description">,
+  issues: ReadonlyMap<string, TrackedIssue>,
+  input: Pick<TrackIssuesInput, "modelWritten"> & { options?: Pick<TrackIssuesOptions, "similarity"> },
+): TrackedIssue | undefined {
   const exact = issues.get(fingerprint);
   if (exact) return exact;
   // The same error on another page: one issue (ties to the alphabetically first fingerprint, independent of load order).

@@ -179,6 +179,11 @@ export interface SweepRecord {
   message?: string;
 }
 
+/** A sweep as it starts: running, nothing counted yet. */
+export function startingSweep(fields: Pick<SweepRecord, "id" | "monitor_id" | "project" | "started_at"> & Partial<Pick<SweepRecord, "report_id">>): SweepRecord {
+  return { ...fields, status: "running", sessions: 0, model_calls: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 };
+}
+
 export type AlertKind = "new_issue" | "regression" | "threshold" | "recovery" | "yes_rate" | "budget_reached";
 
 /** An alert decided after a sweep; delivered to every channel of the monitor. */

@@ -6,7 +6,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Browser, Page } from "puppeteer-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MonitorDefinitionSchema, type IssueExample, type Monitor, type MonitorDefinitionInput, type TrackedIssue } from "../../src/domain/monitor.ts";
+import { MonitorDefinitionSchema, startingSweep, type IssueExample, type Monitor, type MonitorDefinitionInput, type TrackedIssue } from "../../src/domain/monitor.ts";
 import { launchChromium } from "../../src/render/browser.ts";
 import { IssuesPageError, loadIssuesPageData, renderIssuesPage, safeHref, trendBars, trendDaysEndingOn, type IssuesPageData } from "../../src/watch/page/index.ts";
 import { openWatchStoreAt } from "../../src/watch/store/open.ts";
@@ -128,31 +128,9 @@ beforeAll(async () => {
     await issue(checkout, { fingerprint: "error|/checkout|address", title: "Address form rejects valid postcodes", state: "new", first_seen: "2026-12-03T09:00:00.000Z" }, [["2026-12-03", 2, 2]])
   ).id;
 
-  await store.startSweep({
-    id: "sw1",
-    monitor_id: checkout.id,
-    project: PROJECT,
-    started_at: "2026-12-03T10:00:00.000Z",
-    status: "running",
-    sessions: 0,
-    model_calls: 0,
-    input_tokens: 0,
-    output_tokens: 0,
-    cost_usd: 0,
-  });
+  await store.startSweep(startingSweep({ id: "sw1", monitor_id: checkout.id, project: PROJECT, started_at: "2026-12-03T10:00:00.000Z" }));
   await store.updateSweep("sw1", { status: "done", finished_at: "2026-12-03T10:02:00.000Z", sessions: 20, model_calls: 24, cost_usd: 0.1234 });
-  await store.startSweep({
-    id: "sw2",
-    monitor_id: checkout.id,
-    project: PROJECT,
-    started_at: "2026-12-03T11:50:00.000Z",
-    status: "running",
-    sessions: 0,
-    model_calls: 0,
-    input_tokens: 0,
-    output_tokens: 0,
-    cost_usd: 0,
-  });
+  await store.startSweep(startingSweep({ id: "sw2", monitor_id: checkout.id, project: PROJECT, started_at: "2026-12-03T11:50:00.000Z" }));
   await store.updateSweep("sw2", {
     status: "budget_reached",
     finished_at: "2026-12-03T11:51:00.000Z",
@@ -161,18 +139,7 @@ beforeAll(async () => {
     cost_usd: 0.5,
     message: "daily budget of $0.50 reached after 12 sessions",
   });
-  await store.startSweep({
-    id: "sw3",
-    monitor_id: search.id,
-    project: PROJECT,
-    started_at: "2026-12-03T11:30:00.000Z",
-    status: "running",
-    sessions: 0,
-    model_calls: 0,
-    input_tokens: 0,
-    output_tokens: 0,
-    cost_usd: 0,
-  });
+  await store.startSweep(startingSweep({ id: "sw3", monitor_id: search.id, project: PROJECT, started_at: "2026-12-03T11:30:00.000Z" }));
 
   await store.recordAlert({
     project: PROJECT,

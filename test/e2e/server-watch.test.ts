@@ -2,7 +2,7 @@ import path from "node:path";
 import { Writable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runServe } from "../../src/cli/serve.ts";
-import type { SweepRecord, TrackedIssue } from "../../src/domain/monitor.ts";
+import { startingSweep, type SweepRecord, type TrackedIssue } from "../../src/domain/monitor.ts";
 import type { SweepEstimate, SweepOptions, Sweeper } from "../../src/service/watch/types.ts";
 import { ManualClock } from "../../src/watch/clock.ts";
 import { openWatchStoreAt } from "../../src/watch/store/open.ts";
@@ -60,18 +60,7 @@ class RecordingSweeper implements Sweeper {
   }
 
   private async sweep(project: string, monitorId: string, status: SweepRecord["status"], sessions: number): Promise<SweepRecord> {
-    const record: SweepRecord = {
-      id: `sweep-${++this.sweeps}`,
-      monitor_id: monitorId,
-      project,
-      started_at: this.clock.now().toISOString(),
-      status: "running",
-      sessions: 0,
-      model_calls: 0,
-      input_tokens: 0,
-      output_tokens: 0,
-      cost_usd: 0,
-    };
+    const record: SweepRecord = startingSweep({ id: `sweep-${++this.sweeps}`, monitor_id: monitorId, project, started_at: this.clock.now().toISOString() });
     await this.store.startSweep(record);
     if (this.hold) {
       this.started?.();
@@ -673,39 +662,45 @@ describe("shutdown", () => {
   });
 });
 
+/** `runServe` on a temp data dir, keyless on loopback; resolves once it listens (or fails with its output). */
+async function serveInTemp(dataset: string, sweeper?: Parameters<typeof runServe>[0]["sweeper"]) {
+  const served = await tempDir("serve-watch-");
+  const output: string[] = [];
+  const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (output.push(chunk.toString()), done()) });
+  const stop = new AbortController();
+  let url = "";
+  let listened: () => void = () => {};
+  const listening = new Promise<void>((resolve) => (listened = resolve));
+  const exited = runServe({
+    appConfig: testConfig({ dataDir: served.dir }),
+    dataset,
+    host: "127.0.0.1",
+    port: 0,
+    signal: stop.signal,
+    stdout: sink,
+    stderr: sink,
+    onListening: (running) => {
+      url = running.url;
+      listened();
+    },
+    ...(sweeper ? { sweeper } : {}),
+  });
+  await Promise.race([listening, exited.then((code) => Promise.reject(new Error(`serve exited with ${code}: ${output.join("")}`)))]);
+  return { url, output, served, exited, stop: () => stop.abort() };
+}
+
 describe("session-summaries serve", () => {
   it("opens the configured watch store, runs sweeps through the sweeper it is given, and closes the store on shutdown", async () => {
-    const served = await tempDir("serve-watch-");
-    const output: string[] = [];
-    const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => (output.push(chunk.toString()), done()) });
     const calls: string[] = [];
-    const stop = new AbortController();
-    let url: string | undefined;
-    let listened: () => void = () => {};
-    const listening = new Promise<void>((resolve) => (listened = resolve));
-    const exited = runServe({
-      appConfig: testConfig({ dataDir: served.dir }),
-      dataset: SAMPLE,
-      host: "127.0.0.1",
-      port: 0,
-      signal: stop.signal,
-      stdout: sink,
-      stderr: sink,
-      onListening: (running) => {
-        url = running.url;
-        listened();
+    const { url, output, served, exited, stop } = await serveInTemp(SAMPLE, (context) => ({
+      runSweep: async (project, monitorId) => {
+        calls.push(`runSweep ${project} ${monitorId} ${typeof context.pipelineFor}`);
+        return { id: "sweep-serve", monitor_id: monitorId, project, started_at: NOW, status: "nothing_new", sessions: 0, model_calls: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 };
       },
-      sweeper: (context) => ({
-        runSweep: async (project, monitorId) => {
-          calls.push(`runSweep ${project} ${monitorId} ${typeof context.pipelineFor}`);
-          return { id: "sweep-serve", monitor_id: monitorId, project, started_at: NOW, status: "nothing_new", sessions: 0, model_calls: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0 };
-        },
-        estimateSweep: async () => estimate(0),
-        backfill: async () => ({ estimate: estimate(0) }),
-      }),
-    });
+      estimateSweep: async () => estimate(0),
+      backfill: async () => ({ estimate: estimate(0) }),
+    }));
     try {
-      await Promise.race([listening, exited.then((code) => Promise.reject(new Error(`serve exited with ${code}: ${output.join("")}`)))]);
       // Keyless and on loopback: the one local project, no key needed.
       const created = await fetch(`${url}/api/monitors`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "Served" }) });
       expect(created.status).toBe(201);
@@ -715,7 +710,7 @@ describe("session-summaries serve", () => {
       expect(calls).toEqual([`runSweep ${monitor.project} ${monitor.id} function`]);
       expect(output.join("")).toContain(`monitors: sqlite ${path.join(served.dir, "watch.sqlite")}`);
     } finally {
-      stop.abort();
+      stop();
     }
     expect(await exited).toBe(0);
     // The monitor is in the configured file, and the server let go of it.
@@ -729,27 +724,8 @@ describe("session-summaries serve", () => {
   });
 
   it("without a sweeper given, sweeps with the real one: a backfill over the dataset makes a report the server serves and issues the API lists", async () => {
-    const served = await tempDir("serve-real-sweeper-");
-    const sink = new Writable({ write: (_chunk: Buffer, _encoding, done) => done() });
-    const stop = new AbortController();
-    let url: string | undefined;
-    let listened: () => void = () => {};
-    const listening = new Promise<void>((resolve) => (listened = resolve));
-    const exited = runServe({
-      appConfig: testConfig({ dataDir: served.dir }),
-      dataset: DATASET,
-      host: "127.0.0.1",
-      port: 0,
-      signal: stop.signal,
-      stdout: sink,
-      stderr: sink,
-      onListening: (running) => {
-        url = running.url;
-        listened();
-      },
-    });
+    const { url, served, exited, stop } = await serveInTemp(DATASET);
     try {
-      await Promise.race([listening, exited.then((code) => Promise.reject(new Error(`serve exited with ${code}`)))]);
       const post = (route: string, body: unknown) => fetch(`${url}${route}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
       const { monitor } = (await (await post("/api/monitors", { name: "Sample", alerts: { rules: [{ kind: "new_issue", min_severity: "low" }] } })).json()) as { monitor: { id: string } };
       // A new monitor takes only sessions that finish from now on: the committed ones are older.
@@ -770,7 +746,7 @@ describe("session-summaries serve", () => {
       const alerts = (await (await fetch(`${url}/api/alerts?monitor_id=${monitor.id}`)).json()) as { alerts: Array<{ kind: string }> };
       expect(alerts.alerts.map((a) => a.kind)).toEqual(issues.map(() => "new_issue"));
     } finally {
-      stop.abort();
+      stop();
     }
     expect(await exited).toBe(0);
     await served.remove();

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { MonitorDefinitionSchema, type Monitor, type SweepRecord } from "../../src/domain/monitor.ts";
+import { MonitorDefinitionSchema, startingSweep, type Monitor, type SweepRecord } from "../../src/domain/monitor.ts";
 import { runScheduler, SchedulerError, SweepScheduler, type SchedulerEvent } from "../../src/service/watch/scheduler.ts";
 import type { SweepOptions, Sweeper } from "../../src/service/watch/types.ts";
 import { ManualClock, MINUTE_MS } from "../../src/watch/clock.ts";
@@ -74,18 +74,7 @@ class RecordingSweeper implements Pick<Sweeper, "runSweep"> {
       const failure = this.failures.get(monitorId);
       if (failure?.early) throw new Error(`no pipeline for ${monitorId}`);
       const resumed = await store.unfinishedSweep(monitorId);
-      const sweep: SweepRecord = resumed ?? {
-        id: `sweep-${++this.count}`,
-        monitor_id: monitorId,
-        project,
-        started_at: clock.now().toISOString(),
-        status: "running",
-        sessions: 0,
-        model_calls: 0,
-        input_tokens: 0,
-        output_tokens: 0,
-        cost_usd: 0,
-      };
+      const sweep: SweepRecord = resumed ?? startingSweep({ id: `sweep-${++this.count}`, monitor_id: monitorId, project, started_at: clock.now().toISOString() });
       if (!resumed) await store.startSweep(sweep);
       options.onProgress?.({ monitor_id: monitorId, sweep_id: sweep.id, message: "summarizing" });
       const gate = this.holds.get(monitorId);
@@ -194,18 +183,7 @@ describe("SweepScheduler", () => {
   it("resumes a sweep a stopped process left running before starting any new sweep", async () => {
     const fresh = await addMonitor("acme", "Fresh");
     const stopped = await addMonitor("acme", "Stopped");
-    await store.startSweep({
-      id: "left-running",
-      monitor_id: stopped.id,
-      project: "acme",
-      started_at: clock.now().toISOString(),
-      status: "running",
-      sessions: 0,
-      model_calls: 0,
-      input_tokens: 0,
-      output_tokens: 0,
-      cost_usd: 0,
-    });
+    await store.startSweep(startingSweep({ id: "left-running", monitor_id: stopped.id, project: "acme", started_at: clock.now().toISOString() }));
     // Its newest sweep started just now: only the unfinished sweep makes it due.
     const sweeper = new RecordingSweeper();
     const events: SchedulerEvent[] = [];

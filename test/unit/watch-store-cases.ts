@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MonitorDefinitionSchema, type SweepRecord, type TrackedIssue } from "../../src/domain/monitor.ts";
+import { MonitorDefinitionSchema, startingSweep, type SweepRecord, type TrackedIssue } from "../../src/domain/monitor.ts";
 import { WatchStoreError } from "../../src/watch/store/errors.ts";
 import type { KyselyWatchStore } from "../../src/watch/store/kysely-store.ts";
 import { MIGRATION_NAMES } from "../../src/watch/store/migrations/index.ts";
@@ -36,7 +36,7 @@ const CONCURRENT_CLAIM_ROUNDS = 8;
 const definition = (name: string) => MonitorDefinitionSchema.parse({ name, focus_area: "checkout", question: { text: "Did the user pay?", answer: "yes_no" } });
 
 function sweep(monitorId: string, project: string, id: string, startedAt: string, patch: Partial<SweepRecord> = {}): SweepRecord {
-  return { id, monitor_id: monitorId, project, started_at: startedAt, status: "running", sessions: 0, model_calls: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, ...patch };
+  return { ...startingSweep({ id, monitor_id: monitorId, project, started_at: startedAt }), ...patch };
 }
 
 function issue(monitorId: string, project: string, fingerprint: string, patch: Partial<TrackedIssue> = {}): TrackedIssue {

@@ -4,7 +4,7 @@ import { prepareResume } from "../../../graph/summarize/resume.ts";
 import type { SummarizeStateType } from "../../../graph/summarize/state.ts";
 import { DEFAULTS } from "../../config/defaults.ts";
 import { SessionSummariesError } from "../../domain/errors.ts";
-import { ISSUE_STATES, type Monitor, type MonitorQuestion, type QuestionAnswer, type SweepRecord, type SweepStatus, type TrackedIssue } from "../../domain/monitor.ts";
+import { ISSUE_STATES, startingSweep, type Monitor, type MonitorQuestion, type QuestionAnswer, type SweepRecord, type SweepStatus, type TrackedIssue } from "../../domain/monitor.ts";
 import { isRunEvent } from "../../domain/progress.ts";
 import { ReportSchema, type Report } from "../../domain/report.ts";
 import type { SessionSelection } from "../../domain/selection.ts";
@@ -134,19 +134,7 @@ export class WatchSweeper implements Sweeper {
       const plan = await this.plan(monitor, pipeline, options);
       budgetReason = plan.budgetReason;
       const now = this.clock.now();
-      sweep = {
-        id: newSweepId(now),
-        monitor_id: monitor.id,
-        project: monitor.project,
-        started_at: now.toISOString(),
-        status: "running",
-        sessions: 0,
-        report_id: newReportId(now),
-        model_calls: 0,
-        input_tokens: 0,
-        output_tokens: 0,
-        cost_usd: 0,
-      };
+      sweep = startingSweep({ id: newSweepId(now), monitor_id: monitor.id, project: monitor.project, started_at: now.toISOString(), report_id: newReportId(now) });
       const wanted = plan.take.map((meta) => meta.session_id);
       // The sweep and its claims land together: a sweep never exists without the sessions it took.
       sessionIds = await this.store.transaction(async (tx) => {

@@ -20,12 +20,15 @@ export function sendSessions(state: SummarizeStateType, ids: readonly string[]):
 }
 
 export function fanOutExtraction(state: SummarizeStateType): Send[] {
-  return state.extraction_chunks.map((ids, index) => new Send("extract_patterns", {
-      index,
-      summaries: summaryRefs(state.session_results, ids),
-      focus_area: state.focus_area,
-      ...(state.min_pattern_sessions !== undefined ? { min_sessions: state.min_pattern_sessions } : {}),
-    } satisfies ChunkTask));
+  return state.extraction_chunks.map(
+    (ids, index) =>
+      new Send("extract_patterns", {
+        index,
+        summaries: summaryRefs(state.session_results, ids),
+        focus_area: state.focus_area,
+        ...(state.min_pattern_sessions !== undefined ? { min_sessions: state.min_pattern_sessions } : {}),
+      } satisfies ChunkTask),
+  );
 }
 
 /** No patterns or nothing flagged: straight to the report. */

@@ -23,7 +23,18 @@ describe("openWatchStoreAt: Postgres", () => {
     const pool = new Pool({ connectionString: TEST_POSTGRES_URL, max: 1 });
     try {
       const { rows } = await pool.query("SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name", [schema]);
-      expect(rows.map((row) => row.table_name)).toEqual(["alerts", "answers", "delivery_attempts", "issue_days", "issues", "monitor_sessions", "monitors", "sweeps", "watch_migration", "watch_migration_lock"]);
+      expect(rows.map((row) => row.table_name)).toEqual([
+        "alerts",
+        "answers",
+        "delivery_attempts",
+        "issue_days",
+        "issues",
+        "monitor_sessions",
+        "monitors",
+        "sweeps",
+        "watch_migration",
+        "watch_migration_lock",
+      ]);
     } finally {
       await pool.end();
     }

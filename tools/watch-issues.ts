@@ -2,7 +2,7 @@ import { tool } from "@langchain/core/tools";
 import { z } from "zod";
 import { ISSUE_STATES, type IssueState, type TrackedIssue } from "../src/domain/monitor.ts";
 import { fenceUntrusted } from "../src/encode/fence.ts";
-import { applyIssueAction, ISSUE_ACTIONS } from "../src/watch/actions.ts";
+import { applyIssueActionAndSave, ISSUE_ACTIONS } from "../src/watch/actions.ts";
 import { DAY_MS } from "../src/watch/clock.ts";
 import { textTokens } from "../src/watch/fingerprint.ts";
 import type { WatchStore } from "../src/watch/store/types.ts";
@@ -188,8 +188,7 @@ export function makeUpdateIssueTool(context: ChatToolContext, store: WatchStore)
         const target = { mute: "muted", resolve: "resolved", reopen: "ongoing" } as const;
         if (input.action !== "snooze" && issue.state === target[input.action]) return `Issue ${issue.id} is already ${issue.state}: nothing changed.`;
         const until = input.until === undefined ? undefined : resolveUntil(input.until, now);
-        const updated = applyIssueAction(issue, { action: input.action, ...(until ? { until: until.at.toISOString() } : {}) }, now);
-        await store.saveIssue(updated);
+        const updated = await applyIssueActionAndSave(store, issue, { action: input.action, ...(until ? { until: until.at.toISOString() } : {}) }, now);
         const when = until ? ` until ${until.label}` : "";
         return `Issue ${issue.id} is now ${updated.state}${when} (it was ${issue.state}): ${ACTION_EFFECT[input.action]}.\n${fenceUntrusted("issue", `title: ${oneLine(issue.title, 200)}`)}`;
       } catch (error) {

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ISSUE_STATES, type IssueState, type Monitor, type TrackedIssue } from "../domain/monitor.ts";
-import { applyIssueAction, type IssueAction } from "../watch/actions.ts";
+import { applyIssueActionAndSave, type IssueAction } from "../watch/actions.ts";
 import { loadIssuesPageData, renderIssuesPage } from "../watch/page/index.ts";
 import { formatTable } from "./output.ts";
 import { WatchCommandError } from "./monitors.ts";
@@ -109,8 +109,7 @@ export async function runIssuesShow(value: string, options: WatchCommandOptions 
 export async function runIssueAction(value: string, action: IssueAction, extra: { until?: string }, options: WatchCommandOptions = {}): Promise<number> {
   return withWatchStore(options, async (context) => {
     const issue = await issueOf(context, value);
-    const changed = applyIssueAction(issue, { action, ...(extra.until !== undefined ? { until: extra.until } : {}) }, context.clock.now());
-    const saved = await context.store.saveIssue(changed);
+    const saved = await applyIssueActionAndSave(context.store, issue, { action, ...(extra.until !== undefined ? { until: extra.until } : {}) }, context.clock.now());
     context.io.out(`Issue ${saved.id} (${saved.title}) is now ${saved.state}${saved.snoozed_until ? ` until ${saved.snoozed_until}` : ""}.`);
     return 0;
   });

@@ -109,6 +109,8 @@ export const DEFAULTS = {
     schedulerTickMs: 30_000,
     /** A sweep looks this far before the watermark for sessions that started earlier and ended after it. */
     lookbackHours: 24,
+    /** Alerts no channel took are sent again by later sweeps for this long. */
+    redeliverHours: 24,
     /** Sessions one sweep takes at most (one report); the rest wait for the next sweep. */
     maxSessionsPerSweep: 1_000,
   },

@@ -1,5 +1,6 @@
 import { SessionSummariesError } from "../domain/errors.ts";
 import type { TrackedIssue } from "../domain/monitor.ts";
+import type { WatchStore } from "./store/types.ts";
 
 /**
  * What people do to an issue (API, chat, CLI): snooze it until a date, mute it, resolve it, or
@@ -38,4 +39,19 @@ export function applyIssueAction(issue: TrackedIssue, request: IssueActionReques
     default:
       throw new IssueActionError("invalid_action", `unknown action ${JSON.stringify((request as { action: unknown }).action)}; one of ${ISSUE_ACTIONS.join(", ")}`);
   }
+}
+
+/**
+ * Applies the action and saves only the state columns (`updateIssueState`): a sweep writing the
+ * issue's counts at the same time keeps them. `issue_not_found` when it vanished meanwhile.
+ */
+export async function applyIssueActionAndSave(store: WatchStore, issue: TrackedIssue, request: IssueActionRequest, now: Date): Promise<TrackedIssue> {
+  const changed = applyIssueAction(issue, request, now);
+  const saved = await store.updateIssueState(issue.project, issue.id, {
+    state: changed.state,
+    sweeps_unseen: changed.sweeps_unseen,
+    ...(changed.snoozed_until !== undefined ? { snoozed_until: changed.snoozed_until } : {}),
+  });
+  if (!saved) throw new IssueActionError("issue_not_found", `issue ${issue.id} is no longer there`);
+  return saved;
 }

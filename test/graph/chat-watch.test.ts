@@ -350,7 +350,7 @@ describe("update_issue", () => {
   it("a store failure is logged and answered without its details", async () => {
     const logged = memoryLogger();
     const broken = Object.create(store) as KyselyWatchStore;
-    broken.saveIssue = async () => {
+    broken.updateIssueState = async () => {
       throw new Error("SQLITE_IOERR /secret/path/watch.sqlite");
     };
     const text = await callTool("update_issue", { issue_id: ids.slowSearch, action: "mute" }, context({ watch: broken, logger: logged.logger }));

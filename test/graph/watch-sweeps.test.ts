@@ -94,6 +94,72 @@ describe("sweeps over sessions that keep arriving (offline analyst, simulated cl
     }
   });
 
+  it("a failed sweep keeps its sessions: the next run finishes it (no new claims), and a backfill waits for it", async () => {
+    let failures = 1;
+    const w = await world("failed", {
+      answerQuestions: async () => {
+        if (failures-- > 0) throw new SweepError("provider_down", "the model provider answered 503");
+        return { answers: [], usage: { model_calls: 0, input_tokens: 0, output_tokens: 0 }, skipped: "not asked" };
+      },
+    });
+    try {
+      const monitorId = await w.monitor({ name: "Shop", question: { text: "Did the user pay?", answer: "yes_no" } });
+      w.clock.advance(HOUR_MS);
+      await w.release(picks.clean.slice(0, 3), "s1");
+      await expect(w.sweeper.runSweep("acme", monitorId)).rejects.toThrow(/answered 503/);
+      const [failed] = await w.store.listSweeps("acme", monitorId);
+      expect(failed).toMatchObject({ status: "failed", message: "the model provider answered 503" });
+      await expect(w.sweeper.backfill("acme", monitorId, { since: START.toISOString() })).rejects.toThrow(/has an unfinished sweep/);
+
+      await w.release(picks.clean.slice(3, 4), "s2", 40);
+      const finished = await w.sweeper.runSweep("acme", monitorId);
+      expect(finished).toMatchObject({ id: failed!.id, status: "done", sessions: 3 });
+      // The watermark moved to its sessions' ends: the late-released one is the next sweep's.
+      expect((await w.sweeper.runSweep("acme", monitorId)).sessions).toBe(1);
+    } finally {
+      await w.close();
+    }
+  });
+
+  it("takes a session that ended before the watermark but arrived after it (late ingestion), once", async () => {
+    const w = await world("late");
+    try {
+      const monitorId = await w.monitor({ name: "Shop" });
+      w.clock.advance(3 * HOUR_MS);
+      await w.release(picks.clean.slice(0, 2), "s1", 40);
+      expect((await w.sweeper.runSweep("acme", monitorId)).sessions).toBe(2);
+      // Ended two hours ago (before the watermark), but only now in the source.
+      await w.release(picks.clean.slice(2, 3), "late", 120);
+      expect((await w.sweeper.runSweep("acme", monitorId)).sessions).toBe(1);
+      expect((await w.sweeper.runSweep("acme", monitorId)).status).toBe("nothing_new");
+    } finally {
+      await w.close();
+    }
+  });
+
+  it("does not send again, sweep after sweep, an alert a receiver refused for good (404)", async () => {
+    const gone = await receiver([404]);
+    const w = await world("refused");
+    try {
+      const monitorId = await w.monitor({ name: "Shop", alerts: { rules: [{ kind: "new_issue", min_severity: "low" }], channels: [{ kind: "webhook", url: gone.url }], cooldown_minutes: 0 } });
+      w.clock.advance(HOUR_MS);
+      const problem = [0, 1].map((n) => picks.withProblem[n % picks.withProblem.length]!);
+      await w.release(problem, "s1");
+      await w.sweeper.runSweep("acme", monitorId);
+      for (let n = 2; n < 4; n++) {
+        w.clock.advance(HOUR_MS);
+        await w.release(picks.clean.slice(n, n + 1), `s${n}`);
+        await w.sweeper.runSweep("acme", monitorId);
+      }
+      expect(gone.requests()).toBe(1);
+      const [alert] = await w.store.listAlerts("acme", { monitor_id: monitorId });
+      expect((await w.store.attempts(alert!.id)).map((a) => [a.ok, a.status])).toEqual([[false, 404]]);
+    } finally {
+      await w.close();
+      await gone.close();
+    }
+  });
+
   it("a monitor never backfills on its own; backfill --since shows its estimate (dry run) and then takes the older sessions once", async () => {
     const w = await world("backfill");
     try {

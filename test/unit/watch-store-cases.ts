@@ -261,7 +261,13 @@ export function describeWatchStoreCases(label: string, factory: WatchStoreFactor
             message: "7 sessions",
           });
           expect((await store.unfinishedSweep(monitorId))?.id).toBe(first.id);
+          // A failed sweep still owns its sessions: the next run finishes it.
           await store.updateSweep(first.id, { status: "failed" });
+          expect((await store.unfinishedSweep(monitorId))?.id).toBe(first.id);
+          // Only one process finishes a sweep: the second is told it is finished already.
+          expect(await store.beginFinish(first.id, "2026-03-02T10:09:00.000Z")).toBe(true);
+          await store.updateSweep(first.id, { status: "done" });
+          expect(await store.beginFinish(first.id, "2026-03-02T10:10:00.000Z")).toBe(false);
           expect(await store.unfinishedSweep(monitorId)).toBeUndefined();
 
           expect((await store.listSweeps(project, monitorId)).map((s) => s.id)).toEqual([second.id, first.id]);
@@ -326,6 +332,24 @@ export function describeWatchStoreCases(label: string, factory: WatchStoreFactor
           await expectWatchStoreError(store.saveIssue({ ...checkout, project: stranger, title: "taken over" }), "watch_store_not_found");
           expect((await store.getIssue(project, checkout.id))?.title).toBe(checkout.title);
           expect(await store.getIssue(project, Number.NaN)).toBeUndefined();
+        });
+      });
+
+      it("hides candidates from getIssue and lists; updateIssueState changes only the state columns", async () => {
+        await withMonitor(async (store, project, monitorId) => {
+          const candidate = await store.saveIssue(issue(monitorId, project, "fp-candidate", { state: "candidate", sessions_total: 1 }));
+          expect(await store.getIssue(project, candidate.id)).toBeUndefined();
+          expect(await store.listIssues(project, { monitor_id: monitorId })).toEqual([]);
+          expect((await store.listIssues(project, { monitor_id: monitorId, states: ["candidate"] })).map((i) => i.id)).toEqual([candidate.id]);
+          expect(await store.updateIssueState(project, candidate.id, { state: "ongoing", sweeps_unseen: 0 })).toBeUndefined();
+
+          const visible = await store.saveIssue(issue(monitorId, project, "fp-visible", { sessions_total: 2 }));
+          // A sweep counts meanwhile: the action must not write back the old counts.
+          await store.saveIssue({ ...visible, sessions_total: 9, last_seen: "2026-03-02T11:00:00.000Z" });
+          const muted = await store.updateIssueState(project, visible.id, { state: "snoozed", sweeps_unseen: 0, snoozed_until: "2026-03-09T00:00:00.000Z" });
+          expect(muted).toMatchObject({ state: "snoozed", snoozed_until: "2026-03-09T00:00:00.000Z", sessions_total: 9, last_seen: "2026-03-02T11:00:00.000Z" });
+          expect(await store.updateIssueState("another-project", visible.id, { state: "muted", sweeps_unseen: 0 })).toBeUndefined();
+          await expectWatchStoreError(store.updateIssueState(project, visible.id, { state: "candidate", sweeps_unseen: 0 }), "watch_store_invalid_value");
         });
       });
 

@@ -2,7 +2,7 @@ import { Router, type Response } from "express";
 import { withMaskedChannels } from "../../watch/alerts/deliver.ts";
 import type { AlertRecord, Monitor, TrackedIssue } from "../../domain/monitor.ts";
 import { redactDeep } from "../../report/redact.ts";
-import { applyIssueAction } from "../../watch/actions.ts";
+import { applyIssueActionAndSave } from "../../watch/actions.ts";
 import { projectOf } from "../auth.ts";
 import { notFound, ServerError } from "../errors.ts";
 import {
@@ -138,8 +138,7 @@ export function issueRoutes(services: ServerServices): Router {
     const body = parseBody(IssueActionBodySchema, req.body);
     const { watch, issue } = await issueOf(services, res, String(req.params.id));
     // An invalid `until` (not a time, not in the future) is the action's own 400 (`invalid_until`).
-    const changed = applyIssueAction(issue, { action: body.action, ...(body.until !== undefined ? { until: body.until } : {}) }, watch.clock.now());
-    const saved = await watch.store.saveIssue(changed);
+    const saved = await applyIssueActionAndSave(watch.store, issue, { action: body.action, ...(body.until !== undefined ? { until: body.until } : {}) }, watch.clock.now());
     res.json(redacted(services, { issue: saved }));
   });
 

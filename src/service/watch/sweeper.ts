@@ -17,7 +17,7 @@ import { describeEstimate, estimateRun, runModelsOf } from "../../runtime/cost.t
 import { findSessions } from "../../sources/select.ts";
 import { keySegment } from "../../store/keys.ts";
 import { newReportId } from "../../store/reports.ts";
-import { DELIVERY_DEFAULTS, channelLabel, deliverAlert, type FetchLike } from "../../watch/alerts/deliver.ts";
+import { DELIVERY_DEFAULTS, channelLabel, deliverAlert, retryableStatus, type FetchLike } from "../../watch/alerts/deliver.ts";
 import { budgetAlert, decideAlerts, toAlertRecord, type DecidedAlert } from "../../watch/alerts/rules.ts";
 import { capCheck, costOf, DEFAULT_PRICES, type Estimate, type PriceTable } from "../../watch/budget.ts";
 import { HOUR_MS, MINUTE_MS, systemClock, utcDay, type Clock } from "../../watch/clock.ts";
@@ -94,7 +94,7 @@ export class WatchSweeper implements Sweeper {
   async estimateSweep(project: string, monitorId: string): Promise<SweepEstimate> {
     const monitor = await this.monitor(project, monitorId);
     const pipeline = await this.pipeline(project);
-    const plan = await this.plan(monitor, pipeline, { since: this.watermark(monitor) });
+    const plan = await this.plan(monitor, pipeline, { since: this.watermark(monitor), lateArrivals: true });
     return this.describeEstimate(plan, pipeline);
   }
 
@@ -107,6 +107,14 @@ export class WatchSweeper implements Sweeper {
     const plan = await this.plan(monitor, pipeline, { since: new Date(since) });
     const estimated = this.describeEstimate(plan, pipeline);
     if (options.dryRun) return { estimate: estimated };
+    // A backfill must run what its estimate said, not finish another sweep instead.
+    const unfinished = await this.store.unfinishedSweep(monitor.id);
+    if (unfinished) {
+      throw new SweepError(
+        "sweep_unfinished",
+        `monitor ${monitor.id} has an unfinished sweep (${unfinished.id}, ${unfinished.status}): finish it first (monitors run-once ${monitor.id}), then backfill`,
+      );
+    }
     const sweep = await this.sweep(monitor, pipeline, { ...options, since: new Date(since), backfill: true });
     return { estimate: estimated, sweep };
   }
@@ -114,12 +122,12 @@ export class WatchSweeper implements Sweeper {
   async runSweep(project: string, monitorId: string, options: SweepOptions = {}): Promise<SweepRecord> {
     const monitor = await this.monitor(project, monitorId);
     const pipeline = await this.pipeline(project);
-    return this.sweep(monitor, pipeline, { ...options, since: this.watermark(monitor) });
+    return this.sweep(monitor, pipeline, { ...options, since: this.watermark(monitor), lateArrivals: true });
   }
 
   // ---- the sweep
 
-  private async sweep(monitor: Monitor, pipeline: Pipeline, options: SweepOptions & { since: Date; backfill?: boolean }): Promise<SweepRecord> {
+  private async sweep(monitor: Monitor, pipeline: Pipeline, options: SweepOptions & { since: Date; backfill?: boolean; lateArrivals?: boolean }): Promise<SweepRecord> {
     const unfinished = await this.store.unfinishedSweep(monitor.id);
     let sweep: SweepRecord;
     let sessionIds: string[];
@@ -128,8 +136,10 @@ export class WatchSweeper implements Sweeper {
     if (unfinished) {
       sweep = unfinished;
       sessionIds = await this.store.sessionsOfSweep(sweep.id);
-      sessionEnds = [];
-      this.progress(options, sweep, `Finishing sweep ${sweep.id} a stopped process left running: ${sessionIds.length} sessions`);
+      // Their end times move the watermark when this sweep is done, as they would have.
+      sessionEnds = sessionIds.length === 0 ? [] : (await findSessions(pipeline.runtime.source, { ids: sessionIds }, options.signal)).map((found) => found.meta.end);
+      const why = unfinished.status === "failed" ? `failed (${unfinished.message ?? "see the log"})` : "was stopped";
+      this.progress(options, sweep, `Finishing sweep ${sweep.id}, which ${why}: ${sessionIds.length} sessions`);
     } else {
       const plan = await this.plan(monitor, pipeline, options);
       budgetReason = plan.budgetReason;
@@ -150,6 +160,7 @@ export class WatchSweeper implements Sweeper {
       );
     }
 
+    let finished: SweepRecord;
     try {
       let report: Report | undefined;
       let usage: Usage = NO_USAGE;
@@ -174,7 +185,7 @@ export class WatchSweeper implements Sweeper {
       ]
         .filter(Boolean)
         .join("; ");
-      const finished = await this.finish(monitor, sweep, {
+      finished = await this.finish(monitor, sweep, {
         report,
         sessionIds,
         status,
@@ -184,24 +195,35 @@ export class WatchSweeper implements Sweeper {
         ...(budgetReason ? { budgetReason } : {}),
         watermark: latest(sessionEnds),
       });
-      await this.deliverPending(monitor, options.signal);
-      this.progress(options, finished, describeSweep(finished));
-      return finished;
     } catch (error) {
       // Stopped (Ctrl-C, shutdown): the sweep stays `running` and the next run finishes it.
       if (options.signal?.aborted) throw error;
       const message = error instanceof SessionSummariesError ? error.message : "the sweep failed unexpectedly: the details are in the log";
       this.logger.error({ err: error, monitor: monitor.id, sweep: sweep.id }, "sweep failed");
-      // Its sessions stay claimed by it: a failed sweep is retried by resuming, never by claiming them again.
-      await this.store.updateSweep(sweep.id, { status: "failed", finished_at: this.clock.now().toISOString(), message });
+      // Its sessions stay claimed by it: the next run of the monitor finishes this sweep (`unfinishedSweep`), never claims them again.
+      // Unless another process finished it meanwhile: a done sweep is never marked failed.
+      if ((await this.store.getSweep(monitor.project, sweep.id))?.status === "running") {
+        await this.store.updateSweep(sweep.id, { status: "failed", finished_at: this.clock.now().toISOString(), message });
+      }
       throw error;
     }
+    // After the commit: a receiver or the attempt log failing must not turn a finished sweep into a failed one.
+    try {
+      await this.deliverPending(monitor, options.signal);
+    } catch (error) {
+      this.logger.error({ err: error, monitor: monitor.id, sweep: sweep.id }, "alert delivery failed; the next sweep tries again");
+    }
+    this.progress(options, finished, describeSweep(finished));
+    return finished;
   }
 
   /** The sessions a sweep would take now: finished since `since`, not yet taken, within the day's budget. */
-  private async plan(monitor: Monitor, pipeline: Pipeline, options: { since: Date; signal?: AbortSignal }): Promise<Plan> {
+  private async plan(monitor: Monitor, pipeline: Pipeline, options: { since: Date; lateArrivals?: boolean; signal?: AbortSignal }): Promise<Plan> {
     const now = this.clock.now();
     const lookback = new Date(options.since.getTime() - DEFAULTS.watch.lookbackHours * HOUR_MS);
+    // Regular sweeps also take sessions that ended a little before the watermark but arrived after it
+    // (late ingestion); claims keep each once. Never before the monitor existed: it does not backfill.
+    const endFrom = options.lateArrivals ? Math.max(lookback.getTime(), Date.parse(monitor.created_at)) : options.since.getTime();
     const { limit, ...filter } = monitor.filter;
     const selection: SessionSelection = { ...filter, from: lookback.toISOString() };
     const found = await findSessions(pipeline.runtime.source, selection, options.signal);
@@ -209,7 +231,7 @@ export class WatchSweeper implements Sweeper {
       .map((f) => f.meta)
       .filter((meta) => {
         const end = Date.parse(meta.end);
-        return end >= options.since.getTime() && end + this.idleMs <= now.getTime();
+        return end >= endFrom && end + this.idleMs <= now.getTime();
       })
       .sort((a, b) => a.end.localeCompare(b.end) || a.session_id.localeCompare(b.session_id));
     const unclaimed = new Set(
@@ -312,6 +334,7 @@ export class WatchSweeper implements Sweeper {
     for (const item of result.answers) {
       if (!item.answer) {
         failed += 1;
+        this.logger.warn({ monitor: monitor.id, sweep: sweep.id, session: item.session_id, error: item.error }, "the monitor's question was not answered for a session");
         continue;
       }
       await this.store.saveAnswer({ project: monitor.project, monitor_id: monitor.id, session_id: item.session_id, sweep_id: sweep.id, answered_at: at, question: question.text, answer: item.answer });
@@ -327,6 +350,12 @@ export class WatchSweeper implements Sweeper {
   ): Promise<SweepRecord> {
     const now = this.clock.now();
     return this.store.transaction(async (tx) => {
+      // First write: another process that finished this sweep meanwhile wins, and nothing is counted twice.
+      if (!(await tx.beginFinish(sweep.id, now.toISOString()))) {
+        const stored = await tx.getSweep(monitor.project, sweep.id);
+        if (!stored) throw new SweepError("sweep_vanished", `sweep ${sweep.id} of monitor ${monitor.id} is no longer in the store`);
+        return stored;
+      }
       const existing = await tx.listIssues(monitor.project, { monitor_id: monitor.id, states: ISSUE_STATES });
       const tracked = trackIssues({
         monitor,
@@ -371,7 +400,8 @@ export class WatchSweeper implements Sweeper {
       };
       await tx.updateSweep(sweep.id, patch);
       // Only forward, from the monitor's creation: a backfill of older sessions leaves the watermark where it is.
-      if (outcome.watermark && outcome.watermark > (monitor.watermark ?? monitor.created_at)) await tx.updateMonitor(monitor.project, monitor.id, { watermark: outcome.watermark });
+      const current = (await tx.getMonitor(monitor.project, monitor.id)) ?? monitor;
+      if (outcome.watermark && outcome.watermark > (current.watermark ?? current.created_at)) await tx.updateMonitor(monitor.project, monitor.id, { watermark: outcome.watermark });
       return { ...sweep, ...patch };
     });
   }
@@ -384,13 +414,17 @@ export class WatchSweeper implements Sweeper {
     const channels = monitor.alerts.channels;
     if (channels.length === 0) return;
     const retries = this.options.deliveryRetries ?? DELIVERY_DEFAULTS.retries;
-    const alerts = await this.store.listAlerts(monitor.project, { monitor_id: monitor.id });
+    // Alerts of the last day: an older one that no channel took is not news any more.
+    const since = new Date(this.clock.now().getTime() - DEFAULTS.watch.redeliverHours * HOUR_MS).toISOString();
+    const alerts = await this.store.listAlerts(monitor.project, { monitor_id: monitor.id, since });
     for (const alert of alerts) {
       const attempts = await this.store.attempts(alert.id);
       for (const channel of channels) {
         const label = channelLabel(channel);
         const mine = attempts.filter((attempt) => attempt.channel === label);
-        if (mine.some((attempt) => attempt.ok) || mine.length > retries) continue;
+        const last = mine.at(-1);
+        // Delivered, out of attempts, or refused for good (a 4xx other than 408/429 would be refused again).
+        if (mine.some((attempt) => attempt.ok) || mine.length > retries || (last?.status !== undefined && !retryableStatus(last.status))) continue;
         const offset = mine.length;
         const result = await deliverAlert({
           alert,

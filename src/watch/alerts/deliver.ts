@@ -183,7 +183,8 @@ class AttemptFailure extends Error {
 }
 
 /** 408 and 429 say "later"; 5xx may be transient; any other 4xx will fail the same way again. */
-function retryableStatus(status: number): boolean {
+/** Statuses worth another attempt: time-outs, rate limits, server errors. */
+export function retryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 

@@ -253,6 +253,19 @@ export class KyselyWatchStore implements WatchStore {
 
   // ---- sweeps
 
+  async beginFinish(sweepId: string, at: string): Promise<boolean> {
+    const updated = await this.run("beginFinish", async () => {
+      const result = await this.db
+        .updateTable("sweeps")
+        .set({ finished_at: isoTime(at, "finished_at") })
+        .where("id", "=", sweepId)
+        .where("status", "in", ["running", "failed"] satisfies SweepStatus[])
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    });
+    return updated > 0;
+  }
+
   async startSweep(sweep: SweepRecord): Promise<void> {
     const row: SweepsTable = {
       id: sweep.id,
@@ -313,7 +326,7 @@ export class KyselyWatchStore implements WatchStore {
         .selectFrom("sweeps")
         .selectAll()
         .where("monitor_id", "=", monitorId)
-        .where("status", "=", "running" satisfies SweepStatus)
+        .where("status", "in", ["running", "failed"] satisfies SweepStatus[])
         .orderBy("started_at", "desc")
         .orderBy("id", "desc")
         .executeTakeFirst(),
@@ -352,8 +365,34 @@ export class KyselyWatchStore implements WatchStore {
 
   async getIssue(project: string, id: number): Promise<TrackedIssue | undefined> {
     if (!Number.isSafeInteger(id)) return undefined;
-    const row = await this.run("getIssue", () => this.db.selectFrom("issues").selectAll().where("project", "=", project).where("id", "=", id).executeTakeFirst());
+    const row = await this.run("getIssue", () =>
+      this.db
+        .selectFrom("issues")
+        .selectAll()
+        .where("project", "=", project)
+        .where("id", "=", id)
+        .where("state", "in", [...VISIBLE_ISSUE_STATES])
+        .executeTakeFirst(),
+    );
     return row && this.toIssue(row);
+  }
+
+  async updateIssueState(project: string, id: number, change: Pick<TrackedIssue, "state" | "sweeps_unseen"> & { snoozed_until?: string }): Promise<TrackedIssue | undefined> {
+    if (!Number.isSafeInteger(id)) return undefined;
+    const state = ISSUE_STATES.includes(change.state) ? change.state : undefined;
+    if (!state || state === "candidate") throw new WatchStoreError("watch_store_invalid_value", `${this.options.target.label}: an issue cannot be set to ${JSON.stringify(change.state)}`);
+    const snoozedUntil = change.snoozed_until === undefined ? null : isoTime(change.snoozed_until, "snoozed_until");
+    const updated = await this.run("updateIssueState", async () => {
+      const result = await this.db
+        .updateTable("issues")
+        .set({ state, sweeps_unseen: change.sweeps_unseen, snoozed_until: snoozedUntil })
+        .where("project", "=", project)
+        .where("id", "=", id)
+        .where("state", "in", [...VISIBLE_ISSUE_STATES])
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows);
+    });
+    return updated === 0 ? undefined : this.getIssue(project, id);
   }
 
   async findIssue(monitorId: string, fingerprint: string): Promise<TrackedIssue | undefined> {
@@ -433,11 +472,19 @@ export class KyselyWatchStore implements WatchStore {
   }
 
   /** Oldest first. */
-  async listAlerts(project: string, filter: { monitor_id?: string; issue_id?: number } = {}): Promise<AlertRecord[]> {
+  async listAlerts(project: string, filter: { monitor_id?: string; issue_id?: number; since?: string; limit?: number } = {}): Promise<AlertRecord[]> {
     const rows = await this.run("listAlerts", () => {
       let query = this.db.selectFrom("alerts").selectAll().where("project", "=", project);
       if (filter.monitor_id !== undefined) query = query.where("monitor_id", "=", filter.monitor_id);
       if (filter.issue_id !== undefined) query = query.where("issue_id", "=", filter.issue_id);
+      if (filter.since !== undefined) query = query.where("created_at", ">=", isoTime(filter.since, "since"));
+      // The newest `limit`, still returned oldest first.
+      if (filter.limit !== undefined)
+        return query
+          .orderBy("id", "desc")
+          .limit(filter.limit)
+          .execute()
+          .then((newest) => newest.reverse());
       return query.orderBy("id").execute();
     });
     return rows.map((row) => this.toAlert(row));

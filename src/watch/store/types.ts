@@ -32,18 +32,26 @@ export interface WatchStore {
   unclaimed(monitorId: string, sessionIds: readonly string[]): Promise<string[]>;
 
   startSweep(sweep: SweepRecord): Promise<void>;
+  /**
+   * The first write of a sweep's final transaction: true when the sweep was still running or failed.
+   * False when another process finished it meanwhile (the row lock makes the second wait, then see it).
+   */
+  beginFinish(sweepId: string, at: string): Promise<boolean>;
   updateSweep(id: string, patch: Partial<Omit<SweepRecord, "id" | "monitor_id" | "project">>): Promise<void>;
   getSweep(project: string, id: string): Promise<SweepRecord | undefined>;
   /** Newest first. */
   listSweeps(project: string, monitorId: string, limit?: number): Promise<SweepRecord[]>;
-  /** The monitor's sweep still marked running (it was stopped mid-way), if any. */
+  /** The monitor's sweep still marked running (it was stopped mid-way) or failed (its sessions are still its own), if any: the next run finishes it. */
   unfinishedSweep(monitorId: string): Promise<SweepRecord | undefined>;
   /** Cost and model calls of the monitor's sweeps that started on this UTC day (YYYY-MM-DD). */
   spentOn(monitorId: string, day: string): Promise<{ cost_usd: number; model_calls: number }>;
 
   /** Issues in these states; without `states`, those people see (`VISIBLE_ISSUE_STATES`: not candidates). */
   listIssues(project: string, filter?: { monitor_id?: string; states?: readonly string[] }): Promise<TrackedIssue[]>;
+  /** A visible issue (a candidate is not found). */
   getIssue(project: string, id: number): Promise<TrackedIssue | undefined>;
+  /** People's actions: only the state columns, so a sweep's counts written meanwhile are kept; undefined when not found (or a candidate). */
+  updateIssueState(project: string, id: number, change: Pick<TrackedIssue, "state" | "sweeps_unseen"> & { snoozed_until?: string }): Promise<TrackedIssue | undefined>;
   findIssue(monitorId: string, fingerprint: string): Promise<TrackedIssue | undefined>;
   /** Inserts (no id yet: `id` 0) or updates an issue; returns it with its id. */
   saveIssue(issue: TrackedIssue): Promise<TrackedIssue>;
@@ -53,7 +61,8 @@ export interface WatchStore {
 
   /** Records an alert; undefined when one with the same dedupe key exists (it was decided already). */
   recordAlert(alert: Omit<AlertRecord, "id">): Promise<AlertRecord | undefined>;
-  listAlerts(project: string, filter?: { monitor_id?: string; issue_id?: number }): Promise<AlertRecord[]>;
+  /** Oldest first; `since` (ISO) keeps the newer ones, `limit` the newest that many. */
+  listAlerts(project: string, filter?: { monitor_id?: string; issue_id?: number; since?: string; limit?: number }): Promise<AlertRecord[]>;
   /** When the newest alert of this kind for this issue (or monitor) was made: cooldowns. */
   lastAlertAt(monitorId: string, kind: string, issueId?: number): Promise<string | undefined>;
   recordAttempt(attempt: DeliveryAttempt): Promise<void>;

@@ -45,6 +45,7 @@ const EnvSchema = z.object({
   SESSION_SUMMARIES_CHECKPOINTER: z.enum(["memory", "sqlite", "postgres"]).optional(),
   /** Where monitors, issues and alerts live; unset: Postgres when the checkpointer is, else a SQLite file under the data dir. */
   SESSION_SUMMARIES_WATCH_STORE: blankAsUnset(z.enum(["sqlite", "postgres"])),
+  SESSION_SUMMARIES_QUEUE: blankAsUnset(z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")),
   SESSION_SUMMARIES_SESSION_IDLE_MINUTES: blankAsUnset(
     z.coerce
       .number()
@@ -119,6 +120,8 @@ export interface AppConfig {
     /** Webhook signing secrets by name (`SESSION_SUMMARIES_ALERT_SECRETS=name=secret,...`): monitors name them, the store never holds them. */
     alertSecrets: Readonly<Record<string, string>>;
   };
+  /** BullMQ on Redis for workers (`SESSION_SUMMARIES_QUEUE=redis://…`); absent: everything runs in process. The URL may hold a password. */
+  queue?: { url: string };
   server: ServerConfig;
 }
 
@@ -172,6 +175,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ...(e.SESSION_SUMMARIES_PRODUCT_MAP ? { productMapPath: e.SESSION_SUMMARIES_PRODUCT_MAP } : {}),
     store: readStoreConfig(e),
     watchStore: readWatchStoreConfig(e),
+    ...(e.SESSION_SUMMARIES_QUEUE ? { queue: { url: e.SESSION_SUMMARIES_QUEUE } } : {}),
     watch: {
       sessionIdleMinutes: e.SESSION_SUMMARIES_SESSION_IDLE_MINUTES ?? DEFAULTS.watch.sessionIdleMinutes,
       ...(e.SESSION_SUMMARIES_PRICES ? { pricesJson: e.SESSION_SUMMARIES_PRICES } : {}),

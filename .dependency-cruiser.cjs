@@ -2,7 +2,7 @@
 // Bottom up: src/domain → pure modules → prompts/ → src/llm → src/runtime → graph/ → entry points.
 
 /** Pure modules: plain code, no model calls through the LLM layer, no graphs. */
-const PURE = "^src/(encode|replay|render|patterns|report|analysts|sources|store|validation|summaries|io|config|capture|generate|log|http|eval|watch)/";
+const PURE = "^src/(encode|replay|render|patterns|report|analysts|sources|store|validation|summaries|io|config|capture|generate|log|http|eval|watch|queue|limits)/";
 /** What sits above the pure modules. */
 const ABOVE_PURE = "^(prompts|graph|tools)/|^src/(llm|runtime|server|service|cli)/";
 /** Entry points and services: only other entry points import them. */

@@ -5,6 +5,7 @@ import { parseSelection, SelectionError, type SessionSelection } from "../domain
 import { runCapture } from "./capture.ts";
 import { runInspect } from "./inspect.ts";
 import { runSummarize } from "./summarize.ts";
+import { runQueuesStatus } from "./queues.ts";
 import { runEval } from "./eval.ts";
 import { runGenerate } from "./generate.ts";
 import { runIssueAction, runIssuesList, runIssuesPage, runIssuesShow } from "./issues.ts";
@@ -301,6 +302,16 @@ Example:
     .option("--concurrency <n>", "sweeps at once (default 2)", parsePositiveInt)
     .action(async (o: SweepFlags & { once?: boolean; concurrency?: number }) => {
       setExit(await runWatch({ ...sweepOptionsOf(o), ...(o.once ? { once: true } : {}), ...(o.concurrency ? { concurrency: o.concurrency } : {}) }));
+    });
+
+  const queues = program.command("queues").description("The BullMQ queues of the workers (SESSION_SUMMARIES_QUEUE): job counts and failures");
+  queues
+    .command("status")
+    .description("Waiting, active, delayed, completed and failed jobs per queue, and the latest failures with their reasons")
+    .option("--json", "print JSON")
+    .option("--failures <n>", "latest failures to list per queue (default 5)", parsePositiveInt)
+    .action(async (o: { json?: boolean; failures?: number }) => {
+      program.setOptionValue("exitCode", await runQueuesStatus({ ...(o.json ? { json: true } : {}), ...(o.failures !== undefined ? { failures: o.failures } : {}) }));
     });
 
   const issues = program.command("issues").description("Issues tracked over time by the monitors' sweeps: list, show, snooze, mute, resolve, reopen, and the issues page");

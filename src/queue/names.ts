@@ -1,0 +1,105 @@
+import { z } from "zod";
+import { keySegment } from "../store/keys.ts";
+import { QueueError } from "./errors.ts";
+
+/**
+ * The queues: `sessions` (load + encode → summarize → replay checks of one session) and `render`
+ * (one clip). Workers pick which they serve with `--queues`.
+ */
+export const QUEUE_NAMES = ["sessions", "render"] as const;
+export type QueueName = (typeof QUEUE_NAMES)[number];
+
+/**
+ * BullMQ's key prefix (its default is `bull`). Distinct from the blob store's `session-summaries:` so
+ * clearing the blob store never deletes queues, and the reverse.
+ */
+export const DEFAULT_QUEUE_PREFIX = "session-summaries-queue";
+
+/** Letters, digits, `_`, `-`, `.` and `{}` (a Redis Cluster hash tag, e.g. `{ss}`); BullMQ joins keys with `:`. */
+const PREFIX_PATTERN = /^[A-Za-z0-9_.{}-]+$/;
+
+/**
+ * The prefix of one deployment's queues: `session-summaries-queue`, or `session-summaries-queue-<deployment>`
+ * so staging and production (or two test runs) can share one Redis.
+ */
+export function queuePrefix(deployment?: string): string {
+  const prefix = deployment ? `${DEFAULT_QUEUE_PREFIX}-${deployment}` : DEFAULT_QUEUE_PREFIX;
+  return checkQueuePrefix(prefix);
+}
+
+export function checkQueuePrefix(prefix: string): string {
+  if (!PREFIX_PATTERN.test(prefix)) throw new QueueError("invalid_config", `a queue prefix may hold only letters, digits, _ - . and {}, got ${JSON.stringify(prefix)}`);
+  return prefix;
+}
+
+/** A queue name given by a person (`--queues sessions,render`), checked. */
+export function parseQueueName(value: string): QueueName {
+  const name = value.trim();
+  if (!(QUEUE_NAMES as readonly string[]).includes(name)) throw new QueueError("invalid_config", `unknown queue ${JSON.stringify(name)}: use ${QUEUE_NAMES.join(" or ")}`);
+  return name as QueueName;
+}
+
+/** Ids and labels in job data: short, so nobody puts a payload in a job by mistake. */
+const keyText = z.string().min(1).max(512);
+
+/**
+ * A session job: keys only. The worker loads the session from the source, writes the summary to the
+ * summary cache (project, session, focus, cache label) and returns where it is; BullMQ stores no
+ * events, recordings or summaries.
+ */
+export const SessionJobDataSchema = z
+  .object({
+    project: keyText,
+    /** The report (or sweep) run the job belongs to. */
+    runId: keyText,
+    sessionId: keyText,
+    focus: z.string().max(2_000).nullable(),
+    /** The summary cache's analyst label (`summaryCacheLabel`): which model and checks made the summary. */
+    cacheLabel: keyText,
+    /** Where the session is read from, e.g. a dataset directory or a source name, when not the project's default. */
+    source: keyText.optional(),
+  })
+  .strict();
+export type SessionJobData = z.infer<typeof SessionJobDataSchema>;
+
+/** A render job: one clip of a session between two replay offsets; the clip goes to the blob store. */
+export const RenderJobDataSchema = z
+  .object({
+    project: keyText,
+    runId: keyText,
+    sessionId: keyText,
+    startMs: z.number().int().min(0),
+    endMs: z.number().int().min(0),
+    /** The blob key of the recording to render (a loaded session), not the recording itself. */
+    recordingKey: keyText,
+  })
+  .strict()
+  .refine((data) => data.endMs > data.startMs, { message: "endMs must be after startMs", path: ["endMs"] });
+export type RenderJobData = z.infer<typeof RenderJobDataSchema>;
+
+/** What a job returns: where its result lives (blob keys), never the result itself. */
+export interface SessionJobResult {
+  summaryKey: string;
+}
+export interface RenderJobResult {
+  clipKey: string;
+}
+
+/**
+ * BullMQ job ids may not contain `:` (it separates Redis key parts) and may not be integers. Every
+ * part goes through `keySegment` (only `[A-Za-z0-9_-]` stay, the rest is `%XX`), so `.` can join them
+ * and two different sessions never share an id.
+ */
+export function jobId(kind: string, parts: ReadonlyArray<string | number>): string {
+  return [kind, ...parts].map(keySegment).join(".");
+}
+
+/** One job per session per run: enqueued twice (a resumed run, two branches), it runs once. */
+export function sessionJobId(data: Pick<SessionJobData, "project" | "runId" | "sessionId">): string {
+  return jobId("session", [data.project, data.runId, data.sessionId]);
+}
+
+/** One job per clip per run. */
+export function renderJobId(data: Pick<RenderJobData, "project" | "runId" | "sessionId" | "startMs" | "endMs">): string {
+  return jobId("render", [data.project, data.runId, data.sessionId, `${data.startMs}-${data.endMs}`]);
+}

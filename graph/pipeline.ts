@@ -11,6 +11,7 @@ import { configuredPrices } from "../src/watch/budget.ts";
 import { createPipelineAnalyst } from "../src/llm/model-analyst.ts";
 import type { PipelineAnalyst } from "../src/llm/analyst.ts";
 import type { LoadModelOptions } from "../src/llm/models.ts";
+import { createProviderLimits } from "../src/llm/provider-limits.ts";
 import type { PipelineRuntime, PipelineSettings, ValidationRuntime } from "../src/runtime/runtime.ts";
 import { createClipValidator, type ClipValidator } from "../src/llm/clip-validators.ts";
 import { ClipRenderService } from "../src/render/clip-service.ts";
@@ -52,23 +53,38 @@ export interface OpenRuntime {
  * store, summary cache, analyst, settings, replay checks — as configured, with test overrides.
  */
 export async function createRuntime(options: Omit<PipelineOptions, "checkpointer">): Promise<OpenRuntime> {
-  const validation = createValidationRuntime(options);
-  const blobs = options.blobs ?? (await createBlobStore(options.config.store.blobs));
-  const runtime: PipelineRuntime = {
-    project: options.project ?? "local",
-    source: options.source,
-    blobs,
-    summaries: new SummaryCache<SessionSummary>({ store: blobs, schema: SessionSummarySchema }),
-    analyst: options.analyst ?? createPipelineAnalyst(options.config, options.models),
-    settings: { ...DEFAULTS.pipeline, redactPii: options.config.redactPii, ...options.settings },
-    prices: configuredPrices(options.config.watch.pricesJson),
-    ...(validation ? { validation } : {}),
-  };
+  // With a queue, every model call of every process on its Redis shares the configured provider budgets.
+  const ownLimits = options.models?.limits ? undefined : createProviderLimits(options.config);
+  const models: LoadModelOptions | undefined = ownLimits ? { ...options.models, limits: ownLimits } : options.models;
+  const validation = createValidationRuntime({ ...options, models });
+  let runtime: PipelineRuntime;
+  let blobs: BlobStore | undefined;
+  try {
+    blobs = options.blobs ?? (await createBlobStore(options.config.store.blobs));
+    runtime = {
+      project: options.project ?? "local",
+      source: options.source,
+      blobs,
+      summaries: new SummaryCache<SessionSummary>({ store: blobs, schema: SessionSummarySchema }),
+      analyst: options.analyst ?? createPipelineAnalyst(options.config, models),
+      settings: { ...DEFAULTS.pipeline, redactPii: options.config.redactPii, ...options.settings },
+      prices: configuredPrices(options.config.watch.pricesJson),
+      ...(validation ? { validation } : {}),
+    };
+  } catch (error) {
+    // Nothing opened for this runtime outlives its failed start.
+    await validation?.renderer.close();
+    if (!options.blobs) await blobs?.close();
+    await ownLimits?.close();
+    throw error;
+  }
+  const openBlobs = blobs;
   return {
     runtime,
     async close() {
       await validation?.renderer.close();
-      if (!options.blobs) await blobs.close();
+      if (!options.blobs) await openBlobs.close();
+      await ownLimits?.close();
     },
   };
 }

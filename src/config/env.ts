@@ -46,6 +46,8 @@ const EnvSchema = z.object({
   /** Where monitors, issues and alerts live; unset: Postgres when the checkpointer is, else a SQLite file under the data dir. */
   SESSION_SUMMARIES_WATCH_STORE: blankAsUnset(z.enum(["sqlite", "postgres"])),
   SESSION_SUMMARIES_QUEUE: blankAsUnset(z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")),
+  /** Model-provider budgets shared through the queue's Redis (JSON; see `parseProviderLimits`). */
+  SESSION_SUMMARIES_PROVIDER_LIMITS: blankAsUnset(z.string()),
   SESSION_SUMMARIES_SESSION_IDLE_MINUTES: blankAsUnset(
     z.coerce
       .number()
@@ -120,9 +122,67 @@ export interface AppConfig {
     /** Webhook signing secrets by name (`SESSION_SUMMARIES_ALERT_SECRETS=name=secret,...`): monitors name them, the store never holds them. */
     alertSecrets: Readonly<Record<string, string>>;
   };
+  /**
+   * Budgets per provider model (`SESSION_SUMMARIES_PROVIDER_LIMITS`): requests and tokens per minute
+   * and calls in flight, shared by every process on the queue's Redis. Read (and validated) always,
+   * used only with `queue`: the budgets live on that Redis.
+   */
+  providerLimits?: ProviderLimitsConfig;
   /** BullMQ on Redis for workers (`SESSION_SUMMARIES_QUEUE=redis://…`); absent: everything runs in process. The URL may hold a password. */
   queue?: { url: string };
   server: ServerConfig;
+}
+
+/** One model's budgets; an absent field means no limit of that kind. */
+export interface ModelLimitsConfig {
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+  maxInFlight?: number;
+}
+
+export interface ProviderLimitsConfig {
+  /** Limits of every model without its own entry (the `default` key). */
+  defaults?: ModelLimitsConfig;
+  /** By model key as written (`openai:gpt-4.1-mini`); the LLM layer normalizes the keys. */
+  models: Record<string, ModelLimitsConfig>;
+}
+
+const MODEL_LIMIT_NAMES = ["requestsPerMinute", "tokensPerMinute", "maxInFlight"] as const;
+
+/**
+ * `{"default": {"requestsPerMinute": 500, "tokensPerMinute": 200000, "maxInFlight": 50}, "openai:gpt-4.1-mini": {...}}`.
+ * Every key but `default` is a `provider:model`; every limit a whole number >= 1.
+ */
+export function parseProviderLimits(text: string, source = "SESSION_SUMMARIES_PROVIDER_LIMITS"): ProviderLimitsConfig {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError("invalid_env", `${source} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ConfigError("invalid_env", `${source} must be a JSON object of limits by model ("default" or "provider:model")`);
+  }
+  const result: ProviderLimitsConfig = { models: {} };
+  for (const [key, entry] of Object.entries(value as Record<string, unknown>)) {
+    if (key !== "default" && !/^[^:\s]+:\S.*$/.test(key.trim())) {
+      throw new ConfigError("invalid_env", `${source}: key ${JSON.stringify(key)} must be "default" or a model as provider:model (e.g. openai:gpt-4.1-mini)`);
+    }
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new ConfigError("invalid_env", `${source}["${key}"] must be an object of limits`);
+    const limits: ModelLimitsConfig = {};
+    for (const [name, limit] of Object.entries(entry as Record<string, unknown>)) {
+      if (!(MODEL_LIMIT_NAMES as readonly string[]).includes(name)) {
+        throw new ConfigError("invalid_env", `${source}["${key}"].${name} is not a limit (expected ${MODEL_LIMIT_NAMES.join(", ")})`);
+      }
+      if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1) {
+        throw new ConfigError("invalid_env", `${source}["${key}"].${name} must be a whole number >= 1 (omit it for no limit), got ${JSON.stringify(limit)}`);
+      }
+      limits[name as (typeof MODEL_LIMIT_NAMES)[number]] = limit;
+    }
+    if (key === "default") result.defaults = limits;
+    else result.models[key.trim()] = limits;
+  }
+  return result;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -176,6 +236,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     store: readStoreConfig(e),
     watchStore: readWatchStoreConfig(e),
     ...(e.SESSION_SUMMARIES_QUEUE ? { queue: { url: e.SESSION_SUMMARIES_QUEUE } } : {}),
+    ...(e.SESSION_SUMMARIES_PROVIDER_LIMITS ? { providerLimits: parseProviderLimits(e.SESSION_SUMMARIES_PROVIDER_LIMITS) } : {}),
     watch: {
       sessionIdleMinutes: e.SESSION_SUMMARIES_SESSION_IDLE_MINUTES ?? DEFAULTS.watch.sessionIdleMinutes,
       ...(e.SESSION_SUMMARIES_PRICES ? { pricesJson: e.SESSION_SUMMARIES_PRICES } : {}),

@@ -7,6 +7,7 @@ import { ClipVerdictSchema, formatValidateClip, type ClipMedia } from "../../pro
 import type { Usage } from "./analyst.ts";
 import { describeModel, loadModel, resolveModelSpec, type LoadModelOptions } from "./models.ts";
 import { callStructured, createUsage } from "./structured/call.ts";
+import { callLimitsFor, type ModelCallLimits } from "./provider-limits.ts";
 
 /** What a rendered clip shows about one flagged key action. */
 export interface ClipEvidence {
@@ -86,6 +87,8 @@ export class VisionClipValidator implements ClipValidator {
     readonly needsVideo: boolean,
     private readonly timeoutMs: number,
     private readonly speed: number,
+    /** Shared provider budgets of the vision model (with a queue). */
+    private readonly limits?: ModelCallLimits,
   ) {}
 
   async validate(evidence: ClipEvidence, onUsage: (usage: Usage) => void, signal?: AbortSignal): Promise<DomVerdict> {
@@ -116,6 +119,7 @@ export class VisionClipValidator implements ClipValidator {
         timeoutMs: this.timeoutMs,
         signal,
         usage,
+        limits: this.limits,
       });
       return { verdict: value.verdict, observed: value.observed, evidence: value.evidence };
     } finally {
@@ -129,5 +133,5 @@ export function createClipValidator(config: AppConfig, options: LoadModelOptions
   const model = loadModel("vision", config, options);
   if (!model) return domValidator;
   const spec = resolveModelSpec("vision", config, options.overrides);
-  return new VisionClipValidator(model, `vision ${describeModel(spec)}`, spec.provider === "google-genai", config.modelCalls.timeoutMs, speed);
+  return new VisionClipValidator(model, `vision ${describeModel(spec)}`, spec.provider === "google-genai", config.modelCalls.timeoutMs, speed, callLimitsFor(spec, options.limits));
 }

@@ -36,7 +36,8 @@ import {
 import type { QuestionAnswer } from "../domain/monitor.ts";
 import type { PipelineAnalyst, QuestionInput, SessionInput, Usage } from "./analyst.ts";
 import { answerSessionQuestion } from "./question.ts";
-import { describeModels, loadModel, type LoadModelOptions } from "./models.ts";
+import { describeModels, loadModel, resolveModelSpec, type LoadModelOptions } from "./models.ts";
+import { callLimitsFor, type ModelCallLimits } from "./provider-limits.ts";
 import { callStructured, createUsage, type UsageTotals } from "./structured/call.ts";
 
 /** Changes whenever the summary prompt's instructions change. */
@@ -69,6 +70,8 @@ export class StagedAnalyst implements PipelineAnalyst {
     /** The offline rules' settings (a product map's site model); `offlineKey` names them in the cache label. */
     private readonly offlineSettings: OfflineAnalystOverrides = {},
     offlineKey = "",
+    /** Shared provider budgets per role's model (with a queue); absent: calls are limited only by the model client. */
+    private readonly callLimits: { summarizer?: ModelCallLimits; reasoner?: ModelCallLimits } = {},
   ) {
     const offline = !summarizer && !reasoner;
     this.label = offline ? { kind: "heuristic", label: OFFLINE_ANALYST_LABEL } : { kind: "model", label: `summarizer ${models.summarizer}, reasoner ${models.reasoner}` };
@@ -84,7 +87,14 @@ export class StagedAnalyst implements PipelineAnalyst {
   private async askSummarizer(model: BaseChatModel, input: QuestionInput, onUsage: (usage: Usage) => void, signal?: AbortSignal): Promise<QuestionAnswer> {
     const usage = createUsage();
     try {
-      return await answerSessionQuestion(input, { model, role: "summarizer", timeoutMs: this.timeoutMs, usage, ...(signal ? { signal } : {}) });
+      return await answerSessionQuestion(input, {
+        model,
+        role: "summarizer",
+        timeoutMs: this.timeoutMs,
+        usage,
+        ...(signal ? { signal } : {}),
+        ...(this.callLimits.summarizer ? { limits: this.callLimits.summarizer } : {}),
+      });
     } finally {
       onUsage(asUsage(usage));
     }
@@ -112,6 +122,7 @@ export class StagedAnalyst implements PipelineAnalyst {
         timeoutMs: this.timeoutMs,
         signal,
         usage,
+        limits: this.callLimits.summarizer,
       });
       return value;
     } finally {
@@ -159,7 +170,7 @@ export class StagedAnalyst implements PipelineAnalyst {
   private async reason<S extends z.ZodType>(messages: BaseMessage[], schema: S, label: string, onUsage: (usage: Usage) => void): Promise<z.output<S>> {
     const usage = createUsage();
     try {
-      const { value } = await callStructured({ model: this.reasoner!, messages, schema, role: "reasoner", label, timeoutMs: this.timeoutMs, usage });
+      const { value } = await callStructured({ model: this.reasoner!, messages, schema, role: "reasoner", label, timeoutMs: this.timeoutMs, usage, limits: this.callLimits.reasoner });
       return value;
     } finally {
       onUsage(asUsage(usage));
@@ -174,5 +185,9 @@ export function createPipelineAnalyst(config: AppConfig, options: LoadModelOptio
   const productMap = config.productMapPath ? loadProductMap(config.productMapPath) : undefined;
   const offline: OfflineAnalystOverrides = productMap ? { site: createSiteModel({ productMap }) } : {};
   const offlineKey = productMap ? `map:${createHash("sha256").update(JSON.stringify(productMap)).digest("hex").slice(0, 8)}` : "";
-  return new StagedAnalyst(load("summarizer"), load("reasoner"), describeModels(config, options.overrides), config.modelCalls.timeoutMs, offline, offlineKey);
+  const limitsOf = (role: ModelRole) => callLimitsFor(resolveModelSpec(role, config, options.overrides), options.limits);
+  return new StagedAnalyst(load("summarizer"), load("reasoner"), describeModels(config, options.overrides), config.modelCalls.timeoutMs, offline, offlineKey, {
+    summarizer: limitsOf("summarizer"),
+    reasoner: limitsOf("reasoner"),
+  });
 }

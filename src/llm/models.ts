@@ -6,6 +6,7 @@ import { type AppConfig } from "../config/env.ts";
 import { MODEL_ROLES, type ModelRole, type ModelSpec } from "../config/models.ts";
 import { ConfigError } from "../domain/errors.ts";
 import type { Analyst } from "../domain/summary.ts";
+import type { ProviderLimits } from "../limits/index.ts";
 
 /**
  * The one place models are constructed. Nodes call `loadModel(role, config, options)` and never
@@ -37,6 +38,11 @@ export interface LoadModelOptions {
   factory?: ModelFactory;
   /** The HTTP client's fetch for OpenAI-compatible providers (wiring tests). */
   fetch?: typeof fetch;
+  /**
+   * Provider budgets shared through Redis (with a queue): every call of the models built from these
+   * options waits for them. Owned by the caller, who closes it.
+   */
+  limits?: ProviderLimits;
 }
 
 export const OFFLINE_ANALYST_LABEL = "offline analyst";

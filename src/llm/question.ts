@@ -6,6 +6,7 @@ import type { EncodedSession } from "../encode/types.ts";
 import { HallucinationError } from "./errors.ts";
 import { callStructured, repairRequest, type UsageTotals } from "./structured/call.ts";
 import type { ChatModelLike } from "./structured/messages.ts";
+import type { ModelCallLimits } from "./provider-limits.ts";
 
 /**
  * Asking a model a monitor's question about one session: the structured call (YAML of the
@@ -34,6 +35,8 @@ export interface AnswerQuestionCall {
   timeoutMs: number;
   signal?: AbortSignal;
   usage: UsageTotals;
+  /** The model's shared provider budgets, when there are any. */
+  limits?: ModelCallLimits;
 }
 
 /** The cited ids that are not rows of the table, each once. */
@@ -59,7 +62,17 @@ export async function answerSessionQuestion(input: QuestionSessionInput, call: A
   const schema = questionAnswerSchemaFor(input.question);
   const label = `answer to the question for session ${encoded.sessionId}`;
   const ask = (conversation: typeof messages) =>
-    callStructured({ model: call.model, messages: conversation, schema, role: call.role, label, timeoutMs: call.timeoutMs, usage: call.usage, ...(call.signal ? { signal: call.signal } : {}) });
+    callStructured({
+      model: call.model,
+      messages: conversation,
+      schema,
+      role: call.role,
+      label,
+      timeoutMs: call.timeoutMs,
+      usage: call.usage,
+      ...(call.signal ? { signal: call.signal } : {}),
+      ...(call.limits ? { limits: call.limits } : {}),
+    });
 
   const first = await ask(messages);
   const unknown = unknownEvidenceIds(first.value, encoded.idMap);

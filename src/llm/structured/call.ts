@@ -1,7 +1,9 @@
 import { AIMessage, HumanMessage, type BaseMessage } from "@langchain/core/messages";
 import type { z } from "zod";
 import { countTokens } from "../../encode/index.ts";
+import { ProviderLimitsError, type Lease } from "../../limits/index.ts";
 import { ModelCallError, ModelOutputError } from "../errors.ts";
+import { LIMITED_CALL_DEFAULTS, retryAfterMsOf, type ModelCallLimits } from "../provider-limits.ts";
 import { messageText, type ChatModelLike } from "./messages.ts";
 import { parseStructured, rootKeysOf } from "./parse.ts";
 
@@ -49,6 +51,8 @@ export interface CallStructuredOptions<S extends z.ZodType> {
   timeoutMs: number;
   signal?: AbortSignal;
   usage?: UsageTotals;
+  /** The provider budgets shared across processes (with a queue); absent: no limit but the client's own. */
+  limits?: ModelCallLimits;
 }
 
 export interface StructuredResult<T> {
@@ -88,7 +92,7 @@ export function repairRequest(errors: readonly string[]): string {
 }
 
 async function invokeCounted(options: CallStructuredOptions<z.ZodType>, messages: BaseMessage[]): Promise<string> {
-  const response = await invokeWithTimeout(options.model, messages, options.timeoutMs, options.label, options.signal);
+  const response = await invokeWithTimeout(options.model, messages, options.timeoutMs, options.label, options.signal, options.limits);
   const text = messageText(response);
   if (options.usage) {
     const reported = usageMetadataOf(response);
@@ -106,10 +110,46 @@ function usageMetadataOf(message: BaseMessage): { input: number; output: number 
 
 /**
  * One model call bounded by `timeoutMs` and `signal`. The race returns control at the deadline even
- * if the model ignores the abort signal it is given.
+ * if the model ignores the abort signal it is given. With `limits`, the call first waits for its
+ * model's shared budgets (the wait is not part of `timeoutMs`: it bounds the provider, not the
+ * queue), gives its slot back with the tokens it really used, and a 429 pauses every process.
  */
-export async function invokeWithTimeout(model: ChatModelLike, messages: BaseMessage[], timeoutMs: number, label: string, signal?: AbortSignal): Promise<BaseMessage> {
+export async function invokeWithTimeout(model: ChatModelLike, messages: BaseMessage[], timeoutMs: number, label: string, signal?: AbortSignal, limits?: ModelCallLimits): Promise<BaseMessage> {
   if (signal?.aborted) throw new ModelCallError("aborted", `${label}: aborted before the call`);
+  if (!limits) return invokeBounded(model, messages, timeoutMs, label, signal);
+  const lease = await acquireLease(limits, messages, label, signal);
+  let actualTokens: number | undefined;
+  try {
+    const response = await invokeBounded(model, messages, timeoutMs, label, signal);
+    const reported = usageMetadataOf(response);
+    if (reported) actualTokens = reported.input + reported.output;
+    return response;
+  } catch (error) {
+    if (error instanceof ModelCallError && error.status === 429) {
+      const retryAfterMs = retryAfterMsOf(error.cause) ?? limits.defaultThrottleMs ?? LIMITED_CALL_DEFAULTS.throttleMs;
+      // The call's own error says what happened; a Redis failure here must not replace it.
+      await limits.limits.reportThrottled(limits.modelKey, retryAfterMs).catch(() => {});
+    }
+    throw error;
+  } finally {
+    // An unreachable Redis must not fail a call that succeeded; the lease expires on its own.
+    await lease.release(actualTokens).catch(() => {});
+  }
+}
+
+/** Waits for the model's budgets; budget problems become call errors, so a run counts the item as failed rather than crashing. */
+async function acquireLease(limits: ModelCallLimits, messages: BaseMessage[], label: string, signal?: AbortSignal): Promise<Lease> {
+  const estimated = countTokens(messages.map(messageText).join("\n")) + (limits.expectedOutputTokens ?? LIMITED_CALL_DEFAULTS.expectedOutputTokens);
+  try {
+    return await limits.limits.acquire(limits.modelKey, estimated, signal);
+  } catch (error) {
+    if (signal?.aborted) throw new ModelCallError("aborted", `${label}: aborted while waiting for the ${limits.modelKey} budget`, undefined, { cause: error });
+    const reason = error instanceof ProviderLimitsError ? error.message : describeProviderError(error);
+    throw new ModelCallError("provider_error", `${label}: ${reason}`, undefined, { cause: error });
+  }
+}
+
+async function invokeBounded(model: ChatModelLike, messages: BaseMessage[], timeoutMs: number, label: string, signal?: AbortSignal): Promise<BaseMessage> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;

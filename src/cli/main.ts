@@ -6,6 +6,7 @@ import { runCapture } from "./capture.ts";
 import { runInspect } from "./inspect.ts";
 import { runSummarize } from "./summarize.ts";
 import { runQueuesStatus } from "./queues.ts";
+import { runWorker } from "./worker.ts";
 import { runEval } from "./eval.ts";
 import { runGenerate } from "./generate.ts";
 import { runIssueAction, runIssuesList, runIssuesPage, runIssuesShow } from "./issues.ts";
@@ -302,6 +303,20 @@ Example:
     .option("--concurrency <n>", "sweeps at once (default 2)", parsePositiveInt)
     .action(async (o: SweepFlags & { once?: boolean; concurrency?: number }) => {
       setExit(await runWatch({ ...sweepOptionsOf(o), ...(o.once ? { once: true } : {}), ...(o.concurrency ? { concurrency: o.concurrency } : {}) }));
+    });
+
+  program
+    .command("worker")
+    .description("Process session jobs from the BullMQ queues on SESSION_SUMMARIES_QUEUE until SIGTERM (then finish the active ones and exit 0)")
+    .option("--queues <names>", "queues to serve, comma-separated (sessions)", "sessions")
+    .option("--concurrency <n>", "jobs run at once by this process (default 1)", parsePositiveInt)
+    .option("--dataset <dir>", "dataset directory of the sessions (default SESSION_SUMMARIES_DATASET)")
+    .option("--prefix <prefix>", "the deployment's queue prefix (default session-summaries-queue)")
+    .action(async (o: { queues: string; concurrency?: number; dataset?: string; prefix?: string }) => {
+      program.setOptionValue(
+        "exitCode",
+        await runWorker({ queues: o.queues, ...(o.concurrency ? { concurrency: o.concurrency } : {}), ...(o.dataset ? { dataset: o.dataset } : {}), ...(o.prefix ? { prefix: o.prefix } : {}) }),
+      );
     });
 
   const queues = program.command("queues").description("The BullMQ queues of the workers (SESSION_SUMMARIES_QUEUE): job counts and failures");

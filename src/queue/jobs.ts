@@ -197,12 +197,16 @@ export async function waitForJob<Data, Result>(queue: Queue<Data, Result>, job: 
     const check = async (): Promise<void> => {
       try {
         await queueEvents.waitUntilReady();
-        const current = await queue.getJob(id);
+        // The state first, then the job: read the other way round, a job finishing in between shows
+        // "completed" with the return value of before (null), or "failed" with stale attempts.
+        const state = await queue.getJobState(id);
         if (settled) return;
-        if (!current) return fail(new QueueError("job_missing", `job ${id} is not in queue ${queue.name} (removed, or never added)`, { jobId: id }));
-        const state = await current.getState();
+        if (state === "unknown") return fail(new QueueError("job_missing", `job ${id} is not in queue ${queue.name} (removed, or never added)`, { jobId: id }));
+        if (state !== "completed" && state !== "failed") return;
+        const current = await queue.getJob(id);
+        if (settled || !current) return;
         if (state === "completed") succeed(current.returnvalue);
-        else if (state === "failed") fail(failedError(queue.name, id, current.failedReason, current.attemptsMade));
+        else fail(failedError(queue.name, id, current.failedReason, current.attemptsMade));
       } catch (error) {
         // A Redis blip while re-checking is not the job's failure: the next check or event settles it.
         if (!recheck) fail(error);

@@ -1,0 +1,92 @@
+import path from "node:path";
+import type { Worker } from "bullmq";
+import { createRuntime, type OpenRuntime, type PipelineOptions } from "../../../graph/pipeline.ts";
+import type { AppConfig } from "../../config/env.ts";
+import type { Logger } from "../../log/logger.ts";
+import type { QueueConnection } from "../../queue/connection.ts";
+import { createWorker, cutReason, type WorkerOptions } from "../../queue/jobs.ts";
+import type { SessionJobData } from "../../queue/names.ts";
+import type { PipelineRuntime } from "../../runtime/runtime.ts";
+import { DatasetSource } from "../../sources/dataset.ts";
+import { createSessionProcessor, type SessionJobOutcome } from "./session-processor.ts";
+
+export const SESSION_WORKER_DEFAULTS = {
+  /**
+   * On SIGTERM, active jobs get this long to finish; after it the worker stops anyway and BullMQ hands
+   * the unfinished jobs to another worker once their lock expires (the job id keeps them to one run).
+   */
+  shutdownGraceMs: 60_000,
+} as const;
+
+export interface SessionWorkerOptions extends WorkerOptions {
+  config: AppConfig;
+  /** A worker connection (`role: "worker"`). */
+  connection: QueueConnection;
+  prefix: string;
+  /** The dataset directory the sessions are read from. */
+  dataset: string;
+  logger: Logger;
+  /** Instead of the configured ones (tests): analyst, validation mode, blob store... */
+  pipeline?: Partial<Omit<PipelineOptions, "config" | "source" | "project" | "checkpointer">>;
+}
+
+export interface SessionWorker {
+  readonly worker: Worker<SessionJobData, SessionJobOutcome>;
+  /**
+   * Stops taking jobs, waits up to `graceMs` for the active ones, then closes the worker and the
+   * runtimes (blob stores, Chromium). The connection is the caller's.
+   */
+  close(graceMs?: number): Promise<{ finishedActive: boolean }>;
+}
+
+/** A BullMQ worker on the `sessions` queue, with one runtime per project built on its first job. */
+export function startSessionWorker(options: SessionWorkerOptions): SessionWorker {
+  const dataset = path.resolve(options.dataset);
+  const runtimes = new Map<string, Promise<OpenRuntime>>();
+  const runtimeFor = async (project: string): Promise<PipelineRuntime> => {
+    let open = runtimes.get(project);
+    if (!open) {
+      open = createRuntime({ config: options.config, source: new DatasetSource(dataset), project, ...options.pipeline });
+      runtimes.set(project, open);
+      // A runtime that failed to open (a blob store down) is tried again by the next job, not cached as broken.
+      open.catch(() => runtimes.delete(project));
+    }
+    return (await open).runtime;
+  };
+  const logger = options.logger;
+  const processor = createSessionProcessor({ runtimeFor, dataset, logger });
+  const worker = createWorker<SessionJobData, SessionJobOutcome>(options.connection, "sessions", options.prefix, processor, {
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.lockDurationMs !== undefined ? { lockDurationMs: options.lockDurationMs } : {}),
+    ...(options.stalledIntervalMs !== undefined ? { stalledIntervalMs: options.stalledIntervalMs } : {}),
+    ...(options.autorun !== undefined ? { autorun: options.autorun } : {}),
+  });
+  worker.on("failed", (job, error) => {
+    logger.warn({ job: job?.id, attempts: job?.attemptsMade, reason: cutReason(error.message) }, "session job attempt failed");
+  });
+  worker.on("stalled", (jobId) => logger.warn({ job: jobId }, "session job stalled (its worker stopped): given to another worker"));
+  worker.on("error", (error) => logger.error({ err: error }, "worker error (BullMQ reconnects by itself)"));
+  let closing: Promise<{ finishedActive: boolean }> | undefined;
+  return {
+    worker,
+    close(graceMs = SESSION_WORKER_DEFAULTS.shutdownGraceMs) {
+      closing ??= (async () => {
+        // Closing takes no new job and waits for the active ones.
+        let timer: NodeJS.Timeout | undefined;
+        const finished = await Promise.race([
+          worker.close().then(() => true),
+          new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => resolve(false), graceMs);
+          }),
+        ]);
+        clearTimeout(timer);
+        // Forced: the unfinished jobs keep their lock until it expires, then BullMQ re-queues them.
+        if (!finished) await worker.close(true).catch(() => {});
+        for (const open of runtimes.values()) await (await open.catch(() => undefined))?.close().catch(() => {});
+        runtimes.clear();
+        return { finishedActive: finished };
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { RateLimiterRedis, RateLimiterRes } from "rate-limiter-flexible";
 import { SessionSummariesError } from "../domain/errors.ts";
-import { describeEndpoint, maskUrlPassword, messageOf } from "../store/errors.ts";
-import { DEFAULT_REDIS_PORT, parseRedisUrl } from "../store/redis-blob-store.ts";
+import { parseRedisUrl, RedisConnection } from "../store/redis-connection.ts";
 
 /**
  * A provider-limits problem. Codes: `invalid_options` (a bad limit or option, named in the message),
@@ -125,9 +124,7 @@ export class ProviderLimits {
   readonly description: string;
   readonly keyPrefix: string;
   readonly client: Redis;
-  private readonly ownsClient: boolean;
-  private readonly endpoint: string;
-  private readonly secret: string | undefined;
+  private readonly connection: RedisConnection;
   private readonly defaults: ModelLimits;
   private readonly models: Record<string, ModelLimits>;
   private readonly windowSeconds: number;
@@ -139,7 +136,6 @@ export class ProviderLimits {
   private readonly heartbeats = new Set<NodeJS.Timeout>();
   /** Waiters woken early when a lease of this process is released (others' releases are polled). */
   private readonly localWaiters = new Set<() => void>();
-  private lastConnectionError: unknown;
   private closed = false;
 
   constructor(options: ProviderLimitsOptions) {
@@ -169,41 +165,18 @@ export class ProviderLimits {
       } catch (error) {
         throw new ProviderLimitsError("invalid_options", `ProviderLimits url: ${(error as Error).message}`, { cause: error });
       }
-      const url = new URL(options.url);
-      this.secret = url.password ? decodeURIComponent(url.password) : undefined;
-      this.endpoint = describeEndpoint(options.url, DEFAULT_REDIS_PORT);
-      this.client = new Redis(options.url, {
-        lazyConnect: true,
-        connectTimeout: connectTimeoutMs,
-        maxRetriesPerRequest: 2,
-        retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
-      });
-      this.ownsClient = true;
-      this.description = `provider limits on redis ${maskUrlPassword(options.url)}${this.keyPrefix ? ` (prefix ${this.keyPrefix})` : ""}`;
-    } else {
-      this.client = options.client!;
-      this.ownsClient = false;
-      this.endpoint = `${this.client.options.host ?? "localhost"}:${this.client.options.port ?? DEFAULT_REDIS_PORT}`;
-      this.description = `provider limits on redis ${this.endpoint}${this.keyPrefix ? ` (prefix ${this.keyPrefix})` : ""}`;
     }
+    this.connection = new RedisConnection(options.url !== undefined ? { url: options.url, connectTimeoutMs } : { client: options.client! });
+    this.client = this.connection.client;
+    this.description = `provider limits on redis ${this.connection.label}${this.keyPrefix ? ` (prefix ${this.keyPrefix})` : ""}`;
     this.client.defineCommand("providerLimitsAcquire", { numberOfKeys: 1, lua: ACQUIRE_SLOT_LUA });
     this.client.defineCommand("providerLimitsRenew", { numberOfKeys: 1, lua: RENEW_SLOT_LUA });
     this.client.defineCommand("providerLimitsThrottle", { numberOfKeys: 1, lua: THROTTLE_LUA });
-    // Without a listener ioredis prints every reconnect failure; keep the last one for error messages.
-    this.client.on("error", (error: unknown) => {
-      this.lastConnectionError = error;
-    });
-    this.client.on("ready", () => {
-      this.lastConnectionError = undefined;
-    });
   }
 
   /** Connects (if this instance owns the client) and pings, so a wrong URL fails at start-up. */
   async connect(): Promise<void> {
-    await this.run("connect", async () => {
-      if (this.client.status === "wait") await this.client.connect();
-      await this.client.ping();
-    });
+    await this.run("connect", () => this.connection.connect());
   }
 
   /** The limits that apply to a model: its own entry over the defaults. */
@@ -329,16 +302,7 @@ export class ProviderLimits {
     for (const timer of this.heartbeats) clearInterval(timer);
     this.heartbeats.clear();
     for (const wake of this.localWaiters) wake();
-    if (!this.ownsClient) return;
-    if (this.client.status === "wait" || this.client.status === "end") {
-      this.client.disconnect();
-      return;
-    }
-    try {
-      await this.client.quit();
-    } catch {
-      this.client.disconnect();
-    }
+    await this.connection.close();
   }
 
   private lease(modelKey: string, tokens: number, leaseId: string | undefined, tokenWindowEndsAt: number | undefined): Lease {
@@ -476,10 +440,7 @@ export class ProviderLimits {
 
   private wrap(what: string, error: unknown): ProviderLimitsError {
     if (error instanceof ProviderLimitsError) return error;
-    // A refused connection surfaces as "Connection is closed"; the error event says why.
-    const connected = this.client.status === "ready";
-    const reason = messageOf((connected ? undefined : this.lastConnectionError) ?? error, this.secret);
-    return new ProviderLimitsError("unavailable", `Redis at ${this.endpoint} failed (provider limits, ${what}): ${reason}`, { cause: error });
+    return new ProviderLimitsError("unavailable", `Redis at ${this.connection.endpoint} failed (provider limits, ${what}): ${this.connection.failureReason(error)}`, { cause: error });
   }
 }
 

@@ -1,9 +1,10 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import { BaseBlobStore, toBuffer, type BlobStoreOptions, type PutOptions } from "./blob-store.ts";
-import { StoreError, describeEndpoint, maskUrlPassword, messageOf, parseServiceUrl } from "./errors.ts";
+import { StoreError } from "./errors.ts";
+import { DEFAULT_REDIS_PORT, parseRedisUrl, RedisConnection } from "./redis-connection.ts";
 import { gunzipBytes, gzipBytes } from "./gzip.ts";
 
-export const DEFAULT_REDIS_PORT = 6379;
+export { DEFAULT_REDIS_PORT, parseRedisUrl };
 
 export interface RedisBlobStoreOptions extends BlobStoreOptions {
   /** `redis://[user:password@]host:port[/db]` or `rediss://…`. Exactly one of `url` and `client`. */
@@ -25,10 +26,7 @@ export class RedisBlobStore extends BaseBlobStore {
   readonly description: string;
   readonly prefix: string;
   readonly client: Redis;
-  private readonly ownsClient: boolean;
-  private readonly endpoint: string;
-  private readonly secret: string | undefined;
-  private lastConnectionError: unknown;
+  private readonly connection: RedisConnection;
 
   constructor(options: RedisBlobStoreOptions) {
     super(options);
@@ -36,39 +34,15 @@ export class RedisBlobStore extends BaseBlobStore {
       throw new StoreError("invalid_config", "RedisBlobStore needs exactly one of `url` and `client`");
     }
     this.prefix = options.prefix ?? "";
-    if (options.url !== undefined) {
-      const url = parseRedisUrl(options.url);
-      this.secret = url.password ? decodeURIComponent(url.password) : undefined;
-      this.endpoint = describeEndpoint(options.url, DEFAULT_REDIS_PORT);
-      this.client = new Redis(options.url, {
-        lazyConnect: true,
-        connectTimeout: options.connectTimeoutMs ?? 5_000,
-        maxRetriesPerRequest: 2,
-        retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
-      });
-      this.ownsClient = true;
-      this.description = `redis ${maskUrlPassword(options.url)}${this.prefix ? ` (prefix ${this.prefix})` : ""}`;
-    } else {
-      this.client = options.client!;
-      this.ownsClient = false;
-      this.endpoint = `${this.client.options.host ?? "localhost"}:${this.client.options.port ?? DEFAULT_REDIS_PORT}`;
-      this.description = `redis ${this.endpoint}${this.prefix ? ` (prefix ${this.prefix})` : ""}`;
-    }
-    // Without a listener ioredis prints every reconnect failure; keep the last one for error messages.
-    this.client.on("error", (error: unknown) => {
-      this.lastConnectionError = error;
-    });
-    this.client.on("ready", () => {
-      this.lastConnectionError = undefined;
-    });
+    if (options.url !== undefined) parseRedisUrl(options.url);
+    this.connection = new RedisConnection(options.url !== undefined ? { url: options.url, connectTimeoutMs: options.connectTimeoutMs ?? 5_000 } : { client: options.client! });
+    this.client = this.connection.client;
+    this.description = `redis ${this.connection.label}${this.prefix ? ` (prefix ${this.prefix})` : ""}`;
   }
 
   /** Connects (if this store owns the client) and pings; `createBlobStore` calls this at start-up. */
   async connect(): Promise<void> {
-    await this.run("connect", async () => {
-      if (this.client.status === "wait") await this.client.connect();
-      await this.client.ping();
-    });
+    await this.run("connect", () => this.connection.connect());
   }
 
   /** The Redis key a blob key is stored under. */
@@ -117,16 +91,7 @@ export class RedisBlobStore extends BaseBlobStore {
   }
 
   protected async closeResources(): Promise<void> {
-    if (!this.ownsClient) return;
-    if (this.client.status === "wait" || this.client.status === "end") {
-      this.client.disconnect();
-      return;
-    }
-    try {
-      await this.client.quit();
-    } catch {
-      this.client.disconnect();
-    }
+    await this.connection.close();
   }
 
   private async run<T>(what: string, command: () => Promise<T>): Promise<T> {
@@ -134,16 +99,10 @@ export class RedisBlobStore extends BaseBlobStore {
       return await command();
     } catch (error) {
       if (error instanceof StoreError) throw error;
-      // A refused connection surfaces as "Connection is closed"; the error event says why.
-      const connected = this.client.status === "ready";
-      const reason = messageOf((connected ? undefined : this.lastConnectionError) ?? error, this.secret);
-      throw new StoreError(connected ? "backend_error" : "unavailable", `Redis at ${this.endpoint} failed (${what}): ${reason}`, {
+      const connected = this.connection.connected;
+      throw new StoreError(connected ? "backend_error" : "unavailable", `Redis at ${this.connection.endpoint} failed (${what}): ${this.connection.failureReason(error)}`, {
         cause: error,
       });
     }
   }
-}
-
-export function parseRedisUrl(url: string): URL {
-  return parseServiceUrl(url, "Redis", ["redis:", "rediss:"]);
 }

@@ -4,9 +4,10 @@ import { QueueError } from "./errors.ts";
 
 /**
  * The queues: `sessions` (load + encode → summarize → replay checks of one session) and `render`
- * (one clip). Workers pick which they serve with `--queues`.
+ * (one clip), served by workers (`worker --queues`); `sweeps` (one monitor sweep, put there by a job
+ * scheduler per monitor), served by `watch` processes, which hold the watch store.
  */
-export const QUEUE_NAMES = ["sessions", "render"] as const;
+export const QUEUE_NAMES = ["sessions", "render", "sweeps"] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /**
@@ -76,6 +77,10 @@ export const RenderJobDataSchema = z
   .strict()
   .refine((data) => data.endMs > data.startMs, { message: "endMs must be after startMs", path: ["endMs"] });
 export type RenderJobData = z.infer<typeof RenderJobDataSchema>;
+
+/** A sweep job: which monitor to sweep; the sweep itself (sessions, watermark) is decided by the sweeper from the watch store. */
+export const SweepJobDataSchema = z.object({ project: keyText, monitorId: keyText }).strict();
+export type SweepJobData = z.infer<typeof SweepJobDataSchema>;
 
 /** What a job returns: where its result lives (blob keys), never the result itself. */
 export interface SessionJobResult {

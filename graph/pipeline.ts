@@ -15,7 +15,11 @@ import { createProviderLimits } from "../src/llm/provider-limits.ts";
 import type { PipelineRuntime, PipelineSettings, ValidationRuntime } from "../src/runtime/runtime.ts";
 import { createClipValidator, type ClipValidator } from "../src/llm/clip-validators.ts";
 import { ClipRenderService } from "../src/render/clip-service.ts";
+import { QueuedClipRenderer } from "../src/render/queued-renderer.ts";
 import type { ValidationMode } from "../src/domain/validation-mode.ts";
+import { ConfigError } from "../src/domain/errors.ts";
+import { openQueueClient, type QueueClient } from "../src/queue/client.ts";
+import { DEFAULT_QUEUE_PREFIX } from "../src/queue/names.ts";
 import { buildSummarizeGraph, type ReportGraph } from "./summarize/graph.ts";
 
 export interface PipelineOptions {
@@ -33,6 +37,11 @@ export interface PipelineOptions {
   validation?: ValidationMode;
   /** Instead of the configured validator (tests). */
   validator?: ClipValidator;
+  /**
+   * Where the report graph's per-session branches run: `queue` (jobs for workers, the default with
+   * SESSION_SUMMARIES_QUEUE) or `in-process` (the default without; always on a worker's own runtime).
+   */
+  sessions?: "queue" | "in-process";
 }
 
 /** A ready report pipeline: its runtime, the compiled report graph with its checkpointer, and how to close it all. */
@@ -56,13 +65,31 @@ export async function createRuntime(options: Omit<PipelineOptions, "checkpointer
   // With a queue, every model call of every process on its Redis shares the configured provider budgets.
   const ownLimits = options.models?.limits ? undefined : createProviderLimits(options.config);
   const models: LoadModelOptions | undefined = ownLimits ? { ...options.models, limits: ownLimits } : options.models;
-  const validation = createValidationRuntime({ ...options, models });
+  let validation = createValidationRuntime({ ...options, models });
   let runtime: PipelineRuntime;
   let blobs: BlobStore | undefined;
+  let queue: QueueClient | undefined;
   try {
+    const queueConfig = options.config.queue;
+    const sessionsOnQueue = (options.sessions ?? (queueConfig ? "queue" : "in-process")) === "queue";
+    if (sessionsOnQueue && !queueConfig) throw new ConfigError("missing_queue", "sessions on a queue need SESSION_SUMMARIES_QUEUE=redis://host:6379");
     blobs = options.blobs ?? (await createBlobStore(options.config.store.blobs));
+    // With a queue, the sessions go to workers and the clips to render workers; nothing opens Redis otherwise.
+    if (queueConfig && (sessionsOnQueue || validation)) {
+      queue = await openQueueClient(queueConfig.url, { prefix: queueConfig.prefix ?? DEFAULT_QUEUE_PREFIX, connectionName: `session-summaries-producer-${process.pid}` });
+    }
+    const project = options.project ?? "local";
+    if (queue && validation) {
+      const local = validation.renderer;
+      validation = {
+        ...validation,
+        renderer: new QueuedClipRenderer({ client: queue, blobs, project, settings: { framesPerSecond: options.config.clip.framesPerSecond, speed: options.config.clip.speed } }),
+      };
+      // The in-process renderer was never started (Chromium starts on the first clip): nothing to keep.
+      await local.close();
+    }
     runtime = {
-      project: options.project ?? "local",
+      project,
       source: options.source,
       blobs,
       summaries: new SummaryCache<SessionSummary>({ store: blobs, schema: SessionSummarySchema }),
@@ -70,11 +97,13 @@ export async function createRuntime(options: Omit<PipelineOptions, "checkpointer
       settings: { ...DEFAULTS.pipeline, redactPii: options.config.redactPii, ...options.settings },
       prices: configuredPrices(options.config.watch.pricesJson),
       ...(validation ? { validation } : {}),
+      ...(queue && sessionsOnQueue ? { sessionQueue: queue } : {}),
     };
   } catch (error) {
     // Nothing opened for this runtime outlives its failed start.
     await validation?.renderer.close();
     if (!options.blobs) await blobs?.close();
+    await queue?.close();
     await ownLimits?.close();
     throw error;
   }
@@ -83,6 +112,7 @@ export async function createRuntime(options: Omit<PipelineOptions, "checkpointer
     runtime,
     async close() {
       await validation?.renderer.close();
+      await queue?.close();
       if (!options.blobs) await openBlobs.close();
       await ownLimits?.close();
     },

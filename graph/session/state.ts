@@ -40,6 +40,8 @@ export function mergeSessionResults(current: SessionResult[], update: SessionRes
 export const SessionState = Annotation.Root({
   session_id: Annotation<string>(),
   focus_area: Annotation<string | undefined>(),
+  /** The report run this session belongs to (from the `Send` payload): names its job when sessions run on a queue. */
+  run_id: Annotation<string | undefined>(),
   /** What the run learned about the site across sessions (offline analyst only): from the `Send` payload. */
   learned_site: Annotation<LearnedSiteRef | undefined>(),
   /** Blob key of the loaded, encoded session (set by `load`). */

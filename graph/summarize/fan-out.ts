@@ -16,7 +16,7 @@ export function fanOutSessions(state: SummarizeStateType): Send[] | "gather" {
 
 /** One session subgraph run per id. */
 export function sendSessions(state: SummarizeStateType, ids: readonly string[]): Send[] {
-  return ids.map((id) => new Send("session", { session_id: id, focus_area: state.focus_area, ...(state.learned_site ? { learned_site: state.learned_site } : {}) }));
+  return ids.map((id) => new Send("session", { session_id: id, run_id: state.report_id, focus_area: state.focus_area, ...(state.learned_site ? { learned_site: state.learned_site } : {}) }));
 }
 
 export function fanOutExtraction(state: SummarizeStateType): Send[] {

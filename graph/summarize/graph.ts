@@ -7,12 +7,14 @@ import { makeCombinePatternsNode } from "./nodes/combine-patterns.ts";
 import { makeExtractPatternsNode } from "./nodes/extract-patterns.ts";
 import { makeGatherNode } from "./nodes/gather.ts";
 import { makeLearnSiteNode } from "./nodes/learn-site.ts";
+import { makeQueuedSessionNode } from "./nodes/queued-session.ts";
 import { makeResolveSessionsNode } from "./nodes/resolve-sessions.ts";
 import { fanOutAssignment, fanOutExtraction, fanOutSessions, routeAfterResolve } from "./fan-out.ts";
 import { SummarizeState } from "./state.ts";
 
 /**
- * A report: resolve sessions → (learn the site, offline analyst only) → one session subgraph each (bounded by the run's `maxConcurrency`) →
+ * A report: resolve sessions → (learn the site, offline analyst only) → one session subgraph each, or one queued job each with
+ * `runtime.sessionQueue` (bounded by the run's `maxConcurrency`) →
  * gather (threshold, chunking) → extract per chunk → combine → assign per chunk → build the report.
  */
 export function buildSummarizeGraph(runtime: PipelineRuntime) {
@@ -20,7 +22,8 @@ export function buildSummarizeGraph(runtime: PipelineRuntime) {
     new StateGraph(SummarizeState)
       .addNode("resolve_sessions", makeResolveSessionsNode(runtime))
       .addNode("learn_site", makeLearnSiteNode(runtime))
-      .addNode("session", buildSessionGraph(runtime).compile())
+      // With a queue the branch is a job run by a worker (same input and output); otherwise the session subgraph runs here.
+      .addNode("session", runtime.sessionQueue ? (makeQueuedSessionNode(runtime, runtime.sessionQueue) as never) : buildSessionGraph(runtime).compile())
       // `gather` sends lost sessions again (see `makeGatherNode`).
       .addNode("gather", makeGatherNode(runtime), { ends: ["session"] })
       // Chunk workers take their `Send` payload (a ChunkTask), not the graph state.

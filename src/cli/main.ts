@@ -307,15 +307,22 @@ Example:
 
   program
     .command("worker")
-    .description("Process session jobs from the BullMQ queues on SESSION_SUMMARIES_QUEUE until SIGTERM (then finish the active ones and exit 0)")
-    .option("--queues <names>", "queues to serve, comma-separated (sessions)", "sessions")
-    .option("--concurrency <n>", "jobs run at once by this process (default 1)", parsePositiveInt)
-    .option("--dataset <dir>", "dataset directory of the sessions (default SESSION_SUMMARIES_DATASET)")
-    .option("--prefix <prefix>", "the deployment's queue prefix (default session-summaries-queue)")
-    .action(async (o: { queues: string; concurrency?: number; dataset?: string; prefix?: string }) => {
+    .description("Process session and render jobs from the BullMQ queues on SESSION_SUMMARIES_QUEUE until SIGTERM (then finish the active ones and exit 0)")
+    .option("--queues <names>", "queues to serve, comma-separated: sessions,render, sessions, or render (clips, in one Chromium)", "sessions,render")
+    .option("--concurrency <n>", "session jobs run at once by this process (default 1)", parsePositiveInt)
+    .option("--render-concurrency <n>", "clips rendering at once in its Chromium (CPU-bound; default 1)", parsePositiveInt)
+    .option("--dataset <dirs>", "dataset directory of the sessions, or several separated by commas (default SESSION_SUMMARIES_DATASET)")
+    .option("--prefix <prefix>", "the deployment's queue prefix (default SESSION_SUMMARIES_QUEUE_PREFIX, else session-summaries-queue)")
+    .action(async (o: { queues: string; concurrency?: number; renderConcurrency?: number; dataset?: string; prefix?: string }) => {
       program.setOptionValue(
         "exitCode",
-        await runWorker({ queues: o.queues, ...(o.concurrency ? { concurrency: o.concurrency } : {}), ...(o.dataset ? { dataset: o.dataset } : {}), ...(o.prefix ? { prefix: o.prefix } : {}) }),
+        await runWorker({
+          queues: o.queues,
+          ...(o.concurrency ? { concurrency: o.concurrency } : {}),
+          ...(o.renderConcurrency ? { renderConcurrency: o.renderConcurrency } : {}),
+          ...(o.dataset ? { dataset: o.dataset } : {}),
+          ...(o.prefix ? { prefix: o.prefix } : {}),
+        }),
       );
     });
 

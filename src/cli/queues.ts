@@ -34,7 +34,7 @@ export async function runQueuesStatus(options: QueuesStatusOptions = {}): Promis
       err("error: no queue configured: set SESSION_SUMMARIES_QUEUE=redis://host:6379 (the Redis the workers use); without it everything runs in process and there are no queues");
       return 2;
     }
-    const prefix = options.prefix ?? DEFAULT_QUEUE_PREFIX;
+    const prefix = options.prefix ?? config.queue.prefix ?? DEFAULT_QUEUE_PREFIX;
     connection = await openQueueConnection(config.queue.url, { role: "producer", ...(options.connectTimeoutMs !== undefined ? { connectTimeoutMs: options.connectTimeoutMs } : {}) });
     const statuses = await queueStatus(connection, prefix, options.failures !== undefined ? { failuresShown: options.failures } : {});
     if (options.json) out(JSON.stringify({ redis: connection.maskedUrl, prefix, queues: statuses }));

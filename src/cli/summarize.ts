@@ -91,6 +91,16 @@ export async function runOnDataset(options: DatasetRunOptions, what: RunWhat, wo
     ...(options.validation ? { validation: options.validation } : {}),
   });
   try {
+    const queue = pipeline.runtime.sessionQueue;
+    if (queue) {
+      // The run waits for workers: say where, and say it when there is none yet.
+      const workers = await queue.workerCount("sessions");
+      process.stderr.write(
+        `Sessions run as jobs on ${queue.maskedUrl} (prefix ${queue.prefix}): ${
+          workers === 0 ? "no worker is serving the sessions queue yet, so they wait until one starts (session-summaries worker)" : `${workers} worker${workers === 1 ? "" : "s"} serving it`
+        }\n`,
+      );
+    }
     await work(pipeline, runId);
     return 0;
   } catch (error) {

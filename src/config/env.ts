@@ -46,6 +46,7 @@ const EnvSchema = z.object({
   /** Where monitors, issues and alerts live; unset: Postgres when the checkpointer is, else a SQLite file under the data dir. */
   SESSION_SUMMARIES_WATCH_STORE: blankAsUnset(z.enum(["sqlite", "postgres"])),
   SESSION_SUMMARIES_QUEUE: blankAsUnset(z.string().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")),
+  SESSION_SUMMARIES_QUEUE_PREFIX: blankAsUnset(z.string().regex(/^[A-Za-z0-9_.{}-]+$/, "may hold only letters, digits, _ - . and {}")),
   /** Model-provider budgets shared through the queue's Redis (JSON; see `parseProviderLimits`). */
   SESSION_SUMMARIES_PROVIDER_LIMITS: blankAsUnset(z.string()),
   SESSION_SUMMARIES_SESSION_IDLE_MINUTES: blankAsUnset(
@@ -129,7 +130,11 @@ export interface AppConfig {
    */
   providerLimits?: ProviderLimitsConfig;
   /** BullMQ on Redis for workers (`SESSION_SUMMARIES_QUEUE=redis://…`); absent: everything runs in process. The URL may hold a password. */
-  queue?: { url: string };
+  queue?: {
+    url: string;
+    /** The deployment's key prefix (`SESSION_SUMMARIES_QUEUE_PREFIX`), so staging and production can share one Redis; default `session-summaries-queue`. */
+    prefix?: string;
+  };
   server: ServerConfig;
 }
 
@@ -235,7 +240,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ...(e.SESSION_SUMMARIES_PRODUCT_MAP ? { productMapPath: e.SESSION_SUMMARIES_PRODUCT_MAP } : {}),
     store: readStoreConfig(e),
     watchStore: readWatchStoreConfig(e),
-    ...(e.SESSION_SUMMARIES_QUEUE ? { queue: { url: e.SESSION_SUMMARIES_QUEUE } } : {}),
+    ...(e.SESSION_SUMMARIES_QUEUE ? { queue: { url: e.SESSION_SUMMARIES_QUEUE, ...(e.SESSION_SUMMARIES_QUEUE_PREFIX ? { prefix: e.SESSION_SUMMARIES_QUEUE_PREFIX } : {}) } } : {}),
     ...(e.SESSION_SUMMARIES_PROVIDER_LIMITS ? { providerLimits: parseProviderLimits(e.SESSION_SUMMARIES_PROVIDER_LIMITS) } : {}),
     watch: {
       sessionIdleMinutes: e.SESSION_SUMMARIES_SESSION_IDLE_MINUTES ?? DEFAULTS.watch.sessionIdleMinutes,

@@ -51,7 +51,11 @@ export function jobOptions(options: JobRetryOptions = {}): JobsOptions {
 
 /** A queue to add jobs to and read counts from, on a producer (or worker) connection. */
 export function createQueue<Data = unknown, Result = unknown>(connection: QueueConnection, name: QueueName, prefix: string, defaults: JobRetryOptions = {}): Queue<Data, Result> {
-  return new Queue<Data, Result>(name, { connection: connection.client, prefix: checkQueuePrefix(prefix), defaultJobOptions: jobOptions(defaults) });
+  const queue = new Queue<Data, Result>(name, { connection: connection.client, prefix: checkQueuePrefix(prefix), defaultJobOptions: jobOptions(defaults) });
+  // Connection errors while ioredis reconnects (a Redis restart): without a listener BullMQ prints each one.
+  // A command that fails for good rejects its own promise, so the caller still learns of it.
+  queue.on("error", () => {});
+  return queue;
 }
 
 /** A queue's events (completed, failed, progress), for `waitForJob`. Blocks on Redis: needs a worker connection. */

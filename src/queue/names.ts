@@ -59,35 +59,59 @@ export const SessionJobDataSchema = z
     cacheLabel: keyText,
     /** Where the session is read from, e.g. a dataset directory or a source name, when not the project's default. */
     source: keyText.optional(),
+    /** What the run learned about the site (offline analyst): the blob key and content hash, part of the summary's cache key. */
+    learnedSite: z.object({ key: keyText, hash: keyText }).strict().optional(),
   })
   .strict();
 export type SessionJobData = z.infer<typeof SessionJobDataSchema>;
 
-/** A render job: one clip of a session between two replay offsets; the clip goes to the blob store. */
+/**
+ * A render job: one clip, content-addressed. The client puts the clip's input (the window's events, the
+ * range and the render settings) in the blob store under `inputKey`; `clipHash` is the SHA-256 of that
+ * blob, so the same clip asked for twice is one job, and the worker writes the rendered clip to
+ * `resultKey`. Both keys start with the project's.
+ */
 export const RenderJobDataSchema = z
   .object({
     project: keyText,
-    runId: keyText,
-    sessionId: keyText,
-    startMs: z.number().int().min(0),
-    endMs: z.number().int().min(0),
-    /** The blob key of the recording to render (a loaded session), not the recording itself. */
-    recordingKey: keyText,
+    clipHash: z.string().regex(/^[0-9a-f]{64}$/, "a SHA-256 in lower-case hex"),
+    inputKey: keyText,
+    resultKey: keyText,
+    /** For messages and logs only: the session the clip is cut from, and its range (epoch ms). */
+    sessionId: keyText.optional(),
+    startMs: z.number().min(0),
+    endMs: z.number().min(0),
   })
   .strict()
-  .refine((data) => data.endMs > data.startMs, { message: "endMs must be after startMs", path: ["endMs"] });
+  .refine((data) => data.endMs >= data.startMs, { message: "endMs must not be before startMs", path: ["endMs"] });
 export type RenderJobData = z.infer<typeof RenderJobDataSchema>;
 
 /** A sweep job: which monitor to sweep; the sweep itself (sessions, watermark) is decided by the sweeper from the watch store. */
 export const SweepJobDataSchema = z.object({ project: keyText, monitorId: keyText }).strict();
 export type SweepJobData = z.infer<typeof SweepJobDataSchema>;
 
-/** What a job returns: where its result lives (blob keys), never the result itself. */
-export interface SessionJobResult {
-  summaryKey: string;
+/**
+ * What a session job returns: where the summary is and what became of the session, never the summary.
+ * `summaryKey` is a key of the summary cache (its blob store); absent for a skipped session.
+ */
+export interface SessionJobOutcome {
+  status: "summarized" | "skipped";
+  summaryKey?: string;
+  /** True when the summary came from the cache: a job run twice (BullMQ is at-least-once) calls no model the second time. */
+  cached: boolean;
+  blocking?: boolean;
+  /** Why it was skipped. */
+  reason?: string;
+  /** Token counts of the model calls this run made (for the report's cost); zero on a cache hit. */
+  usage: { model_calls: number; input_tokens: number; output_tokens: number };
 }
+
+/** What a job returns: where its result lives (blob keys), never the result itself. */
 export interface RenderJobResult {
-  clipKey: string;
+  /** The blob key of the rendered clip (`resultKey` of the job). */
+  resultKey: string;
+  /** True when the clip was already there: a job run twice renders once. */
+  cached: boolean;
 }
 
 /**
@@ -104,7 +128,7 @@ export function sessionJobId(data: Pick<SessionJobData, "project" | "runId" | "s
   return jobId("session", [data.project, data.runId, data.sessionId]);
 }
 
-/** One job per clip per run. */
-export function renderJobId(data: Pick<RenderJobData, "project" | "runId" | "sessionId" | "startMs" | "endMs">): string {
-  return jobId("render", [data.project, data.runId, data.sessionId, `${data.startMs}-${data.endMs}`]);
+/** One job per clip content (events, range, settings) per project, whichever run or session asks for it. */
+export function renderJobId(data: Pick<RenderJobData, "project" | "clipHash">): string {
+  return jobId("render", [data.project, data.clipHash]);
 }

@@ -1,9 +1,10 @@
 import type { PriceTable } from "../watch/budget.ts";
+import type { QueueClient } from "../queue/client.ts";
 import type { SessionSummary } from "../domain/summary.ts";
 import type { SessionSource } from "../sources/types.ts";
 import type { BlobStore } from "../store/blob-store.ts";
 import type { SummaryCache } from "../store/summary-cache.ts";
-import type { ClipRenderService } from "../render/clip-service.ts";
+import type { ClipRenderer } from "../render/renderer.ts";
 import type { CheckingValidationMode } from "../domain/validation-mode.ts";
 import type { PipelineAnalyst } from "../llm/analyst.ts";
 import type { ClipValidator } from "../llm/clip-validators.ts";
@@ -44,6 +45,11 @@ export interface PipelineRuntime {
   validation?: ValidationRuntime;
   /** Prices of the models (USD per 1M tokens) for the cost on reports and sweeps; default `DEFAULT_PRICES`. */
   prices?: PriceTable;
+  /**
+   * With a queue (`SESSION_SUMMARIES_QUEUE`), the report graph's per-session branches are jobs on its
+   * `sessions` queue, run by workers; absent, they run in this process. Never set on a worker's own runtime.
+   */
+  sessionQueue?: QueueClient;
 }
 
 /** What the session graph's `validate` node uses. */
@@ -51,6 +57,6 @@ export interface ValidationRuntime {
   mode: CheckingValidationMode;
   validator: ClipValidator;
   /** Starts Chromium on the first clip only. */
-  renderer: ClipRenderService;
+  renderer: ClipRenderer;
   clip: { beforeEventMs: number; lengthMs: number };
 }

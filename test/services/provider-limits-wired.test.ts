@@ -77,6 +77,8 @@ async function report(config: AppConfig, script: (call: ScriptedCall) => Promise
     blobs: new MemoryBlobStore(),
     checkpointer: new MemorySaver(),
     models: { factory: ({ role }) => new ScriptedChatModel({ script, role }) },
+    // Each pipeline plays a worker process summarizing itself: the queue here is only where the budgets live.
+    sessions: "in-process",
   });
   try {
     const state = await pipeline.graph.invoke({ report_id: "r", title: "Limits", selection: {} }, { configurable: { thread_id: "t" }, maxConcurrency: 8 });

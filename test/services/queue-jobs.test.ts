@@ -5,9 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openQueueConnection, type QueueConnection } from "../../src/queue/connection.ts";
 import { QueueError } from "../../src/queue/errors.ts";
 import { createQueue, createQueueEvents, createWorker, enqueueOnce, jobOptions, waitForJob } from "../../src/queue/jobs.ts";
-import { queuePrefix, sessionJobId, type SessionJobData, type SessionJobResult } from "../../src/queue/names.ts";
+import { queuePrefix, sessionJobId, type SessionJobData } from "../../src/queue/names.ts";
 import { deleteQueueKeys, queueStatus } from "../../src/queue/status.ts";
 import { TEST_REDIS_URL, requireRedis, runId } from "./services.ts";
+
+/** What these tests' fake processors return. */
+interface SessionJobResult {
+  summaryKey: string;
+}
 
 let producer: QueueConnection;
 let workerConnection: QueueConnection;

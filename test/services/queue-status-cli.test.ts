@@ -30,7 +30,8 @@ beforeAll(async () => {
   }
   await sessions.close();
   const render = createQueue<RenderJobData>(producer, "render", prefix);
-  const clip: RenderJobData = { project: "acme", runId: "r", sessionId: "s-9", startMs: 1_000, endMs: 6_000, recordingKey: "acme/sessions/s-9/loaded/l1" };
+  const clipHash = "c".repeat(64);
+  const clip: RenderJobData = { project: "acme", clipHash, inputKey: `acme/renders/${clipHash}/input`, resultKey: `acme/renders/${clipHash}/result`, sessionId: "s-9", startMs: 1_000, endMs: 6_000 };
   const failed = new Promise<void>((resolve) => {
     const worker = createWorker<RenderJobData>(workerConnection, "render", prefix, async () => {
       throw new Error("Chromium crashed\n    at render (clip.ts:10)");
@@ -59,8 +60,9 @@ describe("queues status", () => {
     expect(text).toMatch(/queue\s+waiting\s+active\s+delayed\s+completed\s+failed/);
     expect(text).toMatch(/sessions\s+2\s+0\s+0\s+0\s+0/);
     expect(text).toMatch(/render\s+0\s+0\s+0\s+0\s+1/);
+    expect(text).toMatch(/sweeps\s+0\s+0\s+0\s+0\s+0/);
     expect(text).toContain("Latest failures in render:");
-    expect(text).toContain(renderJobId({ project: "acme", runId: "r", sessionId: "s-9", startMs: 1_000, endMs: 6_000 }));
+    expect(text).toContain(renderJobId({ project: "acme", clipHash: "c".repeat(64) }));
     // The reason on one line; the job's data never shown.
     expect(text).toContain("Chromium crashed at render (clip.ts:10)");
     expect(text).not.toContain("secret focus text");
@@ -74,6 +76,7 @@ describe("queues status", () => {
     expect(parsed.queues.map(({ queue, waiting, failed }) => ({ queue, waiting, failed }))).toEqual([
       { queue: "sessions", waiting: 2, failed: 0 },
       { queue: "render", waiting: 0, failed: 1 },
+      { queue: "sweeps", waiting: 0, failed: 0 },
     ]);
     expect(parsed.queues[1]!.recentFailures[0]).toMatchObject({ attempts: 1, reason: "Chromium crashed at render (clip.ts:10)" });
   });

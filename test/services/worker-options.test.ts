@@ -20,7 +20,7 @@ describe("session-summaries worker: options it cannot start with (exit 2, a mess
     const queued = { SESSION_SUMMARIES_QUEUE: "redis://127.0.0.1:6379" };
     expect(await worker(queued, { dataset: undefined })).toEqual({ code: 2, errors: [expect.stringContaining("--dataset")] });
     expect(await worker(queued, { queues: "sessions,mail" })).toEqual({ code: 2, errors: [expect.stringContaining('unknown queue "mail"')] });
-    expect(await worker(queued, { queues: "render" })).toEqual({ code: 2, errors: [expect.stringContaining("render queue has no worker yet")] });
+    expect(await worker(queued, { queues: "sweeps" })).toEqual({ code: 2, errors: [expect.stringContaining("served by `session-summaries watch`")] });
     expect(await worker(queued, { queues: " , " })).toEqual({ code: 2, errors: [expect.stringContaining("names no queue")] });
     expect(await worker(queued, { concurrency: 0 })).toEqual({ code: 2, errors: [expect.stringContaining("--concurrency")] });
     expect(await worker(queued, { prefix: "bad:prefix" })).toEqual({ code: 2, errors: [expect.stringContaining("bad:prefix")] });

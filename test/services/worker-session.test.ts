@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -18,9 +17,9 @@ import { DatasetSource } from "../../src/sources/dataset.ts";
 import { summaryCacheLabel } from "../../src/store/cache-labels.ts";
 import { FilesystemBlobStore } from "../../src/store/filesystem-blob-store.ts";
 import { TEST_REDIS_URL, requireRedis, runId } from "./services.ts";
+import { killAll, logLines, SHORT_LOCKS, spawnWorker, waitUntil, type WorkerProcess } from "./worker-spawn.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const WORKER_SCRIPT = path.join(ROOT, "test/services/worker-process.mjs");
 const SAMPLE = path.join(ROOT, "examples/sample");
 const [FIRST, SECOND, THIRD] = ["0192fb9a-50b4-7a40-9ac8-1e0e239d6431", "0192fbc6-ed7a-75d1-8728-6727dca6639a", "0192fc1d-6939-7b76-a012-078658b66ed1"] as const;
 
@@ -33,12 +32,7 @@ let events: QueueEvents;
 let cacheLabel: string;
 const prefix = queuePrefix(runId("wtest"));
 const spawned: WorkerProcess[] = [];
-/**
- * Short locks so a killed worker's job is taken over in seconds, not BullMQ's 30 s. Every worker of the
- * file uses them: the stalled check is throttled by a key shared by all workers of a queue, set by whichever
- * ran it last for its own interval, so one worker with the default would delay the others' checks by 30 s.
- */
-const LOCKS = { lockDurationMs: 1_500, stalledIntervalMs: 500 };
+const LOCKS = SHORT_LOCKS;
 
 /** The worker's environment: offline analyst (no model configured), no replay checks, a temp data dir. */
 function workerEnv(): NodeJS.ProcessEnv {
@@ -52,42 +46,9 @@ function workerEnv(): NodeJS.ProcessEnv {
   };
 }
 
-interface WorkerProcess {
-  child: ChildProcess;
-  /** Parsed pino lines of its stderr so far. */
-  logs: Array<Record<string, unknown>>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
 async function startWorker(options: Record<string, unknown> = {}): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [WORKER_SCRIPT, JSON.stringify({ dataset: SAMPLE, prefix, ...options })], { cwd: work, env: workerEnv(), stdio: ["ignore", "ignore", "pipe"] });
-  const logs: Array<Record<string, unknown>> = [];
-  let buffered = "";
-  let raw = "";
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (chunk: string) => {
-    raw += chunk;
-    buffered += chunk;
-    const lines = buffered.split("\n");
-    buffered = lines.pop()!;
-    for (const line of lines) {
-      try {
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        logs.push({ msg: line });
-      }
-    }
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
-  const worker = { child, logs, exited };
+  const worker = await spawnWorker({ dataset: SAMPLE, prefix, ...options }, workerEnv(), work);
   spawned.push(worker);
-  // Ready once it logged so (tsx start-up takes a few seconds on a loaded machine).
-  const deadline = Date.now() + 60_000;
-  while (!logs.some((line) => line.msg === "worker ready")) {
-    if (child.exitCode !== null) throw new Error(`the worker exited with ${child.exitCode} before it was ready: ${raw}`);
-    if (Date.now() > deadline) throw new Error(`the worker was not ready after 60 s: ${raw}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
   return worker;
 }
 
@@ -96,15 +57,7 @@ function sessionJob(sessionId: string, run: string, overrides: Partial<SessionJo
 }
 
 function startedLines(worker: WorkerProcess, jobId: string): number {
-  return worker.logs.filter((line) => line.msg === "session job started" && line.job === jobId).length;
-}
-
-async function waitUntil(condition: () => boolean, failure: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(failure);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  return logLines(worker, "session job started", jobId).length;
 }
 
 beforeAll(async () => {
@@ -123,7 +76,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const worker of spawned) if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill("SIGKILL");
+  killAll(spawned);
   await events?.close();
   await queue?.close();
   if (producer) {

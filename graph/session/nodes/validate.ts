@@ -104,7 +104,7 @@ async function checkClip(
     }
     const window = pickWindow(await extractClipWindow(runtime.source.streamRecording(sessionId, { signal }), range, `recording of ${sessionId}`), clip.windowId);
     events = window.events;
-    rendered = await validation.renderer.render(events, range, { video: true, text: true });
+    rendered = await validation.renderer.render(events, range, { video: true, text: true, sessionId, ...(signal ? { signal } : {}) });
     clipKey = blobKeys.clip(runtime.project, sessionId, Math.round(range.startMs - session.replayStartMs), Math.round(range.endMs - session.replayStartMs));
     await runtime.blobs.put(clipKey, rendered.video!);
   } catch (error) {

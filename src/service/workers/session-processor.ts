@@ -2,36 +2,23 @@ import path from "node:path";
 import { UnrecoverableError, type Job } from "bullmq";
 import { compileSessionGraph } from "../../../graph/session/graph.ts";
 import type { SessionResult } from "../../../graph/session/state.ts";
-import type { Usage } from "../../llm/analyst.ts";
 import type { Logger } from "../../log/logger.ts";
-import { SessionJobDataSchema, type SessionJobData } from "../../queue/names.ts";
+import { SessionJobDataSchema, type SessionJobData, type SessionJobOutcome } from "../../queue/names.ts";
+export type { SessionJobOutcome } from "../../queue/names.ts";
 import type { PipelineRuntime } from "../../runtime/runtime.ts";
 import { summaryCacheLabel } from "../../store/cache-labels.ts";
 import { WorkerJobError } from "./errors.ts";
 
-/**
- * What a session job returns: where the summary is and what became of the session, never the summary.
- * `summaryKey` is a key of the summary cache (its blob store); absent for a skipped session.
- */
-export interface SessionJobOutcome {
-  status: "summarized" | "skipped";
-  summaryKey?: string;
-  /** True when the summary came from the cache: a job run twice (BullMQ is at-least-once) calls no model the second time. */
-  cached: boolean;
-  blocking?: boolean;
-  /** Why it was skipped. */
-  reason?: string;
-  /** Token counts of the model calls this run made (for the report's cost); zero on a cache hit. */
-  usage: Usage;
-}
-
-/** The runtime of one project, built on the first job of that project and reused. */
-export type RuntimeProvider = (project: string) => Promise<PipelineRuntime>;
+/** The runtime of one project over one dataset, built on the first job of that pair and reused. */
+export type RuntimeProvider = (project: string, dataset: string) => Promise<PipelineRuntime>;
 
 export interface SessionProcessorOptions {
   runtimeFor: RuntimeProvider;
-  /** The dataset this worker reads (resolved path): a job naming another `source` is refused. */
-  dataset: string;
+  /**
+   * The datasets this worker reads (resolved paths), the first for jobs that name none: a job naming
+   * another `source` is refused (a server's project whose sessions this machine cannot read).
+   */
+  datasets: readonly string[];
   logger: Logger;
 }
 
@@ -51,10 +38,15 @@ export function createSessionProcessor(options: SessionProcessorOptions): (job: 
     const data = parseJobData(job);
     const log = options.logger.child({ job: job.id, project: data.project, run: data.runId, session: data.sessionId, attempt: job.attemptsMade + 1 });
     try {
-      if (data.source !== undefined && path.resolve(data.source) !== options.dataset) {
-        throw new WorkerJobError("wrong_source", `job ${job.id}: it reads sessions from ${JSON.stringify(data.source)} but this worker serves the dataset ${JSON.stringify(options.dataset)}`);
+      const dataset = data.source === undefined ? options.datasets[0] : path.resolve(data.source);
+      if (dataset === undefined || !options.datasets.includes(dataset)) {
+        const served = options.datasets.map((d) => JSON.stringify(d)).join(", ");
+        throw new WorkerJobError(
+          "wrong_source",
+          `job ${job.id}: it reads sessions from ${JSON.stringify(data.source)} but this worker serves the dataset(s) ${served}: give every worker every project's dataset`,
+        );
       }
-      const runtime = await options.runtimeFor(data.project);
+      const runtime = await options.runtimeFor(data.project, dataset);
       const label = summaryCacheLabel(runtime);
       // Another label means another analyst or other checks: the summary would land under a key the report never reads.
       if (data.cacheLabel !== label) {
@@ -67,7 +59,14 @@ export function createSessionProcessor(options: SessionProcessorOptions): (job: 
       if (!graph) graphs.set(runtime, (graph = compileSessionGraph(runtime)));
       log.info("session job started");
       await job.updateProgress({ step: "started" });
-      const output = await graph.invoke({ session_id: data.sessionId, focus_area: data.focus ?? undefined });
+      const input = { session_id: data.sessionId, run_id: data.runId, focus_area: data.focus ?? undefined, ...(data.learnedSite ? { learned_site: data.learnedSite } : {}) };
+      // The graph's custom events (clips checked, session done) go back to the waiting report as job progress, through Redis.
+      let output: { session_results: SessionResult[]; usage: SessionJobOutcome["usage"] } | undefined;
+      for await (const [mode, chunk] of await graph.stream(input, { streamMode: ["custom", "values"] })) {
+        if (mode === "values") output = chunk as typeof output;
+        else await job.updateProgress({ event: chunk }).catch(() => {});
+      }
+      if (!output) throw new Error(`job ${job.id}: the session graph ended without output`);
       const result: SessionResult | undefined = output.session_results.find((r) => r.session_id === data.sessionId);
       if (!result) throw new Error(`job ${job.id}: the session graph ended without a result for session ${data.sessionId}`);
       if (result.status === "failed") {

@@ -8,6 +8,7 @@ import { createWorker, cutReason, type WorkerOptions } from "../../queue/jobs.ts
 import type { SessionJobData } from "../../queue/names.ts";
 import type { PipelineRuntime } from "../../runtime/runtime.ts";
 import { DatasetSource } from "../../sources/dataset.ts";
+import { WorkerJobError } from "./errors.ts";
 import { createSessionProcessor, type SessionJobOutcome } from "./session-processor.ts";
 
 export const SESSION_WORKER_DEFAULTS = {
@@ -23,8 +24,8 @@ export interface SessionWorkerOptions extends WorkerOptions {
   /** A worker connection (`role: "worker"`). */
   connection: QueueConnection;
   prefix: string;
-  /** The dataset directory the sessions are read from. */
-  dataset: string;
+  /** The dataset directories the sessions are read from (a job names its own; the first serves jobs that name none). */
+  datasets: readonly string[];
   logger: Logger;
   /** Instead of the configured ones (tests): analyst, validation mode, blob store... */
   pipeline?: Partial<Omit<PipelineOptions, "config" | "source" | "project" | "checkpointer">>;
@@ -41,20 +42,23 @@ export interface SessionWorker {
 
 /** A BullMQ worker on the `sessions` queue, with one runtime per project built on its first job. */
 export function startSessionWorker(options: SessionWorkerOptions): SessionWorker {
-  const dataset = path.resolve(options.dataset);
+  const datasets = options.datasets.map((dataset) => path.resolve(dataset));
+  if (datasets.length === 0) throw new WorkerJobError("invalid_config", "a session worker needs at least one dataset directory");
   const runtimes = new Map<string, Promise<OpenRuntime>>();
-  const runtimeFor = async (project: string): Promise<PipelineRuntime> => {
-    let open = runtimes.get(project);
+  const runtimeFor = async (project: string, dataset: string): Promise<PipelineRuntime> => {
+    const key = `${project}\u0000${dataset}`;
+    let open = runtimes.get(key);
     if (!open) {
-      open = createRuntime({ config: options.config, source: new DatasetSource(dataset), project, ...options.pipeline });
-      runtimes.set(project, open);
+      // The worker runs the sessions itself: its runtime never sends them back to the queue.
+      open = createRuntime({ config: options.config, source: new DatasetSource(dataset), project, ...options.pipeline, sessions: "in-process" });
+      runtimes.set(key, open);
       // A runtime that failed to open (a blob store down) is tried again by the next job, not cached as broken.
-      open.catch(() => runtimes.delete(project));
+      open.catch(() => runtimes.delete(key));
     }
     return (await open).runtime;
   };
   const logger = options.logger;
-  const processor = createSessionProcessor({ runtimeFor, dataset, logger });
+  const processor = createSessionProcessor({ runtimeFor, datasets, logger });
   const worker = createWorker<SessionJobData, SessionJobOutcome>(options.connection, "sessions", options.prefix, processor, {
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.lockDurationMs !== undefined ? { lockDurationMs: options.lockDurationMs } : {}),

@@ -11,6 +11,10 @@ import { waitForStop } from "./stop-signal.ts";
 import { WatchSweeper } from "../service/watch/sweeper.ts";
 import type { SweeperContext } from "../server/watch.ts";
 import type { Logger } from "../log/logger.ts";
+import { openQueueConnection, type QueueConnection } from "../queue/connection.ts";
+import { DEFAULT_QUEUE_PREFIX } from "../queue/names.ts";
+import { runQueuedScheduler } from "../service/watch/queued-scheduler.ts";
+import type { Sweeper } from "../service/watch/types.ts";
 
 export interface ServeCommandOptions {
   port?: number;
@@ -86,9 +90,12 @@ export async function runServe(options: ServeCommandOptions): Promise<number> {
   // A bug in one request must not end the server for everyone: log it and go on.
   const onRejection = (reason: unknown) => logger.error({ err: reason }, "unhandled rejection");
   process.on("unhandledRejection", onRejection);
+  const sweeps = await startScheduledSweeps(config, server, watchStore, logger, stderr);
   try {
     const received = await waitForStop(options.signal);
     stderr.write(`${received}: stopping (runs under way stop; their finished sessions are kept)\n`);
+    // Scheduled sweeps first: a sweep under way stops and goes back to the queue for another server.
+    await sweeps?.stop();
     await server.close();
     // After the server: its sweeps under way have stopped by then.
     await watchStore.close();
@@ -96,6 +103,53 @@ export async function runServe(options: ServeCommandOptions): Promise<number> {
   } finally {
     process.off("unhandledRejection", onRejection);
   }
+}
+
+/**
+ * With a queue, every API server takes part in the monitors' scheduled sweeps (every project's): BullMQ
+ * job schedulers on the queue's Redis run each monitor's sweep once per interval across all servers, and a
+ * sweep whose server died is resumed by another. Without a queue, sweeps run on request (the monitors
+ * API) or under `watch`. A Redis that cannot be reached leaves the server up without scheduled sweeps.
+ */
+async function startScheduledSweeps(config: AppConfig, server: RunningServer, store: WatchStore, logger: Logger, stderr: NodeJS.WritableStream): Promise<{ stop(): Promise<void> } | undefined> {
+  const watch = server.services.watch;
+  if (!config.queue || !watch) return undefined;
+  let sweeper: Sweeper;
+  try {
+    sweeper = watch.sweeper();
+  } catch {
+    return undefined;
+  }
+  let connection: QueueConnection;
+  try {
+    connection = await openQueueConnection(config.queue.url, { role: "worker", connectionName: `session-summaries-sweeps-${process.pid}` });
+  } catch (error) {
+    stderr.write(`warning: scheduled sweeps are off: ${error instanceof Error ? error.message : String(error)}\n`);
+    return undefined;
+  }
+  const prefix = config.queue.prefix ?? DEFAULT_QUEUE_PREFIX;
+  stderr.write(`monitor sweeps: scheduled on ${connection.maskedUrl} (prefix ${prefix}), shared with every server on it: one sweep per monitor and interval\n`);
+  const stop = new AbortController();
+  const log = logger.child({ component: "sweeps" });
+  const running = runQueuedScheduler({
+    store,
+    sweeper,
+    connection,
+    prefix,
+    signal: stop.signal,
+    onEvent: (event) => {
+      if (event.kind === "progress" || event.kind === "schedules") return;
+      if (event.kind === "sweep_failed" || event.kind === "tick_failed") log.warn({ event: event.kind, message: event.message }, "scheduled sweep problem");
+      else log.info({ ...event, ...("sweep" in event ? { sweep: event.sweep.id } : {}) }, `scheduled sweep: ${event.kind}`);
+    },
+  }).catch((error: unknown) => log.error({ err: error }, "the sweep scheduler stopped"));
+  return {
+    async stop() {
+      stop.abort();
+      await running;
+      await connection.close();
+    },
+  };
 }
 
 /** The sweeps of the monitors API, over the server's own pipelines (the configured idle time, secrets and prices). */

@@ -1,4 +1,7 @@
 import { DEFAULTS } from "../config/defaults.ts";
+import { openQueueConnection } from "../queue/connection.ts";
+import { checkQueuePrefix, DEFAULT_QUEUE_PREFIX } from "../queue/names.ts";
+import { runQueuedScheduler, type QueuedSchedulerEvent } from "../service/watch/queued-scheduler.ts";
 import { runScheduler, type SchedulerEvent } from "../service/watch/scheduler.ts";
 import { waitForStop } from "./stop-signal.ts";
 import { openSweeper, withWatchStore, type WatchCommandOptions } from "./watch-context.ts";
@@ -13,6 +16,8 @@ export interface WatchRunOptions extends WatchCommandOptions {
   concurrency?: number;
   /** Stops the scheduler like Ctrl-C (tests). */
   signal?: AbortSignal;
+  /** With a queue (`SESSION_SUMMARIES_QUEUE`): the deployment's queue prefix (default `session-summaries-queue`). */
+  prefix?: string;
 }
 
 /**
@@ -21,12 +26,19 @@ export interface WatchRunOptions extends WatchCommandOptions {
  * sweep and its progress on stderr. Ctrl-C stops cleanly: no new sweep starts, the running ones
  * stop and stay open for the next run to finish; a second Ctrl-C quits at once. Returns the exit
  * code: 0, or 1 when a sweep failed in a `--once` round.
+ *
+ * With a queue configured (and without `--once`), the sweeps are scheduled by BullMQ job schedulers on
+ * the queue's Redis: any number of `watch` processes share them, one sweep per interval across all, and
+ * a sweep whose process dies is resumed by another. `--once` keeps the in-process round: a queue has no
+ * "round" to wait for, and a one-off run must not add or remove the shared schedules' runs.
  */
 export async function runWatch(options: WatchRunOptions = {}): Promise<number> {
   return withWatchStore(options, async (context) => {
     const { io, store, project, clock } = context;
     const tickMs = options.tickMs ?? DEFAULTS.watch.schedulerTickMs;
     const concurrency = options.concurrency ?? DEFAULTS.watch.sweepConcurrency;
+    const queue = options.once ? undefined : context.config.queue;
+    const prefix = checkQueuePrefix(options.prefix ?? context.config.queue?.prefix ?? DEFAULT_QUEUE_PREFIX);
     // First: a missing dataset is said before anything else.
     const opened = openSweeper(context, options);
     const monitors = await store.listMonitors(project);
@@ -35,11 +47,15 @@ export async function runWatch(options: WatchRunOptions = {}): Promise<number> {
       io.err(monitors.length === 0 ? "No monitors: add one with `monitors add --name <name>`." : "Every monitor is paused: nothing to sweep.");
       return 0;
     }
-    io.err(
-      options.once
-        ? `Sweeping the due monitors of ${plural(active, "active monitor")} once (${concurrency} at once).`
-        : `Watching ${plural(active, "active monitor")} of project ${project}: looking for due sweeps every ${formatMs(tickMs)}, ${concurrency} at once. Ctrl-C stops.`,
-    );
+    // Opened before saying anything else: an unreachable Redis is the only line.
+    const connection = queue ? await openQueueConnection(queue.url, { role: "worker", connectionName: `session-summaries-watch-${process.pid}` }) : undefined;
+    if (options.once) {
+      const inProcess = context.config.queue ? ", in this process: --once does not go through the queue" : "";
+      io.err(`Sweeping the due monitors of ${plural(active, "active monitor")} once (${concurrency} at once${inProcess}).`);
+    } else if (connection) {
+      io.err(`Watching ${plural(active, "active monitor")} of project ${project}: ${concurrency} sweeps at once in this process. Ctrl-C stops.`);
+      io.err(`Sweeps are scheduled on the queue's Redis at ${connection.maskedUrl} (prefix ${prefix}): any number of watch processes share them, one sweep per interval.`);
+    } else io.err(`Watching ${plural(active, "active monitor")} of project ${project}: looking for due sweeps every ${formatMs(tickMs)}, ${concurrency} at once. Ctrl-C stops.`);
 
     const stop = new AbortController();
     const finished = new AbortController();
@@ -53,7 +69,7 @@ export async function runWatch(options: WatchRunOptions = {}): Promise<number> {
     const lines = new SweepProgressLines(io.err);
     const stamp = () => clock.now().toISOString().slice(11, 19);
     let failed = 0;
-    const onEvent = (event: SchedulerEvent): void => {
+    const onEvent = (event: SchedulerEvent | QueuedSchedulerEvent): void => {
       switch (event.kind) {
         case "sweep_started":
           io.err(`[${stamp()}] ${event.monitor_name}: ${event.resumed ? "finishing the sweep a stopped run left open" : "sweeping"}`);
@@ -77,15 +93,24 @@ export async function runWatch(options: WatchRunOptions = {}): Promise<number> {
         case "stopping":
           if (event.running > 0) io.err(`[${stamp()}] waiting for ${plural(event.running, "sweep")} under way to stop`);
           break;
+        case "sweep_skipped":
+          io.err(`[${stamp()}] ${event.monitor_name}: no sweep this interval: ${event.message}`);
+          break;
+        case "schedules":
+          if (event.added + event.updated + event.removed > 0)
+            io.err(`[${stamp()}] schedules: ${event.added} added, ${event.updated} changed, ${event.removed} removed (${plural(event.monitors, "active monitor")})`);
+          break;
         case "tick":
           break;
       }
     };
     try {
-      await runScheduler({ store, sweeper: opened.sweeper, clock, tickMs, concurrency, signal: stop.signal, onEvent, project, ...(options.once ? { once: true } : {}) });
+      if (connection) await runQueuedScheduler({ store, sweeper: opened.sweeper, clock, tickMs, concurrency, signal: stop.signal, onEvent, project, connection, prefix });
+      else await runScheduler({ store, sweeper: opened.sweeper, clock, tickMs, concurrency, signal: stop.signal, onEvent, project, ...(options.once ? { once: true } : {}) });
     } finally {
       finished.abort();
       await opened.close();
+      await connection?.close();
     }
     io.err(stop.signal.aborted ? "Stopped." : "Done.");
     return options.once && failed > 0 ? 1 : 0;

@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { LangGraphRunnableConfig } from "@langchain/langgraph";
 import type { SessionDoneEvent } from "../../../src/domain/progress.ts";
 import { NO_USAGE } from "../../../src/llm/analyst.ts";
@@ -32,7 +33,8 @@ export function makeQueuedSessionNode(runtime: PipelineRuntime, queue: QueueClie
       sessionId: state.session_id,
       focus: state.focus_area ?? null,
       cacheLabel: summaryCacheLabel(runtime),
-      ...(runtime.source instanceof DatasetSource ? { source: runtime.source.root } : {}),
+      // Absolute: a worker started in another directory resolves it the same way.
+      ...(runtime.source instanceof DatasetSource ? { source: path.resolve(runtime.source.root) } : {}),
       ...(state.learned_site ? { learnedSite: state.learned_site } : {}),
     };
     let result: SessionResult;

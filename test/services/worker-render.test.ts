@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -19,9 +18,9 @@ import { extractClipWindow } from "../../src/replay/clip.ts";
 import { DatasetSource } from "../../src/sources/dataset.ts";
 import { FilesystemBlobStore } from "../../src/store/filesystem-blob-store.ts";
 import { TEST_REDIS_URL, requireRedis, runId } from "./services.ts";
+import { spawnWorker, type WorkerProcess } from "./worker-spawn.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const WORKER_SCRIPT = path.join(ROOT, "test/services/worker-process.mjs");
 const DATASET = path.join(ROOT, "examples/dataset");
 /** Labelled: search for "storage jar" answers 500 and a red banner replaces the results. */
 const SEARCH_500 = "01a20170-bf59-7213-9510-ebb6db15b947";
@@ -34,13 +33,6 @@ let client: QueueClient;
 let blobs: FilesystemBlobStore;
 let worker: WorkerProcess;
 const prefix = queuePrefix(runId("rtest"));
-
-interface WorkerProcess {
-  child: ChildProcess;
-  /** Parsed pino lines of its stderr so far. */
-  logs: Array<Record<string, unknown>>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
 
 /** The worker's environment: the data dir's filesystem blob store (the one this test reads), no replay checks of its own. */
 function workerEnv(): NodeJS.ProcessEnv {
@@ -55,32 +47,7 @@ function workerEnv(): NodeJS.ProcessEnv {
 }
 
 async function startWorker(options: Record<string, unknown>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, [WORKER_SCRIPT, JSON.stringify({ prefix, ...options })], { cwd: work, env: workerEnv(), stdio: ["ignore", "ignore", "pipe"] });
-  const logs: Array<Record<string, unknown>> = [];
-  let buffered = "";
-  let raw = "";
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (chunk: string) => {
-    raw += chunk;
-    buffered += chunk;
-    const lines = buffered.split("\n");
-    buffered = lines.pop()!;
-    for (const line of lines) {
-      try {
-        logs.push(JSON.parse(line) as Record<string, unknown>);
-      } catch {
-        logs.push({ msg: line });
-      }
-    }
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
-  const deadline = Date.now() + 60_000;
-  while (!logs.some((line) => line.msg === "worker ready")) {
-    if (child.exitCode !== null) throw new Error(`the worker exited with ${child.exitCode} before it was ready: ${raw}`);
-    if (Date.now() > deadline) throw new Error(`the worker was not ready after 60 s: ${raw}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return { child, logs, exited };
+  return spawnWorker({ prefix, ...options }, workerEnv(), work);
 }
 
 function linesOf(message: string, jobId: string): number {

@@ -2,7 +2,8 @@ import type { Worker } from "bullmq";
 import type { AppConfig } from "../../config/env.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { QueueConnection } from "../../queue/connection.ts";
-import { createWorker, cutReason, type WorkerOptions } from "../../queue/jobs.ts";
+import { createWorker, type WorkerOptions } from "../../queue/jobs.ts";
+import { closeWorkerWithin, givenWorkerOptions, logWorkerEvents } from "./worker-lifecycle.ts";
 import type { RenderJobData, RenderJobResult } from "../../queue/names.ts";
 import { ClipRenderService } from "../../render/clip-service.ts";
 import type { RenderSettings } from "../../render/queued-renderer.ts";
@@ -70,18 +71,9 @@ export async function startRenderWorker(options: RenderWorkerOptions): Promise<R
       if (!result.cached) rendered += 1;
       return result;
     },
-    {
-      concurrency,
-      ...(options.lockDurationMs !== undefined ? { lockDurationMs: options.lockDurationMs } : {}),
-      ...(options.stalledIntervalMs !== undefined ? { stalledIntervalMs: options.stalledIntervalMs } : {}),
-      ...(options.autorun !== undefined ? { autorun: options.autorun } : {}),
-    },
+    { ...givenWorkerOptions(options), concurrency },
   );
-  worker.on("failed", (job, error) => {
-    logger.warn({ job: job?.id, attempts: job?.attemptsMade, reason: cutReason(error.message) }, "render job attempt failed");
-  });
-  worker.on("stalled", (jobId) => logger.warn({ job: jobId }, "render job stalled (its worker stopped): given to another worker"));
-  worker.on("error", (error) => logger.error({ err: error }, "worker error (BullMQ reconnects by itself)"));
+  logWorkerEvents(worker, logger, "render");
   let closing: Promise<{ finishedActive: boolean }> | undefined;
   return {
     worker,
@@ -90,16 +82,7 @@ export async function startRenderWorker(options: RenderWorkerOptions): Promise<R
     },
     close(graceMs = RENDER_WORKER_DEFAULTS.shutdownGraceMs) {
       closing ??= (async () => {
-        let timer: NodeJS.Timeout | undefined;
-        const finished = await Promise.race([
-          worker.close().then(() => true),
-          new Promise<boolean>((resolve) => {
-            timer = setTimeout(() => resolve(false), graceMs);
-          }),
-        ]);
-        clearTimeout(timer);
-        // Forced: the unfinished jobs keep their lock until it expires, then BullMQ re-queues them.
-        if (!finished) await worker.close(true).catch(() => {});
+        const finished = await closeWorkerWithin(worker, graceMs);
         for (const renderer of renderers.values()) await renderer.close().catch(() => {});
         renderers.clear();
         if (!options.blobs) await blobs.close().catch(() => {});

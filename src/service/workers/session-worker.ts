@@ -4,7 +4,8 @@ import { createRuntime, type OpenRuntime, type PipelineOptions } from "../../../
 import type { AppConfig } from "../../config/env.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { QueueConnection } from "../../queue/connection.ts";
-import { createWorker, cutReason, type WorkerOptions } from "../../queue/jobs.ts";
+import { createWorker, type WorkerOptions } from "../../queue/jobs.ts";
+import { closeWorkerWithin, givenWorkerOptions, logWorkerEvents } from "./worker-lifecycle.ts";
 import type { SessionJobData } from "../../queue/names.ts";
 import type { PipelineRuntime } from "../../runtime/runtime.ts";
 import { DatasetSource } from "../../sources/dataset.ts";
@@ -59,33 +60,14 @@ export function startSessionWorker(options: SessionWorkerOptions): SessionWorker
   };
   const logger = options.logger;
   const processor = createSessionProcessor({ runtimeFor, datasets, logger });
-  const worker = createWorker<SessionJobData, SessionJobOutcome>(options.connection, "sessions", options.prefix, processor, {
-    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
-    ...(options.lockDurationMs !== undefined ? { lockDurationMs: options.lockDurationMs } : {}),
-    ...(options.stalledIntervalMs !== undefined ? { stalledIntervalMs: options.stalledIntervalMs } : {}),
-    ...(options.autorun !== undefined ? { autorun: options.autorun } : {}),
-  });
-  worker.on("failed", (job, error) => {
-    logger.warn({ job: job?.id, attempts: job?.attemptsMade, reason: cutReason(error.message) }, "session job attempt failed");
-  });
-  worker.on("stalled", (jobId) => logger.warn({ job: jobId }, "session job stalled (its worker stopped): given to another worker"));
-  worker.on("error", (error) => logger.error({ err: error }, "worker error (BullMQ reconnects by itself)"));
+  const worker = createWorker<SessionJobData, SessionJobOutcome>(options.connection, "sessions", options.prefix, processor, givenWorkerOptions(options));
+  logWorkerEvents(worker, logger, "session");
   let closing: Promise<{ finishedActive: boolean }> | undefined;
   return {
     worker,
     close(graceMs = SESSION_WORKER_DEFAULTS.shutdownGraceMs) {
       closing ??= (async () => {
-        // Closing takes no new job and waits for the active ones.
-        let timer: NodeJS.Timeout | undefined;
-        const finished = await Promise.race([
-          worker.close().then(() => true),
-          new Promise<boolean>((resolve) => {
-            timer = setTimeout(() => resolve(false), graceMs);
-          }),
-        ]);
-        clearTimeout(timer);
-        // Forced: the unfinished jobs keep their lock until it expires, then BullMQ re-queues them.
-        if (!finished) await worker.close(true).catch(() => {});
+        const finished = await closeWorkerWithin(worker, graceMs);
         for (const open of runtimes.values()) await (await open.catch(() => undefined))?.close().catch(() => {});
         runtimes.clear();
         return { finishedActive: finished };

@@ -29,7 +29,8 @@ export function makeQueuedSessionNode(runtime: PipelineRuntime, queue: QueueClie
   return async function session(state: SessionStateType, config?: LangGraphRunnableConfig) {
     const data: SessionJobData = {
       project: runtime.project,
-      runId: state.run_id ?? "unnamed-run",
+      // A branch checkpointed before runs named themselves is named by its thread: never shared by two reports.
+      runId: state.run_id ?? String(config?.configurable?.thread_id ?? "run"),
       sessionId: state.session_id,
       focus: state.focus_area ?? null,
       cacheLabel: summaryCacheLabel(runtime),

@@ -336,8 +336,9 @@ describe("monitor sweeps on BullMQ job schedulers", () => {
       let out = "";
       child.stdout?.on("data", (chunk: Buffer) => {
         out += chunk.toString("utf8");
+        // Killed only once the sweep is in the store: the event comes before the sweeper has written it.
         const match = /started (\S+)/.exec(out);
-        if (match) resolve(match[1]!);
+        if (match && out.includes("sweep opened")) resolve(match[1]!);
       });
       child.stderr?.on("data", (chunk: Buffer) => process.stderr.write(chunk));
       child.on("exit", (code) => reject(new Error(`the doomed watch process exited (${code}) before it started a sweep: ${out}`)));
@@ -360,7 +361,8 @@ describe("monitor sweeps on BullMQ job schedulers", () => {
 
 /**
  * A `watch` process that opens a sweep and hangs in it, for the kill test: the queued scheduler with a short
- * lease (1.5 s) over the given SQLite store; prints `started <job id>` once the sweep is open.
+ * lease (1.5 s) over the given SQLite store; prints `started <job id>` when it takes the job and `sweep opened`
+ * once the sweep is in the store.
  */
 function spawnDoomedWatch(storeFile: string, prefix: string): ChildProcess {
   const script = `
@@ -376,6 +378,7 @@ function spawnDoomedWatch(storeFile: string, prefix: string): ChildProcess {
     const sweeper = {
       async runSweep(project, monitorId) {
         await store.startSweep(startingSweep({ id: "doomed-" + process.pid, monitor_id: monitorId, project, started_at: new Date().toISOString() }));
+        process.stdout.write("sweep opened\\n");
         return new Promise(() => {});
       },
     };

@@ -197,7 +197,10 @@ describe("enqueueOnce and a worker", () => {
 
   it("streams a worker's progress back to the waiter", async () => {
     const prefix = freshPrefix();
-    const { queue, events } = setup(prefix);
+    const { queue } = setup(prefix);
+    // Events read from the stream's start: a QueueEvents reads only what comes after its first read, and on a
+    // loaded machine the worker's first update can come before it (CI once saw only the second one).
+    const events = track(new QueueEvents("sessions", { connection: workerConnection.client, prefix, lastEventId: "0-0" }));
     track(
       createWorker<SessionJobData, SessionJobResult>(workerConnection, "sessions", prefix, async (job: Job<SessionJobData, SessionJobResult>) => {
         await job.updateProgress({ step: "encoded" });

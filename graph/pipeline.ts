@@ -20,6 +20,7 @@ import type { ValidationMode } from "../src/domain/validation-mode.ts";
 import { ConfigError } from "../src/domain/errors.ts";
 import { openQueueClient, type QueueClient } from "../src/queue/client.ts";
 import { DEFAULT_QUEUE_PREFIX } from "../src/queue/names.ts";
+import { StragglerWatch } from "../src/runtime/stragglers.ts";
 import { buildSummarizeGraph, type ReportGraph } from "./summarize/graph.ts";
 
 export interface PipelineOptions {
@@ -88,17 +89,28 @@ export async function createRuntime(options: Omit<PipelineOptions, "checkpointer
       // The in-process renderer was never started (Chromium starts on the first clip): nothing to keep.
       await local.close();
     }
+    const analyst = options.analyst ?? createPipelineAnalyst(options.config, models);
     runtime = {
       project,
       source: options.source,
       blobs,
       summaries: new SummaryCache<SessionSummary>({ store: blobs, schema: SessionSummarySchema }),
-      analyst: options.analyst ?? createPipelineAnalyst(options.config, models),
-      settings: { ...DEFAULTS.pipeline, redactPii: options.config.redactPii, ...options.settings },
+      analyst,
+      settings: {
+        ...DEFAULTS.pipeline,
+        triage: options.config.speed.triage,
+        // A model summarizes (only then is there an offline triage): batches and percentiles need many sessions waiting together.
+        sessionConcurrency: analyst.triage && (options.config.speed.batch || options.config.speed.hedge) ? DEFAULTS.pipeline.fastSessionConcurrency : DEFAULTS.pipeline.sessionConcurrency,
+        ...(options.config.speed.hedge ? { earlyGather: { readyRatio: DEFAULTS.speed.hedge.gatherReadyRatio, graceMs: DEFAULTS.speed.hedge.stragglerGraceMs } } : {}),
+        redactPii: options.config.redactPii,
+        ...options.settings,
+      },
       prices: configuredPrices(options.config.watch.pricesJson),
       ...(validation ? { validation } : {}),
       ...(queue && sessionsOnQueue ? { sessionQueue: queue } : {}),
     };
+    // In process only: a queued session's work runs in a worker, where nothing could take it over late.
+    if (runtime.settings.earlyGather && !runtime.sessionQueue) runtime.stragglers = new StragglerWatch(runtime.settings.earlyGather);
   } catch (error) {
     // Nothing opened for this runtime outlives its failed start.
     await validation?.renderer.close();
@@ -111,6 +123,7 @@ export async function createRuntime(options: Omit<PipelineOptions, "checkpointer
   return {
     runtime,
     async close() {
+      runtime.stragglers?.close();
       await validation?.renderer.close();
       await queue?.close();
       if (!options.blobs) await openBlobs.close();

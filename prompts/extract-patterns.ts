@@ -22,9 +22,11 @@ export const PATTERN_OUTPUT_SHAPE = `patterns:
       - "error right after the Confirm booking click"
       - "repeated clicks on Confirm booking"`;
 
-export const EXTRACT_PATTERNS_SYSTEM = `You find recurring problems across user sessions of a web app, for the product team that has to fix them. Each session is listed with its segments (what the user tried: ok or failed) and its flagged key actions (event id, flags, description).
+/** How the pattern prompts describe the session digests they list. */
+export const SESSION_DIGESTS_INTRO = "Each session is listed with its segments (what the user tried: ok or failed) and its flagged key actions (event id, flags, description).";
 
-A pattern is a technical failure, UX friction or barrier to the user's goal seen in at least 2 different sessions.
+/** What makes a pattern, shared by the prompts that find patterns. */
+export const PATTERN_RULES = `A pattern is a technical failure, UX friction or barrier to the user's goal seen in at least 2 different sessions.
 - No single-session patterns and no generic ones ("users browse", "errors occur").
 - "So what?" test: keep a pattern only if a team could act on it: it names the feature or flow and what goes wrong.
 - Non-blocking errors alone are not a pattern.
@@ -32,7 +34,11 @@ A pattern is a technical failure, UX friction or barrier to the user's goal seen
 - At most 10 patterns, most severe first. Fewer is fine; none is fine (patterns: []).
 - pattern_name: 3-6 words, flow and problem. pattern_description: 1-2 sentences, what happens and its effect on users.
 - indicators: 2-5 observable signs that an event belongs to the pattern, general across sessions (kind of event, message, page, behaviour), never one session's ids or values.
-- ${PATTERN_SEVERITY_RULES}
+- ${PATTERN_SEVERITY_RULES}`;
+
+export const EXTRACT_PATTERNS_SYSTEM = `You find recurring problems across user sessions of a web app, for the product team that has to fix them. ${SESSION_DIGESTS_INTRO}
+
+${PATTERN_RULES}
 
 Output shape:
 ${PATTERN_OUTPUT_SHAPE}
@@ -47,13 +53,15 @@ export interface ExtractPatternsInput {
 }
 
 export function formatExtractPatterns(input: ExtractPatternsInput): BaseMessage[] {
+  return [new SystemMessage(EXTRACT_PATTERNS_SYSTEM), new HumanMessage(`${patternRequestData(input)}Write the YAML list of patterns.`)];
+}
+
+/** The data part of a pattern-finding request: the fenced digests, then the run's minimum and focus area when set. */
+export function patternRequestData(input: ExtractPatternsInput): string {
   const minimum =
     input.minSessions !== undefined && input.minSessions !== 2
       ? `For this request, instead of 2: a pattern needs ${input.minSessions} session${input.minSessions === 1 ? "" : "s"} (these sessions are one sweep of a monitor; later sweeps add to them).\n\n`
       : "";
   const focus = input.focusArea?.trim() ? `Focus area: ${oneLine(input.focusArea)}. Prefer patterns about it; keep other critical ones.\n\n` : "";
-  return [
-    new SystemMessage(EXTRACT_PATTERNS_SYSTEM),
-    new HumanMessage(`${UNTRUSTED_DATA_NOTICE}\n\n${input.digests.length} sessions:\n${fenceUntrusted("sessions", input.digests.join("\n\n"))}\n\n${minimum}${focus}Write the YAML list of patterns.`),
-  ];
+  return `${UNTRUSTED_DATA_NOTICE}\n\n${input.digests.length} sessions:\n${fenceUntrusted("sessions", input.digests.join("\n\n"))}\n\n${minimum}${focus}`;
 }

@@ -6,3 +6,5 @@ export { COMBINE_PATTERNS_SYSTEM, formatCombinePatterns, formatPatternLine, type
 export { ASSIGN_PATTERNS_SYSTEM, formatAssignPatterns, type AssignPatternsInput } from "./assign-patterns.ts";
 export { ClipVerdictSchema, formatValidateClip, VALIDATE_CLIP_SYSTEM, type ClipFrame, type ClipMedia, type ClipVerdict, type ValidateClipInput } from "./validate-clip.ts";
 export { ANSWER_QUESTION_SYSTEM, formatAnswerQuestion, questionAnswerSchemaFor, type AnswerQuestionInput } from "./answer-question.ts";
+export { batchSessionLabel, formatSummarizeSessions, SUMMARIZE_SESSIONS_SYSTEM, type SummarizeSessionsInput } from "./summarize-sessions.ts";
+export { EXTRACT_ASSIGN_PATTERNS_SYSTEM, ExtractAssignAnswerSchema, formatExtractAssignPatterns, type ExtractAssignAnswer, type ExtractAssignPatternsInput } from "./extract-assign-patterns.ts";

@@ -6,9 +6,8 @@ import { oneLine, withNotice, YAML_RULES } from "./common.ts";
  * (`encodeSession(...).text`: notice, column legend, metadata, fenced url/window/event tables).
  */
 
-export const SUMMARIZE_SESSION_SYSTEM = `You summarize one recorded session of a web app from its analytics events for the product team: what the user tried and what stopped or troubled them, with evidence. Flag real problems only.
-
-Segments
+/** How to read a session, shared with the batch prompt (`summarize-sessions.ts`); part of the single prompt's hash, a cache key. */
+export const SUMMARY_RULES = `Segments
 - Split the session in time order into the fewest segments, one user goal each (browse, search, sign in, create or edit something). Merge aggressively: a short session is often 1-2 segments.
 - Together they cover every row, first to last, without overlaps.
 - Name each by what the user did, in the product's words, 3-6 words.
@@ -27,12 +26,10 @@ Key actions
 Outcomes
 - Segment: success = its goal was reached; summary at most 15 words.
 - Session: success = the user reached the goal they came for (the product's own goal: saving, sending, booking...); summary at most 30 words, naming the main problem if any.
-- Judge engagement by session_metadata (active time, clicks, keypresses).
+- Judge engagement by session_metadata (active time, clicks, keypresses).`;
 
-Cite only event_id values of the events table, copied exactly.
-
-Output shape:
-segments:
+/** One summary in the output shape, unindented. */
+export const SUMMARY_SHAPE_EXAMPLE = `segments:
   - name: "Book a meeting room"
     start_event_id: "1a2b3c4d"
     end_event_id: "5e6f7a8b"
@@ -48,7 +45,17 @@ segments:
       summary: "Booking was not confirmed"
 session_outcome:
   success: false
-  summary: "Picked a room but could not confirm the booking"
+  summary: "Picked a room but could not confirm the booking"`;
+
+// Composed from the shared parts; its text (and so `SUMMARY_PROMPT_VERSION`, a cache key) is unchanged by the split.
+export const SUMMARIZE_SESSION_SYSTEM = `You summarize one recorded session of a web app from its analytics events for the product team: what the user tried and what stopped or troubled them, with evidence. Flag real problems only.
+
+${SUMMARY_RULES}
+
+Cite only event_id values of the events table, copied exactly.
+
+Output shape:
+${SUMMARY_SHAPE_EXAMPLE}
 ${YAML_RULES}`;
 
 export interface SummarizeSessionInput {

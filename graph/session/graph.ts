@@ -3,13 +3,24 @@ import type { PipelineRuntime } from "../../src/runtime/runtime.ts";
 import { makeFinalizeNode } from "./nodes/finalize.ts";
 import { makeLoadNode } from "./nodes/load.ts";
 import { makeSummarizeNode } from "./nodes/summarize.ts";
+import { makeTriageNode } from "./nodes/triage.ts";
 import { makeValidateNode } from "./nodes/validate.ts";
 import { SessionOutput, SessionState, type SessionStateType } from "./state.ts";
 
-/** After loading: a skipped or failed session is finished, a cached one too unless its replay checks are pending; the rest get summarized. */
-export function routeAfterLoad(state: SessionStateType): "summarize" | "validate" | "finalize" {
-  if (!state.result) return "summarize";
-  return state.needs_validation && state.result.status === "summarized" ? "validate" : "finalize";
+/**
+ * After loading: a skipped or failed session is finished, a cached one too unless its replay checks
+ * are pending; the rest are triaged (triage on and a model summarizing) or summarized.
+ */
+export function routeAfterLoad(runtime: PipelineRuntime): (state: SessionStateType) => "triage" | "summarize" | "validate" | "finalize" {
+  return (state) => {
+    if (!state.result) return runtime.settings.triage === "signals" && runtime.analyst.triage ? "triage" : "summarize";
+    return state.needs_validation && state.result.status === "summarized" ? "validate" : "finalize";
+  };
+}
+
+/** After triage: a session it summarized offline is finished; the others go to the model. */
+export function routeAfterTriage(state: SessionStateType): "summarize" | "finalize" {
+  return state.result ? "finalize" : "summarize";
 }
 
 /** After summarizing: summaries flagging what validation checks (blocking exceptions by default) are checked against the replay. */
@@ -17,15 +28,17 @@ export function routeAfterSummarize(state: SessionStateType): "validate" | "fina
   return state.needs_validation && state.result?.status === "summarized" ? "validate" : "finalize";
 }
 
-/** One session: load + encode → summarize → (validate against the replay) → finalize. */
+/** One session: load + encode → (triage) → summarize → (validate against the replay) → finalize. */
 export function buildSessionGraph(runtime: PipelineRuntime) {
   return new StateGraph(SessionState, { output: SessionOutput })
     .addNode("load", makeLoadNode(runtime))
+    .addNode("triage", makeTriageNode(runtime))
     .addNode("summarize", makeSummarizeNode(runtime))
     .addNode("validate", makeValidateNode(runtime))
     .addNode("finalize", makeFinalizeNode(runtime))
     .addEdge(START, "load")
-    .addConditionalEdges("load", routeAfterLoad, ["summarize", "validate", "finalize"])
+    .addConditionalEdges("load", routeAfterLoad(runtime), ["triage", "summarize", "validate", "finalize"])
+    .addConditionalEdges("triage", routeAfterTriage, ["summarize", "finalize"])
     .addConditionalEdges("summarize", routeAfterSummarize, ["validate", "finalize"])
     .addEdge("validate", "finalize")
     .addEdge("finalize", END);

@@ -13,17 +13,30 @@ export interface LearnedSiteRef {
 /** What happened to one session in a report run; small, so it lives in state. */
 export interface SessionResult {
   session_id: string;
-  status: "summarized" | "failed" | "skipped";
+  /**
+   * `late`: its summary was still running when the run's gather let it go (`runtime.stragglers`); it
+   * becomes `summarized` or `failed` at `join_late`, before assignment, and never reaches a report.
+   */
+  status: "summarized" | "failed" | "skipped" | "late";
   /** Blob key of the stored summary (status `summarized`). */
   summary_key?: string;
   /** True when the summary came from the cache: no model was called for it. */
   cached?: boolean;
+  /** Triage found no issue signal: the offline rules' summary was kept and no model read the session. */
+  triaged?: boolean;
   /** The summary flags at least one blocking exception. */
   blocking?: boolean;
   /** Why it failed, or why it was skipped. */
   reason?: string;
   /** It failed on its own data (a file that cannot be read, an impossible replay range): a retry gives the same. */
   data_problem?: boolean;
+}
+
+/** A result a report can show: every `late` one has become one of these by assignment. */
+export type FinishedSessionResult = SessionResult & { status: Exclude<SessionResult["status"], "late"> };
+
+export function isFinished(result: SessionResult): result is FinishedSessionResult {
+  return result.status !== "late";
 }
 
 /** Later results for a session replace earlier ones (a resumed run re-reports the same session). */

@@ -6,6 +6,9 @@ import { LabelsSchema, SESSION_OUTCOMES, type Labels } from "../domain/labels.ts
 import type { Report } from "../domain/report.ts";
 import type { SessionSummary } from "../domain/summary.ts";
 import { evaluate, type Evaluation, type OutcomeMismatch } from "../eval/score.ts";
+import type { TriageDecision } from "../domain/triage.ts";
+import type { SessionSource } from "../sources/types.ts";
+import { scoreTriage, triageFromSource, type TriageFigures } from "../triage/sessions.ts";
 import { formatTable } from "./output.ts";
 import { executeRun, runOnDataset, type DatasetRunOptions } from "./summarize.ts";
 
@@ -50,10 +53,12 @@ export async function runEval(options: EvalCommandOptions): Promise<number> {
     const summaries = await loadSummaries(pipeline.runtime, summaryRefs(state.session_results, report.sessions.summarized));
     const evaluation = evaluate(labels, report, summaries);
     const checks = validationFigures(report, summaries.values());
+    const triage = await triageFigures(pipeline.runtime.source, labels, pipeline.runtime.settings.redactPii);
     if (options.json) {
-      print(JSON.stringify({ ...flatFigures(evaluation, report.analyst.label), ...checks }));
+      print(JSON.stringify({ ...flatFigures(evaluation, report.analyst.label), ...checks, ...triage }));
     } else {
       print(describeEvaluation(evaluation, report.analyst.label));
+      print(describeTriage(triage));
       print(
         report.validation
           ? `\nReplay checks (${report.validation.method}, ${report.validation.mode}): ${report.validation.checked} checked, ${report.validation.confirmed} confirmed, ${report.validation.not_confirmed} not confirmed (${checks.downgraded_to_non_blocking} downgraded to non-blocking), ${report.validation.inconclusive} inconclusive, ${report.validation.failed} failed.`
@@ -61,6 +66,27 @@ export async function runEval(options: EvalCommandOptions): Promise<number> {
       );
     }
   });
+}
+
+/**
+ * Triage scored on the labelled sessions whatever analyst made the report: it decides what a run with
+ * a model sends, and must never hold back a session with a labelled issue of any kind.
+ */
+export async function triageFigures(source: SessionSource, labels: Labels, redactPii?: boolean): Promise<TriageFigures> {
+  const decisions = new Map<string, TriageDecision>();
+  for (const id of Object.keys(labels.sessions)) {
+    try {
+      decisions.set(id, await triageFromSource(source, id, redactPii === undefined ? {} : { redactPii }));
+    } catch {
+      // A session that cannot be read is a failed session of the report, not a triage decision.
+    }
+  }
+  return scoreTriage(labels, decisions);
+}
+
+export function describeTriage(t: TriageFigures): string {
+  const fmt = (v: number | null) => (v === null ? "n/a" : v.toFixed(2));
+  return `\nTriage (what a run with a model sends): recall on labelled sessions ${fmt(t.triage_recall)}, summarized offline ${fmt(t.triage_skip_rate)}${t.triage_missed.length > 0 ? `; held back with a labelled issue: ${t.triage_missed.join(", ")}` : ""}.`;
 }
 
 /** What the replay checks did, for the `--json` line. */

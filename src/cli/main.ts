@@ -1,4 +1,6 @@
 import { setMaxListeners } from "node:events";
+import { TRIAGE_MODES, type TriageMode } from "../domain/triage.ts";
+import type { SpeedSettings } from "../config/env.ts";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { SessionSummariesError } from "../domain/errors.ts";
 import { parseSelection, SelectionError, type SessionSelection } from "../domain/selection.ts";
@@ -63,6 +65,10 @@ export function buildProgram(): Command {
     .option("--concurrency <n>", "sessions summarized at once", parsePositiveInt)
     .option("--validate <mode>", "check flagged issues against the replay: off | blocking | all-issues (default blocking, or SESSION_SUMMARIES_VALIDATE)", parseValidationMode)
     .option("--dry-run", "only print the sessions it would take and the estimated model calls, tokens and cost; run nothing")
+    .option("--triage <mode>", "with a model: signals (sessions without an issue signal are summarized offline, never sent; the default) | off", parseTriageMode)
+    .option("--batch", "with a model: several small sessions per summarizer call")
+    .option("--hedge", "with a model: a duplicate of a call slower than its stage's p90, and a gather that does not wait for the last stragglers")
+    .option("--fast", "with a model: triage, batching and hedging on")
     .action(async (dataset: string, o: SummarizeFlags) => {
       const exitCode = await runSummarize({
         ...(o.dryRun ? { dryRun: true } : {}),
@@ -75,6 +81,7 @@ export function buildProgram(): Command {
         runId: o.runId,
         concurrency: o.concurrency,
         validation: o.validate,
+        speed: speedOfFlags(o),
       });
       program.setOptionValue("exitCode", exitCode);
     });
@@ -88,7 +95,11 @@ export function buildProgram(): Command {
     .option("--run-id <id>", "score this run (resumed or read if it exists)")
     .option("--concurrency <n>", "sessions summarized at once", parsePositiveInt)
     .option("--validate <mode>", "check flagged issues against the replay: off | blocking | all-issues", parseValidationMode)
-    .action(async (dataset: string, o: { json?: boolean; model?: string[]; runId?: string; concurrency?: number; validate?: ValidationMode }) => {
+    .option("--triage <mode>", "with a model: signals | off", parseTriageMode)
+    .option("--batch", "with a model: several small sessions per summarizer call")
+    .option("--hedge", "with a model: hedged calls and an early gather")
+    .option("--fast", "with a model: triage, batching and hedging on")
+    .action(async (dataset: string, o: { json?: boolean; model?: string[]; runId?: string; concurrency?: number; validate?: ValidationMode } & SpeedFlags) => {
       const exitCode = await runEval({
         dataset,
         json: o.json,
@@ -96,6 +107,7 @@ export function buildProgram(): Command {
         runId: o.runId,
         concurrency: o.concurrency,
         validation: o.validate,
+        speed: speedOfFlags(o),
       });
       program.setOptionValue("exitCode", exitCode);
     });
@@ -385,7 +397,29 @@ Example:
     });
 }
 
-interface SummarizeFlags {
+/** The speed levers on the command line; unset ones keep the configuration's (SESSION_SUMMARIES_TRIAGE, _BATCH, _HEDGE). */
+interface SpeedFlags {
+  triage?: TriageMode;
+  batch?: boolean;
+  hedge?: boolean;
+  fast?: boolean;
+}
+
+function speedOfFlags(o: SpeedFlags): Partial<SpeedSettings> {
+  return {
+    ...(o.fast ? { triage: "signals" as const, batch: true, hedge: true } : {}),
+    ...(o.triage ? { triage: o.triage } : {}),
+    ...(o.batch ? { batch: true } : {}),
+    ...(o.hedge ? { hedge: true } : {}),
+  };
+}
+
+function parseTriageMode(value: string): TriageMode {
+  if (!(TRIAGE_MODES as readonly string[]).includes(value)) throw new InvalidArgumentError(`expected one of ${TRIAGE_MODES.join(", ")}`);
+  return value as TriageMode;
+}
+
+interface SummarizeFlags extends SpeedFlags {
   dryRun?: boolean;
   sessions?: string[];
   limit?: number;

@@ -10,7 +10,7 @@ import { PipelineError } from "../runtime/errors.ts";
 import { prepareResume } from "../../graph/summarize/resume.ts";
 import type { SummarizeStateType } from "../../graph/summarize/state.ts";
 import type { SessionSelection } from "../domain/selection.ts";
-import { readConfig, type AppConfig } from "../config/env.ts";
+import { readConfig, type AppConfig, type SpeedSettings } from "../config/env.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import { ReportSchema, type Report, type ReportPattern } from "../domain/report.ts";
 import { loadReportPageData, renderMarkdown, renderReportPage, type ReportPageData } from "../report/index.ts";
@@ -29,6 +29,8 @@ export interface DatasetRunOptions {
   concurrency?: number;
   /** Instead of the configured validation mode. */
   validation?: ValidationMode;
+  /** Instead of the configured triage, batching and hedging (`--triage`, `--batch`, `--hedge`, `--fast`). */
+  speed?: Partial<SpeedSettings>;
   /** For tests: a different configuration and model factory. */
   config?: AppConfig;
   pipeline?: Partial<Omit<PipelineOptions, "config" | "source">>;
@@ -81,7 +83,8 @@ export async function runSummarize(options: SummarizeCommandOptions): Promise<nu
  * closes the pipeline. Returns the exit code: 0 done, 1 the run stopped (what stopped it on stderr).
  */
 export async function runOnDataset(options: DatasetRunOptions, what: RunWhat, work: (pipeline: Pipeline, runId: string) => Promise<void>): Promise<number> {
-  const config = options.config ?? readConfig();
+  const configured = options.config ?? readConfig();
+  const config = options.speed ? { ...configured, speed: { ...configured.speed, ...options.speed } } : configured;
   const runId = options.runId ?? newRunId();
   const pipeline = await createPipeline({
     config,
@@ -139,7 +142,7 @@ export interface RunInput {
  * finished; shows progress on stderr; returns the report.
  */
 export async function executeRun(pipeline: Pipeline, runId: string, input: RunInput): Promise<Report> {
-  const thread = { configurable: { thread_id: runId }, maxConcurrency: input.concurrency ?? DEFAULTS.pipeline.sessionConcurrency };
+  const thread = { configurable: { thread_id: runId }, maxConcurrency: input.concurrency ?? pipeline.runtime.settings.sessionConcurrency ?? DEFAULTS.pipeline.sessionConcurrency };
   const existing = await pipeline.graph.getState(thread);
   const started = existing.values.report_id !== undefined;
   if (started && existing.next.length === 0 && existing.values.report_key) {

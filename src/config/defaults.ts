@@ -1,4 +1,5 @@
 import type { ValidationMode } from "../domain/validation-mode.ts";
+import type { TriageMode } from "../domain/triage.ts";
 
 /**
  * Every tunable number in one place. Nodes and functions take these through parameters so tests
@@ -53,6 +54,57 @@ export const DEFAULTS = {
     minPatternSessions: 2,
     /** Sessions summarized at once (the run's LangGraph `maxConcurrency`). */
     sessionConcurrency: 8,
+    /** Sessions in flight at once when batching or hedging is on: batches form only from sessions waiting together. */
+    fastSessionConcurrency: 100,
+  },
+  /** The levers that make a report with a model faster and cheaper (issue "triage, batching, hedging"). */
+  speed: {
+    /**
+     * Triage with a model configured: sessions the offline rules find no issue signal in are
+     * summarized offline and never sent (`SESSION_SUMMARIES_TRIAGE`, `--triage`).
+     */
+    triage: "signals" as TriageMode,
+    /** Early answers: triage's issue signals grouped across sessions, shown until the report replaces them. */
+    preliminary: {
+      /** Groups listed; the rest are counted in `more_issues`. */
+      maxIssues: 20,
+      /** Session ids kept per group as examples. */
+      examplesPerIssue: 3,
+      /** Groups named in a one-line message (chat progress, CLI). */
+      issuesInMessage: 5,
+      /** A changing list is streamed at most this often: early answers within a second, without an event per session. */
+      updateIntervalMs: 500,
+    },
+    /** A loading indicator on screen at least this long is a long wait, a triage signal. */
+    triageLongWaitMs: 3_000,
+    /** Signals kept per session (the preliminary list shows the first ones). */
+    triageMaxSignals: 8,
+    batch: {
+      /** Several small sessions per summarizer call (`SESSION_SUMMARIES_BATCH`, `--batch`). Off by default. */
+      enabled: false,
+      /** At most this many sessions per call. */
+      maxSessions: 4,
+      /** ... and at most this many input tokens (the prompt with every session's table). */
+      maxInputTokens: 24_000,
+      /** A session larger than this goes alone. */
+      maxSessionTokens: 8_000,
+      /** How long a summary request waits for others to share its call. */
+      waitMs: 150,
+    },
+    hedge: {
+      /** A duplicate of a call slower than its stage's running p90, and an early gather (`SESSION_SUMMARIES_HEDGE`, `--hedge`). Off by default. */
+      enabled: false,
+      /** The latency percentile of the stage's finished calls after which a call is hedged. */
+      percentile: 0.9,
+      /** Finished calls of a stage needed before any of its calls is hedged. */
+      minSamples: 8,
+      /** Finished calls kept per stage for its running percentile. */
+      latencyWindow: 100,
+      /** The gather step may go on when this share of the sessions is done ... */
+      gatherReadyRatio: 0.95,
+      /** ... and the others have run this much longer than the p90 of the finished ones (the late ones join assignment). */
+      stragglerGraceMs: 30_000,
+    },
   },
   clip: {
     beforeEventMs: 7_000,
@@ -145,8 +197,8 @@ export const DEFAULTS = {
     googleBaseUrl: "https://generativelanguage.googleapis.com",
     /** One model call, including the provider's own retries; pattern extraction reads up to 150k tokens. */
     callTimeoutMs: 300_000,
-    /** Model calls in flight at once across a report's fan-out. */
-    maxConcurrency: 8,
+    /** Model calls in flight at once across a report's fan-out, hedged duplicates included (`SESSION_SUMMARIES_MODEL_CONCURRENCY`). */
+    maxConcurrency: 50,
     /** Low: labelling and grouping should be repeatable. Not sent to reasoning models, which reject it. */
     temperature: 0.1,
     /** Retries the provider client makes on 429/5xx before a call fails. */

@@ -1,3 +1,4 @@
+import { TRIAGE_MODES, type TriageMode } from "../domain/triage.ts";
 import path from "node:path";
 import { z } from "zod";
 import { ConfigError } from "../domain/errors.ts";
@@ -25,6 +26,12 @@ const EnvSchema = z.object({
   POSTHOG_PROJECT_ID: z.string().min(1).optional(),
   POSTHOG_API_KEY: z.string().min(1).optional(),
   SESSION_SUMMARIES_REDACT_PII: booleanish.optional(),
+  /** `signals`: sessions without an issue signal are summarized offline, never sent to a model; `off`: every session is. */
+  SESSION_SUMMARIES_TRIAGE: blankAsUnset(z.enum(TRIAGE_MODES)),
+  /** Several small sessions per summarizer call. */
+  SESSION_SUMMARIES_BATCH: blankAsUnset(booleanish),
+  /** A duplicate of a slow call, and a gather that does not wait for the last stragglers. */
+  SESSION_SUMMARIES_HEDGE: blankAsUnset(booleanish),
   SESSION_SUMMARIES_CHROMIUM: z.string().min(1).optional(),
   /** Which flagged issues are checked against the replay. */
   SESSION_SUMMARIES_VALIDATE: ValidationModeSchema.optional(),
@@ -85,6 +92,13 @@ const EnvSchema = z.object({
   SESSION_SUMMARIES_LOG_LEVEL: blankAsUnset(z.enum(LOG_LEVELS)),
 });
 
+/** The levers of a report's model calls; they matter only when a model summarizes (the offline analyst makes no call). */
+export interface SpeedSettings {
+  triage: TriageMode;
+  batch: boolean;
+  hedge: boolean;
+}
+
 export interface PostHogConfig {
   host: string;
   projectId?: string;
@@ -100,6 +114,8 @@ export interface AppConfig {
   models: Record<ModelRole, ModelSpec>;
   providers: ModelProvidersConfig;
   modelCalls: ModelCallSettings;
+  /** Triage, batching and hedging of a report's model calls (`SESSION_SUMMARIES_TRIAGE`, `_BATCH`, `_HEDGE`). */
+  speed: SpeedSettings;
   redactPii: boolean;
   /** Path of the Chromium binary used to replay recordings. */
   chromiumPath: string;
@@ -225,6 +241,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       maxConcurrency: e.SESSION_SUMMARIES_MODEL_CONCURRENCY ?? DEFAULTS.models.maxConcurrency,
       temperature: e.SESSION_SUMMARIES_TEMPERATURE ?? DEFAULTS.models.temperature,
       providerRetries: DEFAULTS.models.providerRetries,
+    },
+    speed: {
+      triage: e.SESSION_SUMMARIES_TRIAGE ?? DEFAULTS.speed.triage,
+      batch: e.SESSION_SUMMARIES_BATCH ?? DEFAULTS.speed.batch.enabled,
+      hedge: e.SESSION_SUMMARIES_HEDGE ?? DEFAULTS.speed.hedge.enabled,
     },
     redactPii: e.SESSION_SUMMARIES_REDACT_PII ?? DEFAULTS.encode.redactPii,
     chromiumPath: e.SESSION_SUMMARIES_CHROMIUM ?? DEFAULTS.render.chromiumPath,

@@ -1,3 +1,4 @@
+import type { TriageSignal } from "./triage.ts";
 /**
  * Progress of a report run, as streamed in LangGraph's `custom` mode: the events the report and
  * session graphs write, and what the service, the CLI and the chat read from them. Types (and their
@@ -20,12 +21,22 @@ export interface SessionDoneEvent {
   reason?: string;
 }
 
-export type RunEvent = ProgressEvent | SessionDoneEvent;
+/**
+ * A session's issue signals as triage read them (offline rules, before any model call): the first
+ * answers of a run, shown as preliminary until the report replaces them.
+ */
+export interface PreliminaryIssuesEvent {
+  kind: "preliminary_issues";
+  session_id: string;
+  signals: TriageSignal[];
+}
+
+export type RunEvent = ProgressEvent | SessionDoneEvent | PreliminaryIssuesEvent;
 
 /** True for the events the report graph streams in `custom` mode (tool events and others are ignored). */
 export function isRunEvent(value: unknown): value is RunEvent {
   const kind = (value as { kind?: unknown } | null)?.kind;
-  return kind === "sessions_resolved" || kind === "session_done" || kind === "stage" || kind === "chunk_done" || kind === "report_ready";
+  return kind === "sessions_resolved" || kind === "session_done" || kind === "stage" || kind === "chunk_done" || kind === "report_ready" || kind === "preliminary_issues";
 }
 
 /** Where a report run is; `counting` stages have a done/total counter. */

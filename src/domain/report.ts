@@ -130,6 +130,8 @@ export const ReportSchema = z.object({
     failed: z.array(ItemFailureSchema),
     /** Sessions left out on purpose (too short, no events): not failures. */
     skipped: z.array(z.object({ id: z.string(), reason: z.string() })),
+    /** Summarized sessions triage found no issue signal in: the offline rules summarized them, no model read them. */
+    triaged_offline: z.array(z.string()).optional(),
   }),
   /**
    * The users' outcomes over the analysed sessions (from each session's outcome): what a reader asks
@@ -152,7 +154,8 @@ export const ReportSchema = z.object({
   dropped_patterns: z.array(z.object({ name: z.string(), reason: z.string() })).default([]),
   /** Event ids the analyst assigned to patterns that could not be used, by reason. */
   assignment_skips: countsSchema(["unknown", "ambiguous", "unflagged", "non_blocking_only", "unknown_pattern"]).optional(),
-  usage: countsSchema(["model_calls", "input_tokens", "output_tokens"]),
+  /** `hedged_calls`: duplicates of slow calls, already counted in `model_calls`; absent when there were none. */
+  usage: countsSchema(["model_calls", "input_tokens", "output_tokens"]).extend({ hedged_calls: z.number().int().nonnegative().optional() }),
   /** What the usage cost at the price table of the run (the offline analyst: 0, `offline`). */
   cost: z
     .object({

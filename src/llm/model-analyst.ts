@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import type { BaseChatModel } from "@langchain/core/language_models/chat_models";
 import type { BaseMessage } from "@langchain/core/messages";
 import type { z } from "zod";
+import { DEFAULTS } from "../config/defaults.ts";
 import type { AppConfig } from "../config/env.ts";
 import type { ModelRole } from "../config/models.ts";
 import { RawAssignmentListSchema, RawPatternListSchema, type RawAssignment, type RawPattern } from "../domain/report.ts";
-import { RawSessionSummarySchema, type Analyst, type RawSessionSummary, type SessionSummary } from "../domain/summary.ts";
+import type { Analyst, RawSessionSummary, SessionSummary } from "../domain/summary.ts";
 import {
   assignEventsOffline,
   createSiteModel,
@@ -26,19 +26,23 @@ import type { AnalyticsEvent } from "../domain/events.ts";
 import { countTokens } from "../encode/tokens.ts";
 import {
   countPromptTokens,
+  ExtractAssignAnswerSchema,
   formatAssignPatterns,
   formatCombinePatterns,
+  formatExtractAssignPatterns,
   formatExtractPatterns,
-  formatSummarizeSession,
   formatSummaryForPatterns,
   SUMMARIZE_SESSION_SYSTEM,
 } from "../../prompts/index.ts";
 import type { QuestionAnswer } from "../domain/monitor.ts";
-import type { PipelineAnalyst, QuestionInput, SessionInput, Usage } from "./analyst.ts";
+import type { OfflineTriage, PipelineAnalyst, QuestionInput, SessionInput, Usage } from "./analyst.ts";
 import { answerSessionQuestion } from "./question.ts";
 import { describeModels, loadModel, resolveModelSpec, type LoadModelOptions } from "./models.ts";
 import { callLimitsFor, type ModelCallLimits } from "./provider-limits.ts";
 import { callStructured, createUsage, type UsageTotals } from "./structured/call.ts";
+import { summarizeAlone, SummaryBatcher, type SummaryBatchLimits } from "./batch/index.ts";
+import type { ChatModelLike } from "./structured/messages.ts";
+import { createModelCallGate, type ModelCallGate } from "./hedged-model.ts";
 
 /** Changes whenever the summary prompt's instructions change. */
 export const SUMMARY_PROMPT_VERSION = createHash("sha256").update(SUMMARIZE_SESSION_SYSTEM).digest("hex").slice(0, 8);
@@ -46,7 +50,7 @@ export const SUMMARY_PROMPT_VERSION = createHash("sha256").update(SUMMARIZE_SESS
 const NO_CALL: Usage = { model_calls: 0, input_tokens: 0, output_tokens: 0 };
 
 function asUsage(totals: UsageTotals): Usage {
-  return { model_calls: totals.calls, input_tokens: totals.inputTokens, output_tokens: totals.outputTokens };
+  return { model_calls: totals.calls, input_tokens: totals.inputTokens, output_tokens: totals.outputTokens, ...(totals.hedgedCalls ? { hedged_calls: totals.hedgedCalls } : {}) };
 }
 
 /**
@@ -59,12 +63,15 @@ export class StagedAnalyst implements PipelineAnalyst {
   readonly cacheLabel: string;
   readonly patternPromptBaseTokens: number;
   readonly siteLearning?: SiteLearningOptions;
+  readonly triage?: OfflineTriage;
+  /** Packs concurrent session summaries into shared calls when batching is on. */
+  private readonly summaryBatcher?: SummaryBatcher;
   /** Only a model answers free questions: set when the summarizer role has one. */
   readonly answerQuestion?: (input: QuestionInput, onUsage: (usage: Usage) => void, signal?: AbortSignal) => Promise<QuestionAnswer>;
 
   constructor(
-    private readonly summarizer: BaseChatModel | undefined,
-    private readonly reasoner: BaseChatModel | undefined,
+    private readonly summarizer: ChatModelLike | undefined,
+    private readonly reasoner: ChatModelLike | undefined,
     readonly models: Record<string, string>,
     private readonly timeoutMs: number,
     /** The offline rules' settings (a product map's site model); `offlineKey` names them in the cache label. */
@@ -72,7 +79,10 @@ export class StagedAnalyst implements PipelineAnalyst {
     offlineKey = "",
     /** Shared provider budgets per role's model (with a queue); absent: calls are limited only by the model client. */
     private readonly callLimits: { summarizer?: ModelCallLimits; reasoner?: ModelCallLimits } = {},
+    /** Several small sessions per summarizer call (`DEFAULTS.speed.batch`); absent: one call per session. */
+    summaryBatch?: SummaryBatchLimits,
   ) {
+    if (summarizer && summaryBatch) this.summaryBatcher = new SummaryBatcher({ model: summarizer, timeoutMs, limits: callLimits.summarizer }, summaryBatch);
     const offline = !summarizer && !reasoner;
     this.label = offline ? { kind: "heuristic", label: OFFLINE_ANALYST_LABEL } : { kind: "model", label: `summarizer ${models.summarizer}, reasoner ${models.reasoner}` };
     // A model's summaries are cached per prompt too, the offline analyst's per version of its rules: editing either summarizes again.
@@ -82,9 +92,16 @@ export class StagedAnalyst implements PipelineAnalyst {
     // Only the offline rules summarize better for knowing the site across sessions.
     if (!summarizer) this.siteLearning = resolveAnalystOptions(offlineSettings).learning;
     if (summarizer) this.answerQuestion = (input, onUsage, signal) => this.askSummarizer(summarizer, input, onUsage, signal);
+    if (summarizer) {
+      this.triage = {
+        label: { kind: "heuristic", label: OFFLINE_ANALYST_LABEL },
+        cacheLabel: `heuristic@${OFFLINE_ANALYST_VERSION}${offlineKey ? `+${offlineKey}` : ""}+triage`,
+        summarize: (input) => summarizeSessionOffline(input, this.offlineSettings),
+      };
+    }
   }
 
-  private async askSummarizer(model: BaseChatModel, input: QuestionInput, onUsage: (usage: Usage) => void, signal?: AbortSignal): Promise<QuestionAnswer> {
+  private async askSummarizer(model: ChatModelLike, input: QuestionInput, onUsage: (usage: Usage) => void, signal?: AbortSignal): Promise<QuestionAnswer> {
     const usage = createUsage();
     try {
       return await answerSessionQuestion(input, {
@@ -111,23 +128,8 @@ export class StagedAnalyst implements PipelineAnalyst {
       const site = input.learnedSite ? withLearnedSite(this.offlineSettings.site ?? DEFAULT_SITE, input.learnedSite) : this.offlineSettings.site;
       return summarizeSessionOffline(input, { ...this.offlineSettings, ...(site ? { site } : {}) });
     }
-    const usage = createUsage();
-    try {
-      const { value } = await callStructured({
-        model: this.summarizer,
-        messages: formatSummarizeSession({ encodedText: input.encoded.text, focusArea: input.focusArea }),
-        schema: RawSessionSummarySchema,
-        role: "summarizer",
-        label: `summary of session ${input.encoded.sessionId}`,
-        timeoutMs: this.timeoutMs,
-        signal,
-        usage,
-        limits: this.callLimits.summarizer,
-      });
-      return value;
-    } finally {
-      onUsage(asUsage(usage));
-    }
+    if (this.summaryBatcher) return this.summaryBatcher.summarize(input, onUsage, signal);
+    return summarizeAlone({ model: this.summarizer, timeoutMs: this.timeoutMs, limits: this.callLimits.summarizer }, input, onUsage, signal);
   }
 
   async extractPatterns(summaries: SessionSummary[], focusArea: string | undefined, onUsage: (usage: Usage) => void, options: { minSessions?: number } = {}): Promise<RawPattern[]> {
@@ -163,6 +165,27 @@ export class StagedAnalyst implements PipelineAnalyst {
     return value.patterns;
   }
 
+  /** Only a reasoner model extracts and assigns in one call; the offline rules keep their two steps (and their reports). */
+  get extractAndAssign(): PipelineAnalyst["extractAndAssign"] {
+    return this.reasoner ? (summaries, focusArea, onUsage, options) => this.extractAndAssignWithReasoner(summaries, focusArea, onUsage, options) : undefined;
+  }
+
+  private async extractAndAssignWithReasoner(
+    summaries: SessionSummary[],
+    focusArea: string | undefined,
+    onUsage: (usage: Usage) => void,
+    options: { minSessions?: number } = {},
+  ): Promise<{ patterns: RawPattern[]; assignments: RawAssignment[] }> {
+    const { minSessions } = options;
+    const value = await this.reason(
+      formatExtractAssignPatterns({ digests: summaries.map((s, i) => formatSummaryForPatterns(s, { label: `s${i + 1}` })), focusArea, ...(minSessions !== undefined ? { minSessions } : {}) }),
+      ExtractAssignAnswerSchema,
+      `patterns and assignments of ${summaries.length} sessions`,
+      onUsage,
+    );
+    return { patterns: value.patterns, assignments: value.assignments };
+  }
+
   patternInputTokens(summary: SessionSummary): number {
     return this.reasoner ? countTokens(formatSummaryForPatterns(summary)) : 0;
   }
@@ -178,16 +201,36 @@ export class StagedAnalyst implements PipelineAnalyst {
   }
 }
 
-/** The analyst for a run, from the configured models (tests pass a `factory` with scripted fakes). */
-export function createPipelineAnalyst(config: AppConfig, options: LoadModelOptions = {}): StagedAnalyst {
-  const load = (role: ModelRole) => loadModel(role, config, options);
+/**
+ * The analyst for a run, from the configured models (tests pass a `factory` with scripted fakes).
+ * Its models share `calls`: the cap on calls in flight (`SESSION_SUMMARIES_MODEL_CONCURRENCY`),
+ * hedging when `SESSION_SUMMARIES_HEDGE` is on, and the counters of both.
+ */
+export function createPipelineAnalyst(
+  config: AppConfig,
+  options: LoadModelOptions = {},
+  calls: ModelCallGate = createModelCallGate({ maxInFlight: config.modelCalls.maxConcurrency, hedge: config.speed.hedge }),
+): StagedAnalyst {
+  const load = (role: ModelRole) => {
+    const model = loadModel(role, config, options);
+    return model ? calls.wrap(model, role) : undefined;
+  };
   // A product map sharpens the offline rules; its content is part of the cache key, so editing it summarizes again.
   const productMap = config.productMapPath ? loadProductMap(config.productMapPath) : undefined;
   const offline: OfflineAnalystOverrides = productMap ? { site: createSiteModel({ productMap }) } : {};
   const offlineKey = productMap ? `map:${createHash("sha256").update(JSON.stringify(productMap)).digest("hex").slice(0, 8)}` : "";
   const limitsOf = (role: ModelRole) => callLimitsFor(resolveModelSpec(role, config, options.overrides), options.limits);
-  return new StagedAnalyst(load("summarizer"), load("reasoner"), describeModels(config, options.overrides), config.modelCalls.timeoutMs, offline, offlineKey, {
-    summarizer: limitsOf("summarizer"),
-    reasoner: limitsOf("reasoner"),
-  });
+  return new StagedAnalyst(
+    load("summarizer"),
+    load("reasoner"),
+    describeModels(config, options.overrides),
+    config.modelCalls.timeoutMs,
+    offline,
+    offlineKey,
+    {
+      summarizer: limitsOf("summarizer"),
+      reasoner: limitsOf("reasoner"),
+    },
+    config.speed.batch ? DEFAULTS.speed.batch : undefined,
+  );
 }

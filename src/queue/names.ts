@@ -100,6 +100,8 @@ export interface SessionJobOutcome {
   /** True when the summary came from the cache: a job run twice (BullMQ is at-least-once) calls no model the second time. */
   cached: boolean;
   blocking?: boolean;
+  /** Triage found no issue signal: summarized by the offline rules, no model call. */
+  triaged?: boolean;
   /** Why it was skipped. */
   reason?: string;
   /** Token counts of the model calls this run made (for the report's cost); zero on a cache hit. */

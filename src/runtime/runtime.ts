@@ -1,3 +1,5 @@
+import type { TriageMode } from "../domain/triage.ts";
+import type { StragglerWatch } from "./stragglers.ts";
 import type { PriceTable } from "../watch/budget.ts";
 import type { QueueClient } from "../queue/client.ts";
 import type { SessionSummary } from "../domain/summary.ts";
@@ -25,6 +27,20 @@ export interface PipelineSettings {
   singleItemMaxTokens: number;
   /** A pattern needs evidence from at least this many sessions. */
   minPatternSessions: number;
+  /** Triage before any model call (`src/domain/triage.ts`); it matters only when a model summarizes sessions. Absent: off. */
+  triage?: TriageMode;
+  /**
+   * With hedging on: the gather step goes on once `readyRatio` of the sessions are done and the rest
+   * have run `graceMs` longer than the p90 of the finished ones; their summaries join assignment.
+   * Absent: gather waits for every session.
+   */
+  earlyGather?: { readyRatio: number; graceMs: number };
+  /**
+   * Sessions in flight at once when the caller sets none (the run's LangGraph `maxConcurrency`):
+   * higher when a model summarizes with batching or hedging, whose batches and percentiles need many
+   * sessions waiting together.
+   */
+  sessionConcurrency?: number;
   /** Redact PII and secrets in what the run writes (report, page), like in prompts (`SESSION_SUMMARIES_REDACT_PII`); absent = on. */
   redactPii?: boolean;
 }
@@ -50,6 +66,8 @@ export interface PipelineRuntime {
    * `sessions` queue, run by workers; absent, they run in this process. Never set on a worker's own runtime.
    */
   sessionQueue?: QueueClient;
+  /** With `settings.earlyGather`: lets a run's last stragglers go so its gather need not wait for them. */
+  stragglers?: StragglerWatch;
 }
 
 /** What the session graph's `validate` node uses. */

@@ -5,7 +5,8 @@ import type { CheckingValidationMode } from "../domain/validation-mode.ts";
  * were checked. Structural, so the page reader and the graphs pass their runtime as it is.
  */
 export interface SummaryLabelling {
-  analyst: { readonly cacheLabel: string };
+  /** `triage`: the offline rules' label, for the sessions triage kept offline (no model read them). */
+  analyst: { readonly cacheLabel: string; readonly triage?: { readonly cacheLabel: string } };
   validation?: { mode: CheckingValidationMode; validator: { readonly method: string } };
 }
 
@@ -14,9 +15,10 @@ export function withLearnedSiteLabel(label: string, learnedSiteHash: string | un
   return learnedSiteHash ? `${label}+site:${learnedSiteHash}` : label;
 }
 
-/** The labels a report's summaries are cached under, the checked one first (readers of a finished report). */
+/** The labels a report's summaries are cached under, the checked one first, triage's last (readers of a finished report). */
 export function summaryCacheLabels(runtime: SummaryLabelling, learnedSiteHash?: string): string[] {
-  return [...new Set([summaryCacheLabel(runtime), runtime.analyst.cacheLabel].map((label) => withLearnedSiteLabel(label, learnedSiteHash)))];
+  const triage = runtime.analyst.triage?.cacheLabel;
+  return [...new Set([summaryCacheLabel(runtime), runtime.analyst.cacheLabel, ...(triage ? [triage] : [])].map((label) => withLearnedSiteLabel(label, learnedSiteHash)))];
 }
 
 /**

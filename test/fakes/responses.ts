@@ -4,7 +4,9 @@ import { messageText } from "../../src/llm/structured/messages.ts";
 import { ASSIGN_PATTERNS_SYSTEM } from "../../prompts/assign-patterns.ts";
 import { COMBINE_PATTERNS_SYSTEM } from "../../prompts/combine-patterns.ts";
 import { EXTRACT_PATTERNS_SYSTEM } from "../../prompts/extract-patterns.ts";
+import { EXTRACT_ASSIGN_PATTERNS_SYSTEM } from "../../prompts/extract-assign-patterns.ts";
 import { SUMMARIZE_SESSION_SYSTEM } from "../../prompts/summarize-session.ts";
+import { SUMMARIZE_SESSIONS_SYSTEM } from "../../prompts/summarize-sessions.ts";
 import { VALIDATE_CLIP_SYSTEM, type ClipVerdict } from "../../prompts/validate-clip.ts";
 import type { RawAssignment, RawPattern } from "../../src/domain/report.ts";
 import type { RawKeyAction, RawSessionSummary } from "../../src/domain/summary.ts";
@@ -16,13 +18,17 @@ import type { Script, ScriptedCall, ScriptedReply } from "./scripted-model.ts";
  * table, assignments cite the ids listed in the digests.
  */
 
-export type Purpose = "summarize" | "extract" | "combine" | "assign" | "validate" | "unknown";
+/** `extract_assign`: patterns and their assignments in one call (a run whose summaries fit one extraction chunk). */
+/** `summarize_batch`: several sessions per call (batching). */
+export type Purpose = "summarize" | "summarize_batch" | "extract" | "combine" | "assign" | "extract_assign" | "validate" | "unknown";
 
 const PURPOSE_BY_SYSTEM: Array<[string, Purpose]> = [
   [SUMMARIZE_SESSION_SYSTEM, "summarize"],
+  [SUMMARIZE_SESSIONS_SYSTEM, "summarize_batch"],
   [EXTRACT_PATTERNS_SYSTEM, "extract"],
   [COMBINE_PATTERNS_SYSTEM, "combine"],
   [ASSIGN_PATTERNS_SYSTEM, "assign"],
+  [EXTRACT_ASSIGN_PATTERNS_SYSTEM, "extract_assign"],
   [VALIDATE_CLIP_SYSTEM, "validate"],
 ];
 
@@ -140,6 +146,21 @@ export function summaryYamlFromPrompt(promptText: string, options: SummaryFromPr
   return toYaml(summaryFromPrompt(promptText, options));
 }
 
+/** The sessions of a batch summarize prompt: each label with its part of the prompt (its own tables). */
+export function batchSessionsIn(promptText: string): Array<{ label: string; text: string }> {
+  const headers = [...promptText.matchAll(/^session (s\d+):$/gm)];
+  return headers.map((header, index) => ({ label: header[1]!, text: promptText.slice(header.index + header[0].length, headers[index + 1]?.index ?? promptText.length) }));
+}
+
+/**
+ * The answer to a batch summarize prompt: every session summarized as `summaryYamlFromPrompt`
+ * would summarize it alone (options per label when a function), so batching changes no summary.
+ */
+export function summariesYamlFromBatchPrompt(promptText: string, options: SummaryFromPromptOptions | ((label: string) => SummaryFromPromptOptions) = {}): string {
+  const optionsOf = typeof options === "function" ? options : () => options;
+  return toYaml({ sessions: batchSessionsIn(promptText).map(({ label, text }) => ({ session: label, summary: summaryFromPrompt(text, optionsOf(label)) })) });
+}
+
 /** Sessions of an extract or assign prompt: label and the event ids listed under it. */
 export function digestSessionsIn(promptText: string): Array<{ label: string; eventIds: string[] }> {
   const body = fenceBody(promptText, "sessions");
@@ -181,6 +202,18 @@ export function assignmentsFromPrompt(promptText: string, choose: (eventId: stri
 
 export function assignmentsYaml(assignments: readonly RawAssignment[]): string {
   return toYaml({ patterns: assignments });
+}
+
+/**
+ * The answer to an extract-and-assign prompt: `patternsYaml(patterns)` and the assignments of the
+ * events its digests list (`choose` picks a pattern id of `patterns`, default their first).
+ */
+export function extractAssignYamlFromPrompt(
+  promptText: string,
+  patterns: Parameters<typeof patternsYaml>[0],
+  choose: (eventId: string, sessionLabel: string) => number | undefined = () => patterns[0]?.pattern_id ?? 1,
+): string {
+  return `${patternsYaml(patterns)}${toYaml({ assignments: assignmentsFromPrompt(promptText, choose) })}`;
 }
 
 export function clipVerdictYaml(verdict: ClipVerdict["verdict"], observed = "The page showed an error banner.", evidence: string[] = []): string {

@@ -101,7 +101,7 @@ describe("model config", () => {
   });
 
   it("reads call settings with defaults, and rejects bad numbers", () => {
-    expect(configOf({}).modelCalls).toEqual({ timeoutMs: 300_000, maxConcurrency: 8, temperature: 0.1, providerRetries: 2 });
+    expect(configOf({}).modelCalls).toEqual({ timeoutMs: 300_000, maxConcurrency: 50, temperature: 0.1, providerRetries: 2 });
     const tuned = configOf({ SESSION_SUMMARIES_MODEL_TIMEOUT_MS: "5000", SESSION_SUMMARIES_MODEL_CONCURRENCY: "3", SESSION_SUMMARIES_TEMPERATURE: "0" });
     expect(tuned.modelCalls).toMatchObject({ timeoutMs: 5000, maxConcurrency: 3, temperature: 0 });
     expectConfigError(() => configOf({ SESSION_SUMMARIES_MODEL_TIMEOUT_MS: "soon" }), "SESSION_SUMMARIES_MODEL_TIMEOUT_MS");

@@ -1,6 +1,6 @@
 import { getWriter } from "@langchain/langgraph";
 import type { PipelineRuntime } from "../../../src/runtime/runtime.ts";
-import type { SessionStateType, SessionStateUpdate } from "../state.ts";
+import { isFinished, type SessionStateType, type SessionStateUpdate } from "../state.ts";
 import type { SessionDoneEvent } from "../../../src/domain/progress.ts";
 
 /** Hands the session's result to the report, announces it, and drops the loaded input it no longer needs. */
@@ -8,6 +8,9 @@ export function makeFinalizeNode(runtime: PipelineRuntime) {
   return async function finalize(state: SessionStateType): Promise<SessionStateUpdate> {
     const result = state.result ?? { session_id: state.session_id, status: "failed" as const, reason: "the session ended without a result" };
     if (state.input_key) await runtime.blobs.delete(state.input_key).catch(() => false);
+    // A late session is said done at `join_late`, with its final status.
+    if (!isFinished(result)) return { session_results: [result] };
+    runtime.stragglers?.finished(state.run_id, result.session_id);
     const event: SessionDoneEvent = {
       kind: "session_done",
       session_id: result.session_id,

@@ -114,6 +114,23 @@ export function makeLoadNode(runtime: PipelineRuntime) {
   };
 }
 
+/** The stored encoding with its id map back as a Map. */
+export function decodeLoaded(loaded: LoadedSession): EncodedSession {
+  return { ...loaded.encoded, idMap: new Map(loaded.encoded.idMap) };
+}
+
+/** What `enrichSummary` needs of a loaded session besides the summary. */
+export function enrichmentOf(loaded: LoadedSession, sessionId: string, idMap: EncodedSession["idMap"]) {
+  return {
+    sessionId,
+    distinctId: loaded.meta.distinct_id,
+    firstUrl: loaded.meta.first_url,
+    startMs: loaded.recording?.startMs ?? Date.parse(loaded.meta.start),
+    endMs: loaded.recording?.endMs ?? Date.parse(loaded.meta.end),
+    idMap,
+  };
+}
+
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }

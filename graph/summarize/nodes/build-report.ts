@@ -29,6 +29,7 @@ export function makeBuildReportNode(runtime: PipelineRuntime, now: () => Date = 
 
     const summarized = state.session_results.filter((r) => r.status === "summarized");
     const summarizedIds = state.session_ids.filter((id) => summarized.some((r) => r.session_id === id));
+    const triagedOffline = summarized.filter((r) => r.triaged === true).map((r) => r.session_id);
     const summaries = await loadSummaries(runtime, summaryRefs(state.session_results, summarizedIds));
     const { evidence, skips } = resolveAssignments(
       state.assignment_chunks.map((sessionIds, index) => ({
@@ -59,6 +60,7 @@ export function makeBuildReportNode(runtime: PipelineRuntime, now: () => Date = 
         summarized: summarizedIds,
         failed: state.session_results.filter((r) => r.status === "failed").map((r) => ({ id: r.session_id, stage: "summarize", error: r.reason ?? "unknown error" })),
         skipped: state.session_results.filter((r) => r.status === "skipped").map((r) => ({ id: r.session_id, reason: r.reason ?? "" })),
+        ...(triagedOffline.length > 0 ? { triaged_offline: triagedOffline } : {}),
       },
       outcomes: computeOutcomes(summarizedIds.flatMap((id) => summaries.get(id) ?? [])),
       patterns: patterns.map(presentPattern),

@@ -8,7 +8,7 @@ import { sessionJobId, type SessionJobData, type SessionJobOutcome } from "../..
 import type { PipelineRuntime } from "../../../src/runtime/runtime.ts";
 import { DatasetSource } from "../../../src/sources/dataset.ts";
 import { summaryCacheLabel } from "../../../src/store/cache-labels.ts";
-import type { SessionResult, SessionStateType } from "../../session/state.ts";
+import type { FinishedSessionResult, SessionStateType } from "../../session/state.ts";
 
 /** What a session worker streams back with `job.updateProgress` (see the session processor). */
 export interface SessionJobProgress {
@@ -38,7 +38,7 @@ export function makeQueuedSessionNode(runtime: PipelineRuntime, queue: QueueClie
       ...(runtime.source instanceof DatasetSource ? { source: path.resolve(runtime.source.root) } : {}),
       ...(state.learned_site ? { learnedSite: state.learned_site } : {}),
     };
-    let result: SessionResult;
+    let result: FinishedSessionResult;
     let usage = NO_USAGE;
     try {
       const { result: outcome } = await queue.runJob<SessionJobData, SessionJobOutcome>("sessions", "session", data, sessionJobId(data), {
@@ -58,6 +58,7 @@ export function makeQueuedSessionNode(runtime: PipelineRuntime, queue: QueueClie
         cached: outcome.cached,
         ...(outcome.summaryKey ? { summary_key: outcome.summaryKey } : {}),
         ...(outcome.blocking !== undefined ? { blocking: outcome.blocking } : {}),
+        ...(outcome.triaged ? { triaged: true } : {}),
         ...(outcome.reason ? { reason: outcome.reason } : {}),
       };
     } catch (error) {

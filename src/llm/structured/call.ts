@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { countTokens } from "../../encode/index.ts";
 import { ProviderLimitsError, type Lease } from "../../limits/index.ts";
 import { ModelCallError, ModelOutputError } from "../errors.ts";
+import { hedgedCallsOf } from "../hedged-model.ts";
 import { LIMITED_CALL_DEFAULTS, retryAfterMsOf, type ModelCallLimits } from "../provider-limits.ts";
 import { messageText, type ChatModelLike } from "./messages.ts";
 import { parseStructured, rootKeysOf } from "./parse.ts";
@@ -17,6 +18,8 @@ export interface UsageCounts {
   calls: number;
   inputTokens: number;
   outputTokens: number;
+  /** Duplicates of slow calls (hedging); each is also one of `calls`, its input in `inputTokens`. */
+  hedgedCalls?: number;
 }
 
 /** Accumulated usage of a run, in total and per role. Mutated in place by `recordUsage`. */
@@ -28,12 +31,14 @@ export function createUsage(): UsageTotals {
   return { calls: 0, inputTokens: 0, outputTokens: 0, byRole: {} };
 }
 
-export function recordUsage(usage: UsageTotals, role: string, inputTokens: number, outputTokens: number): void {
+/** One answered call; `hedgedCalls` duplicates of it were made too (their input is in `inputTokens`). */
+export function recordUsage(usage: UsageTotals, role: string, inputTokens: number, outputTokens: number, hedgedCalls = 0): void {
   const perRole = (usage.byRole[role] ??= { calls: 0, inputTokens: 0, outputTokens: 0 });
   for (const counts of [usage, perRole]) {
-    counts.calls += 1;
+    counts.calls += 1 + hedgedCalls;
     counts.inputTokens += inputTokens;
     counts.outputTokens += outputTokens;
+    if (hedgedCalls > 0) counts.hedgedCalls = (counts.hedgedCalls ?? 0) + hedgedCalls;
   }
 }
 
@@ -96,7 +101,7 @@ async function invokeCounted(options: CallStructuredOptions<z.ZodType>, messages
   const text = messageText(response);
   if (options.usage) {
     const reported = usageMetadataOf(response);
-    recordUsage(options.usage, options.role, reported?.input ?? countTokens(messages.map(messageText).join("\n")), reported?.output ?? countTokens(text));
+    recordUsage(options.usage, options.role, reported?.input ?? countTokens(messages.map(messageText).join("\n")), reported?.output ?? countTokens(text), hedgedCallsOf(response));
   }
   return text;
 }

@@ -69,6 +69,8 @@ export function createSessionProcessor(options: SessionProcessorOptions): (job: 
       if (!output) throw new Error(`job ${job.id}: the session graph ended without output`);
       const result: SessionResult | undefined = output.session_results.find((r) => r.session_id === data.sessionId);
       if (!result) throw new Error(`job ${job.id}: the session graph ended without a result for session ${data.sessionId}`);
+      // A worker's run never lets a session go late (its stragglers are not watched); said for the types.
+      if (result.status === "late") throw new Error(`job ${job.id}: session ${data.sessionId} ended late in a worker`);
       if (result.status === "failed") {
         const reason = `session ${data.sessionId} failed: ${result.reason ?? "no reason given"}`;
         log.warn({ dataProblem: result.data_problem === true, reason: result.reason }, "session job failed");
@@ -81,6 +83,7 @@ export function createSessionProcessor(options: SessionProcessorOptions): (job: 
         usage: output.usage,
         ...(result.summary_key ? { summaryKey: result.summary_key } : {}),
         ...(result.blocking !== undefined ? { blocking: result.blocking } : {}),
+        ...(result.triaged ? { triaged: true } : {}),
         ...(result.reason ? { reason: result.reason } : {}),
       };
       await job.updateProgress({ step: "done", status: outcome.status, cached: outcome.cached });

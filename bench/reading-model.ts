@@ -17,7 +17,7 @@
  * answers) and problems that show no flagged event.
  */
 import type { RawAssignment, RawPattern } from "../src/domain/report.ts";
-import { assignmentsYaml, patternsYaml, purposeOf, summaryYamlFromPrompt, type RowFlags } from "../test/fakes/responses.ts";
+import { assignmentsYaml, patternsYaml, purposeOf, summaryYamlFromPrompt, toYaml, type RowFlags } from "../test/fakes/responses.ts";
 import type { ScriptedCall, ScriptedReply } from "../test/fakes/scripted-model.ts";
 
 /** Patterns an extraction or combination returns at most (the prompts' own limit). */
@@ -86,7 +86,8 @@ function severityOf(flags: string): RawPattern["severity"] {
   return flags.includes("blocking") ? "high" : "medium";
 }
 
-function extract(prompt: string): string {
+/** Extraction's patterns: one per distinct flagged description, most frequent first. */
+function extractedPatterns(prompt: string) {
   const byKey = new Map<string, { sessions: Set<string>; flags: string }>();
   for (const action of digestActions(prompt)) {
     const entry = byKey.get(action.key) ?? { sessions: new Set<string>(), flags: action.flags };
@@ -94,14 +95,16 @@ function extract(prompt: string): string {
     byKey.set(action.key, entry);
   }
   const ranked = [...byKey.entries()].sort((a, b) => b[1].sessions.size - a[1].sessions.size || a[0].localeCompare(b[0])).slice(0, MAX_PATTERNS);
-  return patternsYaml(
-    ranked.map(([key, entry]) => ({
-      pattern_name: key,
-      pattern_description: `${entry.sessions.size} session${entry.sessions.size === 1 ? "" : "s"}: ${key}`,
-      severity: severityOf(entry.flags),
-      indicators: [key],
-    })),
-  );
+  return ranked.map(([key, entry]) => ({
+    pattern_name: key,
+    pattern_description: `${entry.sessions.size} session${entry.sessions.size === 1 ? "" : "s"}: ${key}`,
+    severity: severityOf(entry.flags),
+    indicators: [key],
+  }));
+}
+
+function extract(prompt: string): string {
+  return patternsYaml(extractedPatterns(prompt));
 }
 
 function combine(prompt: string): string {
@@ -115,7 +118,11 @@ function combine(prompt: string): string {
 }
 
 function assign(prompt: string): string {
-  const idOf = new Map(listedPatterns(prompt).map((pattern) => [pattern.name, pattern.id]));
+  return assignmentsYaml(assignByName(prompt, new Map(listedPatterns(prompt).map((pattern) => [pattern.name, pattern.id]))));
+}
+
+/** Each listed event to the pattern named after its description, at most one event per session per pattern. */
+function assignByName(prompt: string, idOf: ReadonlyMap<string, number>): RawAssignment[] {
   const byPattern = new Map<number, string[]>();
   const taken = new Set<string>();
   for (const action of digestActions(prompt)) {
@@ -124,8 +131,14 @@ function assign(prompt: string): string {
     taken.add(`${action.session}\u0000${patternId}`);
     byPattern.set(patternId, [...(byPattern.get(patternId) ?? []), action.eventId]);
   }
-  const assignments: RawAssignment[] = [...byPattern].map(([pattern_id, event_ids]) => ({ pattern_id, event_ids }));
-  return assignmentsYaml(assignments);
+  return [...byPattern].map(([pattern_id, event_ids]) => ({ pattern_id, event_ids }));
+}
+
+/** Extraction and assignment in one answer; `patternsYaml` numbers the patterns 1..n in order. */
+function extractAssign(prompt: string): string {
+  const patterns = extractedPatterns(prompt);
+  const assignments = assignByName(prompt, new Map(patterns.map((pattern, i) => [pattern.pattern_name, i + 1])));
+  return `${patternsYaml(patterns)}${toYaml({ assignments })}`;
 }
 
 /** The script: answers every prompt of the report graph from its content. */
@@ -139,6 +152,8 @@ export function readingScript(call: ScriptedCall): ScriptedReply {
       return combine(call.human);
     case "assign":
       return assign(call.human);
+    case "extract_assign":
+      return extractAssign(call.human);
     default:
       return { error: new Error("reading model: a prompt it does not know") };
   }

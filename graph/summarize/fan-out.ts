@@ -19,7 +19,15 @@ export function sendSessions(state: SummarizeStateType, ids: readonly string[]):
   return ids.map((id) => new Send("session", { session_id: id, run_id: state.report_id, focus_area: state.focus_area, ...(state.learned_site ? { learned_site: state.learned_site } : {}) }));
 }
 
+/**
+ * Where the assignments of a merged extraction go in `assigned`: the first assignment chunk, which
+ * holds the flagged sessions of that call. Chunks after it assign sessions the call did not read.
+ */
+export const MERGED_ASSIGNMENT_INDEX = 0;
+
+/** One extraction per chunk; the only chunk of a run may assign in the same call (`ChunkTask.alsoAssign`). */
 export function fanOutExtraction(state: SummarizeStateType): Send[] {
+  const only = state.extraction_chunks.length === 1;
   return state.extraction_chunks.map(
     (ids, index) =>
       new Send("extract_patterns", {
@@ -27,14 +35,21 @@ export function fanOutExtraction(state: SummarizeStateType): Send[] {
         summaries: summaryRefs(state.session_results, ids),
         focus_area: state.focus_area,
         ...(state.min_pattern_sessions !== undefined ? { min_sessions: state.min_pattern_sessions } : {}),
+        ...(only ? { alsoAssign: true } : {}),
       } satisfies ChunkTask),
   );
 }
 
-/** No patterns or nothing flagged: straight to the report. */
+/**
+ * One assignment per chunk not assigned yet: the merged extraction's chunk already is, and so are
+ * chunks finished before a resume. Nothing left (no patterns, nothing flagged): straight to the report.
+ */
 export function fanOutAssignment(state: SummarizeStateType): Send[] | "build_report" {
-  if (state.assignment_chunks.length === 0) return "build_report";
-  return state.assignment_chunks.map((ids, index) => new Send("assign_patterns", { index, summaries: summaryRefs(state.session_results, ids), patterns: state.patterns } satisfies ChunkTask));
+  const assigned = new Set(state.assigned.filter((c) => c.value !== undefined).map((c) => c.index));
+  const sends = state.assignment_chunks.flatMap((ids, index) =>
+    assigned.has(index) ? [] : [new Send("assign_patterns", { index, summaries: summaryRefs(state.session_results, ids), patterns: state.patterns } satisfies ChunkTask)],
+  );
+  return sends.length === 0 ? "build_report" : sends;
 }
 
 /** The offline analyst learns the site across sessions before summarizing them; a model goes straight to the sessions. */

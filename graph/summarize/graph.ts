@@ -6,6 +6,7 @@ import { makeBuildReportNode } from "./nodes/build-report.ts";
 import { makeCombinePatternsNode } from "./nodes/combine-patterns.ts";
 import { makeExtractPatternsNode } from "./nodes/extract-patterns.ts";
 import { makeGatherNode } from "./nodes/gather.ts";
+import { makeJoinLateNode } from "./nodes/join-late.ts";
 import { makeLearnSiteNode } from "./nodes/learn-site.ts";
 import { makeQueuedSessionNode } from "./nodes/queued-session.ts";
 import { makeResolveSessionsNode } from "./nodes/resolve-sessions.ts";
@@ -15,7 +16,7 @@ import { SummarizeState } from "./state.ts";
 /**
  * A report: resolve sessions → (learn the site, offline analyst only) → one session subgraph each, or one queued job each with
  * `runtime.sessionQueue` (bounded by the run's `maxConcurrency`) →
- * gather (threshold, chunking) → extract per chunk → combine → assign per chunk → build the report.
+ * gather (threshold, chunking) → extract per chunk → join the late sessions → combine → assign per chunk → build the report.
  */
 export function buildSummarizeGraph(runtime: PipelineRuntime) {
   return (
@@ -28,6 +29,8 @@ export function buildSummarizeGraph(runtime: PipelineRuntime) {
       .addNode("gather", makeGatherNode(runtime), { ends: ["session"] })
       // Chunk workers take their `Send` payload (a ChunkTask), not the graph state.
       .addNode("extract_patterns", makeExtractPatternsNode(runtime) as never)
+      // Sessions the early gather let go join here, after extraction, before assignment.
+      .addNode("join_late", makeJoinLateNode(runtime))
       .addNode("combine_patterns", makeCombinePatternsNode(runtime))
       .addNode("assign_patterns", makeAssignPatternsNode(runtime) as never)
       .addNode("build_report", makeBuildReportNode(runtime))
@@ -36,7 +39,8 @@ export function buildSummarizeGraph(runtime: PipelineRuntime) {
       .addConditionalEdges("learn_site", fanOutSessions, ["session", "gather"])
       .addEdge("session", "gather")
       .addConditionalEdges("gather", fanOutExtraction, ["extract_patterns"])
-      .addEdge("extract_patterns", "combine_patterns")
+      .addEdge("extract_patterns", "join_late")
+      .addEdge("join_late", "combine_patterns")
       .addConditionalEdges("combine_patterns", fanOutAssignment, ["assign_patterns", "build_report"])
       .addEdge("assign_patterns", "build_report")
       .addEdge("build_report", END)

@@ -65,4 +65,10 @@ export interface ChunkTask {
   min_sessions?: number;
   /** For assignment: the combined patterns. */
   patterns?: RawPattern[];
+  /**
+   * For extraction: the run's only chunk, so its flagged events may be assigned in the same call
+   * (when the analyst can and they fit one assignment prompt); the assignments go to `assigned` at
+   * `MERGED_ASSIGNMENT_INDEX`.
+   */
+  alsoAssign?: boolean;
 }

@@ -250,13 +250,15 @@ export function estimate(input: EstimateInput): Estimate {
   }
   if (uses("reasoner") && n > 0) {
     const extract = chunks(n, a.digestTokensPerSession, a.patternPromptBaseTokens, a.extractionMaxTokens);
-    const combine = extract > 1 ? 1 : 0;
     const assign = chunks(n, a.digestTokensPerSession, a.patternPromptBaseTokens, a.assignmentMaxTokens);
-    const calls = extract + combine + assign;
-    // Each session's digest is read once by extraction and once by assignment; combining reads the pattern lists.
+    // One chunk that one assignment prompt holds too: patterns and assignments in one call.
+    const merged = extract === 1 && assign <= 1;
+    const combine = extract > 1 ? 1 : 0;
+    const calls = merged ? 1 : extract + combine + assign;
+    // Each session's digest is read once by extraction and once by assignment (once in all when merged); combining reads the pattern lists.
     by_role.reasoner = {
       model_calls: calls,
-      input_tokens: calls * a.patternPromptBaseTokens + 2 * n * a.digestTokensPerSession + combine * extract * a.outputTokensPerPatternCall,
+      input_tokens: calls * a.patternPromptBaseTokens + (merged ? 1 : 2) * n * a.digestTokensPerSession + combine * extract * a.outputTokensPerPatternCall,
       output_tokens: calls * a.outputTokensPerPatternCall,
     };
   }

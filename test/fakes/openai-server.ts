@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ASSIGN_PATTERNS_SYSTEM, COMBINE_PATTERNS_SYSTEM, EXTRACT_PATTERNS_SYSTEM, SUMMARIZE_SESSION_SYSTEM } from "../../prompts/index.ts";
-import { assignmentsFromPrompt, assignmentsYaml, patternsYaml, summaryYamlFromPrompt, type Purpose } from "./responses.ts";
+import { ASSIGN_PATTERNS_SYSTEM, COMBINE_PATTERNS_SYSTEM, EXTRACT_ASSIGN_PATTERNS_SYSTEM, EXTRACT_PATTERNS_SYSTEM, SUMMARIZE_SESSION_SYSTEM } from "../../prompts/index.ts";
+import { assignmentsFromPrompt, assignmentsYaml, extractAssignYamlFromPrompt, patternsYaml, summaryYamlFromPrompt, type Purpose } from "./responses.ts";
 
 /** One chat completion request as the fake saw it. */
 export interface SeenCall {
@@ -24,6 +24,7 @@ const PURPOSES: Array<[string, Purpose]> = [
   [EXTRACT_PATTERNS_SYSTEM, "extract"],
   [COMBINE_PATTERNS_SYSTEM, "combine"],
   [ASSIGN_PATTERNS_SYSTEM, "assign"],
+  [EXTRACT_ASSIGN_PATTERNS_SYSTEM, "extract_assign"],
 ];
 
 function defaultAnswer(call: SeenCall): string {
@@ -35,6 +36,8 @@ function defaultAnswer(call: SeenCall): string {
       return patternsYaml([{ pattern_name: "Errors while checking out", severity: "critical" }]);
     case "assign":
       return assignmentsYaml(assignmentsFromPrompt(call.prompt));
+    case "extract_assign":
+      return extractAssignYamlFromPrompt(call.prompt, [{ pattern_name: "Errors while checking out", severity: "critical" }]);
     default:
       throw new Error("unknown prompt");
   }

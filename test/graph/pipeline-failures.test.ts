@@ -12,7 +12,7 @@ import { DatasetSource } from "../../src/sources/dataset.ts";
 import { MemoryBlobStore } from "../../src/store/memory-blob-store.ts";
 import { cloneDataset } from "../fixtures/clone-dataset.ts";
 import { ScriptedChatModel, type ScriptedCall, type ScriptedReply } from "../fakes/scripted-model.ts";
-import { assignmentsFromPrompt, assignmentsYaml, MALFORMED, patternsYaml, purposeOf, summaryYamlFromPrompt } from "../fakes/responses.ts";
+import { assignmentsFromPrompt, assignmentsYaml, extractAssignYamlFromPrompt, MALFORMED, patternsYaml, purposeOf, summaryYamlFromPrompt } from "../fakes/responses.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SESSIONS = 20;
@@ -44,11 +44,14 @@ async function runWith(summarize: (call: ScriptedCall) => ScriptedReply) {
         return patternsYaml([{ pattern_name: "Frustrated clicks", severity: "high" }]);
       case "assign":
         return assignmentsYaml(assignmentsFromPrompt(call.human));
+      case "extract_assign":
+        return extractAssignYamlFromPrompt(call.human, [{ pattern_name: "Frustrated clicks", severity: "high" }]);
       default:
         return { error: new Error("unexpected prompt") };
     }
   };
-  const config = readConfig({ OPENAI_API_KEY: "unused", SESSION_SUMMARIES_MODEL_TIMEOUT_MS: "300" });
+  // Every session goes to the model: these tests are about its failures, not about triage.
+  const config = readConfig({ OPENAI_API_KEY: "unused", SESSION_SUMMARIES_MODEL_TIMEOUT_MS: "300", SESSION_SUMMARIES_TRIAGE: "off" });
   const pipeline = await createPipeline({
     config,
     source: new DatasetSource(dataset),

@@ -8,7 +8,7 @@ import type { FilesystemBlobStore } from "../../src/store/filesystem-blob-store.
 import { readReport } from "../../src/store/reports.ts";
 import { HOUR_MS } from "../../src/watch/clock.ts";
 import { ScriptedChatModel, type ScriptedCall, type ScriptedReply } from "../fakes/scripted-model.ts";
-import { assignmentsFromPrompt, assignmentsYaml, eventRowsIn, patternsYaml, purposeOf, summaryYamlFromPrompt, toYaml } from "../fakes/responses.ts";
+import { assignmentsFromPrompt, assignmentsYaml, extractAssignYamlFromPrompt, eventRowsIn, patternsYaml, purposeOf, summaryYamlFromPrompt, toYaml } from "../fakes/responses.ts";
 import { ANSWER_QUESTION_SYSTEM } from "../../prompts/answer-question.ts";
 import { expectLifecycle, picks, receiver, setUpWorlds, START, world } from "./watch-world.ts";
 
@@ -225,13 +225,16 @@ describe("budgets (scripted model: calls, tokens and cost are real figures of th
         return patternsYaml([{ pattern_name: "Add to cart fails", severity: "high" }]);
       case "assign":
         return assignmentsYaml(assignmentsFromPrompt(call.human));
+      case "extract_assign":
+        return extractAssignYamlFromPrompt(call.human, [{ pattern_name: "Add to cart fails", severity: "high" }]);
       default:
         return { error: new Error("unexpected prompt") };
     }
   };
   const scripted = async (project: string, dataset: string, checkpointer: Checkpointer, blobs: FilesystemBlobStore) =>
     createPipeline({
-      config: readConfig({ OPENAI_API_KEY: "unused" }),
+      // Every session costs a call: the budget figures below count them (triage would keep some offline).
+      config: readConfig({ OPENAI_API_KEY: "unused", SESSION_SUMMARIES_TRIAGE: "off" }),
       source: new DatasetSource(dataset),
       project,
       blobs,
@@ -248,16 +251,16 @@ describe("budgets (scripted model: calls, tokens and cost are real figures of th
       w.clock.advance(HOUR_MS);
       await w.release(picks.clean.slice(0, 6), "s1");
       const estimate = await w.sweeper.estimateSweep("acme", monitorId);
-      // Each session is one summarizer call; extraction and assignment one call each: 3 sessions fit in 5 calls.
-      expect(estimate).toMatchObject({ sessions: 3, over_budget: 3, offline: false });
+      // Each session is one summarizer call; patterns and their assignment one call (one chunk): 4 sessions fit in 5 calls.
+      expect(estimate).toMatchObject({ sessions: 4, over_budget: 2, offline: false });
       expect(estimate.note).toMatch(/daily limit of 5 model calls would be exceeded/);
 
       const first = await w.sweeper.runSweep("acme", monitorId);
-      expect(first).toMatchObject({ status: "budget_reached", sessions: 3 });
-      expect(first.model_calls).toBeGreaterThanOrEqual(3);
+      expect(first).toMatchObject({ status: "budget_reached", sessions: 4 });
+      expect(first.model_calls).toBeGreaterThanOrEqual(4);
       expect(first.input_tokens).toBeGreaterThan(0);
       expect(first.cost_usd).toBeGreaterThan(0);
-      expect(first.message).toMatch(/took 3 sessions, the rest wait for the budget/);
+      expect(first.message).toMatch(/took 4 sessions, the rest wait for the budget/);
       // The sweep's report carries the same usage and cost (priced at the default table: gpt-4.1-mini).
       const report = (await readReport(w.blobs, "acme", first.report_id!))!;
       expect(report.cost).toMatchObject({ offline: false, unpriced_models: [] });
@@ -273,7 +276,7 @@ describe("budgets (scripted model: calls, tokens and cost are real figures of th
 
       w.clock.set(new Date("2027-01-05T08:00:00.000Z"));
       const nextDay = await w.sweeper.runSweep("acme", monitorId);
-      expect(nextDay).toMatchObject({ status: "done", sessions: 3 });
+      expect(nextDay).toMatchObject({ status: "done", sessions: 2 });
       expect(await w.store.unclaimed(monitorId, [])).toEqual([]);
       const spent = await w.store.spentOn(monitorId, "2027-01-04");
       expect(spent.model_calls).toBe(first.model_calls);

@@ -18,7 +18,7 @@ import { DatasetSource } from "../../src/sources/dataset.ts";
 import { MemoryBlobStore } from "../../src/store/memory-blob-store.ts";
 import { cloneDataset } from "../fixtures/clone-dataset.ts";
 import { providerError, ScriptedChatModel, type ScriptedCall, type ScriptedReply } from "../fakes/scripted-model.ts";
-import { assignmentsFromPrompt, assignmentsYaml, patternsYaml, purposeOf, summaryYamlFromPrompt } from "../fakes/responses.ts";
+import { assignmentsFromPrompt, assignmentsYaml, extractAssignYamlFromPrompt, patternsYaml, purposeOf, summaryYamlFromPrompt } from "../fakes/responses.ts";
 import { TEST_REDIS_URL, requireRedis, runId } from "./services.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -59,6 +59,8 @@ function inFlightCounter(latencyMs: number) {
           return patternsYaml([{ pattern_name: "Frustrated clicks", severity: "high" }]);
         case "assign":
           return assignmentsYaml(assignmentsFromPrompt(call.human));
+        case "extract_assign":
+          return extractAssignYamlFromPrompt(call.human, [{ pattern_name: "Frustrated clicks", severity: "high" }]);
         default:
           return { error: new Error("unexpected prompt") };
       }

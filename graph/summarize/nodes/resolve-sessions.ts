@@ -22,6 +22,8 @@ export function makeResolveSessionsNode(runtime: PipelineRuntime) {
     const ids = [...new Set(found.map((f) => f.meta.session_id))];
     const event: ProgressEvent = { kind: "sessions_resolved", total: ids.length };
     getWriter()?.(event);
+    // The early gather counts this run's finished sessions against its total.
+    runtime.stragglers?.begin(state.report_id, ids.length);
     return { session_ids: ids };
   };
 }

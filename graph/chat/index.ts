@@ -10,7 +10,8 @@ import type { SummarizeStateType } from "../summarize/state.ts";
 import type { ReportDigest } from "../../src/domain/report-digest.ts";
 import type { ReportRequest } from "../../src/domain/report-request.ts";
 import { RunProgressTracker } from "../../src/runtime/progress.ts";
-import { isRunEvent } from "../../src/domain/progress.ts";
+import { isRunEvent, type RunEvent } from "../../src/domain/progress.ts";
+import { PRELIMINARY_LIMITS, PreliminaryIssues, preliminaryHeading, preliminaryIssueLines, type PreliminaryIssueList } from "../../src/report/preliminary.ts";
 import { createLogger, type Logger } from "../../src/log/logger.ts";
 
 export { buildChatGraph } from "./graph.ts";
@@ -27,6 +28,8 @@ export function compileChatGraph(deps: ChatDeps) {
 export type ChatStreamEvent =
   | { type: "token"; text: string }
   | { type: "progress"; message: string; stage: string; done?: number; total?: number }
+  /** Issues triage saw while a report runs, before any model read the sessions; the report (and the `final` answer) replaces them. */
+  | ({ type: "preliminary"; message: string } & PreliminaryIssueList)
   | { type: "tool_call"; name: string; args: Record<string, unknown> }
   | { type: "tool_result"; name: string; content: string }
   | { type: "final"; message: string; report_id?: string }
@@ -96,9 +99,13 @@ async function* streamRun(
   progress = new RunProgressTracker(),
 ): AsyncIterable<ChatStreamEvent> {
   const stream = await graph.stream(runInput, { ...config, streamMode: ["messages", "updates", "custom"], subgraphs: true, recursionLimit: MAX_TURN_STEPS, ...(signal ? { signal } : {}) });
+  const preliminary = new PreliminaryIssuesStream();
   for await (const [namespace, mode, chunk] of stream as AsyncIterable<[string[], string, unknown]>) {
     if (mode === "custom") {
       if (isRunEvent(chunk)) {
+        const early = preliminary.handle(chunk, Date.now());
+        if (early) yield early;
+        if (chunk.kind === "preliminary_issues") continue;
         const { message, stage, done, total } = progress.handle(chunk);
         yield { type: "progress", message, stage, ...(done === undefined ? {} : { done }), ...(total === undefined ? {} : { total }) };
       }
@@ -119,6 +126,29 @@ async function* streamRun(
         }
       }
     }
+  }
+}
+
+/**
+ * The preliminary issues of the report under way, as chat events: the first as soon as it comes,
+ * then changes at most once per `PRELIMINARY_LIMITS.updateIntervalMs` (a change held back goes out
+ * with the next event after that); none once the report is ready, which replaces them.
+ */
+class PreliminaryIssuesStream {
+  private readonly issues = new PreliminaryIssues();
+  private pending = false;
+  private sentAt: number | undefined;
+  private replaced = false;
+
+  handle(event: RunEvent, now: number): ChatStreamEvent | undefined {
+    if (event.kind === "report_ready") this.replaced = true;
+    if (this.replaced) return undefined;
+    if (event.kind === "preliminary_issues" && this.issues.add(event)) this.pending = true;
+    if (!this.pending || (this.sentAt !== undefined && now - this.sentAt < PRELIMINARY_LIMITS.updateIntervalMs)) return undefined;
+    this.pending = false;
+    this.sentAt = now;
+    const list = this.issues.list();
+    return { type: "preliminary", message: `${preliminaryHeading(list)}: ${preliminaryIssueLines(list).join("; ")}`, ...list };
   }
 }
 

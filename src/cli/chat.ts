@@ -163,8 +163,16 @@ async function chatTurn(
   let lastStage: string | undefined;
   let streamed = false;
   let madeReport = false;
+  let preliminaryShown = false;
   for await (const event of streamChatTurn(graph, { threadId, message, signal })) {
     switch (event.type) {
+      case "preliminary":
+        // Once: the first list arrives within seconds; the report replaces it.
+        if (preliminaryShown) break;
+        preliminaryShown = true;
+        progress.finish();
+        err.write(`${event.message}\n`);
+        break;
       case "token":
         out.write(event.text);
         streamed = true;

@@ -1,15 +1,19 @@
 import { RunProgressTracker, STAGE_LABELS } from "../runtime/progress.ts";
-import { isRunEvent, type RunEvent, type RunProgressUpdate } from "../domain/progress.ts";
+import { isRunEvent, type PreliminaryIssuesEvent, type RunEvent, type RunProgressUpdate } from "../domain/progress.ts";
+import { PreliminaryIssues, preliminaryHeading, preliminaryIssueLines } from "../report/preliminary.ts";
 import { Progress } from "./output.ts";
 
 /**
  * Shows a run's progress (counted by `RunProgressTracker`) as bars on a terminal, or as a few
- * plain lines elsewhere (CI logs, pipes): one per stage and one per 10% of the counted items.
+ * plain lines elsewhere (CI logs, pipes): one per stage and one per 10% of the counted items; and
+ * the first preliminary issues triage saw, once (the report replaces them).
  */
 export class RunProgress {
   private readonly tracker = new RunProgressTracker();
   private bar?: Progress;
   private lastTenth = -1;
+  private readonly preliminary = new PreliminaryIssues();
+  private preliminaryShown = false;
 
   constructor(
     private readonly stream: NodeJS.WriteStream = process.stderr,
@@ -17,7 +21,9 @@ export class RunProgress {
   ) {}
 
   handle(event: RunEvent): void {
-    if (isRunEvent(event)) this.show(this.tracker.handle(event));
+    if (!isRunEvent(event)) return;
+    if (event.kind === "preliminary_issues") this.showPreliminary(event);
+    else this.show(this.tracker.handle(event));
   }
 
   /** Draws an update counted elsewhere (the chat's streamed progress). */
@@ -46,6 +52,18 @@ export class RunProgress {
       this.lastTenth = tenth;
       this.log(`  ${done}/${total}${update.detail ? ` (${update.detail.trim()})` : ""}`);
     }
+  }
+
+  /** Prints the first issues triage saw as a short block, under the bar drawn so far. */
+  private showPreliminary(event: PreliminaryIssuesEvent): void {
+    if (this.preliminaryShown || !this.preliminary.add(event)) return;
+    this.preliminaryShown = true;
+    const list = this.preliminary.list();
+    if (this.bar) this.stream.write("\n");
+    this.log(preliminaryHeading(list));
+    for (const line of preliminaryIssueLines(list)) this.log(`  - ${line}`);
+    const { done, detail } = this.tracker.current;
+    this.bar?.update(done ?? 0, detail);
   }
 
   /** Ends the current bar (the run is over, or something else is about to print). */

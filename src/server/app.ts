@@ -74,7 +74,7 @@ export function createApp(options: CreateAppOptions): Express {
   const json = [requireJsonBody, express.json({ limit: maxBodyBytes, strict: true, type: "application/json" })];
   const apiAuth = requireProject(options.auth);
   app.use("/api/threads", apiAuth, json, threadRoutes({ services: options.services, heartbeatMs: options.heartbeatMs ?? DEFAULTS.server.heartbeatMs, logger }));
-  app.use("/api/reports", apiAuth, json, reportRoutes(options.services));
+  app.use("/api/reports", apiAuth, json, reportRoutes(options.services, { heartbeatMs: options.heartbeatMs ?? DEFAULTS.server.heartbeatMs, logger }));
   app.use("/reports", requireProject(options.auth, { allowQueryKey: true }), pageRoutes(options.services));
   app.use("/api/monitors", apiAuth, json, monitorRoutes(options.services));
   app.use("/api/issues", apiAuth, json, issueRoutes(options.services));

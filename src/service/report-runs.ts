@@ -1,4 +1,5 @@
-import { setMaxListeners } from "node:events";
+import { EventEmitter, once, setMaxListeners } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Pipeline } from "../../graph/pipeline.ts";
 import type { SummarizeStateType } from "../../graph/summarize/state.ts";
 import type { SessionSelection } from "../domain/selection.ts";
@@ -11,6 +12,7 @@ import { isPlausibleId, newReportId, readReport } from "../store/reports.ts";
 import { ServiceClosedError, ServiceError, TooManyRunsError } from "./errors.ts";
 import { RunProgressTracker } from "../runtime/progress.ts";
 import { isRunEvent, type RunStage } from "../domain/progress.ts";
+import { PRELIMINARY_LIMITS, PreliminaryIssues, type PreliminaryIssueList } from "../report/preliminary.ts";
 
 /** What to summarize. */
 export interface ReportRunRequest {
@@ -35,6 +37,11 @@ export interface ReportRunStatus {
   report_id: string;
   status: "running" | "done" | "failed";
   progress: ReportRunProgress;
+  /**
+   * Issues triage saw in the sessions so far, before any model read them: while the run is not done
+   * (runs of this process). Absent once the report is ready: the report replaces them.
+   */
+  preliminary_issues?: PreliminaryIssueList;
   error?: { code: string; message: string };
   /** ISO times; `started_at` is known only for runs of this process. */
   started_at?: string;
@@ -52,6 +59,8 @@ export interface ReportRunsOptions {
   newReportId?: () => string;
   /** Where details of unexpected run failures go (their status shows a generic message); default: a logger on stderr. */
   logger?: Logger;
+  /** `follow` yields a run's status at most this often (progress and preliminary issues change many times a second). */
+  followIntervalMs?: number;
 }
 
 /** Finished runs of this process kept for `status` (their errors are not in the checkpoint). */
@@ -69,6 +78,10 @@ interface RunRecord {
   project: string;
   reportId: string;
   tracker: RunProgressTracker;
+  preliminary: PreliminaryIssues;
+  /** Bumped, and `change` emitted on `changes`, whenever the status may read differently. */
+  version: number;
+  changes: EventEmitter;
   controller: AbortController;
   status: ReportRunStatus["status"];
   error?: ReportRunStatus["error"];
@@ -89,6 +102,7 @@ export class ReportRuns {
   private readonly newId: () => string;
   private readonly records = new Map<string, RunRecord>();
   private readonly logger: Logger;
+  private readonly followIntervalMs: number;
   private closed = false;
 
   constructor(private readonly options: ReportRunsOptions) {
@@ -96,6 +110,7 @@ export class ReportRuns {
     this.sessionConcurrency = options.sessionConcurrency ?? DEFAULTS.pipeline.sessionConcurrency;
     this.newId = options.newReportId ?? (() => newReportId());
     this.logger = options.logger ?? createLogger();
+    this.followIntervalMs = options.followIntervalMs ?? PRELIMINARY_LIMITS.updateIntervalMs;
   }
 
   /** Runs under way in a project. */
@@ -123,6 +138,7 @@ export class ReportRuns {
       project,
       reportId,
       tracker: new RunProgressTracker(),
+      ...newChangeState(),
       controller: new AbortController(),
       status: "running",
       startedAt: new Date().toISOString(),
@@ -132,6 +148,7 @@ export class ReportRuns {
     // Its outcome is the report in the blob store (or none): `status` reads it from there once released.
     return () => {
       if (this.records.get(key) === record) this.records.delete(key);
+      changed(record);
     };
   }
 
@@ -160,6 +177,34 @@ export class ReportRuns {
     };
   }
 
+  /**
+   * A run's status now and each time it changes, at most once per `followIntervalMs` (changes in
+   * between go out together), until it is done or failed (the last one yielded). Nothing for a run
+   * this project does not have. Ends quietly when `signal` aborts.
+   */
+  async *follow(project: string, reportId: string, signal: AbortSignal): AsyncIterable<ReportRunStatus> {
+    const key = recordKey(project, reportId);
+    for (;;) {
+      const record = this.records.get(key);
+      if (!record) {
+        // Finished before this process, or a chat's run that was released: its outcome is in the store.
+        const status = await this.status(project, reportId);
+        if (status && !signal.aborted) yield status;
+        return;
+      }
+      const seen = record.version;
+      yield toStatus(record);
+      if (record.status !== "running") return;
+      try {
+        await sleep(this.followIntervalMs, undefined, { signal });
+        if (record.version === seen) await once(record.changes, "change", { signal });
+      } catch (error) {
+        if (signal.aborted) return;
+        throw error;
+      }
+    }
+  }
+
   /** The finished report, only from this project. */
   async getReport(project: string, reportId: string): Promise<Report | undefined> {
     const pipeline = await this.pipeline(project);
@@ -184,6 +229,7 @@ export class ReportRuns {
       project,
       reportId: this.newId(),
       tracker: new RunProgressTracker(),
+      ...newChangeState(),
       controller,
       status: "running",
       startedAt: new Date().toISOString(),
@@ -194,6 +240,7 @@ export class ReportRuns {
       (report) => {
         record.status = "done";
         record.finishedAt = new Date().toISOString();
+        changed(record);
         return report;
       },
       (error: unknown) => {
@@ -201,6 +248,7 @@ export class ReportRuns {
         record.finishedAt = new Date().toISOString();
         record.error = describeError(error, signal);
         if (record.error.code === "run_failed") this.logger.error({ err: error, project: record.project, report: record.reportId }, "report run failed");
+        changed(record);
         throw error;
       },
     );
@@ -220,7 +268,13 @@ export class ReportRuns {
     // With the subgraphs' own events: the sessions' progress comes from the session subgraph.
     const stream = await pipeline.graph.stream(input, { ...thread, streamMode: ["custom"], subgraphs: true });
     for await (const [, , event] of stream as AsyncIterable<[string[], string, unknown]>) {
-      if (isRunEvent(event)) record.tracker.handle(event);
+      if (!isRunEvent(event)) continue;
+      if (event.kind === "preliminary_issues") {
+        if (record.preliminary.add(event)) changed(record);
+      } else {
+        record.tracker.handle(event);
+        changed(record);
+      }
     }
     signal.throwIfAborted();
     const state = await pipeline.graph.getState(this.thread(record.project, record.reportId));
@@ -276,6 +330,18 @@ export function stageOfNode(node: string | undefined): RunStage {
   }
 }
 
+function newChangeState(): Pick<RunRecord, "preliminary" | "version" | "changes"> {
+  const changes = new EventEmitter();
+  // One listener per client following the run.
+  changes.setMaxListeners(0);
+  return { preliminary: new PreliminaryIssues(), version: 0, changes };
+}
+
+function changed(record: RunRecord): void {
+  record.version += 1;
+  record.changes.emit("change");
+}
+
 function recordKey(project: string, reportId: string): string {
   return reportThreadId(project, reportId);
 }
@@ -301,6 +367,8 @@ function toStatus(record: RunRecord): ReportRunStatus {
     report_id: record.reportId,
     status: record.status,
     progress: { stage, message, ...(sessions_total === undefined ? {} : { sessions_total }), sessions_done, ...(done === undefined ? {} : { done }), ...(total === undefined ? {} : { total }) },
+    // The report replaces the preliminary list; a failed run keeps it (the only answer it gave).
+    ...(record.status !== "done" && !record.preliminary.empty ? { preliminary_issues: record.preliminary.list() } : {}),
     ...(record.error ? { error: record.error } : {}),
     started_at: record.startedAt,
     ...(record.finishedAt ? { finished_at: record.finishedAt } : {}),

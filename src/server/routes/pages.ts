@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { Router } from "express";
 import { escapeHtml } from "../../report/index.ts";
-import { redactReport } from "../../report/redact.ts";
+import { redactDeep, redactReport } from "../../report/redact.ts";
+import { preliminaryHeading, preliminaryIssueLines, type PreliminaryIssueList } from "../../report/preliminary.ts";
 import { contentSecurityPolicy, loadReportPageData, renderReportPage, ReportPageCache } from "../../report/page/index.ts";
 import { projectOf } from "../auth.ts";
 import { notFound } from "../errors.ts";
@@ -35,20 +36,28 @@ export function pageRoutes(services: ServerServices): Router {
       res.type("html").send(renderReportPage(data, { served: { reportId, apiBase: "/api", chat: true }, nonce }));
       return;
     }
+    const preliminary = "preliminary_issues" in found.status ? found.status.preliminary_issues : undefined;
+    const redact = (await services.pipeline(project)).runtime.settings.redactPii ?? true;
     res
       .status(found.status.status === "running" ? 202 : 200)
       .type("html")
-      .send(statusPage(reportId, found.status));
+      .send(statusPage(reportId, found.status, preliminary && redact ? redactDeep(preliminary) : preliminary));
   });
   return router;
 }
 
-function statusPage(reportId: string, status: { status: string; progress?: { message?: string }; error?: unknown }): string {
+function statusPage(reportId: string, status: { status: string; progress?: { message?: string }; error?: unknown }, preliminary?: PreliminaryIssueList): string {
   const running = status.status === "running";
   const detail = running ? (status.progress?.message ?? "Starting") : `The run failed: ${typeof status.error === "string" ? status.error : JSON.stringify(status.error ?? "unknown error")}`;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8">${running ? '<meta http-equiv="refresh" content="3">' : ""}
 <title>Report ${escapeHtml(reportId)}</title></head>
-<body><h1>Report ${escapeHtml(reportId)}</h1><p>${escapeHtml(detail)}</p>${running ? "<p>This page refreshes every 3 seconds.</p>" : ""}</body></html>
+<body><h1>Report ${escapeHtml(reportId)}</h1><p>${escapeHtml(detail)}</p>${preliminary ? preliminaryBlock(preliminary) : ""}${running ? "<p>This page refreshes every 3 seconds.</p>" : ""}</body></html>
 `;
+}
+
+/** The issues triage saw while the run goes on, said to be preliminary: the report replaces them. */
+function preliminaryBlock(list: PreliminaryIssueList): string {
+  const items = preliminaryIssueLines(list, list.issues.length).map((line) => `<li>${escapeHtml(line)}</li>`);
+  return `<h2>${escapeHtml(preliminaryHeading(list))}</h2><ul>${items.join("")}</ul>`;
 }

@@ -1,11 +1,14 @@
 import { Router } from "express";
-import { redactReport } from "../../report/redact.ts";
+import { DEFAULTS } from "../../config/defaults.ts";
+import { redactDeep, redactReport } from "../../report/redact.ts";
+import type { Logger } from "../../log/logger.ts";
 import { findSessions, resolveSelection } from "../../sources/select.ts";
 import { describeEstimate, estimateRun } from "../../runtime/cost.ts";
 import { projectOf } from "../auth.ts";
 import { notFound } from "../errors.ts";
 import { parseBody, selectionOf, StartReportBodySchema } from "../schemas.ts";
 import type { ServerServices } from "../services.ts";
+import { SseWriter } from "../sse.ts";
 
 /** Where a report's status (JSON) and page (HTML) are. The page needs the key: `?key=` or a header. */
 export function reportLinks(reportId: string): { status_url: string; report_url: string } {
@@ -13,11 +16,19 @@ export function reportLinks(reportId: string): { status_url: string; report_url:
   return { status_url: `/api/reports/${id}`, report_url: `/reports/${id}` };
 }
 
+export interface ReportRoutesOptions {
+  /** Quiet time after which a run's event stream gets a heartbeat comment. */
+  heartbeatMs?: number;
+  /** Where unexpected failures of a run's event stream are logged (the stream says only that it failed). */
+  logger?: Logger;
+}
+
 /**
  * `POST /api/reports` starts a run in the background → 202 with its id; `GET /api/reports/:id`
- * gives status and progress, and the report once done.
+ * gives status and progress (and the preliminary issues while it runs), and the report once done;
+ * `GET /api/reports/:id/events` streams the same as Server-Sent Events.
  */
-export function reportRoutes(services: ServerServices): Router {
+export function reportRoutes(services: ServerServices, options: ReportRoutesOptions = {}): Router {
   const router = Router();
 
   router.post("/", async (req, res) => {
@@ -53,10 +64,60 @@ export function reportRoutes(services: ServerServices): Router {
     // A stored report is redacted on the way out, like its page: it may have been written before redaction existed.
     const redact = (await services.pipeline(project)).runtime.settings.redactPii ?? true;
     const report = found.report ? redactReport(found.report, redact) : undefined;
-    res.set("Cache-Control", "no-store").json({ ...found.status, ...reportLinks(reportId), ...(report ? { report } : {}) });
+    const status = "preliminary_issues" in found.status && found.status.preliminary_issues ? { ...found.status, preliminary_issues: redactIf(found.status.preliminary_issues, redact) } : found.status;
+    res.set("Cache-Control", "no-store").json({ ...status, ...reportLinks(reportId), ...(report ? { report } : {}) });
+  });
+
+  /**
+   * A run as events: `progress` and `preliminary` (the issues triage saw, marked preliminary) when
+   * they change, at most twice a second; then `done` (the status and the report, which replaces the
+   * preliminary list) or `error`. A finished run gets its `done` at once.
+   */
+  router.get("/:id/events", async (req, res) => {
+    const project = projectOf(res);
+    const reportId = String(req.params.id);
+    if (!(await services.runs.status(project, reportId))) throw notFound(`report ${JSON.stringify(reportId)}`);
+    const redact = (await services.pipeline(project)).runtime.settings.redactPii ?? true;
+    const stop = new AbortController();
+    const sse = new SseWriter(res, { heartbeatMs: options.heartbeatMs ?? DEFAULTS.server.heartbeatMs, onClose: () => stop.abort() });
+    let sentProgress = "";
+    let sentPreliminary = "";
+    let last: RunStatus | undefined;
+    try {
+      for await (const status of services.runs.follow(project, reportId, stop.signal)) {
+        last = status;
+        if (status.status !== "running") break;
+        const progress = JSON.stringify(status.progress);
+        if (progress !== sentProgress) sse.send("progress", status.progress);
+        sentProgress = progress;
+        // Triage signals carry page addresses: redacted like the report.
+        const preliminary = status.preliminary_issues ? JSON.stringify(status.preliminary_issues) : "";
+        if (status.preliminary_issues && preliminary !== sentPreliminary) sse.send("preliminary", redactIf(status.preliminary_issues, redact));
+        sentPreliminary = preliminary;
+      }
+      if (last?.status === "done") {
+        const found = await reportState(services, project, reportId);
+        const report = found?.report ? redactReport(found.report, redact) : undefined;
+        sse.send("done", { ...last, ...reportLinks(reportId), ...(report ? { report } : {}) });
+      } else if (last?.status === "failed") {
+        sse.send("error", {
+          ...(last.error ?? { code: "run_failed", message: "the run failed" }),
+          ...(last.preliminary_issues ? { preliminary_issues: redactIf(last.preliminary_issues, redact) } : {}),
+        });
+      }
+    } catch (error) {
+      options.logger?.error({ err: error, project, report: reportId }, "error in a report's event stream");
+      sse.send("error", { code: "internal_error", message: "the event stream failed: the server logged the details" });
+    } finally {
+      sse.end();
+    }
   });
 
   return router;
+}
+
+function redactIf<T>(value: T, redact: boolean): T {
+  return redact ? redactDeep(value) : value;
 }
 
 type RunStatus = NonNullable<Awaited<ReturnType<ServerServices["runs"]["status"]>>>;

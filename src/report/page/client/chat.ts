@@ -114,6 +114,10 @@ export class ChatPanel {
       case "progress":
         this.setStatus(textOf(data.message ?? data.stage ?? data));
         break;
+      case "preliminary":
+        // Triage's early list, until the report answers.
+        this.setStatus(textOf(data.message));
+        break;
       case "tool_call":
         this.note(notes, "tool", `Using ${textOf(data.name ?? data.tool ?? "a tool")}…`);
         break;

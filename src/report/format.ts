@@ -61,6 +61,13 @@ export function outcomesHeadline(report: Pick<Report, "outcomes">): string | und
   return `Of ${plural(o.sessions, "session")}, ${o.succeeded} succeeded, ${o.failed} failed (an error stopped the user) and ${o.gave_up} gave up.`;
 }
 
+/** `12 of 40 sessions summarized offline by triage (no issue signal; no model read them)`; undefined when none. */
+export function triagedLine(report: Pick<Report, "sessions">): string | undefined {
+  const triaged = report.sessions.triaged_offline?.length ?? 0;
+  if (triaged === 0) return undefined;
+  return `${triaged} of ${plural(report.sessions.summarized.length, "session")} summarized offline by triage (no issue signal; no model read them)`;
+}
+
 /**
  * The tool's own failures, apart from the users' outcomes: `3 sessions not analysed (1 could not be
  * summarized, 2 skipped: too short or empty)`; undefined when every session was analysed.

@@ -1,7 +1,7 @@
 import { describeCost } from "./cost.ts";
 import type { PatternExample, Report } from "../domain/report.ts";
 import type { KeyAction } from "../domain/summary.ts";
-import { assignmentSkipsLine, issueFlags, leftOutReason, notAnalysedLine, outcomesHeadline, patternFigures, patternFiguresLine, sessionClock } from "./format.ts";
+import { assignmentSkipsLine, issueFlags, leftOutReason, notAnalysedLine, outcomesHeadline, patternFigures, patternFiguresLine, sessionClock, triagedLine } from "./format.ts";
 import { isInternalIndicator } from "./present.ts";
 import { patternTextParts, textWithQuotes, type TextPart } from "./untrusted.ts";
 
@@ -62,6 +62,8 @@ export function renderMarkdown(report: Report, options: { examplesPerPattern?: n
   ];
   const headline = outcomesHeadline(report);
   if (headline) out.push("", `**${headline}**`);
+  const triaged = triagedLine(report);
+  if (triaged) out.push("", `${triaged}.`);
   const notAnalysed = notAnalysedLine(report);
   if (notAnalysed) out.push("", `Sessions not analysed (the tool's own failures, not the users'): ${notAnalysed.replace(/ not analysed/, "")}; listed at the end.`);
   const v = report.validation;

@@ -10,6 +10,7 @@ import { readConfig } from "../../src/config/env.ts";
 import type { RunEvent } from "../../src/domain/progress.ts";
 import { ReportSchema, type Report } from "../../src/domain/report.ts";
 import { SessionSummarySchema } from "../../src/domain/summary.ts";
+import { renderMarkdown } from "../../src/report/markdown.ts";
 import { DatasetSource } from "../../src/sources/dataset.ts";
 import { MemoryBlobStore } from "../../src/store/memory-blob-store.ts";
 import { cloneDataset } from "../fixtures/clone-dataset.ts";
@@ -105,6 +106,8 @@ describe("triage with a model", () => {
     const offline = on.report.sessions.triaged_offline ?? [];
     expect(offline.length).toBeGreaterThan(0);
     expect(off.report.sessions.triaged_offline).toBeUndefined();
+    expect(renderMarkdown(on.report)).toContain(`${offline.length} of ${SESSIONS} sessions summarized offline by triage`);
+    expect(renderMarkdown(off.report)).not.toContain("by triage");
     expect(off.summarizerCalls).toHaveLength(SESSIONS);
     expect(on.summarizerCalls).toHaveLength(SESSIONS - offline.length);
     expect(on.report.sessions.summarized).toHaveLength(SESSIONS);

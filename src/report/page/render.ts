@@ -2,7 +2,7 @@ import { describeCost } from "../cost.ts";
 import { randomBytes } from "node:crypto";
 import { SEVERITIES_MOST_SEVERE_FIRST, type PatternExample, type Report, type ReportPattern, type Severity } from "../../domain/report.ts";
 import type { KeyAction, SessionSummary } from "../../domain/summary.ts";
-import { assignmentSkipsLine, issueFlags, leftOutReason, notAnalysedLine, outcomesHeadline, patternFigures, percent, plural, sessionClock, VERDICT_TEXT } from "../format.ts";
+import { assignmentSkipsLine, issueFlags, leftOutReason, notAnalysedLine, outcomesHeadline, patternFigures, percent, plural, sessionClock, triagedLine, VERDICT_TEXT } from "../format.ts";
 import { escapeHtml as e, htmlWithQuotes } from "../html.ts";
 import { isInternalIndicator, outcomeOf as computeOutcomeOf } from "../present.ts";
 import { patternTextParts } from "../untrusted.ts";
@@ -78,6 +78,7 @@ function renderHeader(report: Report): string {
     // The tool's own failures, worded apart from the users' outcomes above.
     ["Sessions not analysed", notAnalysed ? notAnalysed.replace(/^\d+ sessions? not analysed /, `${failed.length + skipped.length} `) : "0"],
     ["Analyst", report.analyst.label],
+    ...(report.sessions.triaged_offline?.length ? [["Triage", triagedLine(report)!]] : []),
     ...(models.length ? [["Models", models.map(([role, model]) => `${role}: ${model}`).join(", ")]] : []),
     ["Created", report.created_at],
     ...(report.focus_area ? [["Focus", report.focus_area]] : []),

@@ -31,7 +31,7 @@ export interface ChatDeps {
     newReportId?: () => string;
     /** Counts a report against the project's limit of runs under way (the server's `ReportRuns.admit`); returns the release. */
     admit?: (reportId: string) => () => void;
-    /** Sessions summarized at once within a report; default `DEFAULTS.pipeline.sessionConcurrency`. */
+    /** Sessions summarized at once within a report; default the runtime's (`settings.sessionConcurrency`), else `DEFAULTS.pipeline.sessionConcurrency`. */
     sessionConcurrency?: number;
   };
 }

@@ -31,7 +31,7 @@ export function buildChatGraph(deps: ChatDeps) {
       makeReportNode({
         context,
         reportGraph,
-        sessionConcurrency: deps.reports?.sessionConcurrency ?? DEFAULTS.pipeline.sessionConcurrency,
+        sessionConcurrency: deps.reports?.sessionConcurrency ?? deps.runtime.settings.sessionConcurrency ?? DEFAULTS.pipeline.sessionConcurrency,
         ...(deps.reports?.admit ? { admit: deps.reports.admit } : {}),
       }),
     )

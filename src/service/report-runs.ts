@@ -97,8 +97,8 @@ interface RunRecord {
  */
 export class ReportRuns {
   private readonly maxRunsPerProject: number;
-  /** Sessions summarized at once within one run. */
-  readonly sessionConcurrency: number;
+  /** Sessions summarized at once within one run; unset: the pipeline's (higher with batching or hedging). */
+  readonly sessionConcurrency: number | undefined;
   private readonly newId: () => string;
   private readonly records = new Map<string, RunRecord>();
   private readonly logger: Logger;
@@ -107,7 +107,7 @@ export class ReportRuns {
 
   constructor(private readonly options: ReportRunsOptions) {
     this.maxRunsPerProject = options.maxRunsPerProject ?? DEFAULTS.server.maxRunsPerProject;
-    this.sessionConcurrency = options.sessionConcurrency ?? DEFAULTS.pipeline.sessionConcurrency;
+    this.sessionConcurrency = options.sessionConcurrency;
     this.newId = options.newReportId ?? (() => newReportId());
     this.logger = options.logger ?? createLogger();
     this.followIntervalMs = options.followIntervalMs ?? PRELIMINARY_LIMITS.updateIntervalMs;
@@ -263,7 +263,11 @@ export class ReportRuns {
 
   private async execute(record: RunRecord, request: ReportRunRequest, signal: AbortSignal): Promise<Report> {
     const pipeline = await this.pipeline(record.project);
-    const thread = { ...this.thread(record.project, record.reportId), maxConcurrency: this.sessionConcurrency, signal };
+    const thread = {
+      ...this.thread(record.project, record.reportId),
+      maxConcurrency: this.sessionConcurrency ?? pipeline.runtime.settings.sessionConcurrency ?? DEFAULTS.pipeline.sessionConcurrency,
+      signal,
+    };
     const input = { report_id: record.reportId, title: request.title, focus_area: request.focus_area, selection: request.selection };
     // With the subgraphs' own events: the sessions' progress comes from the session subgraph.
     const stream = await pipeline.graph.stream(input, { ...thread, streamMode: ["custom"], subgraphs: true });

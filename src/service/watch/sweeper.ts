@@ -273,7 +273,11 @@ export class WatchSweeper implements Sweeper {
   /** Runs (or resumes) the report graph over the sweep's sessions on the sweep's own thread. */
   private async runReport(pipeline: Pipeline, monitor: Monitor, sweep: SweepRecord, sessionIds: readonly string[], options: SweepOptions): Promise<Report> {
     const thread = { configurable: { thread_id: sweepThreadId(monitor.project, sweep.id) } };
-    const config = { ...thread, maxConcurrency: this.options.sessionConcurrency ?? DEFAULTS.pipeline.sessionConcurrency, ...(options.signal ? { signal: options.signal } : {}) };
+    const config = {
+      ...thread,
+      maxConcurrency: this.options.sessionConcurrency ?? pipeline.runtime.settings.sessionConcurrency ?? DEFAULTS.pipeline.sessionConcurrency,
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
     const existing = await pipeline.graph.getState(thread);
     const started = (existing.values as Partial<SummarizeStateType>).report_id !== undefined;
     const done = started && existing.next.length === 0 && Boolean((existing.values as Partial<SummarizeStateType>).report_key);

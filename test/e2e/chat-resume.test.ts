@@ -45,6 +45,8 @@ async function serve(): Promise<{ url: string; child: ChildProcess; exited: Prom
       HOME: process.env.HOME,
       OPENAI_API_KEY: "test-key",
       OPENAI_BASE_URL: model.url,
+      // Every session goes to the model: the test counts what it is asked before and after the kill.
+      SESSION_SUMMARIES_TRIAGE: "off",
       SESSION_SUMMARIES_SUMMARIZER: "openai:fake-summarizer",
       SESSION_SUMMARIES_REASONER: "openai:fake-reasoner",
       SESSION_SUMMARIES_CHAT: "heuristic",

@@ -36,6 +36,8 @@ function summarize(runId: string) {
       HOME: process.env.HOME,
       OPENAI_API_KEY: "test-key",
       OPENAI_BASE_URL: server.url,
+      // Every session goes to the model: the test counts what it is asked before and after the kill.
+      SESSION_SUMMARIES_TRIAGE: "off",
       SESSION_SUMMARIES_SUMMARIZER: "openai:fake-summarizer",
       SESSION_SUMMARIES_REASONER: "openai:fake-reasoner",
       SESSION_SUMMARIES_DATA_DIR: path.join(work, "data"),

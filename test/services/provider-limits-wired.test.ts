@@ -38,6 +38,8 @@ function configOf(model: string, env: Record<string, string>): AppConfig {
     SESSION_SUMMARIES_SUMMARIZER: `openai:${model}`,
     SESSION_SUMMARIES_REASONER: `openai:${model}`,
     SESSION_SUMMARIES_VALIDATE: "off",
+    // Every session costs a call: the figures below count them.
+    SESSION_SUMMARIES_TRIAGE: "off",
     ...env,
   });
 }

@@ -103,7 +103,7 @@ export const DEFAULTS = {
       /** The gather step may go on when this share of the sessions is done ... */
       gatherReadyRatio: 0.95,
       /** ... and the others have run this much longer than the p90 of the finished ones (the late ones join assignment). */
-      stragglerGraceMs: 30_000,
+      stragglerGraceMs: 10_000,
     },
   },
   clip: {
@@ -165,6 +165,18 @@ export const DEFAULTS = {
     redeliverHours: 24,
     /** Sessions one sweep takes at most (one report); the rest wait for the next sweep. */
     maxSessionsPerSweep: 1_000,
+  },
+  tickets: {
+    githubApiUrl: "https://api.github.com",
+    linearApiUrl: "https://api.linear.app/graphql",
+    /** A ticket claim older than this whose creator never finished (it stopped) may be taken over. */
+    claimStaleMs: 120_000,
+    /** A request that finds another creating the ticket waits this long for its link. */
+    waitForOtherMs: 30_000,
+    /** One tracker request may take this long. */
+    requestTimeoutMs: 15_000,
+    /** Examples (with their evidence) a ticket shows. */
+    maxExamples: 3,
   },
   server: {
     /** Loopback by default: a server without API keys serves one local project to this machine only. */

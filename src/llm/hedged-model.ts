@@ -56,6 +56,7 @@ interface Attempted {
 export class LatencyWindow {
   private readonly samples: number[] = [];
   private next = 0;
+  private readonly listeners = new Set<() => void>();
 
   constructor(private readonly size: number) {}
 
@@ -67,6 +68,13 @@ export class LatencyWindow {
     if (this.samples.length < this.size) this.samples.push(ms);
     else this.samples[this.next] = ms;
     this.next = (this.next + 1) % this.size;
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  /** Calls `listener` after each new sample, until the returned function is called. */
+  onSample(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Nearest-rank percentile (`p` in 0..1); undefined with no sample. */
@@ -115,7 +123,7 @@ export class ModelCallGate {
     const key = stageKey(role, messages);
     let stage = this.stages.get(key);
     if (!stage) this.stages.set(key, (stage = new LatencyWindow(this.hedge.window)));
-    return this.invokeHedged(model, messages, stage, this.delayOf(stage), signal);
+    return this.invokeHedged(model, messages, stage, signal);
   }
 
   /**
@@ -123,12 +131,13 @@ export class ModelCallGate {
    * wins and the other attempt is aborted; a failure waits for the other attempt; the caller's
    * abort cancels both.
    */
-  private invokeHedged(model: ChatModelLike, messages: BaseMessage[], stage: LatencyWindow, delayMs: number | undefined, signal: AbortSignal | undefined): Promise<BaseMessage> {
+  private invokeHedged(model: ChatModelLike, messages: BaseMessage[], stage: LatencyWindow, signal: AbortSignal | undefined): Promise<BaseMessage> {
     return new Promise<BaseMessage>((resolve, reject) => {
       const original = new AbortController();
       let duplicate: AbortController | undefined;
       let originalStartedAt: number | undefined;
       let timer: NodeJS.Timeout | undefined;
+      let stopListening: (() => void) | undefined;
       let settled = false;
       let running = 0;
       let firstError: unknown;
@@ -136,6 +145,7 @@ export class ModelCallGate {
       const settle = () => {
         settled = true;
         clearTimeout(timer);
+        stopListening?.();
         signal?.removeEventListener("abort", onCallerAbort);
       };
       const onCallerAbort = () => {
@@ -147,6 +157,16 @@ export class ModelCallGate {
         reject(reason);
       };
       signal?.addEventListener("abort", onCallerAbort, { once: true });
+
+      /** Sets the duplicate's timer at the stage's percentile, counted from the original's start; false while it has none. */
+      const armHedge = (): boolean => {
+        if (settled || timer !== undefined || originalStartedAt === undefined) return timer !== undefined;
+        const delayMs = this.delayOf(stage);
+        if (delayMs === undefined) return false;
+        stopListening?.();
+        timer = setTimeout(startDuplicate, Math.max(0, delayMs - (performance.now() - originalStartedAt)));
+        return true;
+      };
 
       const startDuplicate = () => {
         if (settled) return;
@@ -165,7 +185,9 @@ export class ModelCallGate {
         const onStarted = (startedAt: number) => {
           if (isDuplicate) return;
           originalStartedAt = startedAt;
-          if (delayMs !== undefined) timer = setTimeout(startDuplicate, delayMs);
+          // A call started before its stage had enough finished calls is armed as soon as it has: the
+          // first calls of a run all start together, and they are the ones a slow tail would hold up.
+          if (!armHedge()) stopListening = stage.onSample(() => void armHedge());
         };
         this.attempt(model, messages, controller.signal, onStarted).then(
           ({ message, ms }) => {

@@ -104,6 +104,22 @@ describe("hedged model calls", () => {
     expect(hedgedCallsOf(answer)).toBe(1);
   });
 
+  it("hedges a call that started before its stage had enough finished calls, once the stage has them", async () => {
+    const gate = createModelCallGate({ maxInFlight: 10, hedge: { minSamples: 3 } });
+    // The first call hangs; the next three answer fast; the fifth (the first call's duplicate) answers.
+    const scripted = new ScriptedChatModel({
+      role: "summarizer",
+      script: (call) => (call.attempt === 1 ? { hang: true } : { text: call.attempt === 5 ? "from the duplicate" : `fast ${call.attempt}`, latencyMs: FAST_MS }),
+    });
+    const { model, signals } = recorded(scripted);
+    const wrapped = gate.wrap(model, "summarizer");
+    const first = wrapped.invoke(messages);
+    await Promise.all([wrapped.invoke(messages), wrapped.invoke(messages), wrapped.invoke(messages)]);
+    expect(messageText(await first)).toBe("from the duplicate");
+    expect(gate.stats).toMatchObject({ calls: 5, hedgedCalls: 1, hedgeWins: 1, inFlight: 0 });
+    expect(signals[0]!.aborted).toBe(true);
+  });
+
   it("a hedged call whose original answers late, while the duplicate still runs: the original wins and the duplicate is cancelled", async () => {
     const gate = createModelCallGate({ maxInFlight: 10, hedge: { minSamples: 3 } });
     const scripted = byAttempt(3, { text: "from the original", latencyMs: SLOW_MS }, { hang: true });

@@ -57,6 +57,9 @@ export class LatencyWindow {
   private readonly samples: number[] = [];
   private next = 0;
   private readonly listeners = new Set<() => void>();
+  /** Calls of the stage started and finished since it began (not only those in the window). */
+  private startedCalls = 0;
+  private finishedCalls = 0;
 
   constructor(private readonly size: number) {}
 
@@ -64,7 +67,18 @@ export class LatencyWindow {
     return this.samples.length;
   }
 
+  /** A call of the stage started. */
+  started(): void {
+    this.startedCalls += 1;
+  }
+
+  /** The share of the stage's started calls that have finished. */
+  get finishedShare(): number {
+    return this.startedCalls === 0 ? 0 : Math.min(1, this.finishedCalls / this.startedCalls);
+  }
+
   add(ms: number): void {
+    this.finishedCalls += 1;
     if (this.samples.length < this.size) this.samples.push(ms);
     else this.samples[this.next] = ms;
     this.next = (this.next + 1) % this.size;
@@ -158,11 +172,17 @@ export class ModelCallGate {
       };
       signal?.addEventListener("abort", onCallerAbort, { once: true });
 
-      /** Sets the duplicate's timer at the stage's percentile, counted from the original's start; false while it has none. */
+      /**
+       * Sets the duplicate's timer at the stage's percentile, counted from the original's start; false
+       * while it has none. A call that started before the stage had its samples (a run's first calls
+       * start together) waits too until the stage's share of finished calls reaches the percentile:
+       * the first of a burst to finish are its fastest, and their p90 alone would hedge most of the rest.
+       */
+      let startedEarly = false;
       const armHedge = (): boolean => {
         if (settled || timer !== undefined || originalStartedAt === undefined) return timer !== undefined;
         const delayMs = this.delayOf(stage);
-        if (delayMs === undefined) return false;
+        if (delayMs === undefined || (startedEarly && stage.finishedShare < this.hedge!.percentile)) return false;
         stopListening?.();
         timer = setTimeout(startDuplicate, Math.max(0, delayMs - (performance.now() - originalStartedAt)));
         return true;
@@ -185,8 +205,9 @@ export class ModelCallGate {
         const onStarted = (startedAt: number) => {
           if (isDuplicate) return;
           originalStartedAt = startedAt;
-          // A call started before its stage had enough finished calls is armed as soon as it has: the
-          // first calls of a run all start together, and they are the ones a slow tail would hold up.
+          stage.started();
+          // A call started before its stage had enough finished calls is armed once it has (see armHedge).
+          startedEarly = this.delayOf(stage) === undefined;
           if (!armHedge()) stopListening = stage.onSample(() => void armHedge());
         };
         this.attempt(model, messages, controller.signal, onStarted).then(

@@ -104,19 +104,23 @@ describe("hedged model calls", () => {
     expect(hedgedCallsOf(answer)).toBe(1);
   });
 
-  it("hedges a call that started before its stage had enough finished calls, once the stage has them", async () => {
-    const gate = createModelCallGate({ maxInFlight: 10, hedge: { minSamples: 3 } });
-    // The first call hangs; the next three answer fast; the fifth (the first call's duplicate) answers.
+  it("hedges a call of a burst that started before its stage had samples, once 90% of the burst is done", async () => {
+    const gate = createModelCallGate({ maxInFlight: 20, hedge: { minSamples: 3 } });
+    // A burst of 11: the first call hangs, the next ten answer fast, the twelfth (the first call's duplicate) answers.
     const scripted = new ScriptedChatModel({
       role: "summarizer",
-      script: (call) => (call.attempt === 1 ? { hang: true } : { text: call.attempt === 5 ? "from the duplicate" : `fast ${call.attempt}`, latencyMs: FAST_MS }),
+      script: (call) => (call.attempt === 1 ? { hang: true } : { text: call.attempt === 12 ? "from the duplicate" : `fast ${call.attempt}`, latencyMs: FAST_MS * call.attempt }),
     });
     const { model, signals } = recorded(scripted);
     const wrapped = gate.wrap(model, "summarizer");
     const first = wrapped.invoke(messages);
-    await Promise.all([wrapped.invoke(messages), wrapped.invoke(messages), wrapped.invoke(messages)]);
+    const rest = Array.from({ length: 10 }, () => wrapped.invoke(messages));
+    // While fewer than 90% of the burst are done, nothing is hedged, though the stage has its 3 samples.
+    await Promise.all(rest.slice(0, 5));
+    expect(gate.stats.hedgedCalls).toBe(0);
+    await Promise.all(rest);
     expect(messageText(await first)).toBe("from the duplicate");
-    expect(gate.stats).toMatchObject({ calls: 5, hedgedCalls: 1, hedgeWins: 1, inFlight: 0 });
+    expect(gate.stats).toMatchObject({ calls: 12, hedgedCalls: 1, hedgeWins: 1, inFlight: 0 });
     expect(signals[0]!.aborted).toBe(true);
   });
 

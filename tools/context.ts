@@ -10,6 +10,8 @@ import type { SessionSummary } from "../src/domain/summary.ts";
 import { readReport } from "../src/store/reports.ts";
 import type { Logger } from "../src/log/logger.ts";
 import type { WatchStore } from "../src/watch/store/types.ts";
+import type { TicketsConfig } from "../src/config/env.ts";
+import type { TicketFetch } from "../src/tickets/trackers.ts";
 
 /** What the chat tools read and run, all scoped to one project. */
 export interface ChatToolContext {
@@ -27,6 +29,8 @@ export interface ChatToolContext {
   reportLocation?: (report: Report) => Promise<string | undefined>;
   /** The project's monitors, tracked issues and question answers; the watch tools are offered only with one. */
   watch?: WatchStore;
+  /** Trackers `create_ticket` sends issues to (`config.tickets`); without them the tool says how to set one up. */
+  tickets?: { config?: TicketsConfig; fetch?: TicketFetch };
   /** The current time, for relative dates ("since Monday") and snoozes; default the system clock (tests fix it). */
   now?: () => Date;
 }

@@ -5,7 +5,9 @@ import { fenceUntrusted } from "../src/encode/fence.ts";
 import { applyIssueActionAndSave, ISSUE_ACTIONS } from "../src/watch/actions.ts";
 import { DAY_MS } from "../src/watch/clock.ts";
 import { textTokens } from "../src/watch/fingerprint.ts";
-import type { WatchStore } from "../src/watch/store/types.ts";
+import { readReport } from "../src/store/reports.ts";
+import { ticketForIssue } from "../src/tickets/service.ts";
+import { TICKET_TRACKERS, type WatchStore } from "../src/watch/store/types.ts";
 import { failureText, nowOf, oneLine, type ChatToolContext } from "./context.ts";
 import { ago, issueLine, monitorNames, pickMonitor, plural, sessionsSince, shortTime, stateMeaning } from "./watch-common.ts";
 import { resolveSince, resolveUntil, type ResolvedDate } from "./watch-dates.ts";
@@ -199,6 +201,48 @@ export function makeUpdateIssueTool(context: ChatToolContext, store: WatchStore)
       name: "update_issue",
       description: 'Mutes, snoozes (until a date), resolves or reopens a tracked issue by id: use it for "mute issue 12" or "snooze issue 4 until Monday".',
       schema: UpdateIssueInput,
+    },
+  );
+}
+
+export const CreateTicketInput = z.object({
+  issue_id: z.number().int().min(1).describe("The issue's id, as list_issues or find_issue give it"),
+  to: z.enum(TICKET_TRACKERS).optional().describe("github, linear or webhook; default the first tracker set up"),
+});
+
+/** Sends one issue to the team's tracker with its evidence; an issue that has a ticket gets the same link back. */
+export function makeCreateTicketTool(context: ChatToolContext, store: WatchStore) {
+  return tool(
+    async (input): Promise<string> => {
+      try {
+        const issue = await store.getIssue(context.project, input.issue_id);
+        if (!issue) return `There is no issue ${input.issue_id} in this project: no ticket was made.`;
+        const { link, created } = await ticketForIssue(
+          {
+            store,
+            config: context.tickets?.config,
+            now: () => nowOf(context),
+            reportOf: (project, reportId) => readReport(context.runtime.blobs, project, reportId),
+            ...(context.tickets?.fetch ? { fetch: context.tickets.fetch } : {}),
+          },
+          issue,
+          input.to,
+        );
+        const name = `${link.tracker}${link.key ? ` ${link.key}` : ""}`;
+        const where = link.url ? `: ${link.url}` : "";
+        return created
+          ? `Created ticket ${name} for issue ${issue.id}${where}. It carries the issue's counts, evidence and key events (redacted); a regression will comment on it.`
+          : `Issue ${issue.id} already has ticket ${name}${where}: no second one was made.`;
+      } catch (error) {
+        return `Could not make a ticket for issue ${input.issue_id}: ${failureText(context, "create_ticket", error)}`;
+      }
+    },
+    {
+      name: "create_ticket",
+      description:
+        'Sends a tracked issue to the team\'s tracker (a GitHub or Linear issue, or a webhook) with its evidence: use it for "file issue 12 on GitHub". ' +
+        "One ticket per issue: asked again, it returns the existing link.",
+      schema: CreateTicketInput,
     },
   );
 }

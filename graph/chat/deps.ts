@@ -45,6 +45,7 @@ export function chatToolContext(deps: ChatDeps): ChatToolContext {
     logger: deps.logger ?? createLogger(),
     ...(deps.reportLocation ? { reportLocation: deps.reportLocation } : {}),
     ...(deps.watch ? { watch: deps.watch } : {}),
+    ...(deps.config.tickets ? { tickets: { config: deps.config.tickets } } : {}),
     ...(deps.now ? { now: deps.now } : {}),
   };
 }

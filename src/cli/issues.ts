@@ -3,6 +3,12 @@ import path from "node:path";
 import { ISSUE_STATES, type IssueState, type Monitor, type TrackedIssue } from "../domain/monitor.ts";
 import { applyIssueActionAndSave, type IssueAction } from "../watch/actions.ts";
 import { loadIssuesPageData, renderIssuesPage } from "../watch/page/index.ts";
+import { createBlobStore } from "../store/create-blob-store.ts";
+import type { BlobStore } from "../store/blob-store.ts";
+import { readReport } from "../store/reports.ts";
+import { ticketForIssue } from "../tickets/service.ts";
+import type { TicketFetch } from "../tickets/trackers.ts";
+import { TICKET_TRACKERS, type TicketTracker } from "../watch/store/types.ts";
 import { formatTable } from "./output.ts";
 import { WatchCommandError } from "./monitors.ts";
 import { withWatchStore, type WatchCommandOptions, type WatchContext } from "./watch-context.ts";
@@ -128,5 +134,52 @@ export async function runIssuesPage(out: string, filter: { monitor?: string; day
     await writeFile(file, renderIssuesPage(data));
     context.io.out(`Issues page: ${file} (${plural(data.issues.length, "issue")}, ${plural(data.monitors.length, "monitor")})`);
     return 0;
+  });
+}
+
+/** `--to github|linear|webhook`. */
+export function parseTracker(value: string): TicketTracker {
+  const tracker = value.trim().toLowerCase();
+  if (!(TICKET_TRACKERS as readonly string[]).includes(tracker)) throw new WatchCommandError("invalid_tracker", `--to ${JSON.stringify(value)}: expected one of ${TICKET_TRACKERS.join(", ")}`);
+  return tracker as TicketTracker;
+}
+
+/**
+ * `issues ticket <id> [--to github|linear|webhook]`: the issue's ticket in the team's tracker, made
+ * once (asked again, the same link). The examples' evidence and key events come from their reports
+ * in the blob store when it can be opened; otherwise the ticket shows what the issue keeps.
+ */
+export async function runIssuesTicket(value: string, extra: { to?: string }, options: WatchCommandOptions & { ticketFetch?: TicketFetch } = {}): Promise<number> {
+  const to = extra.to === undefined ? undefined : parseTracker(extra.to);
+  return withWatchStore(options, async (context) => {
+    const issue = await issueOf(context, value);
+    let blobs: Promise<BlobStore | undefined> | undefined;
+    try {
+      const outcome = await ticketForIssue(
+        {
+          store: context.store,
+          config: context.config.tickets,
+          now: () => context.clock.now(),
+          reportOf: async (project, reportId) => {
+            blobs ??= createBlobStore(context.config.store.blobs).catch(() => undefined);
+            const store = await blobs;
+            return store ? readReport(store, project, reportId) : undefined;
+          },
+          ...(options.ticketFetch ? { fetch: options.ticketFetch } : {}),
+        },
+        issue,
+        to,
+      );
+      if (options.json) {
+        context.io.out(JSON.stringify(outcome));
+        return 0;
+      }
+      const { link } = outcome;
+      const name = `${link.tracker}${link.key ? ` ${link.key}` : ""}`;
+      context.io.out(`${outcome.created ? "Created" : "Already has"} ticket ${name} for issue ${issue.id} (${issue.title})${link.url ? `: ${link.url}` : ""}`);
+      return 0;
+    } finally {
+      await (await blobs)?.close();
+    }
   });
 }

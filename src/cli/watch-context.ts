@@ -91,6 +91,7 @@ export function openSweeper(context: WatchContext, options: WatchCommandOptions)
     clock: context.clock,
     sessionIdleMinutes: context.config.watch.sessionIdleMinutes,
     alertSecrets: context.config.watch.alertSecrets,
+    ...(context.config.tickets ? { tickets: context.config.tickets } : {}),
     ...options.sweeper,
   });
   return {

@@ -64,6 +64,17 @@ const EnvSchema = z.object({
   ),
   SESSION_SUMMARIES_PRICES: blankAsUnset(z.string()),
   SESSION_SUMMARIES_ALERT_SECRETS: blankAsUnset(z.string()),
+  /** Issues → tickets (`src/tickets`): credentials are never logged. */
+  SESSION_SUMMARIES_GITHUB_TOKEN: blankAsUnset(z.string()),
+  SESSION_SUMMARIES_GITHUB_REPO: blankAsUnset(z.string().regex(/^[\w.-]+\/[\w.-]+$/, "must be owner/repo")),
+  SESSION_SUMMARIES_GITHUB_API_URL: blankAsUnset(z.url()),
+  SESSION_SUMMARIES_LINEAR_API_KEY: blankAsUnset(z.string()),
+  SESSION_SUMMARIES_LINEAR_TEAM: blankAsUnset(z.string()),
+  SESSION_SUMMARIES_LINEAR_API_URL: blankAsUnset(z.url()),
+  SESSION_SUMMARIES_TICKET_WEBHOOK_URL: blankAsUnset(z.url()),
+  SESSION_SUMMARIES_TICKET_WEBHOOK_SECRET: blankAsUnset(z.string().min(8)),
+  /** The served API's public address, for links in tickets (report pages, the issues page). */
+  SESSION_SUMMARIES_PUBLIC_URL: blankAsUnset(z.url()),
   DATABASE_URL: z.string().min(1).optional(),
   POSTGRES_URL: z.string().min(1).optional(),
   SESSION_SUMMARIES_POSTGRES_SCHEMA: z
@@ -152,6 +163,16 @@ export interface AppConfig {
     prefix?: string;
   };
   server: ServerConfig;
+  /** Where issues become tickets; each tracker only when its settings are complete. Secrets: never log them. */
+  tickets?: TicketsConfig;
+}
+
+export interface TicketsConfig {
+  github?: { token: string; repo: string; apiUrl: string };
+  linear?: { apiKey: string; teamId: string; apiUrl: string };
+  webhook?: { url: string; secret?: string };
+  /** The served API's public address: tickets link to report pages and the issues page under it. */
+  publicUrl?: string;
 }
 
 /** One model's budgets; an absent field means no limit of that kind. */
@@ -268,6 +289,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       ...(e.SESSION_SUMMARIES_PRICES ? { pricesJson: e.SESSION_SUMMARIES_PRICES } : {}),
       alertSecrets: e.SESSION_SUMMARIES_ALERT_SECRETS ? parseAlertSecrets(e.SESSION_SUMMARIES_ALERT_SECRETS) : {},
     },
+    ...ticketsOf(e),
     server: {
       host: e.SESSION_SUMMARIES_HOST ?? DEFAULTS.server.host,
       port: e.SESSION_SUMMARIES_PORT ?? DEFAULTS.server.port,
@@ -333,6 +355,27 @@ function readPostgres(e: z.infer<typeof EnvSchema>, setting: string): { url: str
   if (!url) throw new ConfigError("invalid_env", `${setting} needs DATABASE_URL or POSTGRES_URL (e.g. postgresql://user@host:5432/db)`);
   if (!/^postgres(ql)?:\/\//.test(url)) throw new ConfigError("invalid_env", "DATABASE_URL / POSTGRES_URL must start with postgresql:// or postgres://");
   return { url, schema: e.SESSION_SUMMARIES_POSTGRES_SCHEMA ?? DEFAULTS.store.postgresSchema };
+}
+
+/** Tracker settings; a token without its repo (or key without its team) is an error, not a silent no. */
+function ticketsOf(e: z.infer<typeof EnvSchema>): { tickets?: TicketsConfig } {
+  const pair = (a: string | undefined, b: string | undefined, names: string): boolean => {
+    if (Boolean(a) !== Boolean(b)) throw new ConfigError("invalid_env", `${names} go together: set both or neither`);
+    return Boolean(a);
+  };
+  const tickets: TicketsConfig = {
+    ...(pair(e.SESSION_SUMMARIES_GITHUB_TOKEN, e.SESSION_SUMMARIES_GITHUB_REPO, "SESSION_SUMMARIES_GITHUB_TOKEN and SESSION_SUMMARIES_GITHUB_REPO")
+      ? { github: { token: e.SESSION_SUMMARIES_GITHUB_TOKEN!, repo: e.SESSION_SUMMARIES_GITHUB_REPO!, apiUrl: e.SESSION_SUMMARIES_GITHUB_API_URL ?? DEFAULTS.tickets.githubApiUrl } }
+      : {}),
+    ...(pair(e.SESSION_SUMMARIES_LINEAR_API_KEY, e.SESSION_SUMMARIES_LINEAR_TEAM, "SESSION_SUMMARIES_LINEAR_API_KEY and SESSION_SUMMARIES_LINEAR_TEAM")
+      ? { linear: { apiKey: e.SESSION_SUMMARIES_LINEAR_API_KEY!, teamId: e.SESSION_SUMMARIES_LINEAR_TEAM!, apiUrl: e.SESSION_SUMMARIES_LINEAR_API_URL ?? DEFAULTS.tickets.linearApiUrl } }
+      : {}),
+    ...(e.SESSION_SUMMARIES_TICKET_WEBHOOK_URL
+      ? { webhook: { url: e.SESSION_SUMMARIES_TICKET_WEBHOOK_URL, ...(e.SESSION_SUMMARIES_TICKET_WEBHOOK_SECRET ? { secret: e.SESSION_SUMMARIES_TICKET_WEBHOOK_SECRET } : {}) } }
+      : {}),
+    ...(e.SESSION_SUMMARIES_PUBLIC_URL ? { publicUrl: e.SESSION_SUMMARIES_PUBLIC_URL } : {}),
+  };
+  return Object.keys(tickets).length > 0 ? { tickets } : {};
 }
 
 /** `name=secret,name2=secret2`: names are plain identifiers; a secret may contain anything but a comma. */

@@ -47,6 +47,7 @@ export interface CreateAppOptions {
  * | `GET /api/issues?monitor_id=&state=new,regressed` | the project's tracked issues |
  * | `GET /api/issues/:id` | `{ issue, days, alerts }`: counts per day and its alerts with their delivery attempts |
  * | `POST /api/issues/:id/actions` `{ action: snooze \| mute \| resolve \| reopen, until? }` | → `{ issue }`; snoozing needs a future `until` (else 400 `invalid_until`) |
+ * | `POST /api/issues/:id/ticket` `{ to?: github \| linear \| webhook }` | the issue's ticket `{ ticket, created }`: 201 new, 200 the existing one |
  * | `GET /api/alerts?monitor_id=&issue_id=` | alerts, each with its delivery `attempts` |
  * | `GET /issues?monitor_id=` | the issues page (the key may be `?key=`); examples link to `/reports/:id#example-<pattern>-<index>` |
  *

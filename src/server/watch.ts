@@ -1,5 +1,7 @@
 import type { Pipeline } from "../../graph/pipeline.ts";
+import type { TicketsConfig } from "../config/env.ts";
 import type { Sweeper } from "../service/watch/types.ts";
+import type { TicketFetch } from "../tickets/trackers.ts";
 import { systemClock, type Clock } from "../watch/clock.ts";
 import type { WatchStore } from "../watch/store/types.ts";
 import { ServerError } from "./errors.ts";
@@ -19,6 +21,10 @@ export interface ServerWatchOptions {
   sweeper?: Sweeper | ((context: SweeperContext) => Sweeper);
   /** Issue actions ("snooze until") are checked against it; default the system clock. */
   clock?: Clock;
+  /** Trackers of `POST /api/issues/:id/ticket` (`config.tickets`); without one that route answers 409 naming the settings. */
+  tickets?: TicketsConfig;
+  /** Tracker requests (tests); default the real fetch. */
+  ticketFetch?: TicketFetch;
 }
 
 /**
@@ -28,6 +34,7 @@ export interface ServerWatchOptions {
 export class ServerWatch {
   readonly store: WatchStore;
   readonly clock: Clock;
+  readonly tickets: { config?: TicketsConfig; fetch?: TicketFetch };
   private readonly sweeperInstance: Sweeper | undefined;
   private readonly running = new Map<string, { controller: AbortController; done: Promise<unknown> }>();
   private closed = false;
@@ -35,6 +42,7 @@ export class ServerWatch {
   constructor(options: ServerWatchOptions, context: SweeperContext) {
     this.store = options.store;
     this.clock = options.clock ?? systemClock;
+    this.tickets = { ...(options.tickets ? { config: options.tickets } : {}), ...(options.ticketFetch ? { fetch: options.ticketFetch } : {}) };
     this.sweeperInstance = typeof options.sweeper === "function" ? options.sweeper(context) : options.sweeper;
   }
 

@@ -28,6 +28,7 @@ describe("openWatchStoreAt: Postgres", () => {
         "answers",
         "delivery_attempts",
         "issue_days",
+        "issue_tickets",
         "issues",
         "monitor_sessions",
         "monitors",
@@ -44,7 +45,7 @@ describe("openWatchStoreAt: Postgres", () => {
     const fresh = `${schema}_parallel`;
     const stores = await Promise.all(Array.from({ length: 4 }, () => openWatchStoreAt({ kind: "postgres", url: TEST_POSTGRES_URL, schema: fresh })));
     try {
-      for (const store of stores) expect(await store.appliedMigrations()).toEqual(["001-initial", "002-answers"]);
+      for (const store of stores) expect(await store.appliedMigrations()).toEqual(["001-initial", "002-answers", "003-tickets"]);
     } finally {
       await Promise.all(stores.map((store) => store.close()));
       const { Pool } = loadPg();

@@ -525,6 +525,80 @@ export function describeWatchStoreCases(label: string, factory: WatchStoreFactor
       });
     });
 
+    describe("issue tickets", () => {
+      it("one claim wins however many race (a second connection too); the link is kept; a released claim can be taken again", async () => {
+        await withMonitor(async (store, project, monitorId) => {
+          const other = await factory.open();
+          try {
+            const saved = await store.saveIssue(issue(monitorId, project, "ticket|race"));
+            const at = NOW.toISOString();
+            const stale = new Date(NOW.getTime() - 60_000).toISOString();
+            const claims = await Promise.all(Array.from({ length: 6 }, (_, n) => (n % 2 === 0 ? store : other).claimTicket(project, saved.id, "github", at, stale)));
+            expect(claims.filter((claim) => claim.claimed)).toHaveLength(1);
+            expect(claims.filter((claim) => !claim.claimed).map((claim) => !claim.claimed && claim.link.status)).toEqual(["creating", "creating", "creating", "creating", "creating"]);
+            // Another project never sees it, nor claims it.
+            expect(await store.getTicket(freshProject(), saved.id)).toBeUndefined();
+            await expectWatchStoreError(store.claimTicket(freshProject(), saved.id, "github", at, stale), "watch_store_conflict");
+
+            await store.releaseTicket(project, saved.id);
+            expect(await store.getTicket(project, saved.id)).toBeUndefined();
+            expect((await other.claimTicket(project, saved.id, "linear", at, stale)).claimed).toBe(true);
+            const link = await other.completeTicket(project, saved.id, { external_id: "lin-1", key: "ENG-1", url: "https://linear.app/x/ENG-1" }, at);
+            expect(link).toMatchObject({ issue_id: saved.id, project, tracker: "linear", status: "created", key: "ENG-1", regressions_noted: 0 });
+            expect(await store.getTicket(project, saved.id)).toEqual(link);
+            // A created link is never taken over, however old.
+            const later = await store.claimTicket(project, saved.id, "github", "2030-01-01T00:00:00.000Z", "2029-12-31T00:00:00.000Z");
+            expect(later).toEqual({ claimed: false, link });
+          } finally {
+            await other.close();
+          }
+        });
+      });
+
+      it("takes over a claim whose creator stopped, once", async () => {
+        await withMonitor(async (store, project, monitorId) => {
+          const saved = await store.saveIssue(issue(monitorId, project, "ticket|stale"));
+          expect((await store.claimTicket(project, saved.id, "github", "2026-03-02T10:00:00.000Z", "2026-03-02T09:58:00.000Z")).claimed).toBe(true);
+          const fresh = await store.claimTicket(project, saved.id, "github", "2026-03-02T10:01:00.000Z", "2026-03-02T09:59:00.000Z");
+          expect(fresh.claimed).toBe(false);
+          const takeovers = await Promise.all([0, 1, 2].map(() => store.claimTicket(project, saved.id, "github", "2026-03-02T10:05:00.000Z", "2026-03-02T10:03:00.000Z")));
+          expect(takeovers.filter((claim) => claim.claimed)).toHaveLength(1);
+        });
+      });
+
+      it("notes a regression once per occasion; only one caller takes it; a failed telling goes back pending", async () => {
+        await withMonitor(async (store, project, monitorId) => {
+          const saved = await store.saveIssue(issue(monitorId, project, "ticket|regress"));
+          const without = await store.saveIssue(issue(monitorId, project, "ticket|none"));
+          await store.markTicketRegression(saved.id, "sweep-1");
+          // No created ticket yet: nothing to tell.
+          expect(await store.pendingTicketRegressions(project)).toEqual([]);
+          await store.claimTicket(project, saved.id, "github", NOW.toISOString(), NOW.toISOString());
+          await store.completeTicket(project, saved.id, { external_id: "7", key: "#7" }, NOW.toISOString());
+          await store.transaction(async (tx) => {
+            await tx.markTicketRegression(saved.id, "sweep-2");
+            await tx.markTicketRegression(without.id, "sweep-2");
+          });
+          expect((await store.pendingTicketRegressions(project)).map((link) => [link.issue_id, link.regression_pending])).toEqual([[saved.id, "sweep-2"]]);
+          const takes = await Promise.all([0, 1, 2].map(() => store.takeTicketRegression(saved.id, "sweep-2", NOW.toISOString())));
+          expect(takes.filter(Boolean)).toHaveLength(1);
+          expect(await store.getTicket(project, saved.id)).toMatchObject({ last_regression: "sweep-2", regressions_noted: 1 });
+          expect(await store.pendingTicketRegressions(project)).toEqual([]);
+          // The same sweep finished again (or resumed) marks nothing new.
+          await store.markTicketRegression(saved.id, "sweep-2");
+          expect(await store.pendingTicketRegressions(project)).toEqual([]);
+          // A later regression is pending; its telling fails and is undone, so the next sweep tries again.
+          await store.markTicketRegression(saved.id, "sweep-5");
+          expect(await store.takeTicketRegression(saved.id, "sweep-5", NOW.toISOString())).toBe(true);
+          expect(await store.takeTicketRegression(saved.id, "sweep-5", NOW.toISOString(), true)).toBe(true);
+          expect(await store.getTicket(project, saved.id)).toMatchObject({ regression_pending: "sweep-5", regressions_noted: 1 });
+          // Deleting the monitor deletes its issues' tickets.
+          expect(await store.deleteMonitor(project, monitorId)).toBe(true);
+          expect(await store.getTicket(project, saved.id)).toBeUndefined();
+        });
+      });
+    });
+
     describe("errors", () => {
       it("refuses work after close with watch_store_closed naming the database", async () => {
         const store = await factory.open();

@@ -23,7 +23,7 @@ describe("openWatchStore: SQLite", () => {
     expect(config.store.checkpointer).toEqual({ kind: "sqlite", file: path.join(dir, "data", "checkpoints.sqlite") });
     const store = await openWatchStore(config);
     try {
-      expect(await store.appliedMigrations()).toEqual(["001-initial", "002-answers"]);
+      expect(await store.appliedMigrations()).toEqual(["001-initial", "002-answers", "003-tickets"]);
       expect(store.description).toContain(path.join(dir, "data", "watch.sqlite"));
     } finally {
       await store.close();
@@ -34,7 +34,7 @@ describe("openWatchStore: SQLite", () => {
     const fresh = path.join(dir, "parallel", "watch.sqlite");
     const stores = await Promise.all(Array.from({ length: 4 }, () => openWatchStoreAt({ kind: "sqlite", file: fresh })));
     try {
-      for (const store of stores) expect(await store.appliedMigrations()).toEqual(["001-initial", "002-answers"]);
+      for (const store of stores) expect(await store.appliedMigrations()).toEqual(["001-initial", "002-answers", "003-tickets"]);
     } finally {
       await Promise.all(stores.map((store) => store.close()));
     }

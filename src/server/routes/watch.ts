@@ -1,4 +1,9 @@
 import { Router, type Response } from "express";
+import { z } from "zod";
+import { readReport } from "../../store/reports.ts";
+import { ticketForIssue } from "../../tickets/service.ts";
+import { TicketError } from "../../tickets/trackers.ts";
+import { TICKET_TRACKERS } from "../../watch/store/types.ts";
 import { withMaskedChannels } from "../../watch/alerts/deliver.ts";
 import type { AlertRecord, Monitor, TrackedIssue } from "../../domain/monitor.ts";
 import { redactDeep } from "../../report/redact.ts";
@@ -142,8 +147,37 @@ export function issueRoutes(services: ServerServices): Router {
     res.json(redacted(services, { issue: saved }));
   });
 
+  // The issue's ticket: the one it has (200), else a new one (201); two requests at once make one.
+  router.post("/:id/ticket", async (req, res) => {
+    const body = parseBody(TicketBodySchema, req.body ?? {});
+    const { watch, issue } = await issueOf(services, res, String(req.params.id));
+    try {
+      const outcome = await ticketForIssue(
+        {
+          store: watch.store,
+          config: watch.tickets.config,
+          now: () => watch.clock.now(),
+          reportOf: async (project, reportId) => readReport((await services.pipeline(project)).runtime.blobs, project, reportId),
+          ...(watch.tickets.fetch ? { fetch: watch.tickets.fetch } : {}),
+        },
+        issue,
+        body.to,
+      );
+      res.status(outcome.created ? 201 : 200).json({ ticket: outcome.link, created: outcome.created });
+    } catch (error) {
+      if (error instanceof TicketError) throw new ServerError(error.code, error.message, TICKET_ERROR_STATUS[error.code] ?? 502);
+      throw error;
+    }
+  });
+
   return router;
 }
+
+/** `POST /api/issues/:id/ticket` `{ to? }`: which tracker; default the first set up (GitHub, Linear, webhook). */
+const TicketBodySchema = z.strictObject({ to: z.enum(TICKET_TRACKERS).optional() });
+
+/** A tracker not set up is the request's (or the setup's) fault; a tracker that failed is a bad gateway. */
+const TICKET_ERROR_STATUS: Readonly<Record<string, number>> = { no_tracker: 400, tracker_not_configured: 400, ticket_in_progress: 409 };
 
 export function alertRoutes(services: ServerServices): Router {
   const router = Router();

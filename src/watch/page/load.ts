@@ -64,7 +64,12 @@ export async function loadIssuesPageData(store: WatchStore, project: string, opt
   const lastDay = trendDays[trendDays.length - 1]!;
   for (const issue of issues) {
     const days = (await store.issueDays(issue.id)).filter((d) => d.day >= firstDay && d.day <= lastDay);
-    pageIssues.push(toPageIssue(issue, days, alertsByIssue.get(issue.id) ?? [], options.replayLink));
+    const page = toPageIssue(issue, days, alertsByIssue.get(issue.id) ?? [], options.replayLink);
+    // The tracker ticket made from it (`issues ticket`), once created.
+    const ticket = await store.getTicket(project, issue.id);
+    const ticketHref = safeHref(ticket?.url);
+    if (ticket?.status === "created") page.ticket = { tracker: ticket.tracker, ...(ticket.key ? { key: ticket.key } : {}), ...(ticketHref ? { href: ticketHref } : {}) };
+    pageIssues.push(page);
   }
   return {
     project,

@@ -247,6 +247,11 @@ function renderIssue(issue: IssuesPageIssue, data: IssuesPageData, monitorNames:
   }
   if (data.monitors.length > 1) facts.push(["Monitor", e(monitorNames.get(issue.monitor_id) ?? issue.monitor_id)]);
   if (issue.recent_alerts.length) facts.push(["Alerts", alertsHtml(issue.recent_alerts)]);
+  if (issue.ticket) {
+    const name = e(`${issue.ticket.tracker}${issue.ticket.key ? ` ${issue.ticket.key}` : ""}`);
+    const href = safeHref(issue.ticket.href);
+    facts.push(["Ticket", href ? `<a class="ticket" href="${e(href)}" rel="noopener noreferrer">${name}</a>` : name]);
+  }
   const stateLabel = issue.state === "snoozed" && issue.snoozed_until ? `snoozed until ${shortTime(issue.snoozed_until)}` : issue.state;
   return `<li class="issue" id="issue-${id}" data-issue-id="${id}" data-state="${e(issue.state)}" data-severity="${e(issue.severity)}" data-kind="${e(issue.kind)}" data-monitor="${e(issue.monitor_id)}">
 <article aria-labelledby="issue-${id}-title">

@@ -82,6 +82,8 @@ export interface IssuesPageIssue {
   examples: IssuesPageExample[];
   /** Alerts about it, newest first, at most `ISSUES_PAGE_DEFAULTS.alertsPerIssue`. */
   recent_alerts: IssuesPageAlert[];
+  /** Its ticket in the team's tracker (`issues ticket`), once made. */
+  ticket?: { tracker: string; key?: string; href?: string };
 }
 
 export interface IssuesPageExample extends IssueExample {

@@ -23,8 +23,8 @@ import { SeveritySchema } from "../../domain/report.ts";
 import { describeIssues } from "../../domain/errors.ts";
 import { WatchStoreError, watchStoreError, type WatchStoreTarget } from "./errors.ts";
 import { WatchMigrations } from "./migrations/index.ts";
-import type { AlertsTable, IssuesTable, SweepsTable, WatchDatabase, WatchDialect, MonitorsTable } from "./schema.ts";
-import type { WatchStore } from "./types.ts";
+import type { AlertsTable, IssuesTable, IssueTicketsTable, SweepsTable, WatchDatabase, WatchDialect, MonitorsTable } from "./schema.ts";
+import { TICKET_TRACKERS, type TicketLink, type TicketTracker, type WatchStore } from "./types.ts";
 
 /** Names of the migration bookkeeping tables (Kysely's defaults would say nothing about whose they are). */
 export const MIGRATION_TABLE = "watch_migration";
@@ -195,6 +195,7 @@ export class KyselyWatchStore implements WatchStore {
         await trx.deleteFrom("delivery_attempts").where("alert_id", "in", alertIds).execute();
         await trx.deleteFrom("alerts").where("monitor_id", "=", id).execute();
         await trx.deleteFrom("issue_days").where("issue_id", "in", issueIds).execute();
+        await trx.deleteFrom("issue_tickets").where("issue_id", "in", issueIds).execute();
         await trx.deleteFrom("issues").where("monitor_id", "=", id).execute();
         await trx.deleteFrom("sweeps").where("monitor_id", "=", id).execute();
         await trx.deleteFrom("monitor_sessions").where("monitor_id", "=", id).execute();
@@ -590,6 +591,120 @@ export class KyselyWatchStore implements WatchStore {
         .executeTakeFirst(),
     );
     return { yes: Number(row?.yes ?? 0), sessions: Number(row?.sessions ?? 0) };
+  }
+
+  // ---- tickets
+
+  async claimTicket(project: string, issueId: number, tracker: TicketTracker, at: string, staleBefore: string): Promise<{ claimed: true } | { claimed: false; link: TicketLink }> {
+    const claimedAt = isoTime(at, "at");
+    const stale = isoTime(staleBefore, "staleBefore");
+    return this.run("claimTicket", async () => {
+      const inserted = await this.db
+        .insertInto("issue_tickets")
+        .values({ issue_id: issueId, project, tracker, status: "creating", claimed_at: claimedAt })
+        .onConflict((conflict) => conflict.column("issue_id").doNothing())
+        .returning("issue_id")
+        .executeTakeFirst();
+      if (inserted) return { claimed: true } as const;
+      const row = await this.db.selectFrom("issue_tickets").selectAll().where("issue_id", "=", issueId).executeTakeFirstOrThrow();
+      if (row.project !== project) throw new WatchStoreError("watch_store_conflict", `${this.options.target.label}: issue ${issueId} has a ticket of another project`);
+      if (row.status === "creating" && row.claimed_at < stale) {
+        // Its creator stopped before finishing: the first to swap the claim time takes it over.
+        const taken = await this.db
+          .updateTable("issue_tickets")
+          .set({ tracker, claimed_at: claimedAt })
+          .where("issue_id", "=", issueId)
+          .where("status", "=", "creating")
+          .where("claimed_at", "=", row.claimed_at)
+          .executeTakeFirst();
+        if (Number(taken.numUpdatedRows) === 1) return { claimed: true } as const;
+      }
+      const current = await this.db.selectFrom("issue_tickets").selectAll().where("issue_id", "=", issueId).executeTakeFirstOrThrow();
+      return { claimed: false, link: this.toTicket(current) } as const;
+    });
+  }
+
+  async completeTicket(project: string, issueId: number, created: Pick<TicketLink, "external_id" | "key" | "url">, at: string): Promise<TicketLink> {
+    const row = await this.run("completeTicket", () =>
+      this.db
+        .updateTable("issue_tickets")
+        .set({ status: "created", external_id: created.external_id ?? null, key: created.key ?? null, url: created.url ?? null, created_at: isoTime(at, "at") })
+        .where("project", "=", project)
+        .where("issue_id", "=", issueId)
+        .returningAll()
+        .executeTakeFirst(),
+    );
+    if (!row) throw this.notFound("ticket of issue", String(issueId), project);
+    return this.toTicket(row);
+  }
+
+  async releaseTicket(project: string, issueId: number): Promise<void> {
+    await this.run("releaseTicket", () => this.db.deleteFrom("issue_tickets").where("project", "=", project).where("issue_id", "=", issueId).where("status", "=", "creating").execute());
+  }
+
+  async getTicket(project: string, issueId: number): Promise<TicketLink | undefined> {
+    if (!Number.isSafeInteger(issueId)) return undefined;
+    const row = await this.run("getTicket", () => this.db.selectFrom("issue_tickets").selectAll().where("project", "=", project).where("issue_id", "=", issueId).executeTakeFirst());
+    return row && this.toTicket(row);
+  }
+
+  async markTicketRegression(issueId: number, occasion: string): Promise<void> {
+    await this.run("markTicketRegression", () =>
+      this.db
+        .updateTable("issue_tickets")
+        .set({ regression_pending: occasion })
+        .where("issue_id", "=", issueId)
+        .where("status", "=", "created")
+        .where((eb) => eb.or([eb("last_regression", "is", null), eb("last_regression", "<>", occasion)]))
+        .execute(),
+    );
+  }
+
+  async pendingTicketRegressions(project: string): Promise<TicketLink[]> {
+    const rows = await this.run("pendingTicketRegressions", () =>
+      this.db.selectFrom("issue_tickets").selectAll().where("project", "=", project).where("status", "=", "created").where("regression_pending", "is not", null).orderBy("issue_id").execute(),
+    );
+    return rows.map((row) => this.toTicket(row));
+  }
+
+  /** Taking sets `last_regression` to the occasion (so marking it again is a no-op) and counts it; undoing puts it back pending and uncounts it. */
+  async takeTicketRegression(issueId: number, occasion: string, _at: string, undo = false): Promise<boolean> {
+    const updated = await this.run("takeTicketRegression", async () => {
+      const query = undo
+        ? this.db
+            .updateTable("issue_tickets")
+            .set((eb) => ({ regression_pending: occasion, regressions_noted: eb("regressions_noted", "-", 1) }))
+            .where("issue_id", "=", issueId)
+            .where("last_regression", "=", occasion)
+            .where("regression_pending", "is", null)
+        : this.db
+            .updateTable("issue_tickets")
+            .set((eb) => ({ regression_pending: null, last_regression: occasion, regressions_noted: eb("regressions_noted", "+", 1) }))
+            .where("issue_id", "=", issueId)
+            .where("regression_pending", "=", occasion);
+      return Number((await query.executeTakeFirst()).numUpdatedRows);
+    });
+    return updated === 1;
+  }
+
+  private toTicket(row: Selectable<IssueTicketsTable>): TicketLink {
+    const key = String(row.issue_id);
+    if (!(TICKET_TRACKERS as readonly string[]).includes(row.tracker)) throw this.corrupt("issue_tickets", key, `unknown tracker ${JSON.stringify(row.tracker)}`);
+    if (row.status !== "creating" && row.status !== "created") throw this.corrupt("issue_tickets", key, `unknown status ${JSON.stringify(row.status)}`);
+    return {
+      issue_id: row.issue_id,
+      project: row.project,
+      tracker: row.tracker as TicketTracker,
+      status: row.status,
+      claimed_at: row.claimed_at,
+      ...(row.external_id === null ? {} : { external_id: row.external_id }),
+      ...(row.key === null ? {} : { key: row.key }),
+      ...(row.url === null ? {} : { url: row.url }),
+      ...(row.created_at === null ? {} : { created_at: row.created_at }),
+      ...(row.regression_pending === null ? {} : { regression_pending: row.regression_pending }),
+      ...(row.last_regression === null ? {} : { last_regression: row.last_regression }),
+      regressions_noted: Number(row.regressions_noted),
+    };
   }
 
   private toMonitor(row: Selectable<MonitorsTable>): Monitor {

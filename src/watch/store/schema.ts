@@ -14,6 +14,7 @@ export interface WatchDatabase {
   alerts: AlertsTable;
   delivery_attempts: DeliveryAttemptsTable;
   answers: AnswersTable;
+  issue_tickets: IssueTicketsTable;
 }
 
 export interface MonitorsTable {
@@ -105,4 +106,21 @@ export interface AnswersTable {
   yes: number | null;
   /** `QuestionAnswer` as JSON. */
   answer: string;
+}
+
+/** The tracker ticket of an issue (migration 003): one per issue. */
+export interface IssueTicketsTable {
+  issue_id: number;
+  project: string;
+  tracker: string;
+  /** `creating` (claimed, the tracker is being asked) or `created`. */
+  status: string;
+  claimed_at: string;
+  external_id: string | null;
+  key: string | null;
+  url: string | null;
+  created_at: string | null;
+  regression_pending: string | null;
+  last_regression: string | null;
+  regressions_noted: Generated<number>;
 }

@@ -74,4 +74,45 @@ export interface WatchStore {
   listAnswers(project: string, monitorId: string, filter?: { since?: string; limit?: number }): Promise<SessionAnswer[]>;
   /** Yes/no answers since (ISO): how many said yes among those that said yes or no. */
   yesRate(monitorId: string, since: string): Promise<{ yes: number; sessions: number }>;
+
+  /**
+   * Claims the right to create the issue's ticket: true for exactly one caller however many race
+   * (the issue's row is the primary key); a claim older than `staleBefore` (ISO) whose creator
+   * never finished is taken over. Otherwise the link as it stands (`creating` while the other works).
+   */
+  claimTicket(project: string, issueId: number, tracker: TicketTracker, at: string, staleBefore: string): Promise<{ claimed: true } | { claimed: false; link: TicketLink }>;
+  /** Records the created ticket on the claimed row; the link. */
+  completeTicket(project: string, issueId: number, created: Pick<TicketLink, "external_id" | "key" | "url">, at: string): Promise<TicketLink>;
+  /** Drops a claim whose creation failed, so a later request may try again. */
+  releaseTicket(project: string, issueId: number): Promise<void>;
+  getTicket(project: string, issueId: number): Promise<TicketLink | undefined>;
+  /** Within a sweep's transaction: the issue regressed on this occasion (its sweep); no-op without a created ticket or when already noted. */
+  markTicketRegression(issueId: number, occasion: string): Promise<void>;
+  /** Created tickets of the project with a regression not yet told to the tracker. */
+  pendingTicketRegressions(project: string): Promise<TicketLink[]>;
+  /** Takes a pending regression for telling: true for one caller only; `undo` puts it back after a failure. */
+  takeTicketRegression(issueId: number, occasion: string, at: string, undo?: boolean): Promise<boolean>;
+}
+
+export const TICKET_TRACKERS = ["github", "linear", "webhook"] as const;
+export type TicketTracker = (typeof TICKET_TRACKERS)[number];
+
+/** An issue's ticket in a tracker, kept on the issue (one per issue). */
+export interface TicketLink {
+  issue_id: number;
+  project: string;
+  tracker: TicketTracker;
+  status: "creating" | "created";
+  claimed_at: string;
+  /** GitHub: the issue number; Linear: the issue's id; webhook: the receiver's id, else the delivery key. */
+  external_id?: string;
+  /** What people call it: `#12` on GitHub, `ENG-12` on Linear. */
+  key?: string;
+  url?: string;
+  created_at?: string;
+  /** The regression (its sweep) waiting to be told to the tracker. */
+  regression_pending?: string;
+  /** The last regression told to the tracker. */
+  last_regression?: string;
+  regressions_noted: number;
 }

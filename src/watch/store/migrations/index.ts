@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from "kysely";
 import type { WatchDialect } from "../schema.ts";
 import { initial } from "./001-initial.ts";
 import { answers } from "./002-answers.ts";
+import { tickets } from "./003-tickets.ts";
 
 /**
  * The watch store's migrations, in order, as code (no files read at run time). A new migration is
@@ -10,6 +11,7 @@ import { answers } from "./002-answers.ts";
 const MIGRATIONS: ReadonlyArray<readonly [name: string, build: (dialect: WatchDialect) => Migration]> = [
   ["001-initial", initial],
   ["002-answers", answers],
+  ["003-tickets", tickets],
 ];
 
 export class WatchMigrations implements MigrationProvider {

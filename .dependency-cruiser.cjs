@@ -2,11 +2,11 @@
 // Bottom up: src/domain → pure modules → prompts/ → src/llm → src/runtime → graph/ → entry points.
 
 /** Pure modules: plain code, no model calls through the LLM layer, no graphs. */
-const PURE = "^src/(encode|replay|render|patterns|report|analysts|sources|store|validation|summaries|io|config|capture|generate|log|http|eval|watch|queue|limits)/";
+const PURE = "^src/(encode|replay|render|patterns|report|analysts|sources|store|validation|summaries|io|config|capture|generate|log|http|eval|watch|queue|limits|tickets|stats|triage)/";
 /** What sits above the pure modules. */
-const ABOVE_PURE = "^(prompts|graph|tools)/|^src/(llm|runtime|server|service|cli)/";
+const ABOVE_PURE = "^(prompts|graph|tools)/|^src/(llm|runtime|server|service|cli|mcp)/";
 /** Entry points and services: only other entry points import them. */
-const ENTRY = "^src/(server|service|cli)/";
+const ENTRY = "^src/(server|service|cli|mcp)/";
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

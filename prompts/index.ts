@@ -8,3 +8,4 @@ export { ClipVerdictSchema, formatValidateClip, VALIDATE_CLIP_SYSTEM, type ClipF
 export { ANSWER_QUESTION_SYSTEM, formatAnswerQuestion, questionAnswerSchemaFor, type AnswerQuestionInput } from "./answer-question.ts";
 export { batchSessionLabel, formatSummarizeSessions, SUMMARIZE_SESSIONS_SYSTEM, type SummarizeSessionsInput } from "./summarize-sessions.ts";
 export { EXTRACT_ASSIGN_PATTERNS_SYSTEM, ExtractAssignAnswerSchema, formatExtractAssignPatterns, type ExtractAssignAnswer, type ExtractAssignPatternsInput } from "./extract-assign-patterns.ts";
+export { formatTriageNewestIssues, TRIAGE_NEWEST_ISSUES_PROMPT, type TriageNewestIssuesInput } from "./triage-newest-issues.ts";

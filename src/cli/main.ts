@@ -11,7 +11,7 @@ import { runQueuesStatus } from "./queues.ts";
 import { runWorker } from "./worker.ts";
 import { runEval } from "./eval.ts";
 import { runGenerate } from "./generate.ts";
-import { runIssueAction, runIssuesList, runIssuesPage, runIssuesShow } from "./issues.ts";
+import { runIssueAction, runIssuesList, runIssuesPage, runIssuesShow, runIssuesTicket } from "./issues.ts";
 import { runBackfill, runMonitorsAdd, runMonitorsEstimate, runMonitorsList, runMonitorsRemove, runMonitorsRunOnce, runMonitorsSetPaused, runMonitorsShow, type MonitorAddFlags } from "./monitors.ts";
 import { runWatch } from "./watch.ts";
 import { parseModelOverrides } from "../config/models.ts";
@@ -170,6 +170,20 @@ export function buildProgram(): Command {
         "exitCode",
         await runChat({ dataset: o.dataset, thread: o.thread, ...(o.model ? { models: parseModelOverrides(o.model) } : {}), ...(o.validate ? { validation: o.validate } : {}) }),
       );
+    });
+  program
+    .command("mcp")
+    .description("Serve the chat tools, the reports and a triage prompt to MCP clients (Claude, Cursor…): over stdio, or Streamable HTTP with --http")
+    .option("--http", "Streamable HTTP on /mcp (API keys as for serve) instead of stdio")
+    .option("--port <port>", "with --http: port to listen on (default 8030)", parsePort)
+    .option("--host <host>", "with --http: address to listen on (default 127.0.0.1, SESSION_SUMMARIES_HOST)")
+    .option("--dataset <dir>", "dataset directory (default SESSION_SUMMARIES_DATASET)")
+    .option("--project <name>", "over stdio: the project served (default local, the CLI's)")
+    .option("--config <file>", "with --http: the projects file of serve --config")
+    .action(async (o: { http?: boolean; port?: number; host?: string; dataset?: string; project?: string; config?: string }) => {
+      // Loaded on demand, like serve: the MCP SDK and the chat tools are not needed by other commands.
+      const { runMcp } = await import("./mcp.ts");
+      program.setOptionValue("exitCode", await runMcp(o));
     });
 
   registerWatchCommands(program);
@@ -395,6 +409,14 @@ Example:
     .action(async (o: { out: string; monitor?: string; days?: number }) => {
       setExit(await runIssuesPage(o.out, { ...(o.monitor ? { monitor: o.monitor } : {}), ...(o.days ? { days: o.days } : {}) }));
     });
+
+  issues
+    .command("ticket")
+    .description("Send an issue to your tracker (GitHub, Linear or a webhook) with its evidence: once; asked again, the same link")
+    .argument("<id>", "issue id")
+    .option("--to <tracker>", "github, linear or webhook (default: the first set up)")
+    .option("--json", "print JSON")
+    .action(async (id: string, o: { to?: string; json?: boolean }) => setExit(await runIssuesTicket(id, o.to !== undefined ? { to: o.to } : {}, o.json ? { json: true } : {})));
 }
 
 /** The speed levers on the command line; unset ones keep the configuration's (SESSION_SUMMARIES_TRIAGE, _BATCH, _HEDGE). */

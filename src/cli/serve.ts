@@ -8,8 +8,7 @@ import { describeBlobStore } from "../store/config.ts";
 import { describeWatchStore, openWatchStore } from "../watch/store/open.ts";
 import type { WatchStore } from "../watch/store/types.ts";
 import { waitForStop } from "./stop-signal.ts";
-import { WatchSweeper } from "../service/watch/sweeper.ts";
-import type { SweeperContext } from "../server/watch.ts";
+import { configuredSweeper } from "../service/watch/sweeper.ts";
 import type { Logger } from "../log/logger.ts";
 import { openQueueConnection, type QueueConnection } from "../queue/connection.ts";
 import { DEFAULT_QUEUE_PREFIX } from "../queue/names.ts";
@@ -65,7 +64,7 @@ export async function runServe(options: ServeCommandOptions): Promise<number> {
       port,
       ...options.server,
       logger,
-      watch: { store: watchStore, sweeper: options.sweeper ?? sweeperFor(watchStore, config, logger) },
+      watch: { store: watchStore, sweeper: options.sweeper ?? configuredSweeper(watchStore, config, logger), ...(config.tickets ? { tickets: config.tickets } : {}) },
     });
     stdout.write(
       [
@@ -150,9 +149,4 @@ async function startScheduledSweeps(config: AppConfig, server: RunningServer, st
       await connection.close();
     },
   };
-}
-
-/** The sweeps of the monitors API, over the server's own pipelines (the configured idle time, secrets and prices). */
-function sweeperFor(store: WatchStore, config: AppConfig, logger: Logger): (context: SweeperContext) => WatchSweeper {
-  return ({ pipelineFor }) => new WatchSweeper({ store, pipelineFor, sessionIdleMinutes: config.watch.sessionIdleMinutes, alertSecrets: config.watch.alertSecrets, logger });
 }

@@ -11,6 +11,7 @@ import type { SessionSelection } from "../../domain/selection.ts";
 import type { SessionMeta } from "../../domain/session.ts";
 import { addUsage, NO_USAGE, type Usage } from "../../llm/analyst.ts";
 import { createLogger, type Logger } from "../../log/logger.ts";
+import type { AppConfig } from "../../config/env.ts";
 import type { PipelineRuntime } from "../../runtime/runtime.ts";
 import { RunProgressTracker } from "../../runtime/progress.ts";
 import { describeEstimate, estimateRun, runModelsOf } from "../../runtime/cost.ts";
@@ -22,6 +23,9 @@ import { budgetAlert, decideAlerts, toAlertRecord, type DecidedAlert } from "../
 import { capCheck, costOf, DEFAULT_PRICES, type Estimate, type PriceTable } from "../../watch/budget.ts";
 import { HOUR_MS, MINUTE_MS, systemClock, utcDay, type Clock } from "../../watch/clock.ts";
 import { trackIssues, withIssueIds } from "../../watch/issues.ts";
+import type { TicketsConfig } from "../../config/env.ts";
+import { tellRegressions } from "../../tickets/service.ts";
+import type { TicketFetch } from "../../tickets/trackers.ts";
 import type { WatchStore } from "../../watch/store/types.ts";
 import { answerQuestions } from "./question.ts";
 import type { SweepEstimate, SweepOptions, Sweeper } from "./types.ts";
@@ -55,6 +59,10 @@ export interface WatchSweeperOptions {
   sessionConcurrency?: number;
   /** The monitor's question per session; default `answerQuestions` (the summarizer's model; the offline analyst says it cannot). */
   answerQuestions?: QuestionAnswerer;
+  /** Trackers issues' tickets live in (`config.tickets`): a regression of an issue with a ticket comments on it (re-opens it on GitHub). */
+  tickets?: TicketsConfig;
+  /** Tracker requests (tests); default the real fetch. */
+  ticketFetch?: TicketFetch;
   /** Link to an issue in alerts (the served issues page). */
   issueUrl?: (issue: TrackedIssue) => string | undefined;
   logger?: Logger;
@@ -213,6 +221,7 @@ export class WatchSweeper implements Sweeper {
     } catch (error) {
       this.logger.error({ err: error, monitor: monitor.id, sweep: sweep.id }, "alert delivery failed; the next sweep tries again");
     }
+    await this.tellTicketRegressions(monitor);
     this.progress(options, finished, describeSweep(finished));
     return finished;
   }
@@ -374,6 +383,8 @@ export class WatchSweeper implements Sweeper {
       for (const issue of tracked.issues) saved.push(await tx.saveIssue(issue));
       const { days, transitions } = withIssueIds(tracked, saved);
       for (const day of days) await tx.addIssueDay(day);
+      // Noted with the issues, told to the tracker after the commit: once per regression, even if this sweep is finished twice.
+      for (const transition of transitions) if (transition.to === "regressed") await tx.markTicketRegression(transition.issue.id, sweep.id);
 
       const issues = await tx.listIssues(monitor.project, { monitor_id: monitor.id });
       const allDays = (await Promise.all(issues.map((issue) => tx.issueDays(issue.id)))).flat();
@@ -446,6 +457,22 @@ export class WatchSweeper implements Sweeper {
     }
   }
 
+  /** Comments on the tickets of issues that regressed (this sweep's, and any an earlier failure left pending). */
+  private async tellTicketRegressions(monitor: Monitor): Promise<void> {
+    try {
+      const { told, failed } = await tellRegressions(
+        { store: this.store, config: this.options.tickets, now: () => this.clock.now(), ...(this.options.ticketFetch ? { fetch: this.options.ticketFetch } : {}) },
+        monitor.project,
+      );
+      for (const link of told) this.logger.info({ monitor: monitor.id, issue: link.issue_id, tracker: link.tracker }, "regression told on the issue's ticket");
+      // The errors never hold a credential (TicketError); the next sweep tries again.
+      for (const { link, error } of failed)
+        this.logger.warn({ monitor: monitor.id, issue: link.issue_id, tracker: link.tracker, error: error instanceof Error ? error.message : String(error) }, "regression not told on the ticket");
+    } catch (error) {
+      this.logger.error({ err: error, monitor: monitor.id }, "ticket regressions could not be told; the next sweep tries again");
+    }
+  }
+
   // ---- helpers
 
   private async monitor(project: string, monitorId: string): Promise<Monitor> {
@@ -491,4 +518,20 @@ function latest(times: readonly string[]): string | undefined {
 export function describeSweep(sweep: SweepRecord): string {
   const parts = [`${sweep.status}: ${sweep.sessions} session${sweep.sessions === 1 ? "" : "s"}`, `${sweep.model_calls} model calls`, `$${sweep.cost_usd.toFixed(2)}`];
   return `Sweep ${sweep.id} ${parts.join(", ")}${sweep.message ? ` (${sweep.message})` : ""}`;
+}
+
+/**
+ * The sweeper a server builds on its pipelines (`serve`, `mcp`): the configured idle time, alert
+ * secrets and trackers.
+ */
+export function configuredSweeper(store: WatchStore, config: AppConfig, logger: Logger): (context: Pick<WatchSweeperOptions, "pipelineFor">) => WatchSweeper {
+  return ({ pipelineFor }) =>
+    new WatchSweeper({
+      store,
+      pipelineFor,
+      sessionIdleMinutes: config.watch.sessionIdleMinutes,
+      alertSecrets: config.watch.alertSecrets,
+      ...(config.tickets ? { tickets: config.tickets } : {}),
+      logger,
+    });
 }

@@ -34,7 +34,7 @@ function fakePipeline(project: string, proceed: Promise<void>): Pipeline {
     throw new ServiceError("model_unavailable", "the model is down");
   }
   return {
-    runtime: { project, blobs: { getJson: async () => undefined } },
+    runtime: { project, blobs: { getJson: async () => undefined }, settings: {} },
     graph: { stream: async () => stream(), getState: async () => ({ values: {}, next: [] }) },
   } as unknown as Pipeline;
 }

@@ -81,7 +81,7 @@ async function run(env: Record<string, string>) {
     const summaries = new Map<string, ReturnType<typeof SessionSummarySchema.parse>>();
     for (const result of state.session_results) if (result.summary_key) summaries.set(result.session_id, SessionSummarySchema.parse(await pipeline.runtime.blobs.getJson(result.summary_key)));
     const summarizerCalls = model.calls.filter((c) => purposeOf(c.messages) === "summarize" || purposeOf(c.messages) === "summarize_batch");
-    return { report, events, summaries, summarizerCalls, sessionsSent: summarizerCalls.flatMap((c) => [...c.human.matchAll(/^session (s\d+):$/gm)]).length };
+    return { report, events, summaries, summarizerCalls };
   } finally {
     await pipeline.close();
   }

@@ -4,7 +4,7 @@ import { countPromptTokens } from "../../prompts/common.ts";
 import { SUMMARIZE_SESSION_SYSTEM } from "../../prompts/summarize-session.ts";
 import { encodeSession, type EncodedSession } from "../../src/encode/index.ts";
 import { addUsage, NO_USAGE, type SessionInput, type Usage } from "../../src/llm/analyst.ts";
-import { packByTokens, splitProportionally, SummaryBatcher, summarizeAlone, type SummaryBatchLimits } from "../../src/llm/batch/index.ts";
+import { packRequestsFirstFit, splitProportionally, SummaryBatcher, summarizeAlone, type SummaryBatchLimits } from "../../src/llm/batch/index.ts";
 import { HallucinationError, ModelCallError } from "../../src/llm/errors.ts";
 import { SUMMARY_PROMPT_VERSION } from "../../src/llm/model-analyst.ts";
 import { validateCitedIds } from "../../src/llm/structured/cited-ids.ts";
@@ -67,27 +67,27 @@ describe("the batch prompt", () => {
   });
 });
 
-describe("packByTokens", () => {
+describe("packRequestsFirstFit", () => {
   const limits = { maxItems: 3, maxTokens: 100, maxItemTokens: 60 };
 
   it("packs by count and by tokens, in arrival order, first fit", () => {
-    expect(packByTokens([10, 10, 10, 10, 10], (t) => t, limits)).toEqual([
+    expect(packRequestsFirstFit([10, 10, 10, 10, 10], (t) => t, limits)).toEqual([
       [10, 10, 10],
       [10, 10],
     ]);
-    expect(packByTokens([50, 40, 30, 20], (t) => t, limits)).toEqual([
+    expect(packRequestsFirstFit([50, 40, 30, 20], (t) => t, limits)).toEqual([
       [50, 40],
       [30, 20],
     ]);
     // 20 still fits the first pack after 50 and 30 opened others
-    expect(packByTokens([50, 50, 30, 20], (t) => t, limits)).toEqual([
+    expect(packRequestsFirstFit([50, 50, 30, 20], (t) => t, limits)).toEqual([
       [50, 50],
       [30, 20],
     ]);
   });
 
   it("sends a session over the per-session limit alone", () => {
-    expect(packByTokens([10, 70, 10], (t) => t, limits)).toEqual([[10, 10], [70]]);
+    expect(packRequestsFirstFit([10, 70, 10], (t) => t, limits)).toEqual([[10, 10], [70]]);
   });
 
   it("splits usage in whole numbers that sum exactly", () => {

@@ -1,4 +1,4 @@
-/** Packing requests into calls by size: pure, so the batcher's grouping is tested on its own. */
+/** Packing requests into calls by size, first fit with a count limit (unlike the pattern stages' `packByTokens`, which fills chunks in order): pure, so the batcher's grouping is tested on its own. */
 
 export interface PackLimits {
   /** Items per pack at most. */
@@ -13,7 +13,7 @@ export interface PackLimits {
  * First fit in arrival order: each item joins the first pack it fits in, else opens a new one. An
  * item over `maxItemTokens` (or over `maxTokens` by itself) is packed alone.
  */
-export function packByTokens<T>(items: readonly T[], tokensOf: (item: T) => number, limits: PackLimits): T[][] {
+export function packRequestsFirstFit<T>(items: readonly T[], tokensOf: (item: T) => number, limits: PackLimits): T[][] {
   const packs: Array<{ items: T[]; tokens: number; closed: boolean }> = [];
   for (const item of items) {
     const tokens = tokensOf(item);

@@ -3,7 +3,7 @@ import { countPromptTokens, formatSummarizeSessions } from "../../../prompts/ind
 import type { SessionInput, Usage } from "../analyst.ts";
 import { ModelCallError } from "../errors.ts";
 import { createUsage, type UsageTotals } from "../structured/call.ts";
-import { packByTokens, splitProportionally } from "./pack.ts";
+import { packRequestsFirstFit, splitProportionally } from "./pack.ts";
 import { summarizeAlone, summarizeTogether, usageOf, type BatchEntryOutcome, type SummaryCallSettings } from "./summary-calls.ts";
 
 /** `DEFAULTS.speed.batch` without the switch. */
@@ -154,7 +154,7 @@ export class SummaryBatcher {
     if (!group) return;
     clearTimeout(group.timer);
     this.waiting.delete(key);
-    const packs = packByTokens(group.requests, (request) => request.tokens, {
+    const packs = packRequestsFirstFit(group.requests, (request) => request.tokens, {
       maxItems: this.limits.maxSessions,
       maxTokens: this.limits.maxInputTokens - this.promptTokens,
       maxItemTokens: this.limits.maxSessionTokens,
